@@ -1,0 +1,61 @@
+"""Parkflow's workflow core: deploy, run and inspect BPMN procedures.
+
+This package is the only place that knows SpiffWorkflow. It imports nothing from Flask or
+the web layer and hands out frozen dataclasses only (see README.md in this folder).
+"""
+
+from .definitions import ProcessVersion, SpecCache, content_hash, prepare_deployment
+from .errors import (
+    Conflict,
+    EngineError,
+    ExpressionError,
+    FormDataInvalid,
+    InvalidProcess,
+    NotWaiting,
+    Problem,
+    ScriptFailed,
+    TaskNotOpen,
+)
+from .runtime import Engine
+from .sandbox import ScriptLimits
+from .serialization import StateCorrupt
+from .values import (
+    HumanTaskSpec,
+    MessageWait,
+    OpenTask,
+    Snapshot,
+    StepError,
+    StepRecord,
+    TimerWait,
+)
+from .worktime import WeekendCalendar, WorkCalendar, add_working_days, resolve_due
+
+__all__ = [
+    "Conflict",
+    "Engine",
+    "EngineError",
+    "ExpressionError",
+    "FormDataInvalid",
+    "HumanTaskSpec",
+    "InvalidProcess",
+    "MessageWait",
+    "NotWaiting",
+    "OpenTask",
+    "Problem",
+    "ProcessVersion",
+    "ScriptFailed",
+    "ScriptLimits",
+    "Snapshot",
+    "SpecCache",
+    "StateCorrupt",
+    "StepError",
+    "StepRecord",
+    "TaskNotOpen",
+    "TimerWait",
+    "WeekendCalendar",
+    "WorkCalendar",
+    "add_working_days",
+    "content_hash",
+    "prepare_deployment",
+    "resolve_due",
+]

@@ -1,0 +1,180 @@
+"""Process definitions: deploy-time preparation and the per-version parsed-spec cache.
+
+A deployment turns BPMN/DMN/form sources into one `ProcessVersion` per executable process.
+A version is identified by the hash of exactly the content it runs on (its BPMN file, the
+DMN files and forms it references), so deploying unchanged content maps to the same version.
+Parsed SpiffWorkflow specs never leave this package: they are cached by content hash.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from collections import OrderedDict
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+from lxml import etree
+from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
+from SpiffWorkflow.camunda.parser.CamundaParser import CamundaParser
+
+from .errors import InvalidProcess, Problem
+from .timers import normalize_timer_expressions
+from .validation import SourceSet, human_task_specs, validate_sources
+from .values import HumanTaskSpec
+from .xmlsafe import parse_xml
+
+BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
+CAMUNDA_NS = "http://camunda.org/schema/1.0/bpmn"
+DMN_DECISION = "{*}decision"
+
+
+@dataclass(frozen=True)
+class ProcessVersion:
+    """Everything needed to run one process version; plain data, safe to store and pass around."""
+
+    key: str
+    name: str
+    bpmn: bytes
+    dmn: tuple[bytes, ...]
+    forms: Mapping[str, Any]
+    content_hash: str
+    promised_duration: str | None = None
+    start_form_key: str | None = None
+    human_tasks: Mapping[str, HumanTaskSpec] = field(default_factory=dict)
+
+    @classmethod
+    def from_sources(
+        cls, key: str, bpmn: bytes, dmn: tuple[bytes, ...] = (), forms: Mapping[str, Any] | None = None
+    ) -> ProcessVersion:
+        """Rebuild a version from stored sources (the store keeps only these)."""
+        versions = prepare_deployment({"process.bpmn": bpmn}, dict(enumerate_dmn(dmn)), forms or {})
+        for version in versions:
+            if version.key == key:
+                return version
+        raise InvalidProcess([Problem(key, None, "the stored sources define no such process")])
+
+
+def enumerate_dmn(dmn: tuple[bytes, ...]) -> list[tuple[str, bytes]]:
+    return [(f"decision{i}.dmn", content) for i, content in enumerate(dmn)]
+
+
+def prepare_deployment(
+    bpmn_files: Mapping[str, bytes], dmn_files: Mapping[str, bytes], forms: Mapping[str, Any]
+) -> tuple[ProcessVersion, ...]:
+    """Validate a deployment and describe each executable process; raises InvalidProcess."""
+    problems = validate_sources(SourceSet(bpmn=bpmn_files, dmn=dmn_files, forms=forms))
+    if problems:
+        raise InvalidProcess(problems)
+    decisions = {_decision_id(content): content for content in dmn_files.values()}
+    versions: list[ProcessVersion] = []
+    for content in bpmn_files.values():
+        root = parse_xml(content).getroot()
+        tasks = human_task_specs(root)
+        for process in root.iter(f"{{{BPMN_NS}}}process"):
+            if process.get("isExecutable") == "true":
+                versions.append(_describe(process, content, decisions, forms, tasks))
+    return tuple(versions)
+
+
+def _decision_id(content: bytes) -> str:
+    root = parse_xml(content, what="DMN").getroot()
+    decision = next(root.iter(DMN_DECISION), None)
+    return decision.get("id", "") if decision is not None else ""
+
+
+def _describe(
+    process: etree._Element,
+    content: bytes,
+    decisions: Mapping[str, bytes],
+    forms: Mapping[str, Any],
+    tasks: Mapping[str, HumanTaskSpec],
+) -> ProcessVersion:
+    refs = {el.get(f"{{{CAMUNDA_NS}}}decisionRef") for el in process.iter()}
+    dmn = tuple(decisions[ref] for ref in sorted(r for r in refs if r) if ref in decisions)
+    keys = {el.get(f"{{{CAMUNDA_NS}}}formKey") for el in process.iter()}
+    used_forms = {k: forms[k] for k in sorted(k for k in keys if k) if k in forms}
+    own_tasks = {el.get("id", ""): tasks[el.get("id", "")]
+                 for el in process.iter(f"{{{BPMN_NS}}}userTask") if el.get("id", "") in tasks}
+    start = next(process.iter(f"{{{BPMN_NS}}}startEvent"), None)
+    return ProcessVersion(
+        key=process.get("id", ""),
+        name=process.get("name") or process.get("id", ""),
+        bpmn=content,
+        dmn=dmn,
+        forms=used_forms,
+        content_hash=content_hash(content, dmn, used_forms),
+        promised_duration=_property(process, "promisedDuration"),
+        start_form_key=start.get(f"{{{CAMUNDA_NS}}}formKey") if start is not None else None,
+        human_tasks=own_tasks,
+    )
+
+
+def _property(element: etree._Element, name: str) -> str | None:
+    for prop in element.iterfind(f"{{{BPMN_NS}}}extensionElements/{{{CAMUNDA_NS}}}properties/"
+                                 f"{{{CAMUNDA_NS}}}property"):
+        if prop.get("name") == name:
+            value = prop.get("value")
+            return str(value) if value is not None else None
+    return None
+
+
+def content_hash(bpmn: bytes, dmn: tuple[bytes, ...], forms: Mapping[str, Any]) -> str:
+    """SHA-256 over exactly what a version runs on."""
+    digest = hashlib.sha256()
+    digest.update(bpmn)
+    for content in dmn:
+        digest.update(b"\0dmn\0" + content)
+    digest.update(b"\0forms\0" + orjson.dumps(forms, option=orjson.OPT_SORT_KEYS))
+    return digest.hexdigest()
+
+
+@dataclass(frozen=True)
+class CompiledProcess:
+    """A parsed version: the SpiffWorkflow specs, private to the engine."""
+
+    version: ProcessVersion
+    spec: Any
+    subprocess_specs: Mapping[str, Any]
+
+
+class SpecCache:
+    """Parsed specs by content hash; parsing costs milliseconds, a lookup microseconds."""
+
+    def __init__(self, size: int = 256) -> None:
+        self._size = size
+        self._items: OrderedDict[str, CompiledProcess] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, version: ProcessVersion) -> CompiledProcess:
+        """The compiled process for a version, parsing it on first use."""
+        cache_key = f"{version.content_hash}:{version.key}"
+        with self._lock:
+            found = self._items.get(cache_key)
+            if found is not None:
+                self._items.move_to_end(cache_key)
+                return found
+        compiled = compile_process(version)
+        with self._lock:
+            self._items[cache_key] = compiled
+            while len(self._items) > self._size:
+                self._items.popitem(last=False)
+        return compiled
+
+
+def compile_process(version: ProcessVersion) -> CompiledProcess:
+    """Parse a version with the Camunda parser and normalise its timer values."""
+    parser = CamundaParser()
+    try:
+        for content in version.dmn:
+            parser.add_dmn_str(content)
+        parser.add_bpmn_str(version.bpmn, filename=f"{version.key}.bpmn")
+        spec = parser.get_spec(version.key)
+        subprocess_specs = parser.get_subprocess_specs(version.key)
+    except ValidationException as exc:
+        raise InvalidProcess([Problem(exc.id or version.key, None, str(exc).splitlines()[0])]) from exc
+    for each in (spec, *subprocess_specs.values()):
+        normalize_timer_expressions(each)
+    return CompiledProcess(version=version, spec=spec, subprocess_specs=subprocess_specs)

@@ -1,0 +1,84 @@
+"""The engine's exceptions: each carries its facts as attributes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with a deployment, located by BPMN element id and source line."""
+
+    element_id: str
+    line: int | None
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.element_id or '-'}:{self.line if self.line is not None else '-'}: {self.message}"
+
+
+class EngineError(Exception):
+    """Base of every error the engine raises on purpose."""
+
+
+class InvalidProcess(EngineError):
+    """A deployment was refused; ``problems`` lists every reason at once."""
+
+    def __init__(self, problems: Iterable[Problem]) -> None:
+        self.problems: tuple[Problem, ...] = tuple(problems)
+        super().__init__(f"{len(self.problems)} problem(s): " + "; ".join(map(str, self.problems)))
+
+
+class ExpressionError(EngineError):
+    """An expression is not allowed or cannot be evaluated."""
+
+    def __init__(self, expression: str, reason: str) -> None:
+        self.expression = expression
+        self.reason = reason
+        super().__init__(f"{reason} in expression {expression!r}")
+
+
+class ScriptFailed(EngineError):
+    """A script task failed (error, forbidden operation, time or memory limit)."""
+
+    def __init__(self, element_id: str, line: int | None, message: str) -> None:
+        self.element_id = element_id
+        self.line = line
+        self.message = message
+        where = f"{element_id}:{line}" if line else element_id
+        super().__init__(f"script {where}: {message}")
+
+
+class TaskNotOpen(EngineError):
+    """The task is not waiting for completion (finished, cancelled or unknown)."""
+
+    def __init__(self, task_id: str, reason: str = "the task is no longer open") -> None:
+        self.task_id = task_id
+        self.reason = reason
+        super().__init__(f"task {task_id}: {reason}")
+
+
+class Conflict(EngineError):
+    """Someone else changed the instance first; reload and try again."""
+
+    def __init__(self, message: str = "the application was changed by someone else") -> None:
+        self.message = message
+        super().__init__(message)
+
+
+class FormDataInvalid(EngineError):
+    """Submitted task data does not satisfy the task's form; ``errors`` maps field to messages."""
+
+    def __init__(self, errors: Mapping[str, Any]) -> None:
+        self.errors = dict(errors)
+        super().__init__("; ".join(f"{k}: {v}" for k, v in self.errors.items()))
+
+
+class NotWaiting(EngineError):
+    """An event (message, signal) was delivered to an instance that does not wait for it."""
+
+    def __init__(self, what: str) -> None:
+        self.what = what
+        super().__init__(f"nothing in this application waits for {what}")

@@ -1,0 +1,202 @@
+"""Running instances: start, complete a task, deliver a message, fire timers, cancel, retry.
+
+Every operation takes the stored state, acts, runs the engine on, prunes finished history and
+returns a `Snapshot` holding the new state and everything the store writes beside it. The
+engine keeps no instance in memory between calls: one call is one transaction's worth of work.
+"""
+
+from __future__ import annotations
+
+import keyword
+from collections.abc import Callable, Mapping
+from datetime import datetime, timezone
+from typing import Any
+from uuid import UUID
+
+from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+from SpiffWorkflow.exceptions import SpiffWorkflowException, WorkflowException
+from SpiffWorkflow.util.task import TaskState
+
+from forms import data_errors
+
+from .definitions import ProcessVersion, SpecCache
+from .errors import FormDataInvalid, TaskNotOpen
+from .expressions import FUNCTIONS
+from .messages import awaited_messages, deliver
+from .sandbox import ScriptLimits
+from .scripting import ParkEnvironment, ParkScriptEngine
+from .serialization import dump_state, load_state, prune
+from .tasks import assign_dates, open_tasks, step_error, step_records
+from .timers import timer_functions, waiting_timers
+from .values import Snapshot, StepError, TimerWait
+from .worktime import WeekendCalendar, WorkCalendar
+
+_DEFAULT_CACHE = SpecCache()
+
+
+class Engine:
+    """Runs process versions for one park (its calendar and script policy)."""
+
+    def __init__(
+        self,
+        *,
+        calendar: WorkCalendar | None = None,
+        scripts_enabled: bool = True,
+        script_limits: ScriptLimits | None = None,
+        cache: SpecCache | None = None,
+    ) -> None:
+        self.calendar: WorkCalendar = calendar or WeekendCalendar()
+        self.functions: dict[str, Callable[..., Any]] = {
+            **FUNCTIONS, **timer_functions(self.calendar)}
+        environment = ParkEnvironment(self.functions, scripts_enabled=scripts_enabled,
+                                      limits=script_limits or ScriptLimits())
+        self._script_engine = ParkScriptEngine(environment)
+        self._cache = cache or _DEFAULT_CACHE
+
+    def start(self, version: ProcessVersion, data: Mapping[str, Any], *,
+              actor: str | None = None) -> Snapshot:
+        """Start an instance of ``version`` with ``data`` (checked against the start form)."""
+        self.check_data(version, version.start_form_key, data)
+        compiled = self._cache.get(version)
+        workflow = BpmnWorkflow(compiled.spec, compiled.subprocess_specs,
+                                script_engine=self._script_engine)
+        workflow.task_tree.data.update(data)
+        return self._advance(workflow, version, lambda: None, actor=actor)
+
+    def complete_task(self, version: ProcessVersion, state: bytes, task_id: str,
+                      data: Mapping[str, Any], *, actor: str | None = None) -> Snapshot:
+        """Complete an open human task with ``data``, validated against the task's form."""
+        workflow = self._load(version, state)
+        task = _open_task(workflow, task_id)
+        human = version.human_tasks.get(task.task_spec.bpmn_id)
+        self.check_data(version, human.form_key if human else None, data)
+
+        def act() -> None:
+            task.set_data(**data)
+            task.run()
+
+        return self._advance(workflow, version, act, actor=actor, completing=task,
+                             submitted=data)
+
+    def deliver_message(self, version: ProcessVersion, state: bytes, name: str,
+                        payload: Mapping[str, Any], *, actor: str | None = None) -> Snapshot:
+        """Deliver BPMN message ``name``; raises NotWaiting when nothing catches it."""
+        workflow = self._load(version, state)
+        return self._advance(workflow, version, lambda: deliver(workflow, name, dict(payload)),
+                             actor=actor)
+
+    def fire_due_timers(self, version: ProcessVersion, state: bytes) -> Snapshot:
+        """Let every timer whose time has come fire, and run on."""
+        workflow = self._load(version, state)
+        return self._advance(workflow, version, workflow.refresh_timers)
+
+    def cancel(self, version: ProcessVersion, state: bytes, *,
+               actor: str | None = None) -> Snapshot:
+        """Cancel the instance: open tasks and timers are withdrawn."""
+        workflow = self._load(version, state)
+        workflow.cancel()
+        return self._snapshot(workflow, version, (), status="cancelled")
+
+    def retry(self, version: ProcessVersion, state: bytes, *,
+              actor: str | None = None) -> Snapshot:
+        """Run failed steps again (after the park fixed the cause, e.g. switched scripts on)."""
+        workflow = self._load(version, state)
+
+        def act() -> None:
+            for task in workflow.get_tasks(state=TaskState.ERROR):
+                task._set_state(TaskState.READY)
+
+        return self._advance(workflow, version, act, actor=actor)
+
+    def inspect(self, version: ProcessVersion, state: bytes) -> Snapshot:
+        """The instance as stored, without changing it."""
+        workflow = self._load(version, state)
+        error = next(iter(workflow.get_tasks(state=TaskState.ERROR)), None)
+        return self._snapshot(workflow, version, (), status="error" if error else None,
+                              dump=state)
+
+    def task_data(self, version: ProcessVersion, state: bytes, task_id: str) -> dict[str, Any]:
+        """The data an open task sees."""
+        return dict(_open_task(self._load(version, state), task_id).data)
+
+    def check_data(self, version: ProcessVersion, form_key: str | None,
+                   data: Mapping[str, Any]) -> None:
+        """Raise FormDataInvalid unless ``data`` may be submitted to a form (server-side check)."""
+        errors = {key: ["is a reserved name"] for key in data if not self._allowed_key(key)}
+        schema = version.forms.get(form_key) if form_key else None
+        if schema is not None:
+            errors.update(data_errors(schema, data))
+        if errors:
+            raise FormDataInvalid(errors)
+
+    def _allowed_key(self, key: Any) -> bool:
+        return (isinstance(key, str) and key.isidentifier() and not keyword.iskeyword(key)
+                and not key.startswith(("_", "pf_")) and key not in self.functions)
+
+    def _load(self, version: ProcessVersion, state: bytes) -> BpmnWorkflow:
+        compiled = self._cache.get(version)
+        return load_state(state, compiled.spec, compiled.subprocess_specs, self._script_engine)
+
+    def _advance(self, workflow: BpmnWorkflow, version: ProcessVersion, act: Callable[[], Any],
+                 *, actor: str | None = None, completing: Any = None,
+                 submitted: Mapping[str, Any] | None = None) -> Snapshot:
+        finished_before = {t.id for t in workflow.get_tasks(state=TaskState.FINISHED_MASK)}
+        error: StepError | None = None
+        try:
+            act()
+            workflow.do_engine_steps()
+        except SpiffWorkflowException as exc:
+            error = step_error(workflow, exc)
+        now = datetime.now(timezone.utc)
+        steps = step_records(workflow, finished_before, now, actor=actor, completing=completing,
+                             version=version, submitted=submitted)
+        assign_dates(workflow, version, self.calendar, self.functions, now)
+        return self._snapshot(workflow, version, steps, status="error" if error else None,
+                              error=error)
+
+    def _snapshot(self, workflow: BpmnWorkflow, version: ProcessVersion, steps: tuple[Any, ...],
+                  *, status: str | None = None, error: StepError | None = None,
+                  dump: bytes | None = None) -> Snapshot:
+        if dump is None:
+            prune(workflow)
+        if status is None:
+            status = "completed" if workflow.is_completed() else "active"
+        tasks = open_tasks(workflow, version, self.functions) if status != "cancelled" else ()
+        return Snapshot(
+            state=dump if dump is not None else dump_state(workflow),
+            status=status,  # type: ignore[arg-type]
+            open_tasks=tasks,
+            timers=_timers(workflow) if status != "cancelled" else (),
+            awaited_messages=awaited_messages(workflow) if status != "cancelled" else (),
+            correlations=dict(workflow.correlations),
+            steps=steps,
+            data=_current_data(workflow),
+            error=error,
+        )
+
+
+def _timers(workflow: BpmnWorkflow) -> tuple[TimerWait, ...]:
+    return tuple(TimerWait(str(task.id), task.task_spec.bpmn_id or task.task_spec.name, due)
+                 for task, due in waiting_timers(workflow))
+
+
+def _open_task(workflow: BpmnWorkflow, task_id: str) -> Any:
+    try:
+        task = workflow.get_task_from_id(UUID(str(task_id)))
+    except (ValueError, WorkflowException, KeyError):
+        task = None
+    if task is None:
+        raise TaskNotOpen(str(task_id), "there is no such task in this application")
+    if not task.task_spec.manual or task.state != TaskState.READY:
+        raise TaskNotOpen(str(task_id))
+    return task
+
+
+def _current_data(workflow: BpmnWorkflow) -> dict[str, Any]:
+    if workflow.is_completed():
+        return dict(workflow.data)
+    for state in (TaskState.READY, TaskState.WAITING, TaskState.ERROR):
+        task = workflow.get_next_task(state=state)
+        if task is not None:
+            return dict(task.data)
+    return dict(workflow.task_tree.data)

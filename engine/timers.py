@@ -1,0 +1,123 @@
+"""BPMN timers: literal values made evaluable, working days resolved, due times read back.
+
+SpiffWorkflow evaluates every timer value as a Python expression, so a bare ``PT48H`` would be
+an unknown name. At compile time each timer expression is rewritten once: a literal becomes a
+quoted string, ``5WD`` becomes a call of a calendar-aware function, and any other expression is
+wrapped so that whatever it yields (an ISO string, ``NWD``, a datetime) becomes the ISO text
+SpiffWorkflow expects.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from datetime import date, datetime, time, timezone
+from typing import Any
+
+from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
+    CycleTimerEventDefinition,
+    DurationTimerEventDefinition,
+    TimeDateEventDefinition,
+    TimerEventDefinition,
+)
+from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent
+from SpiffWorkflow.util.task import TaskState
+
+from .errors import ExpressionError
+from .worktime import WorkCalendar, add_working_days, parse_time_value
+
+DURATION_FN = "pf_timer_duration"
+DATE_FN = "pf_timer_date"
+CYCLE_FN = "pf_timer_cycle"
+
+
+def normalize_timer_expressions(spec: Any) -> None:
+    """Rewrite the timer expressions of every task spec of ``spec`` in place."""
+    for task_spec in spec.task_specs.values():
+        for definition in _timer_definitions(getattr(task_spec, "event_definition", None)):
+            definition.expression = _rewrite(definition)
+
+
+def _timer_definitions(definition: Any) -> Iterator[TimerEventDefinition]:
+    if isinstance(definition, TimerEventDefinition):
+        yield definition
+    elif isinstance(definition, MultipleEventDefinition):
+        for inner in definition.event_definitions:
+            yield from _timer_definitions(inner)
+
+
+def _rewrite(definition: TimerEventDefinition) -> str:
+    text = (definition.expression or "").strip()
+    if text.startswith(f"{DURATION_FN}(") or text.startswith(f"{DATE_FN}(") or \
+            text.startswith(f"{CYCLE_FN}("):
+        return text
+    if isinstance(definition, DurationTimerEventDefinition):
+        function = DURATION_FN
+    elif isinstance(definition, TimeDateEventDefinition):
+        function = DATE_FN
+    else:
+        function = CYCLE_FN
+    literal = parse_time_value(text)
+    argument = repr(literal.text) if literal is not None else text
+    return f"{function}({argument})"
+
+
+def timer_functions(calendar: WorkCalendar) -> dict[str, Callable[..., Any]]:
+    """The functions the rewritten timer expressions call, bound to a park's calendar."""
+
+    def duration(value: Any) -> str:
+        if isinstance(value, str):
+            parsed = parse_time_value(value)
+            if parsed is not None and parsed.kind == "duration":
+                return parsed.text
+            if parsed is not None and parsed.kind == "workdays":
+                now = datetime.now(timezone.utc)
+                due = add_working_days(now, int(parsed.text[:-2]), calendar)
+                return f"PT{max(0, int((due - now).total_seconds()))}S"
+        raise ExpressionError(str(value), "a timer duration must be ISO 8601 (PT48H) or NWD")
+
+    def at(value: Any) -> str:
+        if isinstance(value, datetime):
+            moment = value if value.tzinfo else value.replace(tzinfo=calendar.timezone)
+            return moment.astimezone(timezone.utc).isoformat()
+        if isinstance(value, date):
+            return at(datetime.combine(value, time(0, 0), calendar.timezone))
+        if isinstance(value, str):
+            parsed = parse_time_value(value)
+            if parsed is not None and parsed.kind == "date":
+                return at(datetime.fromisoformat(parsed.text))
+            if parsed is not None and parsed.kind == "workdays":
+                due = add_working_days(datetime.now(timezone.utc), int(parsed.text[:-2]), calendar)
+                return due.isoformat()
+        raise ExpressionError(str(value), "a timer date must be an ISO 8601 date-time or NWD")
+
+    def cycle(value: Any) -> str:
+        parsed = parse_time_value(value) if isinstance(value, str) else None
+        if parsed is None or parsed.kind != "cycle":
+            raise ExpressionError(str(value), "a timer cycle must be an ISO 8601 repetition (R3/P1D)")
+        return parsed.text
+
+    return {DURATION_FN: duration, DATE_FN: at, CYCLE_FN: cycle}
+
+
+def waiting_timers(workflow: Any) -> list[tuple[Any, datetime]]:
+    """(task, due time in UTC) for every timer the instance waits for, subprocesses included."""
+    found = []
+    for task in workflow.get_tasks(state=TaskState.WAITING, spec_class=CatchingEvent):
+        for definition in _timer_definitions(task.task_spec.event_definition):
+            due = _due_time(task, definition)
+            if due is not None:
+                found.append((task, due))
+    return found
+
+
+def _due_time(task: Any, definition: TimerEventDefinition) -> datetime | None:
+    value = task.internal_data.get("event_value")
+    if value is None:
+        return None
+    if isinstance(value, dict):
+        value = value.get("next")
+    if isinstance(definition, CycleTimerEventDefinition) and value is None:
+        return None
+    parsed = TimerEventDefinition.parse_time_or_duration(value)
+    return parsed if isinstance(parsed, datetime) else None

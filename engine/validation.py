@@ -1,0 +1,156 @@
+"""Deploy-time validation: every reason a deployment cannot run, all at once.
+
+A deploy brings BPMN files, DMN files and JSON Schema forms. ``validate_sources`` parses them
+safely, checks them against the XSDs, then runs Parkflow's own checks (references, unsupported
+constructs, expressions, forms, decisions, lanes). Only when all of those pass is the
+deployment handed to SpiffWorkflow's parser, whose errors carry no line; the line is found
+again through the element id.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from lxml import etree
+from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
+from SpiffWorkflow.camunda.parser.CamundaParser import CamundaParser
+
+from .bpmn_doc import Deployment, Document, bpmn, camunda
+from .errors import InvalidProcess, Problem
+from .validation_dmn import check_decision_refs, check_dmn, check_form_keys, check_forms
+from .validation_exprs import check_expressions
+from .validation_schema import check_bpmn_schema, check_dmn_schema
+from .validation_structure import check_deployment, check_lanes, check_structure
+from .validation_support import check_support
+from .values import HumanTaskSpec
+from .xmlsafe import parse_xml
+
+
+@dataclass(frozen=True)
+class SourceSet:
+    """What one deploy brings."""
+
+    bpmn: Mapping[str, bytes]  # filename -> content
+    dmn: Mapping[str, bytes]  # filename -> content
+    forms: Mapping[str, Any]  # formKey -> JSON Schema, already loaded from JSON
+
+
+def validate_sources(sources: SourceSet) -> list[Problem]:
+    """Every problem at once, [] when deployable."""
+    problems: list[Problem] = []
+    bpmn_docs = _load(sources.bpmn, "BPMN", problems)
+    dmn_docs = _load(sources.dmn, "DMN", problems)
+    for doc in bpmn_docs:
+        problems += check_bpmn_schema(doc)
+    for doc in dmn_docs:
+        problems += check_dmn_schema(doc)
+    deploy = Deployment(bpmn_docs, dmn_docs, sources.forms)
+    problems += check_deployment(deploy)
+    for doc in bpmn_docs:
+        problems += _check_bpmn(doc, deploy)
+    for doc in dmn_docs:
+        problems += check_dmn(doc)
+    problems += check_forms(sources.forms)
+    if not problems:
+        problems += _parse_with_engine(deploy)
+    return list(dict.fromkeys(problems))
+
+
+def _load(files: Mapping[str, bytes], what: str, problems: list[Problem]) -> list[Document]:
+    docs = []
+    for filename, content in files.items():
+        try:
+            docs.append(Document(filename, parse_xml(content, what=what)))
+        except InvalidProcess as exc:
+            problems += [Problem(p.element_id or filename, p.line, p.message) for p in exc.problems]
+    return docs
+
+
+def _check_bpmn(doc: Document, deploy: Deployment) -> Iterator[Problem]:
+    yield from check_structure(doc, deploy)
+    yield from check_support(doc)
+    yield from check_expressions(doc)
+    yield from check_form_keys(doc, deploy.forms)
+    yield from check_decision_refs(doc, deploy)
+    yield from check_lanes(doc)
+
+
+def _parse_with_engine(deploy: Deployment) -> list[Problem]:
+    # One parser per deploy: SpiffWorkflow refuses a process id it has seen before, and
+    # bpmn-js ids like Process_1 recur across parks. DMN goes first so decisionRefs resolve.
+    parser = CamundaParser()
+    try:
+        for doc in deploy.dmn:
+            parser.add_dmn_xml(doc.root, filename=doc.filename)
+        for doc in deploy.bpmn:
+            parser.add_bpmn_xml(doc.root, filename=doc.filename)
+        for key in deploy.executable():
+            parser.get_spec(key)
+            parser.get_subprocess_specs(key)
+    except ValidationException as exc:
+        element_id = str(exc.id or "")
+        return [Problem(element_id, deploy.line_of(element_id) if element_id else None,
+                        _first_line(exc))]
+    except Exception as exc:  # the parser also fails with assorted built-in errors
+        return [Problem("", None, f"the engine cannot parse this deployment: {exc!r}")]
+    return []
+
+
+def _first_line(exc: Exception) -> str:
+    text = str(exc.args[0]) if exc.args else str(exc)
+    return text.splitlines()[0] if text.strip() else type(exc).__name__
+
+
+def human_task_specs(tree: etree._ElementTree | etree._Element) -> dict[str, HumanTaskSpec]:
+    """element_id -> spec for the user tasks of a document, or of one process element."""
+    root = tree.getroot() if isinstance(tree, etree._ElementTree) else tree
+    doc = Document("", root.getroottree())
+    return {spec.element_id: spec for spec in _task_specs(root.iter(bpmn("userTask")), doc)}
+
+
+def _task_specs(tasks: Iterable[etree._Element], doc: Document) -> Iterator[HumanTaskSpec]:
+    for task in tasks:
+        groups = _split(task.get(camunda("candidateGroups")))
+        users = _split(task.get(camunda("candidateUsers")))
+        assignee = (task.get(camunda("assignee")) or "").strip() or None
+        lane = doc.lane_name(task)
+        if not (groups or users or assignee) and lane:
+            groups = (lane,)  # a lane's name is the default candidate group (design decision 1)
+        yield HumanTaskSpec(
+            element_id=task.get("id", ""),
+            name=task.get("name") or task.get("id", ""),
+            lane=lane,
+            candidate_groups=groups,
+            candidate_users=users,
+            assignee=assignee,
+            due_date=_attribute(task, "dueDate"),
+            follow_up_date=_attribute(task, "followUpDate"),
+            priority=_priority(task.get(camunda("priority"))),
+            form_key=_attribute(task, "formKey"),
+            properties=_properties(task),
+            line=task.sourceline,
+        )
+
+
+def _split(value: str | None) -> tuple[str, ...]:
+    return tuple(part.strip() for part in (value or "").split(",") if part.strip())
+
+
+def _attribute(task: etree._Element, name: str) -> str | None:
+    value = (task.get(camunda(name)) or "").strip()
+    return value or None
+
+
+def _priority(value: str | None) -> int | None:
+    # An expression cannot be resolved before the task exists; only literals are kept here.
+    try:
+        return int(value.strip()) if value is not None else None
+    except ValueError:
+        return None
+
+
+def _properties(task: etree._Element) -> dict[str, str]:
+    path = f"{bpmn('extensionElements')}/{camunda('properties')}/{camunda('property')}"
+    return {prop.get("name", ""): prop.get("value", "") for prop in task.iterfind(path)}

@@ -1,0 +1,194 @@
+"""Deploy-time refusal of everything the engine would otherwise ignore without a word.
+
+SpiffWorkflow skips attributes and extensions it does not know, so a Camunda diagram with a
+Java delegate or a listener would deploy and then quietly do less than drawn. Parkflow accepts
+an allow-list of ``camunda:`` attributes (decision 1 of the design) and refuses the rest with
+the element's id.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from lxml import etree
+
+from .bpmn_doc import (
+    CAMUNDA_NS,
+    SEQUENCE_FLOW,
+    Document,
+    bpmn,
+    camunda,
+    local_name,
+    problem,
+)
+from .errors import Problem
+
+_USER = frozenset({bpmn("userTask")})
+_START = frozenset({bpmn("startEvent")})
+_PROCESS = frozenset({bpmn("process")})
+_LOOP = frozenset({bpmn("multiInstanceLoopCharacteristics")})
+_MESSAGE = frozenset({bpmn("messageEventDefinition")})
+
+# camunda: attribute -> the elements it may appear on (None: any element). Async and
+# exclusive job flags are accepted anywhere because Parkflow's transactions make them moot.
+ALLOWED_ATTRIBUTES: dict[str, frozenset[str] | None] = {
+    "asyncBefore": None, "asyncAfter": None, "async": None, "exclusive": None,
+    "candidateGroups": _USER, "candidateUsers": _USER, "assignee": _USER,
+    "dueDate": _USER, "followUpDate": _USER, "priority": _USER,
+    "formKey": _USER | _START, "initiator": _START,
+    "decisionRef": frozenset({bpmn("businessRuleTask")}),
+    "versionTag": _PROCESS, "historyTimeToLive": _PROCESS, "isStartableInTasklist": _PROCESS,
+    "collection": _LOOP, "elementVariable": _LOOP,
+    # SpiffWorkflow's Camunda parser reads these as a message's payload and target variable.
+    "expression": _MESSAGE, "resultVariable": _MESSAGE,
+    "calledElementBinding": frozenset({bpmn("callActivity")}),
+}
+_DELEGATE = "Parkflow runs no Java code; call a registered service with a 'service' property"
+HINTS = {
+    "class": _DELEGATE,
+    "delegateExpression": _DELEGATE,
+    "expression": _DELEGATE,
+    "type": "there are no external task workers; call a registered service instead",
+    "topic": "there are no external task workers; call a registered service instead",
+    "resultVariable": "outputs are merged into the process data under their own names",
+    "mapDecisionResult": "outputs are merged into the process data under their own names",
+    "candidateStarterGroups": "who may start a process is managed in Parkflow, not in the diagram",
+    "candidateStarterUsers": "who may start a process is managed in Parkflow, not in the diagram",
+    "executionListener": "Parkflow runs no listeners",
+    "taskListener": "Parkflow runs no listeners",
+    "connector": "call a registered service with a 'service' property instead",
+    "field": _DELEGATE,
+    "inputOutput": "tasks see all process variables without mappings",
+    "in": "the called process sees all the caller's data without mappings",
+    "out": "the called process's data comes back whole, without mappings",
+    "formData": "name a JSON Schema form with camunda:formKey instead",
+}
+# Other engines' extensions: Parkflow would ignore them, so a diagram using them is refused.
+FOREIGN_NAMESPACES = {
+    "http://camunda.org/schema/zeebe/1.0": "zeebe",
+    "http://activiti.org/bpmn": "activiti",
+    "http://flowable.org/bpmn": "flowable",
+    "http://spiffworkflow.org/bpmn/schema/1.0/core": "spiffworkflow",
+    "http://www.jboss.org/drools": "drools",
+}
+_UNSUPPORTED_ELEMENTS = {
+    bpmn("complexGateway"): "complex gateways are not supported",
+    bpmn("adHocSubProcess"): "ad-hoc subprocesses are not supported (experimental in the engine)",
+    bpmn("sendTask"): "send tasks are not supported: use a message throw or end event",
+    bpmn("compensateEventDefinition"): "compensation is not supported",
+    bpmn("conditionalEventDefinition"): "conditional events are not supported: the engine "
+                                        "checks the condition only once, when it is reached",
+    bpmn("linkEventDefinition"): "link events are not supported by the engine",
+    bpmn("dataStoreReference"): "data stores are not supported",
+    bpmn("dataStore"): "data stores are not supported",
+}
+_EVENT_DEFINITIONS = frozenset(bpmn(t) for t in (
+    "messageEventDefinition", "timerEventDefinition", "errorEventDefinition",
+    "escalationEventDefinition", "signalEventDefinition", "cancelEventDefinition",
+    "compensateEventDefinition", "conditionalEventDefinition",
+))
+SCRIPT_FORMATS = frozenset({"", "python", "python3"})
+
+
+def check_support(doc: Document) -> Iterator[Problem]:
+    """Constructs, attributes and extensions that Parkflow cannot honour."""
+    for element in doc.elements():
+        message = _UNSUPPORTED_ELEMENTS.get(element.tag)
+        if message:
+            yield problem(element, message)
+        if element.get("isForCompensation") == "true":
+            yield problem(element, "compensation is not supported")
+        yield from _check_attributes(element)
+        if element.tag == bpmn("extensionElements"):
+            yield from _check_extensions(element)
+    yield from _check_tasks(doc)
+
+
+def _check_attributes(element: etree._Element) -> Iterator[Problem]:
+    for name, value in element.attrib.items():
+        qname = etree.QName(name)
+        if qname.namespace == CAMUNDA_NS:
+            yield from _check_camunda_attribute(element, str(qname.localname), value)
+        elif qname.namespace in FOREIGN_NAMESPACES:
+            prefix = FOREIGN_NAMESPACES[str(qname.namespace)]
+            yield problem(element, f"{prefix}:{qname.localname} is not supported "
+                                   "(Parkflow reads camunda: extensions only)")
+
+
+def _check_camunda_attribute(element: etree._Element, name: str, value: str) -> Iterator[Problem]:
+    if name not in ALLOWED_ATTRIBUTES:
+        yield problem(element, _not_supported(name))
+        return
+    allowed_on = ALLOWED_ATTRIBUTES[name]
+    if allowed_on is not None and element.tag not in allowed_on:
+        yield problem(element, _not_supported(name, f"on a {local_name(element)}"))
+    elif name == "calledElementBinding" and value != "deployment":
+        yield problem(element, f"camunda:calledElementBinding '{value}' is not supported: a call "
+                               "activity calls the process deployed with it ('deployment')")
+
+
+def _not_supported(name: str, where: str = "") -> str:
+    hint = HINTS.get(name)
+    text = f"camunda:{name} is not supported" + (f" {where}" if where else "")
+    return f"{text}: {hint}" if hint else text
+
+
+def _check_extensions(extensions: etree._Element) -> Iterator[Problem]:
+    for child in extensions.iterchildren(etree.Element):
+        qname = etree.QName(child)
+        if child.tag == camunda("properties"):
+            yield from _check_properties(child)
+        elif qname.namespace == CAMUNDA_NS:
+            yield problem(child, _not_supported(str(qname.localname)))
+        else:
+            prefix = child.prefix or FOREIGN_NAMESPACES.get(str(qname.namespace), qname.namespace)
+            name = f"{prefix}:{qname.localname}" if prefix else str(qname.localname)
+            yield problem(child, f"extension element {name} is not supported")
+
+
+def _check_properties(properties: etree._Element) -> Iterator[Problem]:
+    for child in properties.iterchildren(etree.Element):
+        if child.tag != camunda("property"):
+            yield problem(child, "camunda:properties may contain camunda:property elements only")
+        elif not (child.get("name") or "").strip():
+            yield problem(child, "camunda:property needs a name")
+
+
+def _check_tasks(doc: Document) -> Iterator[Problem]:
+    for task in doc.iter(bpmn("serviceTask")):
+        if not service_name(task):
+            yield problem(task, "a service task needs a camunda:properties property 'service' "
+                                "naming a registered service")
+    for task in doc.iter(bpmn("scriptTask")):
+        script_format = (task.get("scriptFormat") or "").strip()
+        if script_format.casefold() not in SCRIPT_FORMATS:
+            yield problem(task, f"scriptFormat '{script_format}' is not supported: "
+                                "scripts are Python")
+    for event in doc.iter(bpmn("boundaryEvent")):
+        if not any(child.tag in _EVENT_DEFINITIONS for child in event):
+            yield problem(event, "boundary event has no event definition")
+    for gateway in doc.iter(bpmn("eventBasedGateway")):
+        yield from _check_event_gateway(gateway, doc)
+
+
+def service_name(task: etree._Element) -> str | None:
+    """The registered service a service task calls (its ``service`` property), if any."""
+    path = f"{bpmn('extensionElements')}/{camunda('properties')}/{camunda('property')}"
+    for prop in task.iterfind(path):
+        if prop.get("name") == "service":
+            value = (prop.get("value") or "").strip()
+            return value or None
+    return None
+
+
+def _check_event_gateway(gateway: etree._Element, doc: Document) -> Iterator[Problem]:
+    # SpiffWorkflow 3.2 stores one due time for the whole gateway, so with two timers the
+    # later one fires at the earlier one's time (or not at all).
+    timers = 0
+    for flow in gateway.getparent().iterchildren(SEQUENCE_FLOW):
+        target = doc.by_id.get(flow.get("targetRef", "")) if flow.get("sourceRef") == \
+            gateway.get("id") else None
+        if target is not None and target.find(bpmn("timerEventDefinition")) is not None:
+            timers += 1
+    if timers > 1:
+        yield problem(gateway, "an event-based gateway may wait for one timer only")

@@ -1,0 +1,143 @@
+"""Concurrent writers: row locks on PostgreSQL, BEGIN IMMEDIATE on SQLite, versions on both."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import TypeVar
+
+import pytest
+from sqlalchemy import select
+
+from webapp.db import Database, lock_instance
+from webapp.migrate import upgrade
+from webapp.models import Instance, Park, allocate_reference
+from webapp.services import Conflict
+
+T = TypeVar("T")
+# long enough that the other thread is certainly waiting on the lock meanwhile
+HOLD_SECONDS = 0.3
+
+
+def run_together(count: int, work: Callable[[int], T]) -> list[T | BaseException]:
+    """Run ``work(0..count-1)`` in threads released at the same moment; collect outcomes."""
+    barrier = threading.Barrier(count)
+
+    def start(index: int) -> T | BaseException:
+        barrier.wait()
+        try:
+            return work(index)
+        except Exception as exc:
+            return exc
+
+    with ThreadPoolExecutor(max_workers=count) as pool:
+        return list(pool.map(start, range(count)))
+
+
+def test_concurrent_completions_exactly_one_wins(db: Database, instance_id: str) -> None:
+    def complete(index: int) -> str:
+        with db.write() as session:
+            # both callers saw version 1 when they opened the task
+            instance = lock_instance(session, instance_id, expected_version=1)
+            time.sleep(HOLD_SECONDS)
+            instance.data_summary = {"completed_by": f"reviewer{index}"}
+            return f"reviewer{index}"
+
+    outcomes = run_together(2, complete)
+
+    winners = [outcome for outcome in outcomes if isinstance(outcome, str)]
+    losers = [outcome for outcome in outcomes if not isinstance(outcome, str)]
+    assert len(winners) == 1
+    # a Conflict (not a StaleDataError at commit) shows the loser waited for the lock
+    assert len(losers) == 1 and isinstance(losers[0], Conflict), losers
+    with db.read() as session:
+        instance = session.get_one(Instance, instance_id)
+        assert instance.data_summary == {"completed_by": winners[0]}
+        assert instance.version == 2
+
+
+def test_locked_read_modify_write_loses_no_update(db: Database, instance_id: str) -> None:
+    def increment(_index: int) -> None:
+        with db.write() as session:
+            instance = lock_instance(session, instance_id)
+            count = instance.data_summary["count"]
+            time.sleep(0.01)
+            instance.data_summary = {"count": count + 1}
+
+    outcomes = run_together(10, increment)
+
+    assert outcomes == [None] * 10
+    with db.read() as session:
+        instance = session.get_one(Instance, instance_id)
+        assert instance.data_summary == {"count": 10}
+        assert instance.version == 11
+
+
+def test_concurrent_starts_get_distinct_references(db: Database) -> None:
+    with db.write() as session:
+        park = Park(slug="demo", name="Demo", settings={})
+        session.add(park)
+    park_id = park.id
+
+    def take(_index: int) -> str:
+        with db.write() as session:
+            return allocate_reference(session, session.get_one(Park, park_id), 2026)
+
+    outcomes = run_together(10, take)
+
+    assert sorted(outcomes) == [f"DEMO-2026-{n:06d}" for n in range(1, 11)]  # type: ignore[type-var]
+
+
+# --- SQLite only: the immediate transaction is what serializes writers -------------------
+
+
+@pytest.fixture
+def sqlite_db(tmp_path: Path) -> Iterator[Database]:
+    url = f"sqlite:///{tmp_path / 'parkflow.db'}"
+    upgrade(url)
+    database = Database(url)
+    yield database
+    database.dispose()
+
+
+def test_sqlite_writers_serialize_without_locked_errors(sqlite_db: Database) -> None:
+    with sqlite_db.write() as session:
+        session.add(Park(slug="demo", name="Demo", settings={"n": 0}))
+
+    def increment(_index: int) -> None:
+        with sqlite_db.write() as session:
+            # a plain read, no row lock: only BEGIN IMMEDIATE keeps this safe
+            park = session.scalars(select(Park).where(Park.slug == "demo")).one()
+            count = park.settings["n"]
+            time.sleep(0.01)
+            park.settings = {"n": count + 1}
+
+    outcomes = run_together(10, increment)
+
+    assert outcomes == [None] * 10
+    with sqlite_db.read() as session:
+        assert session.scalars(select(Park.settings)).one() == {"n": 10}
+
+
+def test_sqlite_write_takes_the_write_lock_before_any_statement(
+    sqlite_db: Database, tmp_path: Path
+) -> None:
+    other = sqlite3.connect(tmp_path / "parkflow.db", timeout=0, isolation_level=None)
+    with sqlite_db.write(), pytest.raises(sqlite3.OperationalError, match="database is locked"):
+        other.execute("BEGIN IMMEDIATE")
+    other.execute("BEGIN IMMEDIATE")
+    other.execute("ROLLBACK")
+    other.close()
+
+
+def test_sqlite_reads_do_not_block_writers(sqlite_db: Database, tmp_path: Path) -> None:
+    other = sqlite3.connect(tmp_path / "parkflow.db", timeout=0, isolation_level=None)
+    with sqlite_db.read() as session:
+        session.scalars(select(Park)).all()
+        other.execute("BEGIN IMMEDIATE")
+        other.execute("ROLLBACK")
+    other.close()

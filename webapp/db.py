@@ -1,0 +1,214 @@
+"""Engine, sessions and transactions for SQLite and PostgreSQL, and the shared column types."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from datetime import UTC, date, datetime
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    CheckConstraint,
+    Date,
+    DateTime,
+    Dialect,
+    Engine,
+    Integer,
+    MetaData,
+    create_engine,
+    event,
+    select,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.engine import URL, Connection, make_url
+from sqlalchemy.exc import ArgumentError
+from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.types import TypeDecorator
+
+from webapp.config import ConfigError
+from webapp.services.errors import Conflict, NotFound
+
+if TYPE_CHECKING:
+    from webapp.models import Instance
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+SQLITE_BUSY_TIMEOUT_MS = 10_000
+# execution option read by the SQLite "begin" hook: take the write lock up front
+BEGIN_IMMEDIATE = "parkflow_begin_immediate"
+_writing: ContextVar[bool] = ContextVar("parkflow_writing", default=False)
+
+
+def utcnow() -> datetime:
+    """Return the current time as an aware UTC datetime."""
+    return datetime.now(UTC)
+
+
+def new_id() -> str:
+    """Return a fresh random identifier for a primary key."""
+    return str(uuid.uuid4())
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timestamp stored in UTC that always comes back timezone-aware."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime {value.isoformat()} given; use an aware UTC time")
+        value = value.astimezone(UTC)
+        # SQLite has no time zone type: keep naive UTC text, which also sorts correctly
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+# none_as_null: Python None becomes SQL NULL, not the JSON text 'null'
+JSONType = JSON(none_as_null=True).with_variant(JSONB(none_as_null=True), "postgresql")
+# SQLite only auto-increments a column declared exactly INTEGER PRIMARY KEY
+BigIntId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+def one_of(column: str, values: Iterable[str]) -> CheckConstraint:
+    """Return a CHECK (named after the column) keeping it inside a fixed vocabulary."""
+    allowed = ", ".join(f"'{value}'" for value in values)
+    return CheckConstraint(f"{column} IN ({allowed})", name=column)
+
+
+class Base(DeclarativeBase):
+    """Declarative base of every Parkflow table."""
+
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = {datetime: UTCDateTime(), date: Date()}
+
+
+def normalize_database_url(url: str | URL) -> URL:
+    """Parse a database URL, accepting only SQLite and PostgreSQL (through psycopg 3)."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError as exc:
+        raise ConfigError(f"cannot parse the database URL {str(url)!r}") from exc
+    if parsed.drivername in ("sqlite", "sqlite+pysqlite"):
+        return parsed
+    if parsed.drivername in ("postgresql", "postgres", "postgresql+psycopg"):
+        return parsed.set(drivername="postgresql+psycopg")
+    raise ConfigError(
+        f"unsupported database URL scheme {parsed.drivername!r}; "
+        "use sqlite:///path/to/file.db or postgresql://user@host/dbname"
+    )
+
+
+def make_engine(url: str | URL, **kwargs: Any) -> Engine:
+    """Create an engine configured for Parkflow's transaction rules."""
+    parsed = normalize_database_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        engine = create_engine(parsed, **kwargs)
+        _configure_sqlite(engine)
+        return engine
+    connect_args = {"connect_timeout": 10, **kwargs.pop("connect_args", {})}
+    return create_engine(parsed, pool_pre_ping=True, connect_args=connect_args, **kwargs)
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # take BEGIN away from the sqlite3 module so that _on_begin decides its kind
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.execute("PRAGMA synchronous = NORMAL")
+        cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Connection) -> None:
+        immediate = connection.get_execution_options().get(BEGIN_IMMEDIATE, False)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+class Database:
+    """An engine and its session factory, handing out read and write transactions."""
+
+    def __init__(self, url: str | URL, **engine_kwargs: Any) -> None:
+        self.engine = make_engine(url, **engine_kwargs)
+        self.sessionmaker = sessionmaker(bind=self.engine, expire_on_commit=False)
+
+    @property
+    def backend(self) -> str:
+        """Name the database kind: 'sqlite' or 'postgresql'."""
+        return self.engine.dialect.name
+
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        """Yield a session for reading; whatever it did is rolled back at the end."""
+        with self.sessionmaker() as session:
+            try:
+                yield session
+            finally:
+                session.rollback()
+
+    @contextmanager
+    def write(self) -> Iterator[Session]:
+        """Yield a session in one transaction: committed at the end, rolled back on error."""
+        if _writing.get():
+            # a second writer in the same flow would wait for the first one forever on SQLite
+            raise RuntimeError("db.write() is already open here; pass its session down instead")
+        token = _writing.set(True)
+        try:
+            with self.sessionmaker() as session:
+                # start now, so SQLite takes its write lock before anything is read
+                session.connection(execution_options={BEGIN_IMMEDIATE: True})
+                try:
+                    yield session
+                    session.commit()
+                except BaseException:
+                    session.rollback()
+                    raise
+        finally:
+            _writing.reset(token)
+
+    def dispose(self) -> None:
+        """Close every pooled connection."""
+        self.engine.dispose()
+
+
+def lock_instance(
+    session: Session, instance_id: str, *, expected_version: int | None = None
+) -> Instance:
+    """Load an instance for changing it, holding its row lock until the transaction ends.
+
+    PostgreSQL locks the row (SELECT ... FOR UPDATE); SQLite needs nothing more because
+    ``Database.write`` already holds the database's write lock. With ``expected_version``,
+    raise Conflict when someone else changed the instance since the caller looked at it.
+    """
+    from webapp.models import Instance  # the models import this module
+
+    stmt = (
+        select(Instance)
+        .where(Instance.id == instance_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    instance = session.scalars(stmt).one_or_none()
+    if instance is None:
+        raise NotFound(f"application {instance_id!r}")
+    if expected_version is not None and instance.version != expected_version:
+        raise Conflict(f"application {instance.reference} was changed by someone else; reload it")
+    return instance

@@ -1,0 +1,60 @@
+"""Parkflow's tables; import models from here."""
+
+from webapp.models.audit import AppendOnlyError, AuditEvent, IdempotencyKey
+from webapp.models.definitions import ProcessDefinition
+from webapp.models.instances import (
+    INSTANCE_STATUSES,
+    Attachment,
+    Instance,
+    MessageWait,
+    Rating,
+    RefCounter,
+    allocate_reference,
+)
+from webapp.models.jobs import JOB_STATUSES, NOTIFICATION_KINDS, Job, Notification
+from webapp.models.tasks import TASK_STATUSES, HumanTask, StepHistory
+from webapp.models.tenancy import (
+    DAY_KINDS,
+    DEFAULT_TIMEZONE,
+    ROLES,
+    ApiToken,
+    CalendarDay,
+    Enterprise,
+    Group,
+    GroupMember,
+    Membership,
+    Park,
+    User,
+)
+
+__all__ = [
+    "DAY_KINDS",
+    "DEFAULT_TIMEZONE",
+    "INSTANCE_STATUSES",
+    "JOB_STATUSES",
+    "NOTIFICATION_KINDS",
+    "ROLES",
+    "TASK_STATUSES",
+    "ApiToken",
+    "AppendOnlyError",
+    "Attachment",
+    "AuditEvent",
+    "CalendarDay",
+    "Enterprise",
+    "Group",
+    "GroupMember",
+    "HumanTask",
+    "IdempotencyKey",
+    "Instance",
+    "Job",
+    "Membership",
+    "MessageWait",
+    "Notification",
+    "ProcessDefinition",
+    "Park",
+    "Rating",
+    "RefCounter",
+    "StepHistory",
+    "User",
+    "allocate_reference",
+]

@@ -1,0 +1,73 @@
+"""Human tasks (the inbox) and the finished steps of each application."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ForeignKey, Index, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from webapp.db import Base, BigIntId, JSONType, one_of, utcnow
+from webapp.models.instances import Instance
+
+TASK_STATUSES = ("open", "completed", "cancelled")
+
+
+class HumanTask(Base):
+    """A user task of an instance; the open ones make up the reviewers' inbox.
+
+    People are named by username here (``assignee``, ``candidate_users``,
+    ``completed_by``), the same names the BPMN's camunda attributes use.
+    """
+
+    __tablename__ = "human_tasks"
+    __table_args__ = (
+        one_of("status", TASK_STATUSES),
+        Index("ix_human_tasks_inbox", "park_id", "status", "due_at"),
+        Index("ix_human_tasks_assignee", "assignee", "status"),
+    )
+
+    # the engine's task id, so that completing needs no lookup table
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    instance_id: Mapped[str] = mapped_column(ForeignKey("instances.id"), index=True)
+    park_id: Mapped[str] = mapped_column(ForeignKey("parks.id"))
+    element_id: Mapped[str] = mapped_column(String(255))
+    name: Mapped[str] = mapped_column(String(255))
+    lane: Mapped[str | None] = mapped_column(String(255))
+    candidate_groups: Mapped[list[str]] = mapped_column(JSONType, default=list)
+    candidate_users: Mapped[list[str]] = mapped_column(JSONType, default=list)
+    assignee: Mapped[str | None] = mapped_column(String(64))
+    form_key: Mapped[str | None] = mapped_column(String(255))
+    priority: Mapped[int] = mapped_column(default=50)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    due_at: Mapped[datetime | None]
+    follow_up_at: Mapped[datetime | None]
+    completed_at: Mapped[datetime | None]
+    completed_by: Mapped[str | None] = mapped_column(String(64))
+    outcome: Mapped[str | None] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(20), default="open")
+
+    instance: Mapped[Instance] = relationship()
+
+    def __repr__(self) -> str:
+        return f"<HumanTask {self.element_id} {self.status}>"
+
+
+class StepHistory(Base):
+    """A finished step of an application, kept here so the serialized state stays small."""
+
+    __tablename__ = "step_history"
+
+    id: Mapped[int] = mapped_column(BigIntId, primary_key=True)
+    instance_id: Mapped[str] = mapped_column(ForeignKey("instances.id"), index=True)
+    task_id: Mapped[str | None] = mapped_column(String(36))
+    element_id: Mapped[str] = mapped_column(String(255))
+    name: Mapped[str] = mapped_column(String(255))
+    # the BPMN element type, e.g. userTask, serviceTask, timer
+    kind: Mapped[str] = mapped_column(String(40))
+    lane: Mapped[str | None] = mapped_column(String(255))
+    completed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    completed_by: Mapped[str | None] = mapped_column(String(64))
+    outcome: Mapped[str | None] = mapped_column(String(64))
+    data: Mapped[dict[str, Any] | None] = mapped_column(JSONType)

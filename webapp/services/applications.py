@@ -1,0 +1,221 @@
+"""Applications: start one, complete its tasks, deliver messages, fire timers, cancel, retry.
+
+Each function is one transaction: lock the instance, let the engine act, then write the
+instance row and its projections (human tasks, timer jobs, message waits, step history, audit)
+together. Concurrent changes to one application serialize on the lock; the loser of a race
+for one task finds it no longer open.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import datetime, timezone
+from typing import Any
+
+from engine import (
+    Engine,
+    EngineError,
+    FormDataInvalid,
+    NotWaiting,
+    ProcessVersion,
+    Snapshot,
+    TaskNotOpen,
+    resolve_due,
+)
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+
+from webapp.db import Database, lock_instance
+from webapp.models import (
+    Enterprise,
+    HumanTask,
+    Instance,
+    Membership,
+    Park,
+    User,
+    allocate_reference,
+)
+from webapp.services import audit
+from webapp.services.accounts import find_user, get_park
+from webapp.services.engines import engine_for, version_of
+from webapp.services.errors import Conflict, Forbidden, Invalid, NotFound
+from webapp.services.processes import get_latest
+from webapp.services.projections import write_snapshot
+from webapp.services.people import may_work_on
+
+
+def start_application(
+    db: Database,
+    *,
+    park_slug: str,
+    process_key: str,
+    data: Mapping[str, Any],
+    actor: str,
+    enterprise_name: str | None = None,
+) -> str:
+    """Start the newest version of ``process_key`` for the actor's enterprise; the instance id."""
+    with db.write() as session:
+        park = get_park(session, park_slug)
+        user = _user(session, actor)
+        enterprise = _applicant_enterprise(session, park, user, enterprise_name)
+        definition = get_latest(session, park, process_key)
+        version = version_of(definition)
+        engine = engine_for(park)
+        snapshot = _engine_call(lambda: engine.start(version, data, actor=actor))
+        now = datetime.now(timezone.utc)
+        instance = Instance(
+            park_id=park.id, definition_id=definition.id, enterprise_id=enterprise.id,
+            reference=allocate_reference(session, park, now.year), started_by=user.id,
+            started_at=now, state=b"", status="active",
+            promised_at=_promised_at(version, engine, now),
+        )
+        session.add(instance)
+        session.flush()
+        write_snapshot(session, instance, park, snapshot, actor=actor, now=now)
+        audit.record(session, park_id=park.id, actor=actor, action="application.started",
+                     instance_id=instance.id,
+                     details={"process_key": process_key, "version": definition.version,
+                              "reference": instance.reference, "enterprise": enterprise.name})
+        return instance.id
+
+
+def complete_task(db: Database, *, task_id: str, data: Mapping[str, Any], actor: str) -> str:
+    """Complete an open task as ``actor``; the instance id."""
+    with db.write() as session:
+        task = session.get(HumanTask, task_id)
+        if task is None:
+            raise NotFound(f"task {task_id!r}")
+        instance = lock_instance(session, task.instance_id)
+        session.refresh(task)
+        if task.status != "open":
+            raise Conflict(_closed_message(task))
+        user = _user(session, actor)
+        park = instance.park
+        if not may_work_on(session, user, park, instance, task):
+            raise Forbidden("you are not among the people this task is waiting for")
+        version = version_of(instance.definition)
+        engine = engine_for(park)
+        snapshot = _engine_call(
+            lambda: engine.complete_task(version, instance.state, task_id, data, actor=actor))
+        write_snapshot(session, instance, park, snapshot, actor=actor,
+                       now=datetime.now(timezone.utc))
+        audit.record(session, park_id=park.id, actor=actor, action="task.completed",
+                     instance_id=instance.id,
+                     details={"task_id": task_id, "element_id": task.element_id,
+                              "name": task.name, "outcome": task.outcome})
+        return instance.id
+
+
+def deliver_message(db: Database, *, instance_id: str, name: str, payload: Mapping[str, Any],
+                    actor: str | None) -> str:
+    """Deliver a BPMN message to a waiting application; NotFound if nothing waits for it."""
+    return _change(db, instance_id, actor, "message.delivered", {"message": name},
+                   lambda engine, version, state: engine.deliver_message(
+                       version, state, name, payload, actor=actor))
+
+
+def fire_timers(db: Database, *, instance_id: str) -> str:
+    """Fire the application's due timers (the worker calls this at a timer job's time)."""
+    return _change(db, instance_id, None, "timers.fired", {},
+                   lambda engine, version, state: engine.fire_due_timers(version, state),
+                   quiet=True)
+
+
+def cancel_application(db: Database, *, instance_id: str, actor: str, reason: str = "") -> str:
+    """Withdraw an application: its open tasks and timers go away."""
+    return _change(db, instance_id, actor, "application.cancelled", {"reason": reason},
+                   lambda engine, version, state: engine.cancel(version, state, actor=actor))
+
+
+def retry_application(db: Database, *, instance_id: str, actor: str) -> str:
+    """Run an application's failed step again after its cause was fixed."""
+    return _change(db, instance_id, actor, "application.retried", {},
+                   lambda engine, version, state: engine.retry(version, state, actor=actor))
+
+
+Act = Callable[[Engine, ProcessVersion, bytes], Snapshot]
+
+
+def _change(db: Database, instance_id: str, actor: str | None, action: str,
+            details: dict[str, Any], act: Act, *, quiet: bool = False) -> str:
+    with db.write() as session:
+        instance = lock_instance(session, instance_id)
+        if instance.status in ("completed", "cancelled"):
+            raise Conflict(f"application {instance.reference} is already {instance.status}")
+        park = instance.park
+        engine = engine_for(park)
+        version = version_of(instance.definition)
+        snapshot = _engine_call(lambda: act(engine, version, instance.state))
+        write_snapshot(session, instance, park, snapshot, actor=actor,
+                       now=datetime.now(timezone.utc))
+        if not quiet or snapshot.steps:
+            audit.record(session, park_id=park.id, actor=actor, action=action,
+                         instance_id=instance.id,
+                         details={**details, "steps": [s.element_id for s in snapshot.steps]})
+        return instance.id
+
+
+def _engine_call(call: Callable[[], Snapshot]) -> Snapshot:
+    try:
+        return call()
+    except FormDataInvalid as exc:
+        raise Invalid("the form has errors", details=exc.errors) from exc
+    except TaskNotOpen as exc:
+        raise Conflict(f"this task is no longer open: {exc.reason}") from exc
+    except NotWaiting as exc:
+        raise NotFound(exc.what) from exc
+    except StaleDataError as exc:
+        raise Conflict("the application was changed by someone else; reload it") from exc
+    except EngineError as exc:
+        raise Invalid(str(exc)) from exc
+
+
+def _closed_message(task: HumanTask) -> str:
+    if task.status == "completed":
+        who = f" by {task.completed_by}" if task.completed_by else ""
+        return f"“{task.name}” was already completed{who}; reload to see where the application is"
+    return f"“{task.name}” is no longer open (the application moved on or was withdrawn)"
+
+
+def _user(session: Session, username: str) -> User:
+    user = find_user(session, username)
+    if user is None or not user.is_active:
+        raise NotFound(f"user {username!r}")
+    return user
+
+
+def _applicant_enterprise(session: Session, park: Park, user: User,
+                          enterprise_name: str | None) -> Enterprise:
+    membership = session.get(Membership, (user.id, park.id))
+    if membership is None:
+        raise NotFound(f"park {park.slug!r}")
+    if membership.role == "enterprise":
+        assert membership.enterprise is not None
+        return membership.enterprise
+    if membership.role != "admin":
+        raise Forbidden("only enterprise users and park administrators can start applications")
+    if not enterprise_name:
+        raise Invalid("name the enterprise this application is for", details={
+            "enterprise": ["is required when an administrator applies"]})
+    enterprise = session.scalars(select(Enterprise).where(
+        Enterprise.park_id == park.id, Enterprise.name == enterprise_name)).one_or_none()
+    if enterprise is None:
+        raise NotFound(f"enterprise {enterprise_name!r}")
+    return enterprise
+
+
+def _promised_at(version: ProcessVersion, engine: Engine, now: datetime) -> datetime | None:
+    if not version.promised_duration:
+        return None
+    return resolve_due(version.promised_duration, start=now, calendar=engine.calendar)
+
+
+__all__ = [
+    "cancel_application",
+    "complete_task",
+    "deliver_message",
+    "fire_timers",
+    "retry_application",
+    "start_application",
+]

@@ -1,0 +1,49 @@
+"""One engine per park policy and one ProcessVersion per deployed definition, cached.
+
+Both are immutable for the life of a process: a definition never changes once deployed, and a
+park's engine is keyed by the settings it was built from, so a changed setting builds a new one.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from zoneinfo import ZoneInfo
+
+from engine import Engine, ProcessVersion, WeekendCalendar
+
+from webapp.models import Park, ProcessDefinition
+
+_lock = threading.Lock()
+_engines: dict[tuple[str, bool], Engine] = {}
+_versions: OrderedDict[str, ProcessVersion] = OrderedDict()
+MAX_VERSIONS = 512
+
+
+def engine_for(park: Park) -> Engine:
+    """The engine running this park's procedures (its calendar, its script policy)."""
+    key = (park.timezone, bool(park.settings.get("scripts_enabled", True)))
+    with _lock:
+        found = _engines.get(key)
+    if found is None:
+        found = Engine(calendar=WeekendCalendar(ZoneInfo(park.timezone)), scripts_enabled=key[1])
+        with _lock:
+            _engines[key] = found
+    return found
+
+
+def version_of(definition: ProcessDefinition) -> ProcessVersion:
+    """The runnable version of a stored definition."""
+    with _lock:
+        found = _versions.get(definition.content_hash + definition.key)
+    if found is not None:
+        return found
+    version = ProcessVersion.from_sources(
+        definition.key, definition.bpmn_xml.encode("utf-8"), tuple(
+            d.encode("utf-8") for d in definition.dmn_xml), definition.forms)
+    with _lock:
+        _versions[definition.content_hash + definition.key] = version
+        while len(_versions) > MAX_VERSIONS:
+            _versions.popitem(last=False)
+    return version
+

@@ -1,0 +1,119 @@
+"""Writing an engine snapshot: the instance row and everything derived from it, together."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import orjson
+from engine import OpenTask, Snapshot, StepRecord
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from webapp.models import HumanTask, Instance, Job, MessageWait, Park, StepHistory
+
+SUMMARY_KEYS = 40
+SUMMARY_TEXT = 200
+
+
+def write_snapshot(session: Session, instance: Instance, park: Park, snapshot: Snapshot, *,
+                   actor: str | None, now: datetime) -> None:
+    """Store ``snapshot`` for ``instance``: state, tasks, timers, waits and history."""
+    instance.state = snapshot.state
+    instance.status = snapshot.status
+    instance.error = _error(snapshot)
+    instance.correlations = {k: dict(v) for k, v in snapshot.correlations.items()}
+    instance.data_summary = summarize(snapshot.data)
+    if snapshot.status in ("completed", "cancelled") and instance.ended_at is None:
+        instance.ended_at = now
+    steps = {step.task_id: step for step in snapshot.steps}
+    _sync_tasks(session, instance, snapshot.open_tasks, steps, now)
+    _sync_timers(session, instance, snapshot)
+    _sync_waits(session, instance, snapshot)
+    session.add_all(_history(instance, snapshot.steps))
+    session.flush()
+
+
+def summarize(data: Any) -> dict[str, Any]:
+    """The small, scalar part of the application data, for lists and search."""
+    summary: dict[str, Any] = {}
+    for key, value in list(data.items())[:SUMMARY_KEYS]:
+        if isinstance(value, str):
+            summary[key] = value[:SUMMARY_TEXT]
+        elif isinstance(value, bool | int | float) or value is None:
+            summary[key] = value
+    return summary
+
+
+def _error(snapshot: Snapshot) -> dict[str, Any] | None:
+    if snapshot.error is None:
+        return None
+    return {"element_id": snapshot.error.element_id, "line": snapshot.error.line,
+            "message": snapshot.error.message}
+
+
+def _sync_tasks(session: Session, instance: Instance, open_tasks: tuple[OpenTask, ...],
+                steps: dict[str, StepRecord], now: datetime) -> None:
+    rows = {row.id: row for row in session.scalars(select(HumanTask).where(
+        HumanTask.instance_id == instance.id, HumanTask.status == "open"))}
+    for task_id, row in rows.items():
+        if any(task.task_id == task_id for task in open_tasks):
+            continue
+        step = steps.get(task_id)
+        row.status = "completed" if step is not None else "cancelled"
+        row.completed_at = step.completed_at if step is not None else now
+        row.completed_by = step.completed_by if step is not None else None
+        row.outcome = step.outcome if step is not None else None
+    for task in open_tasks:
+        if task.task_id not in rows:
+            session.add(_new_task(instance, task, now))
+
+
+def _new_task(instance: Instance, task: OpenTask, now: datetime) -> HumanTask:
+    return HumanTask(
+        id=task.task_id, instance_id=instance.id, park_id=instance.park_id,
+        element_id=task.element_id, name=task.name, lane=task.lane,
+        candidate_groups=list(task.candidate_groups), candidate_users=list(task.candidate_users),
+        assignee=task.assignee, form_key=task.form_key,
+        priority=task.priority if task.priority is not None else 50,
+        created_at=now, due_at=task.due_at, follow_up_at=task.follow_up_at, status="open",
+    )
+
+
+def _sync_timers(session: Session, instance: Instance, snapshot: Snapshot) -> None:
+    """One pending job per waiting timer; a timer no longer waited for loses its job."""
+    wanted = {timer.task_id: timer for timer in snapshot.timers}
+    jobs = session.scalars(select(Job).where(
+        Job.instance_id == instance.id, Job.kind == "timer", Job.status == "pending")).all()
+    for job in jobs:
+        timer = wanted.pop(job.task_id or "", None)
+        if timer is None:
+            session.delete(job)
+        elif job.due_at != timer.due_at:
+            job.due_at = timer.due_at
+    for timer in wanted.values():
+        session.add(Job(park_id=instance.park_id, instance_id=instance.id, kind="timer",
+                        task_id=timer.task_id, due_at=timer.due_at,
+                        payload={"element_id": timer.element_id}))
+
+
+def _sync_waits(session: Session, instance: Instance, snapshot: Snapshot) -> None:
+    session.execute(delete(MessageWait).where(MessageWait.instance_id == instance.id))
+    for wait in snapshot.awaited_messages:
+        session.add(MessageWait(
+            instance_id=instance.id, park_id=instance.park_id, message_name=wait.name,
+            correlation_key=correlation_key(wait.correlation) if wait.correlation else None))
+
+
+def correlation_key(values: Any) -> str:
+    """A stable text form of correlation values, for indexed lookup."""
+    return orjson.dumps(dict(values), option=orjson.OPT_SORT_KEYS).decode()
+
+
+def _history(instance: Instance, steps: tuple[StepRecord, ...]) -> list[StepHistory]:
+    return [StepHistory(instance_id=instance.id, task_id=step.task_id,
+                        element_id=step.element_id, name=step.name[:255], kind=step.kind[:40],
+                        lane=step.lane, completed_at=step.completed_at,
+                        completed_by=step.completed_by, outcome=step.outcome,
+                        data=dict(step.data) if step.data is not None else None)
+            for step in steps]
