@@ -47,7 +47,8 @@ class ProcessVersion:
 
     @classmethod
     def from_sources(
-        cls, key: str, bpmn: bytes, dmn: tuple[bytes, ...] = (), forms: Mapping[str, Any] | None = None
+        cls, key: str, bpmn: bytes, dmn: tuple[bytes, ...] = (),
+        forms: Mapping[str, Any] | None = None,
     ) -> ProcessVersion:
         """Rebuild a version from stored sources (the store keeps only these)."""
         versions = prepare_deployment({"process.bpmn": bpmn}, dict(enumerate_dmn(dmn)), forms or {})
@@ -174,7 +175,8 @@ def compile_process(version: ProcessVersion) -> CompiledProcess:
         spec = parser.get_spec(version.key)
         subprocess_specs = parser.get_subprocess_specs(version.key)
     except ValidationException as exc:
-        raise InvalidProcess([Problem(exc.id or version.key, None, str(exc).splitlines()[0])]) from exc
+        problem = Problem(exc.id or version.key, None, str(exc).splitlines()[0])
+        raise InvalidProcess([problem]) from exc
     for each in (spec, *subprocess_specs.values()):
         normalize_timer_expressions(each)
     return CompiledProcess(version=version, spec=spec, subprocess_specs=subprocess_specs)

@@ -16,7 +16,8 @@ class Problem:
     message: str
 
     def __str__(self) -> str:
-        return f"{self.element_id or '-'}:{self.line if self.line is not None else '-'}: {self.message}"
+        line = self.line if self.line is not None else "-"
+        return f"{self.element_id or '-'}:{line}: {self.message}"
 
 
 class EngineError(Exception):

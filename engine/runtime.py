@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import keyword
 from collections.abc import Callable, Mapping
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
@@ -147,7 +147,7 @@ class Engine:
             workflow.do_engine_steps()
         except SpiffWorkflowException as exc:
             error = step_error(workflow, exc)
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         steps = step_records(workflow, finished_before, now, actor=actor, completing=completing,
                              version=version, submitted=submitted)
         assign_dates(workflow, version, self.calendar, self.functions, now)

@@ -54,10 +54,18 @@ import sys
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from types import CodeType, FrameType, ModuleType, TracebackType
+from types import CodeType, FrameType, TracebackType
 from typing import Any, NoReturn
 
-from .script_policy import DENIED_CALLS, FILENAME, Refused, compile_script, script_globals
+from .script_policy import (
+    DENIED_CALLS,
+    FILENAME,
+    NotStorableError,
+    Refused,
+    compile_script,
+    export_variables,
+    script_globals,
+)
 
 _MESSAGE_CHARS = 300
 # address space reserved (never touched, so it costs no time) and given back on MemoryError
@@ -101,10 +109,6 @@ def check_script(script: str) -> list[tuple[int | None, str]]:
 
 
 # --- the process: the forked child ------------------------------------------------------------
-
-class _NotStorableError(Exception):
-    """A variable's value cannot travel back as JSON."""
-
 
 class _Child:
     """The forked process: isolates itself, runs the script, reports once, exits."""
@@ -179,8 +183,9 @@ class _Child:
 
     def _succeed(self, namespace: dict[str, Any]) -> NoReturn:
         try:
-            payload = json.dumps({"variables": _export(namespace)}, allow_nan=False).encode()
-        except _NotStorableError as exc:
+            variables = export_variables(namespace)
+            payload = json.dumps({"variables": variables}, allow_nan=False).encode()
+        except NotStorableError as exc:
             self.fail(None, str(exc))
         except MemoryError:
             self.ballast.close()
@@ -211,10 +216,13 @@ def _run_child(fd: int, code: CodeType, data: Mapping[str, Any],
 
 
 def _lower_limit(kind: int, soft: int, hard: int | None = None) -> None:
-    current_hard = resource.getrlimit(kind)[1]
+    """Set a limit, never above what the operator set already."""
+    current = resource.getrlimit(kind)
     hard = soft if hard is None else hard
-    if current_hard != resource.RLIM_INFINITY:  # only privileged processes may raise it
-        hard = min(hard, current_hard)
+    if current[1] != resource.RLIM_INFINITY:
+        hard = min(hard, current[1])
+    if current[0] != resource.RLIM_INFINITY:
+        soft = min(soft, current[0])
     resource.setrlimit(kind, (min(soft, hard), hard))
 
 
@@ -226,42 +234,6 @@ def _address_space() -> int:
     finally:
         os.close(fd)
     return pages * os.sysconf("SC_PAGE_SIZE")
-
-
-def _export(namespace: Mapping[str, Any]) -> dict[str, Any]:
-    variables: dict[str, Any] = {}
-    for name, value in namespace.items():
-        if name.startswith("_") or callable(value) or isinstance(value, ModuleType):
-            continue
-        try:
-            variables[name] = _plain(value)
-        except _NotStorableError as exc:
-            raise _NotStorableError(f"variable {name!r} {exc}") from None
-        except RecursionError:
-            raise _NotStorableError(f"variable {name!r} is nested too deeply or contains itself"
-                               ) from None
-    return variables
-
-
-def _plain(value: object) -> Any:
-    if value is None or isinstance(value, (bool, int, str)):
-        return value
-    if isinstance(value, float):
-        if math.isfinite(value):
-            return value
-        raise _NotStorableError(f"is {value}, which cannot be stored")
-    if isinstance(value, (list, tuple)):
-        return [_plain(item) for item in value]
-    if isinstance(value, dict):
-        return {_key(key): _plain(item) for key, item in value.items()}
-    raise _NotStorableError(f"holds a {type(value).__name__}, which cannot be stored; "
-                       "make it a list, dict, str or number, or del it")
-
-
-def _key(key: object) -> str:
-    if isinstance(key, str):
-        return key
-    raise _NotStorableError(f"has the key {key!r}; keys must be strings")
 
 
 def _describe(exc: BaseException) -> str:
@@ -304,7 +276,11 @@ def _wall_message(limits: ScriptLimits) -> str:
 
 
 def _memory_message(limits: ScriptLimits) -> str:
-    return f"memory limit of {limits.memory_bytes / 2**20:g} MiB exceeded"
+    return f"memory limit of {_mib(limits)} MiB exceeded"
+
+
+def _mib(limits: ScriptLimits) -> str:
+    return f"{limits.memory_bytes / 2**20:g}"
 
 
 # --- the process: the caller's side -----------------------------------------------------------
@@ -314,7 +290,7 @@ class _Exit:
     payload: bytes
     status: int | None  # wait status; None if someone else reaped the child
     cpu_seconds: float
-    timed_out: bool
+    cut_short: str | None  # why the parent stopped reading and killed the child
 
 
 def run_script(script: str, data: dict[str, Any], *, limits: ScriptLimits = DEFAULT_LIMITS,
@@ -338,61 +314,85 @@ def run_script(script: str, data: dict[str, Any], *, limits: ScriptLimits = DEFA
         _run_child(writer, code, data, dict(functions or {}), limits)
     os.close(writer)
     try:
-        ended = _await_child(pid, reader, limits.wall_seconds)
+        ended = _await_child(pid, reader, limits)
     finally:
         os.close(reader)
     return _variables(ended, limits)
 
 
-def _await_child(pid: int, reader: int, wall_seconds: float) -> _Exit:
+def _await_child(pid: int, reader: int, limits: ScriptLimits) -> _Exit:
     try:
-        payload, timed_out = _read_until(reader, time.monotonic() + wall_seconds)
+        # a legitimate result is far smaller than the child's memory; an escaped script
+        # must not be able to fill the caller's
+        payload, cut_short = _read(reader, time.monotonic() + limits.wall_seconds,
+                                   most=limits.memory_bytes)
     except BaseException:
         os.kill(pid, signal.SIGKILL)
         os.waitpid(pid, 0)
         raise
-    if timed_out:
+    if cut_short:
         os.kill(pid, signal.SIGKILL)
     try:
         _, status, usage = os.wait4(pid, 0)
     except ChildProcessError:
-        return _Exit(payload, None, 0.0, timed_out)
-    return _Exit(payload, status, usage.ru_utime + usage.ru_stime, timed_out)
+        return _Exit(payload, None, 0.0, cut_short)
+    return _Exit(payload, status, usage.ru_utime + usage.ru_stime, cut_short)
 
 
-def _read_until(reader: int, deadline: float) -> tuple[bytes, bool]:
-    """Everything the child writes, and whether the deadline passed first."""
+def _read(reader: int, deadline: float, most: int) -> tuple[bytes, str | None]:
+    """Everything the child writes, or why reading stopped early ("time" or "size")."""
     poller = select.poll()  # not select(): a busy server has descriptors above 1024
     poller.register(reader, select.POLLIN)
     chunks: list[bytes] = []
+    size = 0
     while (remaining := deadline - time.monotonic()) > 0:
         if poller.poll(math.ceil(remaining * 1000)):
             chunk = os.read(reader, 1 << 16)
             if not chunk:
-                return b"".join(chunks), False
+                return b"".join(chunks), None
+            size += len(chunk)
+            if size > most:
+                return b"", "size"
             chunks.append(chunk)
-    return b"".join(chunks), True
+    return b"", "time"
 
 
 def _variables(ended: _Exit, limits: ScriptLimits) -> dict[str, Any]:
     """The child's variables, or the ScriptError that explains its end."""
-    if ended.timed_out:
+    if ended.cut_short == "time":
         raise ScriptError(None, _wall_message(limits))
+    if ended.cut_short == "size":
+        raise ScriptError(None, f"the variables take more than {_mib(limits)} MiB as JSON")
     status = ended.status
     if status is not None and os.WIFSIGNALED(status):
         raise ScriptError(None, _killed_message(os.WTERMSIG(status), ended.cpu_seconds, limits))
     if status is not None and os.WEXITSTATUS(status) == _EXIT_NO_MEMORY:
         raise ScriptError(None, _memory_message(limits))
-    try:
-        report = json.loads(ended.payload)
-    except ValueError:
+    report = _decode(ended.payload)
+    if report is None:
         code = "unknown" if status is None else os.WEXITSTATUS(status)
-        raise ScriptError(None, f"the script sandbox ended unexpectedly (exit status {code})"
-                          ) from None
+        raise ScriptError(None, f"the script sandbox ended unexpectedly (exit status {code})")
     if "error" in report:
         raise ScriptError(report["error"]["line"], report["error"]["message"])
     variables: dict[str, Any] = report["variables"]
     return variables
+
+
+def _decode(payload: bytes) -> dict[str, Any] | None:
+    """The child's report if it has the expected shape; the child is not trusted to."""
+    try:
+        report = json.loads(payload)
+    except ValueError:
+        return None
+    if not isinstance(report, dict) or len(report) != 1:
+        return None
+    if isinstance(report.get("variables"), dict):
+        return report
+    error = report.get("error")
+    if (isinstance(error, dict) and isinstance(error.get("message"), str)
+            and isinstance(error.get("line"), int | None)):
+        return report
+    return None
 
 
 def _killed_message(number: int, cpu_seconds: float, limits: ScriptLimits) -> str:

@@ -1,20 +1,23 @@
-"""What a script task may say: the RestrictedPython policy, the run-time guards, the builtins.
+"""What a script task may say and leave behind: the RestrictedPython policy, the run-time
+guards, the builtins, and the variables that can be kept.
 
 The first of the sandbox's two layers (the process is the second, see ``engine.sandbox``).
 Compile time refuses imports, classes, decorators, names and attributes starting with "_",
 the frame/code/generator/traceback attributes, ``str.format``/``format_map`` and calls of
 the introspection builtins. Run time routes attribute and item access, iteration, unpacking
-and in-place operators through guards and offers a short list of builtins.
+and in-place operators through guards and offers a short list of builtins. Afterwards only
+JSON-compatible variables are kept.
 """
 
 from __future__ import annotations
 
 import ast
+import math
 import operator
 import re
 from collections.abc import Callable, Iterable, Mapping
 from functools import lru_cache
-from types import CodeType
+from types import CodeType, ModuleType
 from typing import Any
 
 from RestrictedPython.compile import compile_restricted_exec
@@ -207,7 +210,8 @@ _SAFE_BUILTINS: dict[str, Any] = {
 
 def script_globals(data: Mapping[str, Any], functions: Mapping[str, Any]) -> dict[str, Any]:
     """A script's globals: guards and builtins, then ``functions``, then the variables in
-    ``data`` (names starting with "_" left out; a script could not name them)."""
+    ``data``. Names starting with "_" are left out of both: a script could not name them,
+    and they must not replace a guard."""
     namespace: dict[str, Any] = {
         # without an explicit __builtins__, exec() would hand out the real builtins module
         "__builtins__": dict(_SAFE_BUILTINS),
@@ -221,7 +225,53 @@ def script_globals(data: Mapping[str, Any], functions: Mapping[str, Any]) -> dic
         "_inplacevar_": _inplacevar,
         "_apply_": _apply,
     }
-    namespace.update(functions)
-    namespace.update((name, value) for name, value in data.items()
-                     if isinstance(name, str) and not name.startswith("_"))
+    for given in (functions, data):
+        namespace.update((name, value) for name, value in given.items()
+                         if isinstance(name, str) and not name.startswith("_"))
     return namespace
+
+
+class NotStorableError(Exception):
+    """A variable's value cannot be kept as process data (JSON)."""
+
+
+def export_variables(namespace: Mapping[str, Any]) -> dict[str, Any]:
+    """The variables a script leaves, as JSON-ready values.
+
+    Names starting with "_", callables and modules are dropped and tuples become lists; any
+    other value that JSON cannot hold raises NotStorableError naming the variable, since
+    losing it silently would be worse.
+    """
+    variables: dict[str, Any] = {}
+    for name, value in namespace.items():
+        if name.startswith("_") or callable(value) or isinstance(value, ModuleType):
+            continue
+        try:
+            variables[name] = _plain(value)
+        except NotStorableError as exc:
+            raise NotStorableError(f"variable {name!r} {exc}") from None
+        except RecursionError:
+            raise NotStorableError(f"variable {name!r} is nested too deeply or contains "
+                                   "itself") from None
+    return variables
+
+
+def _plain(value: object) -> Any:
+    if value is None or isinstance(value, (bool, int, str)):
+        return value
+    if isinstance(value, float):
+        if math.isfinite(value):
+            return value
+        raise NotStorableError(f"is {value}, which cannot be stored")
+    if isinstance(value, (list, tuple)):
+        return [_plain(item) for item in value]
+    if isinstance(value, dict):
+        return {_key(key): _plain(item) for key, item in value.items()}
+    raise NotStorableError(f"holds a {type(value).__name__}, which cannot be stored; "
+                           "make it a list, dict, str or number, or del it")
+
+
+def _key(key: object) -> str:
+    if isinstance(key, str):
+        return key
+    raise NotStorableError(f"has the key {key!r}; keys must be strings")

@@ -10,7 +10,7 @@ SpiffWorkflow expects.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from datetime import date, datetime, time, timezone
+from datetime import UTC, date, datetime, time
 from typing import Any
 
 from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
@@ -71,7 +71,7 @@ def timer_functions(calendar: WorkCalendar) -> dict[str, Callable[..., Any]]:
             if parsed is not None and parsed.kind == "duration":
                 return parsed.text
             if parsed is not None and parsed.kind == "workdays":
-                now = datetime.now(timezone.utc)
+                now = datetime.now(UTC)
                 due = add_working_days(now, int(parsed.text[:-2]), calendar)
                 return f"PT{max(0, int((due - now).total_seconds()))}S"
         raise ExpressionError(str(value), "a timer duration must be ISO 8601 (PT48H) or NWD")
@@ -79,7 +79,7 @@ def timer_functions(calendar: WorkCalendar) -> dict[str, Callable[..., Any]]:
     def at(value: Any) -> str:
         if isinstance(value, datetime):
             moment = value if value.tzinfo else value.replace(tzinfo=calendar.timezone)
-            return moment.astimezone(timezone.utc).isoformat()
+            return moment.astimezone(UTC).isoformat()
         if isinstance(value, date):
             return at(datetime.combine(value, time(0, 0), calendar.timezone))
         if isinstance(value, str):
@@ -87,14 +87,15 @@ def timer_functions(calendar: WorkCalendar) -> dict[str, Callable[..., Any]]:
             if parsed is not None and parsed.kind == "date":
                 return at(datetime.fromisoformat(parsed.text))
             if parsed is not None and parsed.kind == "workdays":
-                due = add_working_days(datetime.now(timezone.utc), int(parsed.text[:-2]), calendar)
+                due = add_working_days(datetime.now(UTC), int(parsed.text[:-2]), calendar)
                 return due.isoformat()
         raise ExpressionError(str(value), "a timer date must be an ISO 8601 date-time or NWD")
 
     def cycle(value: Any) -> str:
         parsed = parse_time_value(value) if isinstance(value, str) else None
         if parsed is None or parsed.kind != "cycle":
-            raise ExpressionError(str(value), "a timer cycle must be an ISO 8601 repetition (R3/P1D)")
+            raise ExpressionError(str(value),
+                                  "a timer cycle must be an ISO 8601 repetition (R3/P1D)")
         return parsed.text
 
     return {DURATION_FN: duration, DATE_FN: at, CYCLE_FN: cycle}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import builtins
+import contextlib
 import os
 import resource
 import threading
@@ -298,10 +299,8 @@ def open_files() -> list[str]:
     """What the process's descriptors point at, read without opening a new one."""
     links = []
     for fd in range(256):
-        try:
+        with contextlib.suppress(OSError):
             links.append(os.readlink(f"/proc/self/fd/{fd}"))
-        except OSError:
-            pass
     return links
 
 
@@ -321,6 +320,28 @@ def test_even_trusted_functions_cannot_open_files_in_the_child(tmp_path: Path) -
     assert not target.exists()
 
 
+def test_a_child_that_floods_its_pipe_is_cut_off() -> None:
+    # stands in for a script that escaped the language layer and writes to the pipe itself
+    def flood() -> None:
+        while True:
+            os.write(3, b"x" * 65536)
+
+    with pytest.raises(ScriptError) as caught:
+        run("flood()", functions={"flood": flood})
+    assert str(caught.value) == "the variables take more than 64 MiB as JSON"
+    assert_sandbox_still_works()
+
+
+@pytest.mark.parametrize("report", [b'["variables"]', b'{"error": {"line": "1"}}', b"{"])
+def test_a_malformed_report_is_not_trusted(report: bytes) -> None:
+    def forge() -> None:
+        os.write(3, report)
+        os._exit(0)
+
+    with pytest.raises(ScriptError, match="ended unexpectedly"):
+        run("forge()", functions={"forge": forge})
+
+
 # --- limits -------------------------------------------------------------------------------------
 
 def test_infinite_loop_hits_the_cpu_limit() -> None:
@@ -331,7 +352,8 @@ def test_infinite_loop_hits_the_cpu_limit() -> None:
 
 
 def test_the_cpu_limit_cannot_be_caught_by_the_script() -> None:
-    script = "while True:\n    try:\n        while True:\n            pass\n    except:\n        pass"
+    script = ("while True:\n    try:\n        while True:\n            pass\n"
+              "    except:\n        pass")
     with pytest.raises(ScriptError, match="CPU time limit"):
         run(script)
     assert_sandbox_still_works()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from webapp.cli import accounts, database
+from webapp.cli import accounts, database, demo, processes
 from webapp.cli.core import CliState, ParkflowGroup
 
 
@@ -22,5 +22,7 @@ main.add_command(accounts.park)
 main.add_command(accounts.group)
 main.add_command(accounts.user)
 main.add_command(accounts.calendar)
+main.add_command(processes.deploy)
+main.add_command(demo.demo)
 
 __all__ = ["main"]

@@ -9,8 +9,12 @@ for one task finds it no longer open.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
 
 from engine import (
     Engine,
@@ -22,10 +26,6 @@ from engine import (
     TaskNotOpen,
     resolve_due,
 )
-from sqlalchemy import select
-from sqlalchemy.orm import Session
-from sqlalchemy.orm.exc import StaleDataError
-
 from webapp.db import Database, lock_instance
 from webapp.models import (
     Enterprise,
@@ -40,9 +40,9 @@ from webapp.services import audit
 from webapp.services.accounts import find_user, get_park
 from webapp.services.engines import engine_for, version_of
 from webapp.services.errors import Conflict, Forbidden, Invalid, NotFound
+from webapp.services.people import may_work_on
 from webapp.services.processes import get_latest
 from webapp.services.projections import write_snapshot
-from webapp.services.people import may_work_on
 
 
 def start_application(
@@ -63,7 +63,7 @@ def start_application(
         version = version_of(definition)
         engine = engine_for(park)
         snapshot = _engine_call(lambda: engine.start(version, data, actor=actor))
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         instance = Instance(
             park_id=park.id, definition_id=definition.id, enterprise_id=enterprise.id,
             reference=allocate_reference(session, park, now.year), started_by=user.id,
@@ -99,7 +99,7 @@ def complete_task(db: Database, *, task_id: str, data: Mapping[str, Any], actor:
         snapshot = _engine_call(
             lambda: engine.complete_task(version, instance.state, task_id, data, actor=actor))
         write_snapshot(session, instance, park, snapshot, actor=actor,
-                       now=datetime.now(timezone.utc))
+                       now=datetime.now(UTC))
         audit.record(session, park_id=park.id, actor=actor, action="task.completed",
                      instance_id=instance.id,
                      details={"task_id": task_id, "element_id": task.element_id,
@@ -148,7 +148,7 @@ def _change(db: Database, instance_id: str, actor: str | None, action: str,
         version = version_of(instance.definition)
         snapshot = _engine_call(lambda: act(engine, version, instance.state))
         write_snapshot(session, instance, park, snapshot, actor=actor,
-                       now=datetime.now(timezone.utc))
+                       now=datetime.now(UTC))
         if not quiet or snapshot.steps:
             audit.record(session, park_id=park.id, actor=actor, action=action,
                          instance_id=instance.id,

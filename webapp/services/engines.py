@@ -11,7 +11,6 @@ from collections import OrderedDict
 from zoneinfo import ZoneInfo
 
 from engine import Engine, ProcessVersion, WeekendCalendar
-
 from webapp.models import Park, ProcessDefinition
 
 _lock = threading.Lock()

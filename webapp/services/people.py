@@ -37,7 +37,8 @@ def may_work_on(session: Session, user: User, park: Park, instance: Instance,
     if membership is None:
         return False
     if is_applicant_task(park, task):
-        return membership.role == "enterprise" and membership.enterprise_id == instance.enterprise_id
+        return (membership.role == "enterprise"
+                and membership.enterprise_id == instance.enterprise_id)
     if membership.role == "enterprise":
         return False
     if task.assignee:

@@ -6,10 +6,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from engine import InvalidProcess, ProcessVersion, prepare_deployment
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from engine import InvalidProcess, ProcessVersion, prepare_deployment
 from webapp.models import Park, ProcessDefinition
 from webapp.services import audit
 from webapp.services.errors import NotFound

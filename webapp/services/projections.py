@@ -6,10 +6,10 @@ from datetime import datetime
 from typing import Any
 
 import orjson
-from engine import OpenTask, Snapshot, StepRecord
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from engine import OpenTask, Snapshot, StepRecord
 from webapp.models import HumanTask, Instance, Job, MessageWait, Park, StepHistory
 
 SUMMARY_KEYS = 40
