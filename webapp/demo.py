@@ -20,7 +20,7 @@ from webapp.services.processes import Deployed
 
 PARK_SLUG = "demo"
 PARK_NAME = "示范产业园"
-PASSWORD = "parkflow-demo"
+PASSWORD = "parkflow-demo"  # noqa: S105 -- the demo park is for trying Parkflow, printed on purpose
 PROCESSES_DIR = Path(os.environ.get("PARKFLOW_PROCESSES_DIR",
                                     Path(__file__).resolve().parent.parent / "processes"))
 GROUPS = ("政策审核组", "部门负责人", "园区领导", "财务部", "招商服务部", "税务服务组")

@@ -6,8 +6,8 @@ import json
 from pathlib import Path
 
 import click
-from engine import InvalidProcess
 
+from engine import InvalidProcess
 from forms import FormLoadError, load_forms
 from webapp.cli.core import CliState, CommandFailed, pass_state
 from webapp.services import processes
