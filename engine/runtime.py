@@ -7,6 +7,7 @@ engine keeps no instance in memory between calls: one call is one transaction's 
 
 from __future__ import annotations
 
+import functools
 import keyword
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
@@ -19,17 +20,28 @@ from SpiffWorkflow.util.task import TaskState
 
 from forms import data_errors
 
-from .definitions import ProcessVersion, SpecCache
+from .definitions import BPMN_NS, CAMUNDA_NS, ProcessVersion, SpecCache
 from .errors import FormDataInvalid, TaskNotOpen
 from .expressions import FUNCTIONS
 from .messages import awaited_messages, deliver
 from .sandbox import ScriptLimits
 from .scripting import ParkEnvironment, ParkScriptEngine
 from .serialization import dump_state, load_state, prune
-from .tasks import assign_dates, open_tasks, step_error, step_records
-from .timers import timer_functions, waiting_timers
+from .tasks import (
+    FAILURE,
+    all_tasks,
+    assign_dates,
+    completed_ids,
+    failed_task,
+    open_tasks,
+    step_error,
+    step_records,
+    stored_failure,
+)
+from .timers import finish_exhausted_cycles, timer_functions, waiting_timers
 from .values import Snapshot, StepError, TimerWait
 from .worktime import WeekendCalendar, WorkCalendar
+from .xmlsafe import parse_xml
 
 _DEFAULT_CACHE = SpecCache()
 
@@ -61,6 +73,10 @@ class Engine:
         workflow = BpmnWorkflow(compiled.spec, compiled.subprocess_specs,
                                 script_engine=self._script_engine)
         workflow.task_tree.data.update(data)
+        initiator = _initiator_variable(version.bpmn, version.key)
+        if initiator and actor is not None:
+            # set after the form data, so an applicant cannot name someone else
+            workflow.task_tree.data[initiator] = actor
         return self._advance(workflow, version, lambda: None, actor=actor)
 
     def complete_task(self, version: ProcessVersion, state: bytes, task_id: str,
@@ -103,7 +119,8 @@ class Engine:
         workflow = self._load(version, state)
 
         def act() -> None:
-            for task in workflow.get_tasks(state=TaskState.ERROR):
+            for task in [t for t in all_tasks(workflow) if t.state == TaskState.ERROR]:
+                task.internal_data.pop(FAILURE, None)
                 task._set_state(TaskState.READY)
 
         return self._advance(workflow, version, act, actor=actor)
@@ -111,9 +128,10 @@ class Engine:
     def inspect(self, version: ProcessVersion, state: bytes) -> Snapshot:
         """The instance as stored, without changing it."""
         workflow = self._load(version, state)
-        error = next(iter(workflow.get_tasks(state=TaskState.ERROR)), None)
+        failed = failed_task(workflow)
+        error = stored_failure(failed) if failed is not None else None
         return self._snapshot(workflow, version, (), status="error" if error else None,
-                              dump=state)
+                              error=error, dump=state)
 
     def task_data(self, version: ProcessVersion, state: bytes, task_id: str) -> dict[str, Any]:
         """The data an open task sees."""
@@ -140,17 +158,19 @@ class Engine:
     def _advance(self, workflow: BpmnWorkflow, version: ProcessVersion, act: Callable[[], Any],
                  *, actor: str | None = None, completing: Any = None,
                  submitted: Mapping[str, Any] | None = None) -> Snapshot:
-        finished_before = {t.id for t in workflow.get_tasks(state=TaskState.FINISHED_MASK)}
+        completed_before = completed_ids(workflow)
         error: StepError | None = None
         try:
             act()
             workflow.do_engine_steps()
+            if finish_exhausted_cycles(workflow):
+                workflow.do_engine_steps()
         except SpiffWorkflowException as exc:
             error = step_error(workflow, exc)
         now = datetime.now(UTC)
-        steps = step_records(workflow, finished_before, now, actor=actor, completing=completing,
+        steps = step_records(workflow, completed_before, now, actor=actor, completing=completing,
                              version=version, submitted=submitted)
-        assign_dates(workflow, version, self.calendar, self.functions, now)
+        error = assign_dates(workflow, version, self.calendar, now) or error
         return self._snapshot(workflow, version, steps, status="error" if error else None,
                               error=error)
 
@@ -178,6 +198,19 @@ class Engine:
 def _timers(workflow: BpmnWorkflow) -> tuple[TimerWait, ...]:
     return tuple(TimerWait(str(task.id), task.task_spec.bpmn_id or task.task_spec.name, due)
                  for task, due in waiting_timers(workflow))
+
+
+@functools.lru_cache(maxsize=256)
+def _initiator_variable(bpmn: bytes, key: str) -> str | None:
+    """The variable that ``camunda:initiator`` on the process's start event names, if any."""
+    root = parse_xml(bpmn).getroot()
+    for process in root.iter(f"{{{BPMN_NS}}}process"):
+        if process.get("id") == key:
+            for start in process.iterchildren(f"{{{BPMN_NS}}}startEvent"):
+                name = (start.get(f"{{{CAMUNDA_NS}}}initiator") or "").strip()
+                if name:
+                    return name
+    return None
 
 
 def _open_task(workflow: BpmnWorkflow, task_id: str) -> Any:

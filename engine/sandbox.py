@@ -407,3 +407,6 @@ def _killed_message(number: int, cpu_seconds: float, limits: ScriptLimits) -> st
     except ValueError:
         name = f"signal {number}"
     return f"the script sandbox was killed by {name}"
+
+
+__all__ = ["DEFAULT_LIMITS", "ScriptError", "ScriptLimits", "check_script", "run_script"]

@@ -6,8 +6,8 @@ Two things keep a long-lived instance cheap and alive:
 * Finished tasks that nothing still depends on are pruned from the task tree after every state
   change. SpiffWorkflow keeps every finished task, so a return-for-correction loop deepens the
   tree by a few tasks per round; at a depth of 1,000 its task iterator silently stops finding
-  tasks and the instance stalls. After pruning, the tree holds the unfinished tasks, their
-  immediate parents, the points where their paths part, and the root; the
+  tasks and the instance stalls. After pruning, the tree holds the unfinished and the failed
+  tasks, their immediate parents, the points where their paths part, and the root; the
   finished steps live in the step-history table instead (see engine/README.md).
 """
 
@@ -21,6 +21,7 @@ import orjson
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter
 from SpiffWorkflow.bpmn.serializer.migration.version_migration import MIGRATIONS
+from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import LoopTask
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.camunda.serializer.config import CAMUNDA_CONFIG
 from SpiffWorkflow.util.task import TaskState
@@ -81,9 +82,27 @@ def load_state(state: bytes, spec: Any, subprocess_specs: Any, script_engine: An
             raise StateCorrupt("not a Parkflow instance state")
         if version != SPIFF_VERSION and version in MIGRATIONS:
             MIGRATIONS[version](dct)
-        return _CONVERTER.restore(dct, spec, subprocess_specs, script_engine)
+        workflow = _CONVERTER.restore(dct, spec, subprocess_specs, script_engine)
     except (orjson.JSONDecodeError, KeyError, TypeError, ValueError, AttributeError) as exc:
         raise StateCorrupt(f"instance state cannot be read: {exc}") from exc
+    for each in (spec, *subprocess_specs.values()):
+        _connect_loop_merges(each)
+    return workflow
+
+
+def _connect_loop_merges(spec: Any) -> None:
+    """Let multi-instance and loop tasks hear when one of their instances completes.
+
+    SpiffWorkflow connects this listener when a loop task creates its first instance, or when
+    it deserializes the spec itself. A spec parsed by this process after the instances were
+    created (another worker, a restarted web process) never had it, and the loop would wait
+    for its instances forever.
+    """
+    for task_spec in spec.task_specs.values():
+        if isinstance(task_spec, LoopTask):
+            child_spec = spec.task_specs[task_spec.task_spec]
+            if not child_spec.completed_event.is_connected(task_spec.merge_child):
+                child_spec.completed_event.connect(task_spec.merge_child)
 
 
 def prune(workflow: BpmnWorkflow) -> int:
@@ -105,7 +124,8 @@ def prune(workflow: BpmnWorkflow) -> int:
 def _prune_tree(workflow: Any) -> int:
     tasks: dict[UUID, Any] = workflow.tasks
     root = workflow.task_tree
-    active = [t for t in tasks.values() if t.has_state(TaskState.DEFINITE_MASK)]
+    # a failed task waits for a retry just as an unfinished one waits to run
+    active = [t for t in tasks.values() if t.has_state(TaskState.DEFINITE_MASK | TaskState.ERROR)]
     if not active:
         return 0
     keep = {root.id}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -18,22 +18,72 @@ from .values import HumanTaskSpec, OpenTask, StepError, StepRecord
 from .worktime import WorkCalendar, resolve_due
 
 CREATED, DUE, FOLLOW_UP = "pf_created", "pf_due", "pf_follow_up"
+FAILURE = "pf_error"
+
+
+def all_tasks(workflow: BpmnWorkflow) -> Iterator[Any]:
+    """Every task of the instance and of its subprocesses, in whatever state.
+
+    SpiffWorkflow's state-filtered queries do not descend below a task in a lower state than
+    the one asked for, so they miss a completed or failed multi-instance child under its
+    still-running parent; walking the task maps directly misses nothing.
+    """
+    yield from workflow.tasks.values()
+    for sub in workflow.subprocesses.values():
+        yield from sub.tasks.values()
+
+
+def completed_ids(workflow: BpmnWorkflow) -> set[Any]:
+    """Ids of the tasks that have completed so far."""
+    return {task.id for task in all_tasks(workflow) if task.state == TaskState.COMPLETED}
+
+
+def failed_task(workflow: BpmnWorkflow) -> Any:
+    """The first task left in error, or None."""
+    return next((t for t in all_tasks(workflow) if t.state == TaskState.ERROR), None)
 
 
 def assign_dates(workflow: BpmnWorkflow, version: ProcessVersion, calendar: WorkCalendar,
-                 functions: Mapping[str, Callable[..., Any]], now: datetime) -> None:
-    """Fix created/due/follow-up times of newly ready human tasks, once, in their task state."""
+                 now: datetime) -> StepError | None:
+    """Fix created/due/follow-up times of newly ready human tasks, once, in their task state.
+
+    A due date that cannot be resolved (an expression over a variable nobody set) leaves the
+    task in error instead of failing the whole change: the step that led here is kept, and
+    the task opens once the cause is fixed and the instance is retried.
+    """
+    error: StepError | None = None
     for task in workflow.get_tasks(state=TaskState.READY, manual=True):
         if CREATED in task.internal_data:
             continue
-        task.internal_data[CREATED] = now.isoformat()
         human = version.human_tasks.get(task.task_spec.bpmn_id)
-        if human is None:
+        dates: dict[str, str] = {}
+        try:
+            for key, text in ((DUE, human.due_date if human else None),
+                              (FOLLOW_UP, human.follow_up_date if human else None)):
+                if text:
+                    dates[key] = resolve_due(text, start=now, calendar=calendar,
+                                             variables=task.data).isoformat()
+        except ExpressionError as exc:
+            failure = StepError(task.task_spec.bpmn_id, None, f"due date: {exc}")
+            record_failure(task, failure)
+            error = error or failure
             continue
-        for key, text in ((DUE, human.due_date), (FOLLOW_UP, human.follow_up_date)):
-            if text:
-                task.internal_data[key] = resolve_due(
-                    text, start=now, calendar=calendar, variables=task.data).isoformat()
+        task.internal_data[CREATED] = now.isoformat()
+        task.internal_data.update(dates)
+    return error
+
+
+def record_failure(task: Any, error: StepError) -> None:
+    """Leave ``task`` in error with the reason, so the stored state can tell it later."""
+    task._set_state(TaskState.ERROR)
+    task.internal_data[FAILURE] = {"line": error.line, "message": error.message}
+
+
+def stored_failure(task: Any) -> StepError:
+    """The reason a task was left in error, as recorded when it failed."""
+    found = task.internal_data.get(FAILURE) or {}
+    return StepError(task.task_spec.bpmn_id or "", found.get("line"),
+                     found.get("message") or "the step failed")
 
 
 def open_tasks(workflow: BpmnWorkflow, version: ProcessVersion,
@@ -104,8 +154,8 @@ def step_records(workflow: BpmnWorkflow, finished_before: set[Any], now: datetim
                  actor: str | None, completing: Any, version: ProcessVersion,
                  submitted: Mapping[str, Any] | None = None) -> tuple[StepRecord, ...]:
     """The BPMN elements that finished during this change, in the order they finished."""
-    done = [t for t in workflow.get_tasks(state=TaskState.COMPLETED)
-            if t.id not in finished_before and t.task_spec.bpmn_id]
+    done = [t for t in all_tasks(workflow) if t.state == TaskState.COMPLETED
+            and t.id not in finished_before and t.task_spec.bpmn_id]
     done.sort(key=lambda t: t.last_state_change)
     records = []
     for task in done:
@@ -133,14 +183,21 @@ def _outcome(task: Any, human: HumanTaskSpec | None) -> str | None:
 
 
 def step_error(workflow: BpmnWorkflow, exc: SpiffWorkflowException) -> StepError:
-    """Where and why the engine stopped, in words an administrator can act on."""
+    """Where and why the engine stopped, in words an administrator can act on.
+
+    The reason is also kept on the failed task, so that the stored state reports it again.
+    """
     task = getattr(exc, "task", None)
-    failed = next(iter(workflow.get_tasks(state=TaskState.ERROR)), None) or task
+    failed = failed_task(workflow) or task
     element = failed.task_spec.bpmn_id if failed is not None else ""
     cause = exc.__cause__ or exc.__context__
     original = getattr(exc, "exception", None) or cause
     if isinstance(original, ScriptError):
-        return StepError(element or "", original.line, original.message)
-    line = getattr(exc, "line_number", None) or None
-    message = str(original) if original is not None else str(exc).splitlines()[0]
-    return StepError(element or "", line, message)
+        error = StepError(element or "", original.line, original.message)
+    else:
+        line = getattr(exc, "line_number", None) or None
+        message = str(original) if original is not None else str(exc).splitlines()[0]
+        error = StepError(element or "", line, message)
+    if failed is not None and failed.state == TaskState.ERROR:
+        failed.internal_data[FAILURE] = {"line": error.line, "message": error.message}
+    return error

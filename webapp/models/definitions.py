@@ -28,10 +28,11 @@ class ProcessDefinition(Base):
     version: Mapped[int]
     name: Mapped[str] = mapped_column(String(255))
     content_hash: Mapped[str] = mapped_column(String(64))
-    bpmn_xml: Mapped[str] = mapped_column(Text)
-    dmn_xml: Mapped[list[str]] = mapped_column(JSONType, default=list)
+    # the sources are loaded only when a version is parsed (once per process, then cached)
+    bpmn_xml: Mapped[str] = mapped_column(Text, deferred=True)
+    dmn_xml: Mapped[list[str]] = mapped_column(JSONType, default=list, deferred=True)
     # formKey -> JSON Schema
-    forms: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    forms: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict, deferred=True)
     # ISO 8601 duration or working days ("5WD") from start to the promised answer
     promised_duration: Mapped[str | None] = mapped_column(String(40))
     deployed_by: Mapped[str | None] = mapped_column(ForeignKey("users.id"))

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 from sqlalchemy.orm.exc import StaleDataError
 
 from engine import (
@@ -83,15 +83,11 @@ def start_application(
 def complete_task(db: Database, *, task_id: str, data: Mapping[str, Any], actor: str) -> str:
     """Complete an open task as ``actor``; the instance id."""
     with db.write() as session:
-        task = session.get(HumanTask, task_id)
-        if task is None:
-            raise NotFound(f"task {task_id!r}")
-        instance = lock_instance(session, task.instance_id)
-        session.refresh(task)
+        task, instance = _lock_task(session, task_id)
         if task.status != "open":
             raise Conflict(_closed_message(task))
-        user = _user(session, actor)
         park = instance.park
+        user, _membership = _member(session, actor, park)  # held: the session maps it weakly
         if not may_work_on(session, user, park, instance, task):
             raise Forbidden("you are not among the people this task is waiting for")
         version = version_of(instance.definition)
@@ -171,11 +167,33 @@ def _engine_call(call: Callable[[], Snapshot]) -> Snapshot:
         raise Invalid(str(exc)) from exc
 
 
+def _lock_task(session: Session, task_id: str) -> tuple[HumanTask, Instance]:
+    """The task and its instance, the instance locked for the rest of the transaction."""
+    found = session.execute(
+        select(HumanTask, Instance).join(Instance, Instance.id == HumanTask.instance_id)
+        .options(joinedload(Instance.park, innerjoin=True),
+                 joinedload(Instance.definition, innerjoin=True))
+        .where(HumanTask.id == task_id).with_for_update(of=Instance)).one_or_none()
+    if found is None:
+        raise NotFound(f"task {task_id!r}")
+    return found[0], found[1]
+
+
 def _closed_message(task: HumanTask) -> str:
     if task.status == "completed":
         who = f" by {task.completed_by}" if task.completed_by else ""
         return f"“{task.name}” was already completed{who}; reload to see where the application is"
     return f"“{task.name}” is no longer open (the application moved on or was withdrawn)"
+
+
+def _member(session: Session, username: str, park: Park) -> tuple[User, Membership | None]:
+    """The acting user and their membership of ``park``, in one query."""
+    found = session.execute(select(User, Membership).outerjoin(
+        Membership, (Membership.user_id == User.id) & (Membership.park_id == park.id))
+        .where(User.username == username)).first()
+    if found is None or not found[0].is_active:
+        raise NotFound(f"user {username!r}")
+    return found[0], found[1]
 
 
 def _user(session: Session, username: str) -> User:

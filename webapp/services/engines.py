@@ -8,26 +8,31 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from zoneinfo import ZoneInfo
 
-from engine import Engine, ProcessVersion, WeekendCalendar
+from engine import Engine, ProcessVersion
+from engine.calendars import ParkCalendar
 from webapp.models import Park, ProcessDefinition
+from webapp.services.calendars import park_calendar
 
 _lock = threading.Lock()
-_engines: dict[tuple[str, bool], Engine] = {}
+# keyed by the calendar itself (zone + the park's entries): an edited day builds a new engine
+_engines: OrderedDict[tuple[ParkCalendar, bool], Engine] = OrderedDict()
+MAX_ENGINES = 64
 _versions: OrderedDict[str, ProcessVersion] = OrderedDict()
 MAX_VERSIONS = 512
 
 
 def engine_for(park: Park) -> Engine:
     """The engine running this park's procedures (its calendar, its script policy)."""
-    key = (park.timezone, bool(park.settings.get("scripts_enabled", True)))
+    key = (park_calendar(park), bool(park.settings.get("scripts_enabled", True)))
     with _lock:
         found = _engines.get(key)
     if found is None:
-        found = Engine(calendar=WeekendCalendar(ZoneInfo(park.timezone)), scripts_enabled=key[1])
+        found = Engine(calendar=key[0], scripts_enabled=key[1])
         with _lock:
             _engines[key] = found
+            while len(_engines) > MAX_ENGINES:
+                _engines.popitem(last=False)
     return found
 
 

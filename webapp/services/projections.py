@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import delete, select
+from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
 from engine import OpenTask, Snapshot, StepRecord
@@ -30,7 +30,8 @@ def write_snapshot(session: Session, instance: Instance, park: Park, snapshot: S
     _sync_tasks(session, instance, snapshot.open_tasks, steps, now)
     _sync_timers(session, instance, snapshot)
     _sync_waits(session, instance, snapshot)
-    session.add_all(_history(instance, snapshot.steps))
+    if snapshot.steps:
+        session.execute(insert(StepHistory), _history(instance, snapshot.steps))
     session.flush()
 
 
@@ -110,10 +111,10 @@ def correlation_key(values: Any) -> str:
     return orjson.dumps(dict(values), option=orjson.OPT_SORT_KEYS).decode()
 
 
-def _history(instance: Instance, steps: tuple[StepRecord, ...]) -> list[StepHistory]:
-    return [StepHistory(instance_id=instance.id, task_id=step.task_id,
-                        element_id=step.element_id, name=step.name[:255], kind=step.kind[:40],
-                        lane=step.lane, completed_at=step.completed_at,
-                        completed_by=step.completed_by, outcome=step.outcome,
-                        data=dict(step.data) if step.data is not None else None)
+def _history(instance: Instance, steps: tuple[StepRecord, ...]) -> list[dict[str, Any]]:
+    return [{"instance_id": instance.id, "task_id": step.task_id,
+             "element_id": step.element_id, "name": step.name[:255], "kind": step.kind[:40],
+             "lane": step.lane, "completed_at": step.completed_at,
+             "completed_by": step.completed_by, "outcome": step.outcome,
+             "data": dict(step.data) if step.data is not None else None}
             for step in steps]

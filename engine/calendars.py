@@ -1,0 +1,135 @@
+"""A park's working calendar: China's statutory schedule, the park's own entries, a time zone.
+
+The statutory holidays and make-up working days (调休) come from the ``chinese_calendar``
+package, which knows only the years published when it was released. For any other year the
+calendar falls back to weekends plus the park's own entries and logs a warning once per year,
+so a due date that crosses into a year not published yet is still computed, never refused.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Mapping
+from datetime import UTC, date, datetime, timedelta
+from types import MappingProxyType
+from typing import Literal
+from zoneinfo import ZoneInfo
+
+import chinese_calendar
+
+from .worktime import MAX_WORKDAYS, WorkCalendar
+
+DayKind = Literal["workday", "holiday"]
+DEFAULT_TIMEZONE = "Asia/Shanghai"
+_SEARCH_DAYS = 366
+
+logger = logging.getLogger(__name__)
+_warned_years: set[int] = set()
+_warned_lock = threading.Lock()
+
+
+class ParkCalendar:
+    """Working days of one park: its entries first, then the statutory schedule, then weekends.
+
+    ``overrides`` maps a local date to ``"workday"`` or ``"holiday"`` and wins over everything
+    else. Calendars are immutable, compare equal when they say the same, and can be dict keys.
+    """
+
+    __slots__ = ("_key", "_overrides", "_timezone", "statutory")
+
+    def __init__(self, timezone: ZoneInfo | str = DEFAULT_TIMEZONE, *,
+                 overrides: Mapping[date, DayKind] | None = None,
+                 statutory: bool = True) -> None:
+        entries = dict(overrides or {})
+        for day, kind in entries.items():
+            if kind not in ("workday", "holiday"):
+                raise ValueError(f"{day.isoformat()}: a day is a 'workday' or a 'holiday', "
+                                 f"not {kind!r}")
+        self._timezone = ZoneInfo(timezone) if isinstance(timezone, str) else timezone
+        self._overrides: Mapping[date, DayKind] = MappingProxyType(entries)
+        self.statutory = statutory
+        self._key = (self._timezone.key, statutory, tuple(sorted(entries.items())))
+
+    @property
+    def timezone(self) -> ZoneInfo:
+        """The park's time zone."""
+        return self._timezone
+
+    @property
+    def overrides(self) -> Mapping[date, DayKind]:
+        """The park's own entries (read-only)."""
+        return self._overrides
+
+    def is_working_day(self, day: date) -> bool:
+        """True when people work on ``day`` (a local date) in this park."""
+        kind = self._overrides.get(day)
+        if kind is not None:
+            return kind == "workday"
+        if self.statutory:
+            try:
+                return bool(chinese_calendar.is_workday(day))
+            except NotImplementedError:
+                _warn_unknown_year(day.year)
+        return day.weekday() < 5
+
+    def knows_year(self, year: int) -> bool:
+        """Whether the statutory schedule of ``year`` is known (else weekends are assumed)."""
+        return statutory_year_known(year)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, ParkCalendar) and self._key == other._key
+
+    def __hash__(self) -> int:
+        return hash(self._key)
+
+    def __repr__(self) -> str:
+        return (f"ParkCalendar({self._timezone.key!r}, overrides={len(self._overrides)} days, "
+                f"statutory={self.statutory})")
+
+
+def statutory_year_known(year: int) -> bool:
+    """Whether ``chinese_calendar`` has the official holiday schedule of ``year``."""
+    try:
+        chinese_calendar.is_workday(date(year, 1, 1))
+    except NotImplementedError:
+        return False
+    return True
+
+
+def _warn_unknown_year(year: int) -> None:
+    with _warned_lock:
+        if year in _warned_years:
+            return
+        _warned_years.add(year)
+    logger.warning(
+        "the statutory holidays of %d are not known yet (chinesecalendar %s); counting weekends "
+        "and the park's own calendar entries only: enter the official %d schedule per park",
+        year, getattr(chinese_calendar, "__version__", "?"), year)
+
+
+def subtract_working_days(end: datetime, n: int, calendar: WorkCalendar) -> datetime:
+    """The same local clock time on the n-th working day before ``end`` (aware UTC result).
+
+    The mirror of :func:`engine.worktime.add_working_days`: an ``end`` on a non-working day
+    counts from the working day before it. On a working day, 0 returns ``end`` itself.
+    """
+    if end.tzinfo is None:
+        raise ValueError("end must be time-zone aware")
+    if not 0 <= n <= MAX_WORKDAYS:
+        raise ValueError(f"working days must be between 0 and {MAX_WORKDAYS}, not {n}")
+    local = end.astimezone(calendar.timezone)
+    day = _working_day_until(local.date(), calendar)
+    for _ in range(n):
+        day = _working_day_until(day - timedelta(days=1), calendar)
+    if day == local.date():
+        return end.astimezone(UTC)
+    return datetime.combine(day, local.time(), calendar.timezone).astimezone(UTC)
+
+
+def _working_day_until(day: date, calendar: WorkCalendar) -> date:
+    for offset in range(_SEARCH_DAYS):
+        candidate = day - timedelta(days=offset)
+        if calendar.is_working_day(candidate):
+            return candidate
+    raise ValueError(f"the calendar has no working day in the year before {day.isoformat()}")
