@@ -128,8 +128,7 @@ class Engine:
     def inspect(self, version: ProcessVersion, state: bytes) -> Snapshot:
         """The instance as stored, without changing it."""
         workflow = self._load(version, state)
-        failed = failed_task(workflow)
-        error = stored_failure(failed) if failed is not None else None
+        error = _earlier_failure(workflow)
         return self._snapshot(workflow, version, (), status="error" if error else None,
                               error=error, dump=state)
 
@@ -170,7 +169,9 @@ class Engine:
         now = datetime.now(UTC)
         steps = step_records(workflow, completed_before, now, actor=actor, completing=completing,
                              version=version, submitted=submitted)
-        error = assign_dates(workflow, version, self.calendar, now) or error
+        dates_error = assign_dates(workflow, version, self.calendar, now)
+        # a step that failed earlier and still waits for a retry keeps the instance in error
+        error = error or dates_error or _earlier_failure(workflow)
         return self._snapshot(workflow, version, steps, status="error" if error else None,
                               error=error)
 
@@ -198,6 +199,11 @@ class Engine:
 def _timers(workflow: BpmnWorkflow) -> tuple[TimerWait, ...]:
     return tuple(TimerWait(str(task.id), task.task_spec.bpmn_id or task.task_spec.name, due)
                  for task, due in waiting_timers(workflow))
+
+
+def _earlier_failure(workflow: BpmnWorkflow) -> StepError | None:
+    failed = failed_task(workflow)
+    return stored_failure(failed) if failed is not None else None
 
 
 @functools.lru_cache(maxsize=256)

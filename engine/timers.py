@@ -101,6 +101,28 @@ def timer_functions(calendar: WorkCalendar) -> dict[str, Callable[..., Any]]:
     return {DURATION_FN: duration, DATE_FN: at, CYCLE_FN: cycle}
 
 
+def finish_exhausted_cycles(workflow: Any) -> bool:
+    """Let cycle timers that have fired their last repetition finish; True when one did.
+
+    SpiffWorkflow leaves such a timer waiting, still showing the time of a repetition that will
+    never come, until something refreshes the timers once more. Finishing it now keeps a
+    timer that has nothing left to do out of the instance's schedule.
+    """
+    finished = False
+    for task in workflow.get_tasks(state=TaskState.WAITING, spec_class=CatchingEvent):
+        if _is_exhausted_cycle(task):
+            task.internal_data["event_fired"] = True
+            task.task_spec._update(task)
+            finished = True
+    return finished
+
+
+def _is_exhausted_cycle(task: Any) -> bool:
+    value = task.internal_data.get("event_value")
+    return (isinstance(task.task_spec.event_definition, CycleTimerEventDefinition)
+            and isinstance(value, dict) and value.get("cycles") == 0)
+
+
 def waiting_timers(workflow: Any) -> list[tuple[Any, datetime]]:
     """(task, due time in UTC) for every timer the instance waits for, subprocesses included."""
     found = []
@@ -117,6 +139,8 @@ def _due_time(task: Any, definition: TimerEventDefinition) -> datetime | None:
     if value is None:
         return None
     if isinstance(value, dict):
+        if value.get("cycles") == 0:
+            return None  # every repetition has fired
         value = value.get("next")
     if isinstance(definition, CycleTimerEventDefinition) and value is None:
         return None

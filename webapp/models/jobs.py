@@ -21,6 +21,8 @@ class Job(Base):
     __table_args__ = (
         one_of("status", JOB_STATUSES),
         Index("ix_jobs_due", "status", "due_at"),
+        # NULL for timers; several NULLs never collide
+        Index("uq_jobs_dedupe_key", "dedupe_key", unique=True),
     )
 
     id: Mapped[int] = mapped_column(BigIntId, primary_key=True)
@@ -37,6 +39,8 @@ class Job(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(20), default="pending")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # e.g. 'reminder:<task>' or 'notify:<event>:email:<user>': the same work is queued once
+    dedupe_key: Mapped[str | None] = mapped_column(String(255))
 
     def __repr__(self) -> str:
         return f"<Job {self.id} {self.kind} {self.status}>"
