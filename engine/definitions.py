@@ -18,9 +18,9 @@ from typing import Any
 import orjson
 from lxml import etree
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
-from SpiffWorkflow.camunda.parser.CamundaParser import CamundaParser
 
 from .errors import InvalidProcess, Problem
+from .services import ParkParser
 from .timers import normalize_timer_expressions
 from .validation import SourceSet, human_task_specs, validate_sources
 from .values import HumanTaskSpec
@@ -167,7 +167,7 @@ class SpecCache:
 
 def compile_process(version: ProcessVersion) -> CompiledProcess:
     """Parse a version with the Camunda parser and normalise its timer values."""
-    parser = CamundaParser()
+    parser = ParkParser()
     try:
         for content in version.dmn:
             parser.add_dmn_str(content)

@@ -39,7 +39,7 @@ from .tasks import (
     stored_failure,
 )
 from .timers import finish_exhausted_cycles, timer_functions, waiting_timers
-from .values import Snapshot, StepError, TimerWait
+from .values import Snapshot, Status, StepError, TimerWait
 from .worktime import WeekendCalendar, WorkCalendar
 from .xmlsafe import parse_xml
 
@@ -108,8 +108,13 @@ class Engine:
 
     def cancel(self, version: ProcessVersion, state: bytes, *,
                actor: str | None = None) -> Snapshot:
-        """Cancel the instance: open tasks and timers are withdrawn."""
+        """Cancel the instance: open tasks, failed steps and timers are withdrawn."""
         workflow = self._load(version, state)
+        # the instance's data stays readable: SpiffWorkflow merges it only on normal completion
+        workflow.data.update(_current_data(workflow))
+        for task in [t for t in all_tasks(workflow) if t.state == TaskState.ERROR]:
+            task.internal_data.pop(FAILURE, None)
+            task._set_state(TaskState.CANCELLED)
         workflow.cancel()
         return self._snapshot(workflow, version, (), status="cancelled")
 
@@ -176,16 +181,16 @@ class Engine:
                               error=error)
 
     def _snapshot(self, workflow: BpmnWorkflow, version: ProcessVersion, steps: tuple[Any, ...],
-                  *, status: str | None = None, error: StepError | None = None,
+                  *, status: Status | None = None, error: StepError | None = None,
                   dump: bytes | None = None) -> Snapshot:
         if dump is None:
             prune(workflow)
         if status is None:
-            status = "completed" if workflow.is_completed() else "active"
+            status = _status(workflow)
         tasks = open_tasks(workflow, version, self.functions) if status != "cancelled" else ()
         return Snapshot(
             state=dump if dump is not None else dump_state(workflow),
-            status=status,  # type: ignore[arg-type]
+            status=status,
             open_tasks=tasks,
             timers=_timers(workflow) if status != "cancelled" else (),
             awaited_messages=awaited_messages(workflow) if status != "cancelled" else (),
@@ -199,6 +204,13 @@ class Engine:
 def _timers(workflow: BpmnWorkflow) -> tuple[TimerWait, ...]:
     return tuple(TimerWait(str(task.id), task.task_spec.bpmn_id or task.task_spec.name, due)
                  for task, due in waiting_timers(workflow))
+
+
+def _status(workflow: BpmnWorkflow) -> Status:
+    if not workflow.is_completed():
+        return "active"
+    # SpiffWorkflow records a cancelled instance as finished without success
+    return "completed" if workflow.success else "cancelled"
 
 
 def _earlier_failure(workflow: BpmnWorkflow) -> StepError | None:

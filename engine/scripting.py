@@ -11,6 +11,7 @@ from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScript
 from .errors import ExpressionError
 from .expressions import compile_expression
 from .sandbox import ScriptError, ScriptLimits, run_script
+from .services import SERVICES, Service
 
 
 class ScriptsDisabled(Exception):
@@ -42,8 +43,10 @@ class ParkEnvironment(BasePythonScriptEngineEnvironment):
         context.update(result)
         return True
 
-    def call_service(self, context: Mapping[str, Any], **kwargs: Any) -> Any:
-        raise ExpressionError("service task", "service tasks are not supported")
+    @property
+    def services(self) -> Mapping[str, Service]:
+        """The functions service tasks may call."""
+        return SERVICES
 
 
 class ParkScriptEngine(PythonScriptEngine):

@@ -21,9 +21,14 @@ import orjson
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter
 from SpiffWorkflow.bpmn.serializer.migration.version_migration import MIGRATIONS
+from SpiffWorkflow.bpmn.specs.data_spec import TaskDataReference
 from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import LoopTask
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.camunda.serializer.config import CAMUNDA_CONFIG
+from SpiffWorkflow.camunda.specs.multiinstance_task import (
+    ParallelMultiInstanceTask,
+    SequentialMultiInstanceTask,
+)
 from SpiffWorkflow.util.task import TaskState
 
 from .errors import EngineError
@@ -57,6 +62,7 @@ class _LeanWorkflowConverter(BpmnWorkflowConverter):
         return workflow
 
 
+_CAMUNDA_MULTI_INSTANCE = (ParallelMultiInstanceTask, SequentialMultiInstanceTask)
 _REGISTRY = BpmnWorkflowSerializer.configure(CAMUNDA_CONFIG)
 _CONVERTER = _LeanWorkflowConverter(BpmnWorkflow, _REGISTRY)
 
@@ -86,23 +92,34 @@ def load_state(state: bytes, spec: Any, subprocess_specs: Any, script_engine: An
     except (orjson.JSONDecodeError, KeyError, TypeError, ValueError, AttributeError) as exc:
         raise StateCorrupt(f"instance state cannot be read: {exc}") from exc
     for each in (spec, *subprocess_specs.values()):
-        _connect_loop_merges(each)
+        _restore_loop_wiring(each)
     return workflow
 
 
-def _connect_loop_merges(spec: Any) -> None:
-    """Let multi-instance and loop tasks hear when one of their instances completes.
+def _restore_loop_wiring(spec: Any) -> None:
+    """Give loop and multi-instance specs what SpiffWorkflow sets on them only at run time.
 
-    SpiffWorkflow connects this listener when a loop task creates its first instance, or when
-    it deserializes the spec itself. A spec parsed by this process after the instances were
-    created (another worker, a restarted web process) never had it, and the loop would wait
-    for its instances forever.
+    Two things are attached to the shared spec when a loop task starts, not when it is parsed,
+    so a spec parsed by this process after the loop started (another worker, a restarted web
+    process) lacks them:
+
+    * the listener through which the loop hears that one of its instances completed; without
+      it the loop waits for its instances forever;
+    * for a Camunda ``camunda:collection``, the collection as the loop's input and the element
+      variable as its input item; without them each finished instance appends its element
+      to the collection instead of writing it back in place.
     """
     for task_spec in spec.task_specs.values():
-        if isinstance(task_spec, LoopTask):
-            child_spec = spec.task_specs[task_spec.task_spec]
-            if not child_spec.completed_event.is_connected(task_spec.merge_child):
-                child_spec.completed_event.connect(task_spec.merge_child)
+        if not isinstance(task_spec, LoopTask):
+            continue
+        child_spec = spec.task_specs[task_spec.task_spec]
+        if not child_spec.completed_event.is_connected(task_spec.merge_child):
+            child_spec.completed_event.connect(task_spec.merge_child)
+        if (isinstance(task_spec, _CAMUNDA_MULTI_INSTANCE) and task_spec.cardinality is None
+                and task_spec.data_input is None and task_spec.data_output is not None
+                and task_spec.output_item is not None):
+            task_spec.data_input = TaskDataReference(task_spec.data_output.bpmn_id)
+            task_spec.input_item = TaskDataReference(task_spec.output_item.bpmn_id)
 
 
 def prune(workflow: BpmnWorkflow) -> int:

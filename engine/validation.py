@@ -15,10 +15,10 @@ from typing import Any
 
 from lxml import etree
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
-from SpiffWorkflow.camunda.parser.CamundaParser import CamundaParser
 
 from .bpmn_doc import Deployment, Document, bpmn, camunda
 from .errors import InvalidProcess, Problem
+from .services import ParkParser
 from .validation_dmn import check_decision_refs, check_dmn, check_form_keys, check_forms
 from .validation_exprs import check_expressions
 from .validation_schema import check_bpmn_schema, check_dmn_schema
@@ -80,7 +80,7 @@ def _check_bpmn(doc: Document, deploy: Deployment) -> Iterator[Problem]:
 def _parse_with_engine(deploy: Deployment) -> list[Problem]:
     # One parser per deploy: SpiffWorkflow refuses a process id it has seen before, and
     # bpmn-js ids like Process_1 recur across parks. DMN goes first so decisionRefs resolve.
-    parser = CamundaParser()
+    parser = ParkParser()
     try:
         for doc in deploy.dmn:
             parser.add_dmn_xml(doc.root, filename=doc.filename)

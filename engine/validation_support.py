@@ -22,6 +22,7 @@ from .bpmn_doc import (
     problem,
 )
 from .errors import Problem
+from .services import SERVICES
 
 _USER = frozenset({bpmn("userTask")})
 _START = frozenset({bpmn("startEvent")})
@@ -156,9 +157,13 @@ def _check_properties(properties: etree._Element) -> Iterator[Problem]:
 
 def _check_tasks(doc: Document) -> Iterator[Problem]:
     for task in doc.iter(bpmn("serviceTask")):
-        if not service_name(task):
+        name = service_name(task)
+        if not name:
             yield problem(task, "a service task needs a camunda:properties property 'service' "
                                 "naming a registered service")
+        elif name not in SERVICES:
+            known = ", ".join(sorted(SERVICES)) or "none"
+            yield problem(task, f"no service named '{name}' is registered (known: {known})")
     for task in doc.iter(bpmn("scriptTask")):
         script_format = (task.get("scriptFormat") or "").strip()
         if script_format.casefold() not in SCRIPT_FORMATS:

@@ -96,8 +96,11 @@ def complete(db: Database, instance_id: str, element_id: str, data: Mapping[str,
 def load_instance(db: Database, instance_id: str) -> Instance:
     """The instance row with its enterprise and definition loaded."""
     with db.read() as session:
-        return session.get_one(Instance, instance_id, options=[
+        instance = session.get_one(Instance, instance_id, options=[
             joinedload(Instance.enterprise), joinedload(Instance.definition)])
+        # detached before the read's rollback, which would expire what was loaded
+        session.expunge_all()
+        return instance
 
 
 def open_tasks(db: Database, instance_id: str) -> dict[str, HumanTask]:
@@ -157,4 +160,6 @@ def run_together(count: int, work: Callable[[int], T]) -> list[T | BaseException
 
 def _rows(db: Database, statement: Any) -> list[Any]:
     with db.read() as session:
-        return list(session.scalars(statement))
+        rows = list(session.scalars(statement))
+        session.expunge_all()
+        return rows

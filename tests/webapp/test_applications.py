@@ -131,7 +131,6 @@ def test_an_application_failing_its_form_is_refused_field_by_field(demo_db: Data
         start(demo_db, data=bad)
     assert {"credit_code", "commitment", "attachments"} <= set(caught.value.details)
     assert count(demo_db, Instance) == 0
-    # the refused start took no reference number's place in the audit log either
     with demo_db.read() as session:
         assert session.scalars(select(AuditEvent.action).where(
             AuditEvent.action == "application.started")).all() == []

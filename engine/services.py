@@ -1,0 +1,73 @@
+"""Service tasks: named, vetted Python functions a park's diagrams may call.
+
+A ``bpmn:serviceTask`` names its service with the ``camunda:properties`` property ``service``;
+nothing else is callable from a diagram. A service receives a copy of the task's data and
+returns the variables to set (JSON values only).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
+from SpiffWorkflow.bpmn.parser.BpmnParser import full_tag
+from SpiffWorkflow.bpmn.specs.defaults import ServiceTask
+from SpiffWorkflow.camunda.parser.CamundaParser import CamundaParser
+from SpiffWorkflow.camunda.parser.task_spec import CamundaTaskParser
+
+from .errors import EngineError
+
+Service = Callable[[Mapping[str, Any], Mapping[str, str]], Mapping[str, Any]]
+SERVICES: dict[str, Service] = {}
+
+
+class ServiceFailed(EngineError):
+    """A service task's function refused its input or failed."""
+
+
+def register_service(name: str) -> Callable[[Service], Service]:
+    """Make a function callable from service tasks as ``name``."""
+
+    def add(function: Service) -> Service:
+        SERVICES[name] = function
+        return function
+
+    return add
+
+
+@register_service("record_time")
+def record_time(data: Mapping[str, Any], properties: Mapping[str, str]) -> Mapping[str, Any]:
+    """Store the current UTC time in the variable named by the ``variable`` property."""
+    variable = properties.get("variable", "recorded_at")
+    return {variable: datetime.now(UTC).isoformat()}
+
+
+class ParkServiceTask(ServiceTask):
+    """A service task that calls its registered service and merges what it returns."""
+
+    def _execute(self, task: Any) -> bool:
+        properties: Mapping[str, str] = self.extensions or {}
+        name = properties.get("service", "")
+        services: Mapping[str, Service] = getattr(
+            task.workflow.script_engine.environment, "services", SERVICES)
+        function = services.get(name)
+        try:
+            if function is None:
+                raise ServiceFailed(f"no service named '{name}' is registered")
+            result = function(dict(task.data), properties)
+        except Exception as exc:  # a service's failure is this step's failure, not a crash
+            raise WorkflowTaskException(f"service '{name}' failed: {exc}", task=task,
+                                        exception=exc) from exc
+        task.data.update(result)
+        return True
+
+
+class ParkParser(CamundaParser):
+    """The Camunda parser with Parkflow's service tasks."""
+
+    OVERRIDE_PARSER_CLASSES = {
+        **CamundaParser.OVERRIDE_PARSER_CLASSES,
+        full_tag("serviceTask"): (CamundaTaskParser, ParkServiceTask),
+    }

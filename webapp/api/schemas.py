@@ -1,0 +1,225 @@
+"""Marshmallow schemas of the REST API: what each request accepts and each response holds."""
+
+from __future__ import annotations
+
+from marshmallow import Schema, fields, validate
+
+from webapp.models import INSTANCE_STATUSES, NOTIFICATION_KINDS
+
+MAX_LIMIT = 500
+DEFAULT_LIMIT = 50
+ANY_OBJECT = {"keys": fields.String(), "values": fields.Raw(allow_none=True)}
+
+
+def _text(max_length: int, **kwargs: object) -> fields.String:
+    return fields.String(validate=validate.Length(min=1, max=max_length), **kwargs)
+
+
+# --- errors ------------------------------------------------------------------------------
+
+
+class ErrorBodySchema(Schema):
+    code = fields.String(required=True, metadata={"description": "stable machine-readable code"})
+    message = fields.String(required=True)
+    details = fields.Raw(allow_none=True, metadata={"description": "the problems, when listed"})
+
+
+class ErrorSchema(Schema):
+    error = fields.Nested(ErrorBodySchema, required=True)
+
+
+# --- paging ------------------------------------------------------------------------------
+
+
+class PageArgsSchema(Schema):
+    limit = fields.Integer(load_default=DEFAULT_LIMIT,
+                           validate=validate.Range(min=1, max=MAX_LIMIT))
+    cursor = _text(500, metadata={"description": "opaque; taken from the Link header"})
+
+
+# --- auth --------------------------------------------------------------------------------
+
+
+class TokenRequestSchema(Schema):
+    username = _text(64, required=True)
+    password = _text(1024, required=True)
+
+
+class TokenSchema(Schema):
+    token = fields.String(required=True)
+    expires_at = fields.DateTime(required=True)
+
+
+# --- processes ---------------------------------------------------------------------------
+
+
+class DeployRequestSchema(Schema):
+    bpmn_xml = fields.String(required=True, validate=validate.Length(min=1))
+    dmn_xml = fields.List(fields.String(validate=validate.Length(min=1)), load_default=list)
+    forms = fields.Dict(keys=fields.String(validate=validate.Length(min=1, max=255)),
+                        values=fields.Dict(), load_default=dict)
+
+
+class DeployedProcessSchema(Schema):
+    key = fields.String(required=True)
+    version = fields.Integer(required=True)
+    name = fields.String(required=True)
+    created = fields.Boolean(required=True)
+
+
+class DeployResultSchema(Schema):
+    processes = fields.List(fields.Nested(DeployedProcessSchema), required=True)
+
+
+class ProcessSchema(Schema):
+    key = fields.String(required=True)
+    name = fields.String(required=True)
+    version = fields.Integer(required=True)
+    deployed_at = fields.DateTime(required=True)
+    promised_duration = fields.String(allow_none=True)
+
+
+# --- instances ---------------------------------------------------------------------------
+
+
+class StartRequestSchema(Schema):
+    process_key = _text(255, required=True)
+    data = fields.Dict(load_default=dict, **ANY_OBJECT)
+    enterprise = _text(200, allow_none=True, load_default=None)
+
+
+class InstanceListArgsSchema(PageArgsSchema):
+    status = fields.String(validate=validate.OneOf(INSTANCE_STATUSES))
+    process_key = _text(255)
+
+
+class MessageRequestSchema(Schema):
+    payload = fields.Dict(load_default=dict, **ANY_OBJECT)
+
+
+class CancelRequestSchema(Schema):
+    reason = fields.String(load_default="", validate=validate.Length(max=2000))
+
+
+class EnterpriseRefSchema(Schema):
+    id = fields.String(required=True)
+    name = fields.String(required=True)
+
+
+class StepErrorSchema(Schema):
+    element_id = fields.String(required=True)
+    line = fields.Integer(allow_none=True)
+    message = fields.String(required=True)
+
+
+class CurrentStepSchema(Schema):
+    task_id = fields.String(required=True)
+    element_id = fields.String(required=True)
+    name = fields.String(required=True)
+    lane = fields.String(allow_none=True)
+    candidate_groups = fields.List(fields.String(), required=True)
+    assignee = fields.String(allow_none=True)
+    due_at = fields.DateTime(allow_none=True)
+    overdue = fields.Boolean(required=True)
+
+
+class HistoryEntrySchema(Schema):
+    element_id = fields.String(required=True)
+    name = fields.String(required=True)
+    kind = fields.String(required=True)
+    lane = fields.String(allow_none=True)
+    completed_by = fields.String(allow_none=True)
+    completed_at = fields.DateTime(required=True)
+    outcome = fields.String(allow_none=True)
+
+
+class InstanceSummarySchema(Schema):
+    id = fields.String(required=True)
+    reference = fields.String(required=True)
+    park = fields.String(required=True)
+    process_key = fields.String(required=True)
+    process_name = fields.String(required=True)
+    version = fields.Integer(required=True)
+    status = fields.String(required=True, validate=validate.OneOf(INSTANCE_STATUSES))
+    promised_at = fields.DateTime(allow_none=True)
+    enterprise = fields.Nested(EnterpriseRefSchema, allow_none=True)
+    started_at = fields.DateTime(required=True)
+    ended_at = fields.DateTime(allow_none=True)
+    error = fields.Nested(StepErrorSchema, allow_none=True)
+    current_steps = fields.List(fields.Nested(CurrentStepSchema), required=True)
+
+
+class InstanceViewSchema(InstanceSummarySchema):
+    history = fields.List(fields.Nested(HistoryEntrySchema), required=True)
+
+
+class AuditEntrySchema(Schema):
+    at = fields.DateTime(required=True)
+    actor = fields.String(allow_none=True)
+    action = fields.String(required=True)
+    details = fields.Dict(required=True)
+
+
+# --- tasks -------------------------------------------------------------------------------
+
+
+class TaskListArgsSchema(PageArgsSchema):
+    scope = fields.String(load_default="all", validate=validate.OneOf(("mine", "groups", "all")))
+
+
+class CompleteRequestSchema(Schema):
+    data = fields.Dict(load_default=dict, **ANY_OBJECT)
+
+
+class AssignRequestSchema(Schema):
+    username = _text(64, required=True)
+
+
+class TaskSchema(Schema):
+    task_id = fields.String(required=True)
+    instance_id = fields.String(required=True)
+    reference = fields.String(required=True)
+    park = fields.String(required=True)
+    process_key = fields.String(required=True)
+    name = fields.String(required=True)
+    element_id = fields.String(required=True)
+    lane = fields.String(allow_none=True)
+    candidate_groups = fields.List(fields.String(), required=True)
+    candidate_users = fields.List(fields.String(), required=True)
+    assignee = fields.String(allow_none=True)
+    created_at = fields.DateTime(required=True)
+    due_at = fields.DateTime(allow_none=True)
+    overdue = fields.Boolean(required=True)
+    form_key = fields.String(allow_none=True)
+    priority = fields.Integer(required=True)
+    status = fields.String(required=True)
+
+
+class TaskDetailSchema(TaskSchema):
+    form = fields.Dict(allow_none=True, metadata={"description": "JSON Schema of the task form"})
+    data = fields.Dict(required=True, metadata={"description": "the data the task shows"})
+    completed_by = fields.String(allow_none=True)
+    completed_at = fields.DateTime(allow_none=True)
+    outcome = fields.String(allow_none=True)
+
+
+# --- notifications -----------------------------------------------------------------------
+
+
+class NotificationArgsSchema(PageArgsSchema):
+    unread = fields.Boolean(load_default=False)
+
+
+class NotificationSchema(Schema):
+    id = fields.Integer(required=True)
+    at = fields.DateTime(required=True)
+    kind = fields.String(required=True, validate=validate.OneOf(NOTIFICATION_KINDS))
+    title = fields.String(required=True)
+    body = fields.String(required=True)
+    instance_id = fields.String(allow_none=True)
+    task_id = fields.String(allow_none=True)
+    read = fields.Boolean(required=True)
+
+
+class HealthSchema(Schema):
+    status = fields.String(required=True)

@@ -1,0 +1,47 @@
+"""Flask extensions, created unbound here and bound to an app in ``create_app``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, current_app
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+from flask_smorest import Api
+
+from webapp.db import Database
+
+DATABASE_KEY = "parkflow.database"
+
+
+class DatabaseExtension:
+    """Holds the app's ``Database``; services receive it explicitly from the views."""
+
+    def init_app(self, app: Flask) -> None:
+        """Open the database named by ``PARKFLOW_DATABASE_URL`` in the app config."""
+        app.extensions[DATABASE_KEY] = Database(app.config["PARKFLOW_DATABASE_URL"])
+
+    @property
+    def database(self) -> Database:
+        """Return the current app's database."""
+        found: Database = current_app.extensions[DATABASE_KEY]
+        return found
+
+
+class ParkflowApi(Api):  # type: ignore[misc]  # flask-smorest ships no type hints
+    """The REST API; errors are rendered by ``webapp.api.errors``, registered by the app."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        from webapp.api.schemas import ErrorSchema  # the schemas import marshmallow only
+
+        self.ERROR_SCHEMA = ErrorSchema
+        super().__init__(**kwargs)
+
+    def _register_error_handlers(self) -> None:
+        """Leave error handling to ``webapp.api.errors`` (one place for every error shape)."""
+
+
+store = DatabaseExtension()
+api = ParkflowApi()
+# the login route names its own key (address and username); nothing else is limited
+limiter = Limiter(key_func=get_remote_address)

@@ -1,0 +1,296 @@
+"""Jobs: queueing, claiming, running, retrying with backoff, and incidents.
+
+A worker claims due jobs by leasing them (``locked_by``/``locked_until``) in a short
+transaction; PostgreSQL skips rows another worker is claiming (``FOR UPDATE SKIP LOCKED``),
+SQLite serializes claims on its write lock. Each job then runs in its own transaction(s).
+Delivery is at least once: a worker that dies mid-job leaves a lease that runs out, and the
+job is taken again, so every handler is idempotent.
+
+Two kinds of handler:
+
+* transactional ones get the job row inside the transaction that also marks it done, so their
+  effects and the bookkeeping commit together (reminders, fan-out of notifications);
+* standalone ones open their own transactions or talk to the network (firing timers through
+  the application service, sending e-mail), and the job is marked done afterwards.
+
+A handler that raises is retried with exponential backoff; after ``MAX_ATTEMPTS`` the job is
+``failed``: an incident, listed and retried by an administrator.
+"""
+
+from __future__ import annotations
+
+import traceback
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from webapp.config import SmtpSettings
+from webapp.db import Database
+from webapp.models import Instance, Job
+from webapp.services.errors import NotFound
+
+MAX_ATTEMPTS = 5
+BACKOFF_FIRST = timedelta(seconds=10)
+BACKOFF_MAX = timedelta(hours=1)
+LEASE = timedelta(minutes=5)
+ERROR_TEXT = 4000
+
+
+@dataclass(frozen=True)
+class ClaimedJob:
+    """A job leased by one worker, as it was when claimed."""
+
+    id: int
+    kind: str
+    park_id: str
+    instance_id: str | None
+    task_id: str | None
+    due_at: datetime
+    payload: Mapping[str, Any]
+    attempts: int
+
+
+@dataclass(frozen=True)
+class JobContext:
+    """What handlers may use: the database, the worker's name, the e-mail settings."""
+
+    db: Database
+    worker_id: str
+    smtp: SmtpSettings = field(default_factory=SmtpSettings)
+    http_timeout: float = 10.0
+
+
+# (context, session, job row, now) -> None when done, or the time to run again
+TransactionalRun = Callable[[JobContext, Session, Job, datetime], datetime | None]
+# (context, job, now) -> None when done, or the time to run again
+StandaloneRun = Callable[[JobContext, ClaimedJob, datetime], datetime | None]
+
+
+@dataclass(frozen=True)
+class Handler:
+    """How to run one kind of job."""
+
+    run: TransactionalRun | StandaloneRun
+    transactional: bool
+
+
+def transactional(run: TransactionalRun) -> Handler:
+    """A handler that runs inside the transaction that finishes the job."""
+    return Handler(run, transactional=True)
+
+
+def standalone(run: StandaloneRun) -> Handler:
+    """A handler that manages its own transactions (or none)."""
+    return Handler(run, transactional=False)
+
+
+class UnknownJobKind(Exception):
+    """No handler is registered for a job's kind."""
+
+    def __init__(self, kind: str) -> None:
+        self.kind = kind
+        super().__init__(f"no handler for jobs of kind {kind!r}")
+
+
+# --- queueing -------------------------------------------------------------------------------
+
+
+def job_row(*, kind: str, park_id: str, due_at: datetime, instance_id: str | None = None,
+            task_id: str | None = None, payload: Mapping[str, Any] | None = None,
+            dedupe_key: str | None = None) -> dict[str, Any]:
+    """The column values of a new pending job, for :func:`enqueue`."""
+    return {"kind": kind, "park_id": park_id, "due_at": due_at, "instance_id": instance_id,
+            "task_id": task_id, "payload": dict(payload or {}), "dedupe_key": dedupe_key,
+            "attempts": 0, "status": "pending", "created_at": datetime.now(UTC)}
+
+
+def enqueue(session: Session, rows: Iterable[Mapping[str, Any]]) -> None:
+    """Insert jobs in one statement; a job whose dedupe key is already taken is skipped."""
+    values = [dict(row) for row in rows]
+    if not values:
+        return
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    stmt = dialect.insert(Job).on_conflict_do_nothing(index_elements=[Job.dedupe_key])
+    session.execute(stmt, values)
+
+
+# --- claiming and running -------------------------------------------------------------------
+
+
+def claim(db: Database, worker_id: str, *, now: datetime, limit: int = 10) -> list[ClaimedJob]:
+    """Lease up to ``limit`` due jobs, oldest due first, to ``worker_id``."""
+    with db.write() as session:
+        ids = list(session.scalars(
+            select(Job.id)
+            .where(Job.status == "pending", Job.due_at <= now,
+                   or_(Job.locked_until.is_(None), Job.locked_until < now))
+            .order_by(Job.due_at).limit(limit)
+            .with_for_update(skip_locked=True)))
+        if not ids:
+            return []
+        session.execute(update(Job).where(Job.id.in_(ids))
+                        .values(locked_by=worker_id, locked_until=now + LEASE))
+        rows = session.scalars(select(Job).where(Job.id.in_(ids)).order_by(Job.due_at))
+        return [ClaimedJob(row.id, row.kind, row.park_id, row.instance_id, row.task_id,
+                           row.due_at, dict(row.payload), row.attempts) for row in rows]
+
+
+def run(ctx: JobContext, job: ClaimedJob, handlers: Mapping[str, Handler], *,
+        now: datetime | None = None) -> str:
+    """Run one claimed job: 'done', 'rescheduled', 'retry', 'failed' or 'lost' (taken away)."""
+    now = now or datetime.now(UTC)
+    try:
+        handler = handlers.get(job.kind)
+        if handler is None:
+            raise UnknownJobKind(job.kind)
+        if handler.transactional:
+            return _run_in_transaction(ctx, job, handler, now)
+        later = handler.run(ctx, job, now)  # type: ignore[arg-type,call-arg]
+        with ctx.db.write() as session:
+            row = _own(session, job, ctx.worker_id)
+            return _finish(row, later) if row is not None else "done"
+    except Exception as exc:  # noqa: BLE001 -- any failure of a job is retried, then an incident
+        return record_failure(ctx.db, job, ctx.worker_id, exc, now=datetime.now(UTC))
+
+
+def _run_in_transaction(ctx: JobContext, job: ClaimedJob, handler: Handler,
+                        now: datetime) -> str:
+    with ctx.db.write() as session:
+        row = _own(session, job, ctx.worker_id)
+        if row is None:
+            return "lost"
+        later = handler.run(ctx, session, row, now)  # type: ignore[arg-type,call-arg]
+        return _finish(row, later)
+
+
+def _own(session: Session, job: ClaimedJob, worker_id: str) -> Job | None:
+    """The job row, locked, if it is still pending and leased to this worker."""
+    return session.scalars(
+        select(Job).where(Job.id == job.id, Job.status == "pending",
+                          Job.locked_by == worker_id)
+        .with_for_update().execution_options(populate_existing=True)).one_or_none()
+
+
+def _finish(row: Job, later: datetime | None) -> str:
+    row.locked_by = None
+    row.locked_until = None
+    if later is None:
+        row.status = "done"
+        return "done"
+    row.due_at = later
+    row.attempts = 0
+    return "rescheduled"
+
+
+def record_failure(db: Database, job: ClaimedJob, worker_id: str, exc: BaseException, *,
+                   now: datetime) -> str:
+    """Count a failed attempt: run again after a backoff, or give up as an incident."""
+    with db.write() as session:
+        row = session.scalars(
+            select(Job).where(Job.id == job.id, Job.status == "pending")
+            .with_for_update().execution_options(populate_existing=True)).one_or_none()
+        if row is None or row.locked_by not in (worker_id, None):
+            return "lost"
+        row.attempts += 1
+        row.last_error = describe_failure(exc)
+        row.locked_by = None
+        row.locked_until = None
+        if row.attempts >= MAX_ATTEMPTS:
+            row.status = "failed"
+            return "failed"
+        row.due_at = now + backoff(row.attempts)
+        return "retry"
+
+
+def backoff(attempts: int) -> timedelta:
+    """How long to wait after the ``attempts``-th failure: 10 s, 20 s, 40 s, ... at most 1 h."""
+    return min(BACKOFF_FIRST * (2 ** max(0, attempts - 1)), BACKOFF_MAX)
+
+
+def describe_failure(exc: BaseException) -> str:
+    """The error in one line, followed by where it happened (for the incident list)."""
+    headline = f"{type(exc).__name__}: {exc}".splitlines()[0]
+    where = "".join(traceback.format_exception(exc)[-3:])
+    return f"{headline}\n{where}"[:ERROR_TEXT]
+
+
+def release(db: Database, jobs: Iterable[ClaimedJob], worker_id: str) -> None:
+    """Give leased jobs back unrun (the worker is stopping), so others take them at once."""
+    ids = [job.id for job in jobs]
+    if not ids:
+        return
+    with db.write() as session:
+        session.execute(update(Job).where(Job.id.in_(ids), Job.locked_by == worker_id)
+                        .values(locked_by=None, locked_until=None))
+
+
+# --- incidents ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Incident:
+    """A job that failed its last retry."""
+
+    id: int
+    kind: str
+    park_id: str
+    reference: str | None
+    task_id: str | None
+    attempts: int
+    due_at: datetime
+    last_error: str
+
+    @property
+    def reason(self) -> str:
+        """The first line of the last error."""
+        return self.last_error.splitlines()[0] if self.last_error else "no error recorded"
+
+
+def incidents(session: Session, *, park_id: str | None = None) -> list[Incident]:
+    """Failed jobs, oldest first."""
+    stmt = (select(Job, Instance.reference).outerjoin(Instance, Instance.id == Job.instance_id)
+            .where(Job.status == "failed").order_by(Job.due_at, Job.id))
+    if park_id is not None:
+        stmt = stmt.where(Job.park_id == park_id)
+    return [Incident(job.id, job.kind, job.park_id, reference, job.task_id, job.attempts,
+                     job.due_at, job.last_error or "")
+            for job, reference in session.execute(stmt)]
+
+
+def retry_incident(session: Session, job_id: int, *, now: datetime | None = None) -> Job:
+    """Put a failed job back in the queue, due now, with a fresh count of attempts."""
+    job = session.get(Job, job_id, with_for_update=True)
+    if job is None or job.status != "failed":
+        raise NotFound(f"incident {job_id}")
+    job.status = "pending"
+    job.due_at = now or datetime.now(UTC)
+    job.attempts = 0
+    job.locked_by = None
+    job.locked_until = None
+    return job
+
+
+__all__ = [
+    "MAX_ATTEMPTS",
+    "ClaimedJob",
+    "Handler",
+    "Incident",
+    "JobContext",
+    "UnknownJobKind",
+    "backoff",
+    "claim",
+    "enqueue",
+    "incidents",
+    "job_row",
+    "record_failure",
+    "release",
+    "retry_incident",
+    "run",
+    "standalone",
+    "transactional",
+]
