@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from flask import Flask, current_app
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_smorest import Api
 
+from webapp.api.schemas import ErrorSchema
 from webapp.db import Database
 
 DATABASE_KEY = "parkflow.database"
@@ -31,11 +30,7 @@ class DatabaseExtension:
 class ParkflowApi(Api):  # type: ignore[misc]  # flask-smorest ships no type hints
     """The REST API; errors are rendered by ``webapp.api.errors``, registered by the app."""
 
-    def __init__(self, **kwargs: Any) -> None:
-        from webapp.api.schemas import ErrorSchema  # the schemas import marshmallow only
-
-        self.ERROR_SCHEMA = ErrorSchema
-        super().__init__(**kwargs)
+    ERROR_SCHEMA = ErrorSchema
 
     def _register_error_handlers(self) -> None:
         """Leave error handling to ``webapp.api.errors`` (one place for every error shape)."""

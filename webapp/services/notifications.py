@@ -1,0 +1,323 @@
+"""Notifications: who is told what, in-app rows, and the outbox of e-mails and webhook posts.
+
+An event (a task waits, an application came back for correction, a task is due soon or
+overdue, an overdue task is escalated, an application finished) is announced once: the worker
+resolves its recipients, writes one in-app Notification per person and queues one ``notify``
+job per e-mail and per webhook, each with a dedupe key, so an event repeated by an
+at-least-once delivery reaches nobody twice. Failed deliveries retry through the job queue.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import smtplib
+import ssl
+import urllib.request
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from email.message import EmailMessage
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from webapp.models import (
+    Group,
+    GroupMember,
+    HumanTask,
+    Instance,
+    Job,
+    Membership,
+    Notification,
+    Park,
+    User,
+)
+from webapp.services import jobs
+from webapp.services.jobs import ClaimedJob, JobContext
+from webapp.services.people import is_applicant_task
+
+WEBHOOK_FORMATS = ("json", "wecom", "dingtalk")
+TITLE_LENGTH = 255
+
+
+class DeliveryFailed(Exception):
+    """A channel refused or could not take a message; the job queue retries it."""
+
+    def __init__(self, channel: str, reason: str) -> None:
+        self.channel = channel
+        self.reason = reason
+        super().__init__(f"{channel}: {reason}")
+
+
+# --- what is said ---------------------------------------------------------------------------
+
+
+def render(kind: str, instance: Instance, task: HumanTask | None,
+           details: Mapping[str, Any]) -> tuple[str, str]:
+    """Title and body of a notification, in Chinese, naming the application and the task."""
+    ref = instance.reference
+    procedure = instance.definition.name
+    zone = ZoneInfo(instance.park.timezone)
+    name = task.name if task is not None else ""
+    due = f"，办理期限 {_local(task.due_at, zone)}" if task and task.due_at else ""
+    if kind == "task_waiting":
+        return (f"待办：{name}（{ref}）",
+                f"{procedure}申请 {ref} 的“{name}”正在等待办理{due}。")
+    if kind == "returned":
+        reasons = [str(reason) for reason in details.get("reasons") or ()]
+        listed = "".join(f"\n{i}. {reason}" for i, reason in enumerate(reasons, 1))
+        return (f"申请 {ref} 被退回补正",
+                f"您提交的{procedure}申请 {ref} 需要补正材料，请在“{name}”中一次性补正"
+                f"{due}。" + (f"\n补正事项：{listed}" if listed else ""))
+    if kind == "due_soon":
+        return (f"即将到期：{name}（{ref}）",
+                f"{procedure}申请 {ref} 的“{name}”即将到期{due}，请尽快办理。")
+    if kind == "overdue":
+        return (f"已逾期：{name}（{ref}）",
+                f"{procedure}申请 {ref} 的“{name}”已超过办理期限{due}，请立即办理。")
+    if kind == "escalated":
+        holder = (task.assignee if task else None) or "、".join(task.candidate_groups if task
+                                                               else ())
+        return (f"逾期督办：{name}（{ref}）",
+                f"{procedure}申请 {ref} 的“{name}”已超过办理期限{due}，仍未办结"
+                f"（当前处理：{holder or '未指定'}）。请督促办理。")
+    if kind == "completed":
+        return (f"申请 {ref} 已办结",
+                f"您的{procedure}申请 {ref} 已办结。欢迎对本次服务进行评价（好差评），"
+                f"您的评价将帮助园区改进服务。")
+    raise ValueError(f"unknown notification kind {kind!r}")
+
+
+def _local(moment: datetime, zone: ZoneInfo) -> str:
+    local = moment.astimezone(zone)
+    return f"{local.year}年{local.month}月{local.day}日 {local:%H:%M}"
+
+
+# --- who is told ----------------------------------------------------------------------------
+
+
+def applicants(session: Session, instance: Instance) -> list[User]:
+    """The active users of the applying enterprise."""
+    if instance.enterprise_id is None:
+        return []
+    return list(session.scalars(
+        select(User).join(Membership, Membership.user_id == User.id)
+        .where(Membership.park_id == instance.park_id,
+               Membership.enterprise_id == instance.enterprise_id, User.is_active)
+        .order_by(User.username)))
+
+
+def group_members(session: Session, park_id: str, groups: Iterable[str]) -> list[User]:
+    """The active members of the named groups of a park."""
+    names = list(groups)
+    if not names:
+        return []
+    return list(session.scalars(
+        select(User).join(GroupMember, GroupMember.user_id == User.id)
+        .join(Group, Group.id == GroupMember.group_id)
+        .where(Group.park_id == park_id, Group.name.in_(names), User.is_active)
+        .order_by(User.username).distinct()))
+
+
+def named_users(session: Session, usernames: Iterable[str]) -> list[User]:
+    """The active users with these usernames."""
+    names = [name for name in usernames if name]
+    if not names:
+        return []
+    return list(session.scalars(select(User).where(User.username.in_(names), User.is_active)
+                                .order_by(User.username)))
+
+
+def holders(session: Session, park: Park, task: HumanTask) -> list[User]:
+    """Who the task waits for: the enterprise, else the assignee, else all candidates."""
+    if is_applicant_task(park, task):
+        return applicants(session, task.instance)
+    if task.assignee:
+        return named_users(session, [task.assignee])
+    return everyone_on(session, park, task)
+
+
+def everyone_on(session: Session, park: Park, task: HumanTask) -> list[User]:
+    """The assignee, the candidate users and the members of the candidate groups."""
+    if is_applicant_task(park, task):
+        return applicants(session, task.instance)
+    found = named_users(session, [task.assignee or "", *task.candidate_users])
+    found += group_members(session, park.id, task.candidate_groups)
+    return _unique(found)
+
+
+def _unique(users: Iterable[User]) -> list[User]:
+    seen: dict[str, User] = {}
+    for user in users:
+        seen.setdefault(user.id, user)
+    return list(seen.values())
+
+
+# --- announcing -----------------------------------------------------------------------------
+
+
+def event_job(kind: str, instance: Instance, *, key: str, now: datetime,
+              task_id: str | None = None, details: Mapping[str, Any] | None = None
+              ) -> dict[str, Any]:
+    """A job that announces an event as soon as the worker sees it (queued once per key)."""
+    return jobs.job_row(kind="event", park_id=instance.park_id, due_at=now,
+                        instance_id=instance.id, task_id=task_id, dedupe_key=f"event:{key}",
+                        payload={"event": kind, "key": key, "details": dict(details or {})})
+
+
+def announce(ctx: JobContext, session: Session, job: Job, now: datetime) -> None:
+    """Handle an 'event' job: tell the people concerned, unless the moment has passed."""
+    instance = session.get(Instance, job.instance_id)
+    if instance is None:
+        return None
+    kind = job.payload["event"]
+    task = session.get(HumanTask, job.task_id) if job.task_id else None
+    if job.task_id and (task is None or task.status != "open"):
+        return None  # the task was done before anyone needed telling
+    park = instance.park
+    if kind in ("returned", "completed"):
+        people = applicants(session, instance)
+    elif task is not None:
+        people = holders(session, park, task)
+    else:
+        people = []
+    publish(ctx, session, instance=instance, kind=kind, task=task, people=people,
+            key=job.payload["key"], details=job.payload.get("details") or {}, now=now)
+    return None
+
+
+def publish(ctx: JobContext, session: Session, *, instance: Instance, kind: str,
+            task: HumanTask | None, people: Iterable[User], key: str,
+            details: Mapping[str, Any], now: datetime) -> None:
+    """Write in-app notifications and queue e-mails and webhook posts for one event."""
+    title, body = render(kind, instance, task, details)
+    title = title[:TITLE_LENGTH]
+    task_id = task.id if task is not None else None
+    outbox = []
+    base = {"event": kind, "title": title, "body": body, "reference": instance.reference,
+            "instance_id": instance.id, "task_id": task_id, "park": instance.park.slug}
+    for user in _unique(people):
+        session.add(Notification(user_id=user.id, park_id=instance.park_id, at=now, kind=kind,
+                                 title=title, body=body, instance_id=instance.id,
+                                 task_id=task_id))
+        if ctx.smtp.enabled and user.email:
+            outbox.append(_notify(instance, task_id, now, f"{key}:email:{user.id}",
+                                  {**base, "channel": "email", "to": user.email}))
+    for url, style in webhooks(instance.park):
+        digest = hashlib.sha256(url.encode()).hexdigest()[:16]
+        outbox.append(_notify(instance, task_id, now, f"{key}:webhook:{digest}",
+                              {**base, "channel": "webhook", "url": url, "format": style}))
+    jobs.enqueue(session, outbox)
+
+
+def _notify(instance: Instance, task_id: str | None, now: datetime, key: str,
+            payload: dict[str, Any]) -> dict[str, Any]:
+    return jobs.job_row(kind="notify", park_id=instance.park_id, due_at=now,
+                        instance_id=instance.id, task_id=task_id, payload=payload,
+                        dedupe_key=f"notify:{key}")
+
+
+def webhooks(park: Park) -> list[tuple[str, str]]:
+    """(url, format) of each webhook configured in the park's settings."""
+    found = []
+    for entry in park.settings.get("webhooks") or ():
+        if isinstance(entry, str):
+            entry = {"url": entry}
+        url = str(entry.get("url") or "") if isinstance(entry, Mapping) else ""
+        style = str(entry.get("format") or "json") if isinstance(entry, Mapping) else "json"
+        if url.startswith(("http://", "https://")) and style in WEBHOOK_FORMATS:
+            found.append((url, style))
+    return found
+
+
+# --- delivering -----------------------------------------------------------------------------
+
+
+def deliver(ctx: JobContext, job: ClaimedJob, now: datetime) -> None:
+    """Handle a 'notify' job: send one e-mail or one webhook post."""
+    payload = job.payload
+    if payload.get("channel") == "email":
+        send_email(ctx, payload)
+    elif payload.get("channel") == "webhook":
+        post_webhook(ctx, payload)
+    else:
+        raise DeliveryFailed(str(payload.get("channel")), "unknown channel")
+    return None
+
+
+def send_email(ctx: JobContext, payload: Mapping[str, Any]) -> None:
+    """Send the message over the configured SMTP server."""
+    smtp = ctx.smtp
+    if smtp.host is None:
+        raise DeliveryFailed("email", "PARKFLOW_SMTP_HOST is not set")
+    message = EmailMessage()
+    message["From"] = smtp.sender
+    message["To"] = payload["to"]
+    message["Subject"] = payload["title"]
+    message.set_content(f"{payload['body']}\n\n申请编号：{payload['reference']}\n")
+    with smtplib.SMTP(smtp.host, smtp.port, timeout=ctx.http_timeout) as server:
+        if smtp.tls:
+            server.starttls(context=ssl.create_default_context())
+        if smtp.user:
+            server.login(smtp.user, smtp.password or "")
+        refused = server.send_message(message)
+    if refused:
+        raise DeliveryFailed("email", f"refused by the server: {refused}")
+
+
+def webhook_body(payload: Mapping[str, Any]) -> dict[str, Any]:
+    """The JSON a webhook receives, in its format: plain, WeCom robot or DingTalk robot."""
+    title, body, style = payload["title"], payload["body"], payload.get("format", "json")
+    if style == "wecom":
+        return {"msgtype": "markdown", "markdown": {"content": f"**{title}**\n{body}"}}
+    if style == "dingtalk":
+        return {"msgtype": "markdown", "markdown": {"title": title, "text": f"#### {title}\n{body}"}}
+    return {"event": payload["event"], "title": title, "text": body,
+            "reference": payload["reference"], "instance_id": payload["instance_id"],
+            "task_id": payload.get("task_id"), "park": payload["park"]}
+
+
+def post_webhook(ctx: JobContext, payload: Mapping[str, Any]) -> None:
+    """POST the message; anything but a 2xx (or a robot's errcode) is a failure to retry."""
+    url = payload["url"]
+    if not url.startswith(("http://", "https://")):
+        raise DeliveryFailed("webhook", f"not an http(s) URL: {url}")
+    data = json.dumps(webhook_body(payload), ensure_ascii=False).encode("utf-8")
+    request = urllib.request.Request(  # noqa: S310 -- the scheme is checked above
+        url, data=data, method="POST",
+        headers={"Content-Type": "application/json; charset=utf-8"})
+    try:
+        with urllib.request.urlopen(request, timeout=ctx.http_timeout) as response:  # noqa: S310
+            answer = response.read(65536)
+    except OSError as exc:  # HTTPError, URLError and timeouts are all OSErrors
+        raise DeliveryFailed("webhook", f"{url}: {exc}") from exc
+    _check_robot_answer(url, answer)
+
+
+def _check_robot_answer(url: str, answer: bytes) -> None:
+    # WeCom and DingTalk robots answer 200 with {"errcode": n, "errmsg": ...} even on errors
+    try:
+        parsed = json.loads(answer or b"null")
+    except ValueError:
+        return
+    if isinstance(parsed, dict) and parsed.get("errcode") not in (None, 0):
+        raise DeliveryFailed("webhook", f"{url}: errcode {parsed.get('errcode')}: "
+                                        f"{parsed.get('errmsg', '')}")
+
+
+__all__ = [
+    "DeliveryFailed",
+    "announce",
+    "applicants",
+    "deliver",
+    "event_job",
+    "everyone_on",
+    "group_members",
+    "holders",
+    "publish",
+    "render",
+    "webhook_body",
+    "webhooks",
+]
