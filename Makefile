@@ -15,13 +15,22 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $@
 
-install: $(STAMP)
+FRONTEND := webapp/frontend
+BUNDLE := webapp/static/dist/.built
 
-run: $(STAMP)
+$(FRONTEND)/node_modules/.package-lock.json: $(FRONTEND)/package.json $(FRONTEND)/package-lock.json
+	cd $(FRONTEND) && npm ci --no-audit --no-fund
+
+$(BUNDLE): $(FRONTEND)/node_modules/.package-lock.json $(FRONTEND)/build.mjs $(wildcard $(FRONTEND)/src/*)
+	cd $(FRONTEND) && node build.mjs
+
+install: $(STAMP) $(BUNDLE)
+
+run: $(STAMP) $(BUNDLE)
 	$(BIN)/parkflow db upgrade
 	$(BIN)/parkflow demo
 
-test: $(STAMP)
+test: $(STAMP) $(BUNDLE)
 	$(BIN)/pytest -n 2 tests
 
 bench: $(STAMP)

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from engine import OpenTask, Snapshot, StepRecord
 from webapp.models import HumanTask, Instance, Job, MessageWait, Park, StepHistory
+from webapp.services import deadlines
 
 SUMMARY_KEYS = 40
 SUMMARY_TEXT = 200
@@ -32,6 +33,7 @@ def write_snapshot(session: Session, instance: Instance, park: Park, snapshot: S
     _sync_waits(session, instance, snapshot)
     if snapshot.steps:
         session.execute(insert(StepHistory), _history(instance, snapshot.steps))
+    deadlines.sync(session, instance, park, snapshot, now)
     session.flush()
 
 

@@ -1,0 +1,116 @@
+"""Completions racing through the service layer, on SQLite and PostgreSQL.
+
+Each thread runs the real ``complete_task`` in its own transaction of the shared ``db``; the
+instance lock serializes them, so exactly one of several completions of one task wins and the
+others are told, as a Conflict, that the task is gone.
+"""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from tests.webapp.fixtures import (
+    APPLICATION,
+    INVOICE_QUOTA,
+    TAX_REGISTRATION,
+    TAX_TYPES,
+    audit_events,
+    complete,
+    history,
+    load_instance,
+    open_tasks,
+    run_together,
+    start,
+)
+from webapp.db import Database
+from webapp.models import HumanTask
+from webapp.services import Conflict
+from webapp.services.accounts import create_user
+from webapp.services.applications import complete_task
+
+RACERS = 10
+
+
+@pytest.fixture
+def reviewers(demo_db: Database) -> list[str]:
+    """Ten members of the policy review team (政策审核组)."""
+    names = [f"reviewer{index}" for index in range(RACERS)]
+    with demo_db.write() as session:
+        for name in names:
+            create_user(session, actor="admin", username=name, password="reviewer-pw",
+                        park_slug="demo", role="reviewer", groups=["政策审核组"])
+    return names
+
+
+def test_ten_completions_of_one_task_one_wins_nine_conflict(
+    demo_db: Database, reviewers: list[str]
+) -> None:
+    instance_id = start(demo_db)
+    review = open_tasks(demo_db, instance_id)["preliminary_review"]
+    version = load_instance(demo_db, instance_id).version
+
+    def finish(index: int) -> str:
+        complete_task(demo_db, task_id=review.id, actor=reviewers[index],
+                      data={"outcome": "approve", "comment": f"checked by {reviewers[index]}"})
+        return reviewers[index]
+
+    outcomes = run_together(RACERS, finish)
+
+    winners = [outcome for outcome in outcomes if isinstance(outcome, str)]
+    losers = [outcome for outcome in outcomes if not isinstance(outcome, str)]
+    assert len(winners) == 1, outcomes
+    # a Conflict and nothing else: no deadlock, no "database is locked", no stale write
+    assert [type(loser) for loser in losers] == [Conflict] * (RACERS - 1), losers
+    assert all(f"already completed by {winners[0]}" in str(loser) for loser in losers)
+
+    [step] = [s for s in history(demo_db, instance_id) if s.task_id == review.id]
+    assert (step.completed_by, step.data) == (
+        winners[0], {"outcome": "approve", "comment": f"checked by {winners[0]}"})
+    assert list(open_tasks(demo_db, instance_id)) == ["director_review"]
+    with demo_db.read() as session:
+        directors = session.scalars(select(HumanTask).where(
+            HumanTask.instance_id == instance_id, HumanTask.element_id == "director_review"))
+        assert len(directors.all()) == 1
+        row = session.get_one(HumanTask, review.id)
+        assert (row.status, row.completed_by) == ("completed", winners[0])
+    completions = [e for e in audit_events(demo_db, instance_id) if e.action == "task.completed"]
+    assert [e.actor for e in completions] == winners
+    assert load_instance(demo_db, instance_id).version == version + 1
+
+
+@pytest.mark.parametrize("round_", range(3))
+def test_two_branches_of_a_parallel_split_complete_at_once_and_join(
+    demo_db: Database, round_: int
+) -> None:
+    instance_id = start(demo_db, key="tax_docking", data=TAX_REGISTRATION)
+    complete(demo_db, instance_id, "tax_review", {"outcome": "approve"}, "liu.yang")
+    branches = open_tasks(demo_db, instance_id)
+    assert sorted(branches) == ["invoice_quota", "tax_type_assessment"]
+    answers = [("invoice_quota", INVOICE_QUOTA), ("tax_type_assessment", TAX_TYPES)]
+
+    def finish(index: int) -> str:
+        element_id, data = answers[index]
+        complete_task(demo_db, task_id=branches[element_id].id, data=data, actor="liu.yang")
+        return element_id
+
+    outcomes = run_together(2, finish)
+
+    assert outcomes == ["invoice_quota", "tax_type_assessment"]
+    assert list(open_tasks(demo_db, instance_id)) == ["enterprise_confirmation"]
+    finished = [step.element_id for step in history(demo_db, instance_id)
+                if step.kind == "UserTask"]
+    assert sorted(finished) == ["invoice_quota", "tax_review", "tax_type_assessment"]
+    instance = load_instance(demo_db, instance_id)
+    assert instance.status == "active"
+    # both branches' answers reached the enterprise's confirmation
+    assert instance.data_summary["invoice_limit"] == INVOICE_QUOTA["invoice_limit"]
+    assert instance.data_summary["filing_period"] == TAX_TYPES["filing_period"]
+
+
+def test_racing_starts_get_distinct_references(demo_db: Database) -> None:
+    outcomes = run_together(RACERS, lambda _index: start(demo_db, data=APPLICATION))
+
+    assert all(isinstance(outcome, str) for outcome in outcomes), outcomes
+    references = {load_instance(demo_db, str(outcome)).reference for outcome in outcomes}
+    assert len(references) == RACERS

@@ -1,0 +1,275 @@
+"""Read-side queries: the instance view, the inbox and the lists, as plain dicts.
+
+Nothing here decides who may see what: callers pass the visibility condition (see
+``webapp.api.scoping``) and get back pages in the list's order. Every list is paged by keyset:
+``after`` is the sort key of the last item already served, ``Page.next_key`` the one to ask
+for next (None on the last page).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select
+from sqlalchemy.orm import Session, selectinload
+
+from webapp.models import (
+    AuditEvent,
+    HumanTask,
+    Instance,
+    Notification,
+    Park,
+    ProcessDefinition,
+    StepHistory,
+)
+from webapp.services.engines import engine_for, version_of
+
+KeyKind = Literal["time", "str", "int"]
+INSTANCE_KEY: tuple[KeyKind, ...] = ("time", "str")
+AUDIT_KEY: tuple[KeyKind, ...] = ("time", "int")
+INBOX_KEY: tuple[KeyKind, ...] = ("time", "time", "str")
+PROCESS_KEY: tuple[KeyKind, ...] = ("time", "str")
+NOTIFICATION_KEY: tuple[KeyKind, ...] = ("time", "int")
+# tasks without a due date sort after every dated one
+NEVER_DUE = datetime(9999, 12, 31, tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of a list and the sort key that continues it."""
+
+    items: list[dict[str, Any]]
+    next_key: tuple[Any, ...] | None
+
+
+def _after(columns: Sequence[Any], key: Sequence[Any], *, descending: bool) -> ColumnElement[bool]:
+    """Rows strictly past ``key`` in the lexicographic order of ``columns``."""
+    clause: ColumnElement[bool] | None = None
+    for column, value in reversed(list(zip(columns, key, strict=True))):
+        beyond = column < value if descending else column > value
+        clause = beyond if clause is None else or_(beyond, and_(column == value, clause))
+    assert clause is not None
+    return clause
+
+
+def _page(session: Session, stmt: Select[Any], columns: Sequence[Any], *, limit: int,
+          after: tuple[Any, ...] | None, descending: bool,
+          key_of: Callable[[Any], tuple[Any, ...]],
+          render: Callable[[Sequence[Any]], list[dict[str, Any]]]) -> Page:
+    if after is not None:
+        stmt = stmt.where(_after(columns, after, descending=descending))
+    order = [column.desc() if descending else column.asc() for column in columns]
+    rows = list(session.scalars(stmt.order_by(*order).limit(limit + 1)))
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return Page(render(rows), key_of(rows[-1]) if more else None)
+
+
+# --- instances ---------------------------------------------------------------------------
+
+
+def instance_view(session: Session, instance: Instance, *, now: datetime | None = None
+                  ) -> dict[str, Any]:
+    """The full view of one application: where it stands, who holds it, what happened."""
+    view = _summaries(session, [instance], now or datetime.now(UTC))[0]
+    rows = session.scalars(select(StepHistory).where(StepHistory.instance_id == instance.id)
+                           .order_by(StepHistory.completed_at, StepHistory.id))
+    view["history"] = [_history_entry(row) for row in rows if _shown_in_history(row.kind)]
+    return view
+
+
+def list_instances(session: Session, visible: ColumnElement[bool], *, status: str | None,
+                   process_key: str | None, limit: int, after: tuple[Any, ...] | None) -> Page:
+    """Applications matching ``visible`` and the filters, newest first (no history)."""
+    stmt = select(Instance).where(visible).options(*_instance_loads())
+    if status is not None:
+        stmt = stmt.where(Instance.status == status)
+    if process_key is not None:
+        stmt = stmt.join(ProcessDefinition, ProcessDefinition.id == Instance.definition_id)
+        stmt = stmt.where(ProcessDefinition.key == process_key)
+    now = datetime.now(UTC)
+    return _page(session, stmt, [Instance.started_at, Instance.id], limit=limit, after=after,
+                 descending=True, key_of=lambda row: (row.started_at, row.id),
+                 render=lambda rows: _summaries(session, rows, now))
+
+
+def _instance_loads() -> list[Any]:
+    return [selectinload(Instance.park), selectinload(Instance.definition),
+            selectinload(Instance.enterprise)]
+
+
+def _summaries(session: Session, instances: Sequence[Instance], now: datetime
+               ) -> list[dict[str, Any]]:
+    ids = [instance.id for instance in instances]
+    steps: dict[str, list[dict[str, Any]]] = {instance_id: [] for instance_id in ids}
+    if ids:
+        open_tasks = session.scalars(
+            select(HumanTask).where(HumanTask.instance_id.in_(ids), HumanTask.status == "open")
+            .order_by(HumanTask.created_at, HumanTask.id))
+        for task in open_tasks:
+            steps[task.instance_id].append(_current_step(task, now))
+    return [_summary(instance, steps[instance.id]) for instance in instances]
+
+
+def _summary(instance: Instance, current_steps: list[dict[str, Any]]) -> dict[str, Any]:
+    enterprise = instance.enterprise
+    return {
+        "id": instance.id,
+        "reference": instance.reference,
+        "park": instance.park.slug,
+        "process_key": instance.definition.key,
+        "process_name": instance.definition.name,
+        "version": instance.definition.version,
+        "status": instance.status,
+        "promised_at": instance.promised_at,
+        "enterprise": {"id": enterprise.id, "name": enterprise.name} if enterprise else None,
+        "started_at": instance.started_at,
+        "ended_at": instance.ended_at,
+        "error": instance.error,
+        "current_steps": current_steps,
+    }
+
+
+def _current_step(task: HumanTask, now: datetime) -> dict[str, Any]:
+    return {
+        "task_id": task.id,
+        "element_id": task.element_id,
+        "name": task.name,
+        "lane": task.lane,
+        "candidate_groups": list(task.candidate_groups),
+        "assignee": task.assignee,
+        "due_at": task.due_at,
+        "overdue": _overdue(task, now),
+    }
+
+
+def _overdue(task: HumanTask, now: datetime) -> bool:
+    return task.status == "open" and task.due_at is not None and task.due_at < now
+
+
+def _shown_in_history(kind: str) -> bool:
+    # gateways and the engine's helper tasks are routing, not steps anybody took
+    return not kind.endswith("Gateway") and not kind.startswith("_")
+
+
+def _history_entry(row: StepHistory) -> dict[str, Any]:
+    return {
+        "element_id": row.element_id,
+        "name": row.name,
+        "kind": row.kind,
+        "lane": row.lane,
+        "completed_by": row.completed_by,
+        "completed_at": row.completed_at,
+        "outcome": row.outcome,
+    }
+
+
+def audit_trail(session: Session, instance_id: str, *, limit: int,
+                after: tuple[Any, ...] | None) -> Page:
+    """The audit events of one application, oldest first."""
+    stmt = select(AuditEvent).where(AuditEvent.instance_id == instance_id)
+    return _page(session, stmt, [AuditEvent.at, AuditEvent.id], limit=limit, after=after,
+                 descending=False, key_of=lambda row: (row.at, row.id),
+                 render=lambda rows: [{"at": row.at, "actor": row.actor, "action": row.action,
+                                       "details": row.details} for row in rows])
+
+
+# --- tasks -------------------------------------------------------------------------------
+
+
+def inbox(session: Session, visible: ColumnElement[bool], *, limit: int,
+          after: tuple[Any, ...] | None) -> Page:
+    """Open tasks matching ``visible``: overdue and soonest due first, undated last."""
+    due = func.coalesce(HumanTask.due_at, NEVER_DUE)
+    stmt = (select(HumanTask).where(visible, HumanTask.status == "open")
+            .options(selectinload(HumanTask.instance).options(*_instance_loads())))
+    now = datetime.now(UTC)
+    return _page(session, stmt, [due, HumanTask.created_at, HumanTask.id], limit=limit,
+                 after=after, descending=False,
+                 key_of=lambda row: (row.due_at or NEVER_DUE, row.created_at, row.id),
+                 render=lambda rows: [task_item(row, now) for row in rows])
+
+
+def task_item(task: HumanTask, now: datetime | None = None) -> dict[str, Any]:
+    """One task as the inbox lists it."""
+    instance = task.instance
+    return {
+        "task_id": task.id,
+        "instance_id": task.instance_id,
+        "reference": instance.reference,
+        "park": instance.park.slug,
+        "process_key": instance.definition.key,
+        "name": task.name,
+        "element_id": task.element_id,
+        "lane": task.lane,
+        "candidate_groups": list(task.candidate_groups),
+        "candidate_users": list(task.candidate_users),
+        "assignee": task.assignee,
+        "created_at": task.created_at,
+        "due_at": task.due_at,
+        "overdue": _overdue(task, now or datetime.now(UTC)),
+        "form_key": task.form_key,
+        "priority": task.priority,
+        "status": task.status,
+    }
+
+
+def task_detail(session: Session, task: HumanTask) -> dict[str, Any]:
+    """A task with its form schema and the data it shows (what was submitted, once done)."""
+    instance = task.instance
+    definition = instance.definition
+    detail = task_item(task)
+    detail["form"] = definition.forms.get(task.form_key) if task.form_key else None
+    detail["completed_by"] = task.completed_by
+    detail["completed_at"] = task.completed_at
+    detail["outcome"] = task.outcome
+    if task.status == "open":
+        engine = engine_for(instance.park)
+        detail["data"] = engine.task_data(version_of(definition), instance.state, task.id)
+    else:
+        step = session.scalars(select(StepHistory).where(
+            StepHistory.instance_id == instance.id, StepHistory.task_id == task.id)).first()
+        detail["data"] = dict(step.data) if step is not None and step.data else {}
+    return detail
+
+
+# --- processes and notifications ---------------------------------------------------------
+
+
+def latest_processes(session: Session, park: Park, *, limit: int,
+                     after: tuple[Any, ...] | None) -> Page:
+    """The newest version of each procedure in the park, most recently deployed first."""
+    newest = (select(ProcessDefinition.key, func.max(ProcessDefinition.version).label("version"))
+              .where(ProcessDefinition.park_id == park.id)
+              .group_by(ProcessDefinition.key).subquery())
+    stmt = select(ProcessDefinition).join(newest, and_(
+        ProcessDefinition.key == newest.c.key, ProcessDefinition.version == newest.c.version,
+    )).where(ProcessDefinition.park_id == park.id)
+    return _page(session, stmt, [ProcessDefinition.deployed_at, ProcessDefinition.id],
+                 limit=limit, after=after, descending=True,
+                 key_of=lambda row: (row.deployed_at, row.id),
+                 render=lambda rows: [{"key": row.key, "name": row.name, "version": row.version,
+                                       "deployed_at": row.deployed_at,
+                                       "promised_duration": row.promised_duration}
+                                      for row in rows])
+
+
+def list_notifications(session: Session, user_id: str, *, unread: bool, limit: int,
+                       after: tuple[Any, ...] | None) -> Page:
+    """A user's in-app notifications, newest first."""
+    stmt = select(Notification).where(Notification.user_id == user_id)
+    if unread:
+        stmt = stmt.where(Notification.read_at.is_(None))
+    return _page(session, stmt, [Notification.at, Notification.id], limit=limit, after=after,
+                 descending=True, key_of=lambda row: (row.at, row.id),
+                 render=lambda rows: [notification_item(row) for row in rows])
+
+
+def notification_item(row: Notification) -> dict[str, Any]:
+    """One notification as the API shows it."""
+    return {"id": row.id, "at": row.at, "kind": row.kind, "title": row.title, "body": row.body,
+            "instance_id": row.instance_id, "task_id": row.task_id,
+            "read": row.read_at is not None}
