@@ -26,11 +26,21 @@ def all_tasks(workflow: BpmnWorkflow) -> Iterator[Any]:
 
     SpiffWorkflow's state-filtered queries do not descend below a task in a lower state than
     the one asked for, so they miss a completed or failed multi-instance child under its
-    still-running parent; walking the task maps directly misses nothing.
+    still-running parent. This walk visits the whole tree depth first, a subprocess's tasks
+    just before the task that ran it: the order in which a sequence of steps finishes.
     """
-    yield from workflow.tasks.values()
-    for sub in workflow.subprocesses.values():
-        yield from sub.tasks.values()
+    yield from _tree(workflow.task_tree, workflow.subprocesses)
+
+
+def _tree(root: Any, subprocesses: Mapping[Any, Any]) -> Iterator[Any]:
+    stack = [root]
+    while stack:
+        task = stack.pop()
+        sub = subprocesses.get(task.id)
+        if sub is not None:
+            yield from _tree(sub.task_tree, subprocesses)
+        yield task
+        stack.extend(reversed(task.children))
 
 
 def completed_ids(workflow: BpmnWorkflow) -> set[Any]:

@@ -62,7 +62,7 @@ def test_ten_completions_of_one_task_one_wins_nine_conflict(
     assert len(winners) == 1, outcomes
     # a Conflict and nothing else: no deadlock, no "database is locked", no stale write
     assert [type(loser) for loser in losers] == [Conflict] * (RACERS - 1), losers
-    assert all(f"already completed by {winners[0]}" in str(loser) for loser in losers)
+    assert all(f"already completed by {winners[0]}" in str(loser) for loser in losers), losers
 
     [step] = [s for s in history(demo_db, instance_id) if s.task_id == review.id]
     assert (step.completed_by, step.data) == (

@@ -48,6 +48,8 @@ def read_sources(files: tuple[Path, ...]) -> tuple[dict[str, bytes], dict[str, b
     """Sort files into BPMN and DMN by extension, reading each with a size cap."""
     bpmn: dict[str, bytes] = {}
     dmn: dict[str, bytes] = {}
+    # files are known by name from here on (problems say "name:line"), so names must differ
+    seen: dict[str, Path] = {}
     for path in files:
         suffix = path.suffix.lower()
         if suffix not in (".bpmn", ".dmn", ".xml"):
@@ -56,6 +58,12 @@ def read_sources(files: tuple[Path, ...]) -> tuple[dict[str, bytes], dict[str, b
             raise CommandFailed(f"{path}: no such file")
         if path.stat().st_size > MAX_FILE_BYTES:
             raise CommandFailed(f"{path}: larger than {MAX_FILE_BYTES // 2**20} MiB")
+        first = seen.get(path.name)
+        if first is not None and first.resolve() == path.resolve():
+            continue  # the same file named twice, as overlapping globs do
+        if first is not None:
+            raise CommandFailed(f"{path}: {first} has the same name; rename one of them")
+        seen[path.name] = path
         (dmn if suffix == ".dmn" else bpmn)[path.name] = path.read_bytes()
     if not bpmn:
         raise CommandFailed("no BPMN file given")

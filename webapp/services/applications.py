@@ -176,7 +176,12 @@ def _lock_task(session: Session, task_id: str) -> tuple[HumanTask, Instance]:
         .where(HumanTask.id == task_id).with_for_update(of=Instance)).one_or_none()
     if found is None:
         raise NotFound(f"task {task_id!r}")
-    return found[0], found[1]
+    task, instance = found
+    # after waiting for the lock, PostgreSQL (read committed) returns the newest instance row
+    # but the task row as it was when the statement began: read the task again, or the loser
+    # of a race sees it still open
+    session.refresh(task)
+    return task, instance
 
 
 def _closed_message(task: HumanTask) -> str:

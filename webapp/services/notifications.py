@@ -273,7 +273,8 @@ def webhook_body(payload: Mapping[str, Any]) -> dict[str, Any]:
     if style == "wecom":
         return {"msgtype": "markdown", "markdown": {"content": f"**{title}**\n{body}"}}
     if style == "dingtalk":
-        return {"msgtype": "markdown", "markdown": {"title": title, "text": f"#### {title}\n{body}"}}
+        return {"msgtype": "markdown",
+                "markdown": {"title": title, "text": f"#### {title}\n{body}"}}
     return {"event": payload["event"], "title": title, "text": body,
             "reference": payload["reference"], "instance_id": payload["instance_id"],
             "task_id": payload.get("task_id"), "park": payload["park"]}

@@ -1,0 +1,175 @@
+"""Signing in, bearer tokens, their expiry and the sign-in rate limit."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import time_machine
+from flask import Flask
+from flask.testing import FlaskClient
+
+from tests.webapp.api.conftest import PASSWORD, Login, make_app
+from tests.webapp.api.helpers import error_code
+from webapp.db import Database, utcnow
+from webapp.extensions import DATABASE_KEY
+from webapp.models import ApiToken, User
+from webapp.services.tokens import token_hash
+
+TOKEN_URL = "/api/v1/auth/token"
+
+
+def test_token_for_the_right_password(client: FlaskClient, parks: Database) -> None:
+    response = client.post(TOKEN_URL, json={"username": "admin", "password": PASSWORD})
+
+    assert response.status_code == 200
+    assert set(response.json) == {"token", "expires_at"}
+    with parks.read() as session:
+        stored = session.query(ApiToken).one()
+        # only the hash is kept
+        assert stored.token_hash == token_hash(response.json["token"])
+        assert response.json["token"] not in (stored.token_hash, stored.id)
+
+
+def test_token_works_as_bearer(client: FlaskClient, login: Login) -> None:
+    response = client.get("/api/v1/tasks", headers=login("zhang.wei"))
+
+    assert response.status_code == 200
+
+
+def test_wrong_password_and_unknown_user_look_the_same(client: FlaskClient) -> None:
+    wrong = client.post(TOKEN_URL, json={"username": "admin", "password": "not-it-at-all"})
+    unknown = client.post(TOKEN_URL, json={"username": "nobody", "password": PASSWORD})
+
+    assert wrong.status_code == unknown.status_code == 401
+    assert error_code(wrong) == error_code(unknown) == "unauthorized"
+    assert wrong.json == unknown.json
+    assert wrong.headers["WWW-Authenticate"] == "Bearer"
+
+
+def test_disabled_user_gets_no_token(client: FlaskClient, parks: Database) -> None:
+    with parks.write() as session:
+        session.query(User).filter_by(username="admin").one().is_active = False
+
+    response = client.post(TOKEN_URL, json={"username": "admin", "password": PASSWORD})
+
+    assert response.status_code == 401
+
+
+def test_token_request_needs_both_fields(client: FlaskClient) -> None:
+    response = client.post(TOKEN_URL, json={"username": "admin"})
+
+    assert response.status_code == 422
+    assert error_code(response) == "invalid"
+    assert response.json["error"]["details"] == [
+        {"field": "password", "message": "Missing data for required field."}]
+
+
+def test_token_request_malformed_or_not_json(client: FlaskClient) -> None:
+    malformed = client.post(TOKEN_URL, data='{"username": ', content_type="application/json")
+    form = client.post(TOKEN_URL, data={"username": "admin", "password": PASSWORD})
+
+    assert malformed.status_code == 400 and error_code(malformed) == "bad_request"
+    assert form.status_code == 415 and error_code(form) == "unsupported_media_type"
+
+
+def test_missing_or_bad_credentials_are_401(client: FlaskClient, login: Login) -> None:
+    token = login("admin")["Authorization"].split()[1]
+    cases = [
+        {},
+        {"Authorization": "Bearer"},
+        {"Authorization": "Basic YWRtaW46cGFya2Zsb3c="},
+        {"Authorization": "Bearer pf_not-a-token"},
+        {"Authorization": "Bearer something-else"},
+        {"Authorization": f"Bearer {token}x"},
+        {"Authorization": "Bearer pf_" + "x" * 5000},
+    ]
+    for headers in cases:
+        response = client.get("/api/v1/tasks", headers=headers)
+        assert response.status_code == 401, headers
+        assert error_code(response) == "unauthorized"
+
+
+def test_token_expires(client: FlaskClient, login: Login) -> None:
+    headers = login("zhang.wei")
+
+    with time_machine.travel(utcnow() + timedelta(hours=11, minutes=59)):
+        assert client.get("/api/v1/tasks", headers=headers).status_code == 200
+    with time_machine.travel(utcnow() + timedelta(hours=12, seconds=1)):
+        response = client.get("/api/v1/tasks", headers=headers)
+
+    assert response.status_code == 401
+    assert "expired" in response.json["error"]["message"]
+
+
+def test_token_lifetime_is_configurable(parks: Database, database_url: str,
+                                        tmp_path: Path) -> None:
+    app = make_app(database_url, tmp_path / "instance", PARKFLOW_TOKEN_LIFETIME=60)
+    client = app.test_client()
+    try:
+        response = client.post(TOKEN_URL, json={"username": "admin", "password": PASSWORD})
+        headers = {"Authorization": f"Bearer {response.json['token']}"}
+        with time_machine.travel(utcnow() + timedelta(seconds=61)):
+            assert client.get("/api/v1/tasks", headers=headers).status_code == 401
+    finally:
+        app.extensions[DATABASE_KEY].dispose()
+
+
+def test_sign_out_revokes_the_token(client: FlaskClient, login: Login) -> None:
+    headers = login("zhang.wei")
+
+    assert client.delete(TOKEN_URL, headers=headers).status_code == 204
+    assert client.get("/api/v1/tasks", headers=headers).status_code == 401
+    assert client.delete(TOKEN_URL, headers=headers).status_code == 401
+
+
+def test_token_of_a_disabled_user_stops_working(client: FlaskClient, login: Login,
+                                                parks: Database) -> None:
+    headers = login("zhang.wei")
+    with parks.write() as session:
+        session.query(User).filter_by(username="zhang.wei").one().is_active = False
+
+    assert client.get("/api/v1/tasks", headers=headers).status_code == 401
+
+
+def _rate_limited_app(database_url: str, tmp_path: Path) -> Flask:
+    return make_app(database_url, tmp_path / "instance", RATELIMIT_ENABLED=True,
+                    PARKFLOW_LOGIN_RATE_LIMIT="3 per minute")
+
+
+def test_sign_in_is_rate_limited_per_address_and_username(parks: Database, database_url: str,
+                                                           tmp_path: Path) -> None:
+    app = _rate_limited_app(database_url, tmp_path)
+    client = app.test_client()
+    wrong = {"username": "admin", "password": "wrong-password"}
+    try:
+        answers = [client.post(TOKEN_URL, json=wrong).status_code for _ in range(3)]
+        limited = client.post(TOKEN_URL, json={"username": "admin", "password": PASSWORD})
+        other_user = client.post(TOKEN_URL, json={"username": "zhang.wei", "password": PASSWORD})
+        other_address = client.post(TOKEN_URL, json={"username": "admin", "password": PASSWORD},
+                                    environ_base={"REMOTE_ADDR": "10.0.0.9"})
+    finally:
+        app.extensions[DATABASE_KEY].dispose()
+
+    assert answers == [401, 401, 401]
+    # even the right password is refused once the limit is reached
+    assert limited.status_code == 429
+    assert error_code(limited) == "rate_limited"
+    assert int(limited.headers["Retry-After"]) > 0
+    assert other_user.status_code == 200
+    assert other_address.status_code == 200
+
+
+def test_rate_limit_window_passes(parks: Database, database_url: str, tmp_path: Path) -> None:
+    app = _rate_limited_app(database_url, tmp_path)
+    client = app.test_client()
+    body = {"username": "admin", "password": PASSWORD}
+    try:
+        with time_machine.travel(utcnow(), tick=False) as traveller:
+            for _ in range(3):
+                assert client.post(TOKEN_URL, json=body).status_code == 200
+            assert client.post(TOKEN_URL, json=body).status_code == 429
+            traveller.shift(timedelta(seconds=61))
+            assert client.post(TOKEN_URL, json=body).status_code == 200
+    finally:
+        app.extensions[DATABASE_KEY].dispose()

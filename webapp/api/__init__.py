@@ -1,0 +1,18 @@
+"""The REST API under ``/api/v1``: one module per resource, registered by ``register``.
+
+Every resource blueprint is an ``ApiBlueprint`` (``bodies``): callers are authenticated by
+``caller``, bodies checked by ``bodies``, objects found through ``scoping`` and every error
+rendered by ``errors``. State changes go through ``webapp.services``.
+"""
+
+from __future__ import annotations
+
+from flask_smorest import Api
+
+
+def register(api: Api) -> None:
+    """Register every resource blueprint with the (initialised) API."""
+    from webapp.api import auth, health, instances, notifications, processes, tasks
+
+    for module in (auth, processes, instances, tasks, notifications, health):
+        api.register_blueprint(module.blp)

@@ -1,0 +1,223 @@
+"""Tenant scoping: every object and list the API serves is found through this module.
+
+A caller sees only the parks they are a member of. Inside a park an administrator sees
+everything, an enterprise user the applications of their own enterprise, and a reviewer the
+applications they have or had a task in (as a candidate, assignee or the one who completed it).
+Whatever lies outside is answered 404, exactly as if it did not exist, so ids of other parks
+and enterprises reveal nothing; 403 is kept for what the caller can see but may not do.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from sqlalchemy import ColumnElement, and_, exists, false, func, literal, not_, or_, select
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.orm import Session
+from sqlalchemy.sql import type_coerce
+
+from webapp.models import (
+    Group,
+    GroupMember,
+    HumanTask,
+    Instance,
+    Membership,
+    Notification,
+    Park,
+    ProcessDefinition,
+    User,
+)
+from webapp.services.errors import Forbidden, NotFound
+from webapp.services.people import applicant_lanes
+
+# ids in the database are at most this long; anything longer cannot name a row
+MAX_ID_LENGTH = 64
+MAX_BIGINT = 2**63 - 1
+
+
+@dataclass(frozen=True)
+class ParkRole:
+    """The caller's standing in one park."""
+
+    park_id: str
+    slug: str
+    role: str
+    enterprise_id: str | None
+    groups: frozenset[str]
+    applicant_lanes: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """Who is asking: the signed-in user and their role in each of their parks."""
+
+    user_id: str
+    username: str
+    parks: Mapping[str, ParkRole]
+
+
+def load_viewer(session: Session, user: User) -> Viewer:
+    """Collect the user's memberships and groups, once per request."""
+    rows = session.execute(select(Membership, Park).join(Park, Park.id == Membership.park_id)
+                           .where(Membership.user_id == user.id)).all()
+    groups: dict[str, set[str]] = {}
+    for park_id, name in session.execute(
+            select(Group.park_id, Group.name).join(GroupMember, GroupMember.group_id == Group.id)
+            .where(GroupMember.user_id == user.id)):
+        groups.setdefault(park_id, set()).add(name)
+    parks = {park.id: ParkRole(park.id, park.slug, membership.role, membership.enterprise_id,
+                               frozenset(groups.get(park.id, ())), applicant_lanes(park))
+             for membership, park in rows}
+    return Viewer(user.id, user.username, parks)
+
+
+# --- single objects ----------------------------------------------------------------------
+
+
+def park_for(session: Session, viewer: Viewer, slug: str, *,
+             roles: Iterable[str] | None = None) -> Park:
+    """A park the viewer belongs to; with ``roles``, one they hold one of those roles in."""
+    role = next((r for r in viewer.parks.values() if r.slug == slug), None)
+    if role is None:
+        raise NotFound(f"park {slug!r}")
+    if roles is not None and role.role not in roles:
+        raise Forbidden(f"this needs the role {' or '.join(roles)} in park {slug!r}")
+    return session.get_one(Park, role.park_id)
+
+
+def definition_for(session: Session, viewer: Viewer, slug: str, key: str,
+                   version: int) -> ProcessDefinition:
+    """One deployed version of a procedure in a park the viewer belongs to."""
+    park = park_for(session, viewer, slug)
+    definition = session.scalars(select(ProcessDefinition).where(
+        ProcessDefinition.park_id == park.id, ProcessDefinition.key == key,
+        ProcessDefinition.version == version)).one_or_none() if version <= MAX_BIGINT else None
+    if definition is None:
+        raise NotFound(f"version {version} of procedure {key!r}")
+    return definition
+
+
+def instance_for(session: Session, viewer: Viewer, instance_id: str, *,
+                 roles: Iterable[str] | None = None) -> Instance:
+    """An application the viewer may see; with ``roles``, one they may act on in that role.
+
+    Holding one of ``roles`` in the application's park is enough to act on it; someone who
+    can see it without such a role gets 403, anybody else 404.
+    """
+    instance = session.get(Instance, instance_id) if len(instance_id) <= MAX_ID_LENGTH else None
+    role = viewer.parks.get(instance.park_id) if instance is not None else None
+    if instance is None or role is None:
+        raise NotFound(f"application {instance_id!r}")
+    if roles is not None and role.role in roles:
+        return instance
+    if not _sees_instance(session, viewer, role, instance):
+        raise NotFound(f"application {instance_id!r}")
+    if roles is not None:
+        raise Forbidden(f"this needs the role {' or '.join(roles)} in this park")
+    return instance
+
+
+def task_for(session: Session, viewer: Viewer, task_id: str) -> HumanTask:
+    """A task the viewer may see: one of an application they see (enterprises: their own)."""
+    task = session.get(HumanTask, task_id) if len(task_id) <= MAX_ID_LENGTH else None
+    role = viewer.parks.get(task.park_id) if task is not None else None
+    if task is None or role is None or not _sees_task(session, viewer, role, task):
+        raise NotFound(f"task {task_id!r}")
+    return task
+
+
+def notification_for(session: Session, viewer: Viewer, notification_id: int) -> Notification:
+    """One of the viewer's own notifications."""
+    found = (session.get(Notification, notification_id)
+             if 0 < notification_id <= MAX_BIGINT else None)
+    if found is None or found.user_id != viewer.user_id:
+        raise NotFound(f"notification {notification_id}")
+    return found
+
+
+def _sees_instance(session: Session, viewer: Viewer, role: ParkRole, instance: Instance) -> bool:
+    if role.role == "admin":
+        return True
+    if role.role == "enterprise":
+        return instance.enterprise_id == role.enterprise_id
+    involved = select(HumanTask.id).where(HumanTask.instance_id == instance.id,
+                                          _involved(session, viewer, role))
+    return session.scalar(select(exists(involved))) is True
+
+
+def _sees_task(session: Session, viewer: Viewer, role: ParkRole, task: HumanTask) -> bool:
+    if role.role == "enterprise":
+        return (task.instance.enterprise_id == role.enterprise_id
+                and (task.lane in role.applicant_lanes
+                     or any(g in role.applicant_lanes for g in task.candidate_groups)))
+    return _sees_instance(session, viewer, role, task.instance)
+
+
+# --- lists -------------------------------------------------------------------------------
+
+
+def visible_instances(session: Session, viewer: Viewer, park: Park) -> ColumnElement[bool]:
+    """The condition on ``Instance`` selecting what the viewer sees of the park."""
+    role = viewer.parks[park.id]
+    in_park = Instance.park_id == park.id
+    if role.role == "admin":
+        return in_park
+    if role.role == "enterprise":
+        return and_(in_park, Instance.enterprise_id == role.enterprise_id)
+    tasks = select(HumanTask.instance_id).where(HumanTask.park_id == park.id,
+                                                _involved(session, viewer, role))
+    return and_(in_park, Instance.id.in_(tasks))
+
+
+def inbox_condition(session: Session, viewer: Viewer, scope: str) -> ColumnElement[bool]:
+    """The condition on ``HumanTask`` for the viewer's inbox across all their parks.
+
+    ``mine``: assigned to the viewer; ``groups``: unassigned and waiting for a group (or list
+    of people) the viewer is in; ``all``: both. Enterprise users get their enterprise's tasks
+    in the applicant lanes; staff never get those.
+    """
+    parts = [_inbox_in_park(session, viewer, role, scope) for role in viewer.parks.values()]
+    return or_(*parts) if parts else false()
+
+
+def _inbox_in_park(session: Session, viewer: Viewer, role: ParkRole,
+                   scope: str) -> ColumnElement[bool]:
+    applicant = _applicant(session, role)
+    mine = HumanTask.assignee == viewer.username
+    if role.role == "enterprise":
+        own = HumanTask.instance_id.in_(select(Instance.id).where(
+            Instance.park_id == role.park_id, Instance.enterprise_id == role.enterprise_id))
+        base = and_(HumanTask.park_id == role.park_id, applicant, own)
+        waiting: ColumnElement[bool] = HumanTask.assignee.is_(None)
+    else:
+        base = and_(HumanTask.park_id == role.park_id, not_(applicant))
+        waiting = and_(HumanTask.assignee.is_(None), _candidate(session, viewer, role))
+    chosen = {"mine": mine, "groups": waiting}.get(scope, or_(mine, waiting))
+    return and_(base, chosen)
+
+
+def _applicant(session: Session, role: ParkRole) -> ColumnElement[bool]:
+    lanes = list(role.applicant_lanes)
+    return or_(func.coalesce(HumanTask.lane, "").in_(lanes),
+               _overlaps(session, HumanTask.candidate_groups, lanes))
+
+
+def _candidate(session: Session, viewer: Viewer, role: ParkRole) -> ColumnElement[bool]:
+    return or_(_overlaps(session, HumanTask.candidate_users, [viewer.username]),
+               _overlaps(session, HumanTask.candidate_groups, sorted(role.groups)))
+
+
+def _involved(session: Session, viewer: Viewer, role: ParkRole) -> ColumnElement[bool]:
+    return or_(HumanTask.completed_by == viewer.username, HumanTask.assignee == viewer.username,
+               _candidate(session, viewer, role))
+
+
+def _overlaps(session: Session, column: object, values: list[str]) -> ColumnElement[bool]:
+    """Whether a JSON array column holds any of ``values`` (jsonb ?| or SQLite json_each)."""
+    if not values:
+        return false()
+    if session.get_bind().dialect.name == "postgresql":
+        return type_coerce(column, postgresql.JSONB).has_any(postgresql.array(values))
+    items = func.json_each(column).table_valued("value")
+    return exists(select(literal(1)).select_from(items).where(items.c.value.in_(values)))

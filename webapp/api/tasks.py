@@ -1,0 +1,110 @@
+"""The inbox and task work: list, show, claim, give back, assign and complete tasks."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from webapp.api import paging
+from webapp.api.caller import current_viewer
+from webapp.api.bodies import ApiBlueprint
+from webapp.api.idempotency import idempotent
+from webapp.api.instances import instance_view
+from webapp.api.schemas import (
+    AssignRequestSchema,
+    CompleteRequestSchema,
+    InstanceViewSchema,
+    TaskDetailSchema,
+    TaskListArgsSchema,
+    TaskSchema,
+)
+from webapp.api.scoping import inbox_condition, task_for
+from webapp.extensions import store
+from webapp.services import applications, queries
+from webapp.services import tasks as task_service
+
+blp = ApiBlueprint("tasks", __name__, url_prefix="/api/v1/tasks",
+                   description="The inbox: tasks waiting for the caller or their groups.")
+
+
+def _task_item(task_id: str) -> dict[str, Any]:
+    with store.database.read() as session:
+        return queries.task_item(task_for(session, current_viewer(), task_id))
+
+
+def _check_visible(task_id: str) -> None:
+    with store.database.read() as session:
+        task_for(session, current_viewer(), task_id)
+
+
+@blp.route("", methods=["GET"])
+@blp.arguments(TaskListArgsSchema, location="query")
+@blp.response(200, TaskSchema(many=True))
+def list_tasks(args: dict[str, Any]) -> tuple[list[dict[str, Any]], int, dict[str, str]]:
+    """List open tasks for the caller, overdue and soonest due first."""
+    viewer = current_viewer()
+    with store.database.read() as session:
+        page = queries.inbox(session, inbox_condition(session, viewer, args["scope"]),
+                             limit=args["limit"],
+                             after=paging.decode_cursor(args.get("cursor"), queries.INBOX_KEY))
+    return page.items, 200, paging.link_headers(page)
+
+
+@blp.route("/<task_id>", methods=["GET"])
+@blp.response(200, TaskDetailSchema)
+def get_task(task_id: str) -> dict[str, Any]:
+    """Show a task with its form schema and the data it shows."""
+    with store.database.read() as session:
+        return queries.task_detail(session, task_for(session, current_viewer(), task_id))
+
+
+@blp.route("/<task_id>/claim", methods=["POST"])
+@idempotent
+@blp.response(200, TaskSchema)
+@blp.alt_response(403, description="The caller is not a candidate")
+@blp.alt_response(409, description="Claimed by someone else, or no longer open")
+def claim(task_id: str) -> dict[str, Any]:
+    """Take a task, so that it leaves the group inbox."""
+    _check_visible(task_id)
+    task_service.claim_task(store.database, task_id=task_id, actor=current_viewer().username)
+    return _task_item(task_id)
+
+
+@blp.route("/<task_id>/unclaim", methods=["POST"])
+@idempotent
+@blp.response(200, TaskSchema)
+@blp.alt_response(403, description="Held by someone else and the caller is no admin")
+@blp.alt_response(409, description="Not claimed, or no longer open")
+def unclaim(task_id: str) -> dict[str, Any]:
+    """Give a claimed task back to its groups."""
+    _check_visible(task_id)
+    task_service.unclaim_task(store.database, task_id=task_id, actor=current_viewer().username)
+    return _task_item(task_id)
+
+
+@blp.route("/<task_id>/assign", methods=["POST"])
+@idempotent
+@blp.arguments(AssignRequestSchema)
+@blp.response(200, TaskSchema)
+@blp.alt_response(403, description="Only park admins assign")
+@blp.alt_response(409, description="No longer open")
+def assign(body: dict[str, Any], task_id: str) -> dict[str, Any]:
+    """Give a task to a member of the park (park admins)."""
+    _check_visible(task_id)
+    task_service.assign_task(store.database, task_id=task_id, username=body["username"],
+                             actor=current_viewer().username)
+    return _task_item(task_id)
+
+
+@blp.route("/<task_id>/complete", methods=["POST"])
+@idempotent
+@blp.arguments(CompleteRequestSchema)
+@blp.response(200, InstanceViewSchema)
+@blp.alt_response(403, description="The caller is not a candidate")
+@blp.alt_response(409, description="The task is no longer open")
+@blp.alt_response(422, description="The data fails the task's form; details lists fields")
+def complete(body: dict[str, Any], task_id: str) -> dict[str, Any]:
+    """Complete a task with the form's data; returns the application after the engine ran on."""
+    _check_visible(task_id)
+    instance_id = applications.complete_task(store.database, task_id=task_id, data=body["data"],
+                                             actor=current_viewer().username)
+    return instance_view(instance_id)

@@ -1,0 +1,97 @@
+"""The Flask application factory."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from webapp import api as rest
+from webapp.api.errors import register_error_handlers
+from webapp.config import ConfigError, Settings
+from webapp.extensions import api, limiter, store
+
+API_VERSION = "1"
+UPLOAD_LIMIT = 5 * 1024 * 1024
+DEFAULT_TOKEN_HOURS = 12
+DEFAULT_LOGIN_RATE_LIMIT = "10 per minute"
+
+
+def create_app(settings: Settings | None = None,
+               test_config: Mapping[str, Any] | None = None) -> Flask:
+    """Create the Parkflow web application."""
+    settings = settings or Settings.from_env()
+    app = Flask(__name__, instance_path=str(settings.instance_path))
+    app.config.from_mapping(base_config(settings))
+    app.config.from_mapping(config_from_env(os.environ))
+    if test_config is not None:
+        app.config.from_mapping(test_config)
+    trust_proxies(app)
+    store.init_app(app)
+    limiter.init_app(app)
+    api.init_app(app)
+    register_error_handlers(app)
+    rest.register(api)
+    return app
+
+
+def base_config(settings: Settings) -> dict[str, Any]:
+    """The configuration every deployment starts from."""
+    return {
+        "SECRET_KEY": settings.secret_key,
+        "PARKFLOW_SETTINGS": settings,
+        "PARKFLOW_DATABASE_URL": settings.database_url,
+        # the largest body anywhere (BPMN uploads); JSON routes lower it to 1 MB per request
+        "MAX_CONTENT_LENGTH": UPLOAD_LIMIT,
+        "MAX_FORM_MEMORY_SIZE": UPLOAD_LIMIT,
+        "JSON_SORT_KEYS": False,
+        "API_TITLE": "Parkflow",
+        "API_VERSION": API_VERSION,
+        "OPENAPI_VERSION": "3.0.3",
+        "OPENAPI_URL_PREFIX": "/api/v1",
+        "OPENAPI_JSON_PATH": "openapi.json",
+        "API_SPEC_OPTIONS": {
+            "components": {"securitySchemes": {"bearerAuth": {"type": "http",
+                                                              "scheme": "bearer"}}},
+            "security": [{"bearerAuth": []}],
+        },
+        "RATELIMIT_ENABLED": True,
+        "RATELIMIT_STORAGE_URI": "memory://",
+        "RATELIMIT_HEADERS_ENABLED": True,
+        "PARKFLOW_LOGIN_RATE_LIMIT": DEFAULT_LOGIN_RATE_LIMIT,
+        "PARKFLOW_TOKEN_LIFETIME": DEFAULT_TOKEN_HOURS * 3600,
+        "PARKFLOW_TRUSTED_PROXIES": 0,
+    }
+
+
+def config_from_env(environ: Mapping[str, str]) -> dict[str, Any]:
+    """The web settings given in the environment (PARKFLOW_*), checked."""
+    found: dict[str, Any] = {}
+    if environ.get("PARKFLOW_RATELIMIT_STORAGE_URI"):
+        found["RATELIMIT_STORAGE_URI"] = environ["PARKFLOW_RATELIMIT_STORAGE_URI"]
+    if environ.get("PARKFLOW_LOGIN_RATE_LIMIT"):
+        found["PARKFLOW_LOGIN_RATE_LIMIT"] = environ["PARKFLOW_LOGIN_RATE_LIMIT"]
+    if environ.get("PARKFLOW_TOKEN_HOURS"):
+        found["PARKFLOW_TOKEN_LIFETIME"] = _positive("PARKFLOW_TOKEN_HOURS",
+                                                     environ["PARKFLOW_TOKEN_HOURS"]) * 3600
+    if environ.get("PARKFLOW_TRUSTED_PROXIES"):
+        found["PARKFLOW_TRUSTED_PROXIES"] = _positive("PARKFLOW_TRUSTED_PROXIES",
+                                                      environ["PARKFLOW_TRUSTED_PROXIES"])
+    return found
+
+
+def _positive(name: str, raw: str) -> int:
+    if not raw.strip().isdigit() or int(raw) < 1:
+        raise ConfigError(f"{name} must be a positive whole number, not {raw!r}")
+    return int(raw)
+
+
+def trust_proxies(app: Flask) -> None:
+    """Behind N reverse proxies, take the client address from X-Forwarded-For."""
+    count = app.config["PARKFLOW_TRUSTED_PROXIES"]
+    if count:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count,  # type: ignore[method-assign]
+                                x_host=count)

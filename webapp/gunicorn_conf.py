@@ -1,0 +1,35 @@
+"""Gunicorn settings for Parkflow (``gunicorn -c python:webapp.gunicorn_conf``).
+
+Command-line flags (``parkflow serve --host/--port/--workers``) override these. Web processes
+are stateless: anything shared lives in the database, so any number of them may run on any
+number of hosts behind a load balancer.
+"""
+
+from __future__ import annotations
+
+import os
+
+# the factory is called once in each worker process, after the fork, so no database
+# connection is ever shared between processes
+wsgi_app = "webapp.app:create_app()"
+preload_app = False
+
+bind = [os.environ.get("PARKFLOW_BIND", "127.0.0.1:5000")]
+workers = int(os.environ.get("PARKFLOW_WEB_WORKERS", "2"))
+# threads let one slow request (a large deployment) not block the others of its process
+worker_class = "gthread"
+threads = int(os.environ.get("PARKFLOW_WEB_THREADS", "4"))
+
+timeout = 60
+graceful_timeout = 20
+keepalive = 5
+# recycle workers now and then so that slow leaks cannot pile up
+max_requests = 2000
+max_requests_jitter = 200
+
+accesslog = "-"
+errorlog = "-"
+loglevel = os.environ.get("PARKFLOW_LOG_LEVEL", "info")
+# X-Forwarded-* are honoured by the app itself (PARKFLOW_TRUSTED_PROXIES)
+forwarded_allow_ips = "127.0.0.1"
+proc_name = "parkflow-web"

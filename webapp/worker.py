@@ -1,0 +1,161 @@
+"""The job worker: claims due jobs and runs them, until told to stop.
+
+Any number of workers may run against PostgreSQL; claims skip each other's rows. Idle, a
+worker looks for due jobs every ``idle_seconds`` (a quarter of a second), so a timer fires
+well within a second of its time. ``stop()`` (SIGTERM) lets the job in hand finish, hands the
+rest of the claimed batch back, and returns from ``run_forever``.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+import socket
+import threading
+from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy.exc import DBAPIError
+
+from webapp.config import SmtpSettings
+from webapp.db import Database
+from webapp.models import Instance, Job
+from webapp.services import applications, deadlines, jobs, notifications
+from webapp.services.jobs import ClaimedJob, Handler, JobContext
+
+logger = logging.getLogger("parkflow.worker")
+
+IDLE_SECONDS = 0.25
+BATCH = 10
+# after a lost database connection, wait this long before trying again
+RECONNECT_SECONDS = 2.0
+_TICK = timedelta(microseconds=1)
+
+
+class TimerNotFired(Exception):
+    """A timer job came due but the application still waits for the timer."""
+
+    def __init__(self, instance_id: str, task_id: str | None) -> None:
+        self.instance_id = instance_id
+        self.task_id = task_id
+        super().__init__(f"the timer {task_id} of application {instance_id} is due but did "
+                         "not fire")
+
+
+def fire_timer(ctx: JobContext, job: ClaimedJob, now: datetime) -> datetime | None:
+    """Handle a 'timer' job: let the application's due timers fire.
+
+    A timer the application no longer waits for has lost its job already; should the job
+    still reach here (claimed just before), the application's state decides: the engine fires
+    only timers that are waiting and due.
+    """
+    if job.instance_id is None:
+        return None
+    with ctx.db.read() as session:
+        instance = session.get(Instance, job.instance_id)
+        if instance is None or instance.status in ("completed", "cancelled"):
+            return None
+    applications.fire_timers(ctx.db, instance_id=job.instance_id)
+    with ctx.db.read() as session:
+        row = session.get(Job, job.id)
+        if row is None or row.status != "pending":
+            return None  # the timer fired and its job went with it
+        if row.due_at > now:
+            return row.due_at  # still waiting: the next round of a cycle, or a moved time
+        if row.due_at == now:
+            return now + _TICK  # a timer fires once its time has passed, not at the instant
+    raise TimerNotFired(job.instance_id, job.task_id)
+
+
+HANDLERS: Mapping[str, Handler] = {
+    "timer": jobs.standalone(fire_timer),
+    deadlines.REMINDER: jobs.transactional(deadlines.remind),
+    deadlines.OVERDUE: jobs.transactional(deadlines.overdue),
+    "event": jobs.transactional(notifications.announce),
+    "notify": jobs.standalone(notifications.deliver),
+}
+
+
+def default_worker_id() -> str:
+    """host:pid:random, so that leases name the process that holds them."""
+    return f"{socket.gethostname()[:60]}:{os.getpid()}:{secrets.token_hex(4)}"
+
+
+class Worker:
+    """Claims due jobs in batches and runs each in its own transaction."""
+
+    def __init__(self, db: Database, *, smtp: SmtpSettings | None = None,
+                 handlers: Mapping[str, Handler] | None = None, worker_id: str | None = None,
+                 batch: int = BATCH, idle_seconds: float = IDLE_SECONDS) -> None:
+        self.context = JobContext(db=db, worker_id=worker_id or default_worker_id(),
+                                  smtp=smtp or SmtpSettings())
+        self.handlers = dict(HANDLERS if handlers is None else handlers)
+        self.batch = batch
+        self.idle_seconds = idle_seconds
+        self._stopping = threading.Event()
+
+    @property
+    def worker_id(self) -> str:
+        """The name this worker leases jobs under."""
+        return self.context.worker_id
+
+    def stop(self) -> None:
+        """Finish the job in hand, then stop (safe to call from a signal handler)."""
+        self._stopping.set()
+
+    @property
+    def stopping(self) -> bool:
+        """Whether ``stop`` was called."""
+        return self._stopping.is_set()
+
+    def run_once(self) -> int:
+        """Claim one batch of due jobs and run it; the number of jobs run."""
+        db = self.context.db
+        claimed = jobs.claim(db, self.worker_id, now=datetime.now(UTC), limit=self.batch)
+        for index, job in enumerate(claimed):
+            if self.stopping:
+                jobs.release(db, claimed[index:], self.worker_id)
+                return index
+            outcome = jobs.run(self.context, job, self.handlers)
+            self._log(job, outcome)
+        return len(claimed)
+
+    def run_until_idle(self) -> int:
+        """Run batches until no job is due; the number of jobs run."""
+        total = 0
+        while not self.stopping:
+            done = self.run_once()
+            if done == 0:
+                break
+            total += done
+        return total
+
+    def run_forever(self) -> None:
+        """Run due jobs as they come due, until ``stop``."""
+        logger.info("worker %s started", self.worker_id)
+        self.run_once()  # a database that is not set up fails here, loudly
+        while not self.stopping:
+            try:
+                done = self.run_once()
+            except DBAPIError as exc:
+                logger.warning("database unavailable (%s); trying again in %.0f s",
+                               str(exc.orig).strip().splitlines()[0] if exc.orig else exc,
+                               RECONNECT_SECONDS)
+                self._stopping.wait(RECONNECT_SECONDS)
+                continue
+            if done == 0:
+                self._stopping.wait(self.idle_seconds)
+        logger.info("worker %s stopped", self.worker_id)
+
+    def _log(self, job: ClaimedJob, outcome: str) -> None:
+        if outcome == "failed":
+            logger.error("job %s (%s) failed its last attempt: now an incident "
+                         "(`parkflow incidents`)", job.id, job.kind)
+        elif outcome == "retry":
+            logger.warning("job %s (%s) failed; it will be retried", job.id, job.kind)
+        else:
+            logger.debug("job %s (%s): %s", job.id, job.kind, outcome)
+
+
+__all__ = ["HANDLERS", "TimerNotFired", "Worker", "default_worker_id", "fire_timer"]
