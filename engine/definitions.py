@@ -51,7 +51,8 @@ class ProcessVersion:
         forms: Mapping[str, Any] | None = None,
     ) -> ProcessVersion:
         """Rebuild a version from stored sources (the store keeps only these)."""
-        versions = prepare_deployment({"process.bpmn": bpmn}, dict(enumerate_dmn(dmn)), forms or {})
+        versions = prepare_deployment({"process.bpmn": bpmn}, dict(enumerate_dmn(dmn)),
+                                      forms or {}, validate=False)
         for version in versions:
             if version.key == key:
                 return version
@@ -63,12 +64,18 @@ def enumerate_dmn(dmn: tuple[bytes, ...]) -> list[tuple[str, bytes]]:
 
 
 def prepare_deployment(
-    bpmn_files: Mapping[str, bytes], dmn_files: Mapping[str, bytes], forms: Mapping[str, Any]
+    bpmn_files: Mapping[str, bytes], dmn_files: Mapping[str, bytes], forms: Mapping[str, Any],
+    *, validate: bool = True,
 ) -> tuple[ProcessVersion, ...]:
-    """Validate a deployment and describe each executable process; raises InvalidProcess."""
-    problems = validate_sources(SourceSet(bpmn=bpmn_files, dmn=dmn_files, forms=forms))
-    if problems:
-        raise InvalidProcess(problems)
+    """Validate a deployment and describe each executable process; raises InvalidProcess.
+
+    ``validate=False`` is for sources that were validated when they were deployed: a stored
+    version must keep running even after the deploy checks grow stricter.
+    """
+    if validate:
+        problems = validate_sources(SourceSet(bpmn=bpmn_files, dmn=dmn_files, forms=forms))
+        if problems:
+            raise InvalidProcess(problems)
     decisions = {_decision_id(content): content for content in dmn_files.values()}
     versions: list[ProcessVersion] = []
     for content in bpmn_files.values():
@@ -76,7 +83,7 @@ def prepare_deployment(
         tasks = human_task_specs(root)
         for process in root.iter(f"{{{BPMN_NS}}}process"):
             if process.get("isExecutable") == "true":
-                versions.append(_describe(process, content, decisions, forms, tasks))
+                versions.append(_describe(process, root, content, decisions, forms, tasks))
     return tuple(versions)
 
 
@@ -88,18 +95,18 @@ def _decision_id(content: bytes) -> str:
 
 def _describe(
     process: etree._Element,
+    document: etree._Element,
     content: bytes,
     decisions: Mapping[str, bytes],
     forms: Mapping[str, Any],
     tasks: Mapping[str, HumanTaskSpec],
 ) -> ProcessVersion:
-    refs = {el.get(f"{{{CAMUNDA_NS}}}decisionRef") for el in process.iter()}
+    # a version runs its whole file: call activities reach the other processes in it
+    refs = {el.get(f"{{{CAMUNDA_NS}}}decisionRef") for el in document.iter()}
     dmn = tuple(decisions[ref] for ref in sorted(r for r in refs if r) if ref in decisions)
-    keys = {el.get(f"{{{CAMUNDA_NS}}}formKey") for el in process.iter()}
+    keys = {el.get(f"{{{CAMUNDA_NS}}}formKey") for el in document.iter()}
     used_forms = {k: forms[k] for k in sorted(k for k in keys if k) if k in forms}
-    own_tasks = {el.get("id", ""): tasks[el.get("id", "")]
-                 for el in process.iter(f"{{{BPMN_NS}}}userTask") if el.get("id", "") in tasks}
-    start = next(process.iter(f"{{{BPMN_NS}}}startEvent"), None)
+    start = process.find(f"{{{BPMN_NS}}}startEvent")
     return ProcessVersion(
         key=process.get("id", ""),
         name=process.get("name") or process.get("id", ""),
@@ -109,7 +116,7 @@ def _describe(
         content_hash=content_hash(content, dmn, used_forms),
         promised_duration=_property(process, "promisedDuration"),
         start_form_key=start.get(f"{{{CAMUNDA_NS}}}formKey") if start is not None else None,
-        human_tasks=own_tasks,
+        human_tasks=dict(tasks),
     )
 
 

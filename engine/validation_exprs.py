@@ -131,6 +131,10 @@ def _check_loops(doc: Document) -> Iterator[Problem]:
         if collection is not None:
             yield from _report(loop, "camunda:collection", collection,
                                expression_problem(collection))
+            if loop.get(camunda("elementVariable")) is None:
+                # SpiffWorkflow's Camunda multi-instance fails at run time without it
+                yield problem(loop, "camunda:collection needs a camunda:elementVariable "
+                                    "naming each instance's item")
         yield from _check_element_variable(loop)
         yield from _check_child_expression(loop, "completionCondition")
     for loop in doc.iter(bpmn("standardLoopCharacteristics")):

@@ -67,6 +67,12 @@ def data_errors(schema: Mapping[str, Any], data: Mapping[str, Any]) -> dict[str,
             for name in missing:
                 errors.setdefault(".".join(map(str, [*path, name])), []).append("is required")
             continue
+        if error.validator == "additionalProperties" and isinstance(error.instance, Mapping):
+            allowed = set(error.schema.get("properties", {}))
+            for name in (key for key in error.instance if key not in allowed):
+                errors.setdefault(".".join(map(str, [*path, name])), []).append(
+                    "is not a field of this form")
+            continue
         field = ".".join(map(str, path)) or "(form)"
         errors.setdefault(field, []).append(error.message)
     return errors
