@@ -180,15 +180,16 @@ def step_records(workflow: BpmnWorkflow, finished_before: set[Any], now: datetim
             lane=spec.lane,
             completed_at=now,
             completed_by=actor if is_completing else None,
-            outcome=_outcome(task, human) if is_completing else None,
+            outcome=_outcome(submitted, human) if is_completing else None,
             data=dict(submitted) if is_completing and submitted is not None else None,
         ))
     return tuple(records)
 
 
-def _outcome(task: Any, human: HumanTaskSpec | None) -> str | None:
+def _outcome(submitted: Mapping[str, Any] | None, human: HumanTaskSpec | None) -> str | None:
+    # only what this completion submitted: the task's data still holds earlier outcomes
     field = (human.properties.get("outcomeField") if human else None) or "outcome"
-    value = task.data.get(field)
+    value = (submitted or {}).get(field)
     return str(value) if value is not None else None
 
 

@@ -61,7 +61,9 @@ def create_demo(session: Session, *, actor: str | None) -> list[Deployed]:
             accounts.create_group(session, actor=actor, park_slug=PARK_SLUG, name=name)
     for user in USERS:
         _ensure_user(session, park, user, actor)
-    return processes.deploy(session, park=park, actor=actor, **_sources())
+    bpmn, dmn = _sources()
+    return processes.deploy(session, park=park, actor=actor, bpmn=bpmn, dmn=dmn,
+                            forms=load_forms(FORMS_DIR))
 
 
 def _ensure_user(session: Session, park: Park, user: DemoUser, actor: str | None) -> None:
@@ -73,7 +75,7 @@ def _ensure_user(session: Session, park: Park, user: DemoUser, actor: str | None
                          enterprise=user.enterprise, display_name=user.display_name)
 
 
-def _sources() -> dict[str, dict[str, bytes] | dict[str, object]]:
+def _sources() -> tuple[dict[str, bytes], dict[str, bytes]]:
     bpmn = {p.name: p.read_bytes() for p in sorted(PROCESSES_DIR.glob("*.bpmn"))}
     dmn = {p.name: p.read_bytes() for p in sorted(PROCESSES_DIR.glob("*.dmn"))}
-    return {"bpmn": bpmn, "dmn": dmn, "forms": load_forms(FORMS_DIR)}
+    return bpmn, dmn

@@ -173,8 +173,6 @@ def test_return_for_correction_waits_for_the_applying_enterprise(demo_db: Databa
                        ("task.completed", "xinghe.2")]
 
 
-@pytest.mark.xfail(strict=True, reason="engine.tasks takes the outcome from the task's data, "
-                   "which still holds the review's outcome")
 def test_a_step_without_an_outcome_field_records_no_outcome(demo_db: Database) -> None:
     instance_id = start(demo_db)
     complete(demo_db, instance_id, "preliminary_review", RETURN, "zhang.wei")

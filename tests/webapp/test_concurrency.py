@@ -20,6 +20,7 @@ from tests.webapp.fixtures import (
     history,
     load_instance,
     open_tasks,
+    pending_timers,
     run_together,
     start,
 )
@@ -27,7 +28,7 @@ from webapp.db import Database
 from webapp.models import HumanTask
 from webapp.services import Conflict
 from webapp.services.accounts import create_user
-from webapp.services.applications import complete_task
+from webapp.services.applications import cancel_application, complete_task
 
 RACERS = 10
 
@@ -114,3 +115,27 @@ def test_racing_starts_get_distinct_references(demo_db: Database) -> None:
     assert all(isinstance(outcome, str) for outcome in outcomes), outcomes
     references = {load_instance(demo_db, str(outcome)).reference for outcome in outcomes}
     assert len(references) == RACERS
+
+
+def test_a_completion_racing_a_cancellation_never_revives_the_application(
+    demo_db: Database,
+) -> None:
+    instance_id = start(demo_db)
+    review = open_tasks(demo_db, instance_id)["preliminary_review"]
+
+    def act(index: int) -> str:
+        if index == 0:
+            cancel_application(demo_db, instance_id=instance_id, actor="admin")
+            return "cancelled"
+        complete_task(demo_db, task_id=review.id, data={"outcome": "approve"},
+                      actor="zhang.wei")
+        return "completed"
+
+    cancelled, completed = run_together(2, act)
+
+    assert cancelled == "cancelled"
+    assert completed == "completed" or type(completed) is Conflict, completed
+    instance = load_instance(demo_db, instance_id)
+    assert instance.status == "cancelled"
+    assert open_tasks(demo_db, instance_id) == {}
+    assert pending_timers(demo_db, instance_id) == {}
