@@ -30,6 +30,8 @@ from webapp.services.audit import record
 
 # --- migrations -------------------------------------------------------------------------
 
+MIGRATIONS = Path(__file__).resolve().parents[2] / "webapp" / "migrations" / "versions"
+
 
 def test_migrated_schema_matches_the_models(db: Database) -> None:
     with db.engine.connect() as connection:
@@ -39,7 +41,9 @@ def test_migrated_schema_matches_the_models(db: Database) -> None:
 
 def test_migration_is_at_head_and_downgrades_cleanly(database_url: str) -> None:
     upgrade(database_url)
-    assert current_revision(database_url) == head_revision() == "0001"
+    head = head_revision()
+    assert current_revision(database_url) == head
+    assert head == sorted(p.name for p in MIGRATIONS.glob("0*.py"))[-1].split("_")[0]
 
     command.downgrade(alembic_config(database_url), "base")
     engine = make_engine(database_url)
@@ -47,7 +51,7 @@ def test_migration_is_at_head_and_downgrades_cleanly(database_url: str) -> None:
     engine.dispose()
 
     upgrade(database_url)
-    assert current_revision(database_url) == "0001"
+    assert current_revision(database_url) == head
 
 
 # --- column types -----------------------------------------------------------------------
