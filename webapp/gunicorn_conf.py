@@ -33,3 +33,6 @@ loglevel = os.environ.get("PARKFLOW_LOG_LEVEL", "info")
 # X-Forwarded-* are honoured by the app itself (PARKFLOW_TRUSTED_PROXIES)
 forwarded_allow_ips = "127.0.0.1"
 proc_name = "parkflow-web"
+# gunicorn's control socket sits at one path per user; several servers on one host (or a
+# read-only home in a container) would trip over it, and nothing here uses it
+control_socket_disable = True

@@ -22,12 +22,13 @@ from webapp.config import SmtpSettings
 from webapp.db import Database
 from webapp.models import Instance, Job
 from webapp.services import applications, deadlines, jobs, notifications
+from webapp.services.errors import Conflict, NotFound
 from webapp.services.jobs import ClaimedJob, Handler, JobContext
 
 logger = logging.getLogger("parkflow.worker")
 
 IDLE_SECONDS = 0.25
-BATCH = 10
+BATCH = 5
 # after a lost database connection, wait this long before trying again
 RECONNECT_SECONDS = 2.0
 _TICK = timedelta(microseconds=1)
@@ -43,7 +44,7 @@ class TimerNotFired(Exception):
                          "not fire")
 
 
-def fire_timer(ctx: JobContext, job: ClaimedJob, now: datetime) -> datetime | None:
+def fire_timer(ctx: JobContext, job: ClaimedJob, now: datetime) -> jobs.Settle | None:
     """Handle a 'timer' job: let the application's due timers fire.
 
     A timer the application no longer waits for has lost its job already; should the job
@@ -52,20 +53,28 @@ def fire_timer(ctx: JobContext, job: ClaimedJob, now: datetime) -> datetime | No
     """
     if job.instance_id is None:
         return None
-    with ctx.db.read() as session:
-        instance = session.get(Instance, job.instance_id)
-        if instance is None or instance.status in ("completed", "cancelled"):
+    try:
+        applications.fire_timers(ctx.db, instance_id=job.instance_id)
+    except (Conflict, NotFound):
+        if _ended(ctx.db, job.instance_id):
             return None
-    applications.fire_timers(ctx.db, instance_id=job.instance_id)
-    with ctx.db.read() as session:
-        row = session.get(Job, job.id)
-        if row is None or row.status != "pending":
-            return None  # the timer fired and its job went with it
-        if row.due_at > now:
-            return row.due_at  # still waiting: the next round of a cycle, or a moved time
-        if row.due_at == now:
-            return now + _TICK  # a timer fires once its time has passed, not at the instant
-    raise TimerNotFired(job.instance_id, job.task_id)
+        raise
+    # a timer that fired took its job with it; a job still there is a timer still waiting
+    return lambda row, at: _still_waiting(row, at, job)
+
+
+def _ended(db: Database, instance_id: str) -> bool:
+    with db.read() as session:
+        instance = session.get(Instance, instance_id)
+        return instance is None or instance.status in ("completed", "cancelled")
+
+
+def _still_waiting(row: Job, now: datetime, job: ClaimedJob) -> datetime:
+    if row.due_at > now:
+        return row.due_at  # the next round of a cycle, or a due time that moved
+    if row.due_at == now:
+        return now + _TICK  # a timer fires once its time has passed, not at the instant
+    raise TimerNotFired(job.instance_id or "", job.task_id)
 
 
 HANDLERS: Mapping[str, Handler] = {

@@ -1,5 +1,8 @@
 """Signing in and out: bearer tokens for a username and password."""
 
+# flask-smorest and Flask-Limiter ship no type hints for their decorators
+# mypy: disable-error-code="untyped-decorator"
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -9,7 +12,7 @@ from flask import current_app, request
 
 from webapp.api.bodies import ApiBlueprint, loads
 from webapp.api.caller import bearer_secret
-from webapp.api.schemas import TokenRequestSchema, TokenSchema
+from webapp.api.schemas import ErrorSchema, TokenRequestSchema, TokenSchema
 from webapp.extensions import limiter, store
 from webapp.services import tokens
 
@@ -37,8 +40,8 @@ def login_key() -> str:
 @limiter.limit(login_limit, key_func=login_key)
 @blp.arguments(TokenRequestSchema)
 @blp.response(200, TokenSchema)
-@blp.alt_response(401, description="Wrong username or password")
-@blp.alt_response(429, description="Too many attempts; wait and retry")
+@blp.alt_response(401, schema=ErrorSchema, description="Wrong username or password")
+@blp.alt_response(429, schema=ErrorSchema, description="Too many attempts; wait and retry")
 @blp.doc(security=[])
 def issue_token(credentials: dict[str, str]) -> dict[str, Any]:
     """Exchange a username and password for a bearer token."""
@@ -51,7 +54,7 @@ def issue_token(credentials: dict[str, str]) -> dict[str, Any]:
 
 @blp.route("/token", methods=["DELETE"])
 @blp.response(204)
-@blp.alt_response(401, description="No or a bad token")
+@blp.alt_response(401, schema=ErrorSchema, description="No or a bad token")
 def revoke_token() -> None:
     """Sign out: the token of this request stops working at once."""
     with store.database.write() as session:

@@ -87,7 +87,7 @@ def _check_text(text: str) -> None:
         raise StrictJSONError("text must not contain NUL characters or unpaired surrogates")
 
 
-class StrictParser(FlaskParser):  # type: ignore[misc]  # webargs is typed, its base is not
+class StrictParser(FlaskParser):
     """Webargs parser reading JSON bodies with ``loads``."""
 
     def _raw_load_json(self, req: Any) -> Any:
@@ -120,8 +120,10 @@ class ApiBlueprint(Blueprint):  # type: ignore[misc]  # flask-smorest ships no t
 
 def is_json(mimetype: str | None) -> bool:
     """Tell whether a media type is JSON (application/json or application/*+json)."""
-    return bool(mimetype) and (mimetype == "application/json" or (
-        mimetype.startswith("application/") and mimetype.endswith("+json")))
+    if not mimetype:
+        return False
+    return mimetype == "application/json" or (
+        mimetype.startswith("application/") and mimetype.endswith("+json"))
 
 
 def check_request() -> None:

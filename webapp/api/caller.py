@@ -10,7 +10,8 @@ from webapp.services import tokens
 from webapp.services.tokens import Unauthenticated
 
 PUBLIC_ENDPOINTS = frozenset({"auth.issue_token", "health.healthz"})
-NO_TOKEN = "send the header Authorization: Bearer <token>; get a token from POST /api/v1/auth/token"
+SIGN_IN_HINT = ("send the header Authorization: Bearer <token>; "
+                "get a token from POST /api/v1/auth/token")
 
 
 def authenticate_request() -> None:
@@ -33,5 +34,5 @@ def bearer_secret() -> str:
     """The token in the ``Authorization: Bearer`` header; 401 when there is none."""
     scheme, _, secret = request.headers.get("Authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not secret.strip():
-        raise Unauthenticated(NO_TOKEN)
+        raise Unauthenticated(SIGN_IN_HINT)
     return secret.strip()

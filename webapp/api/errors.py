@@ -13,11 +13,12 @@ from typing import Any
 
 from flask import Flask, Response, current_app, jsonify, request
 from marshmallow import ValidationError
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
-from engine import EngineError, FormDataInvalid, InvalidProcess, NotWaiting, TaskNotOpen
 from engine import Conflict as EngineConflict
+from engine import EngineError, FormDataInvalid, InvalidProcess, NotWaiting, TaskNotOpen
 from webapp.services.errors import (
     AlreadyExists,
     Conflict,
@@ -85,6 +86,7 @@ def register_error_handlers(app: Flask) -> None:
     app.register_error_handler(EngineError, _engine_error)
     app.register_error_handler(ValidationError, _validation_error)
     app.register_error_handler(StaleDataError, _stale_data)
+    app.register_error_handler(OperationalError, _database_unavailable)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(Exception, _unexpected)
 
@@ -129,6 +131,17 @@ def _validation_error(exc: ValidationError) -> Response:
 
 def _stale_data(_exc: StaleDataError) -> Response:
     return error_response(409, "conflict", "the application was changed by someone else; reload it")
+
+
+def _database_unavailable(exc: OperationalError) -> HTTPException | Response:
+    # the database is down, unreachable or too busy: nothing the client did wrong
+    reason = (str(exc.orig or exc).strip().splitlines() or ["no details"])[0]
+    current_app.logger.error("database unavailable on %s %s: %s", request.method, request.path,
+                             reason)
+    if not _is_api_request():
+        return InternalServerError(original_exception=exc)
+    return error_response(503, "unavailable", "the database is unavailable; retry in a moment",
+                          headers={"Retry-After": "5"})
 
 
 def _http_error(exc: HTTPException) -> HTTPException | Response:

@@ -19,6 +19,8 @@ import hashlib
 import json
 import re
 from collections.abc import Callable
+from contextlib import suppress
+from copy import deepcopy
 from datetime import timedelta
 from functools import wraps
 from typing import Any, TypeVar, cast
@@ -27,8 +29,8 @@ from flask import Response, jsonify, make_response, request
 from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
 
-from webapp.api.caller import current_viewer
 from webapp.api.bodies import is_json, loads
+from webapp.api.caller import current_viewer
 from webapp.api.errors import ApiError
 from webapp.db import Database, utcnow
 from webapp.extensions import store
@@ -38,6 +40,12 @@ HEADER = "Idempotency-Key"
 KEEP_FOR = timedelta(hours=24)
 STALE_AFTER = timedelta(minutes=5)
 IN_PROGRESS = 0
+HEADER_DOC = {
+    "in": "header", "name": HEADER, "required": False,
+    "schema": {"type": "string", "minLength": 1, "maxLength": 200, "pattern": "^[!-~]+$"},
+    "description": "Send the same key again to get the first answer instead of acting twice; "
+                   "the same key with another body is 422, while the first still runs 409.",
+}
 _KEY_PATTERN = re.compile(r"[\x21-\x7e]{1,200}")
 
 View = TypeVar("View", bound=Callable[..., Any])
@@ -70,17 +78,23 @@ def idempotent(view: View) -> View:
             _release(database, user_id, key)
         return response
 
+    _document(wrapper)
     return cast(View, wrapper)
+
+
+def _document(wrapper: Any) -> None:
+    """Add the header to the OpenAPI operation (the views take no query parameters)."""
+    doc = deepcopy(getattr(wrapper, "_apidoc", {}))
+    doc.setdefault("manual_doc", {}).setdefault("parameters", []).append(HEADER_DOC)
+    wrapper._apidoc = doc
 
 
 def _fingerprint() -> str:
     body = request.get_data(cache=True)
     if body and is_json(request.mimetype):
-        try:
-            # the same JSON spelled differently is the same request
+        # the same JSON spelled differently is the same request
+        with suppress(ValueError):
             body = json.dumps(loads(body), sort_keys=True, separators=(",", ":")).encode()
-        except ValueError:
-            pass
     digest = hashlib.sha256(f"{request.method} {request.path}\n".encode())
     digest.update(body)
     return digest.hexdigest()

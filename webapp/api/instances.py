@@ -1,16 +1,20 @@
 """Applications: start one, list and view them, read their audit trail, message or cancel."""
 
+# flask-smorest and Flask-Limiter ship no type hints for their decorators
+# mypy: disable-error-code="untyped-decorator"
+
 from __future__ import annotations
 
 from typing import Any
 
 from webapp.api import paging
-from webapp.api.caller import current_viewer
 from webapp.api.bodies import ApiBlueprint
+from webapp.api.caller import current_viewer
 from webapp.api.idempotency import idempotent
 from webapp.api.schemas import (
     AuditEntrySchema,
     CancelRequestSchema,
+    ErrorSchema,
     InstanceListArgsSchema,
     InstanceSummarySchema,
     InstanceViewSchema,
@@ -40,8 +44,8 @@ def instance_view(instance_id: str, *, roles: tuple[str, ...] | None = None) -> 
 @idempotent
 @blp.arguments(StartRequestSchema)
 @blp.response(201, InstanceViewSchema)
-@blp.alt_response(403, description="Reviewers cannot apply")
-@blp.alt_response(422, description="The data fails the start form; details lists fields")
+@blp.alt_response(403, schema=ErrorSchema, description="Reviewers cannot apply")
+@blp.alt_response(422, schema=ErrorSchema, description="The data fails the start form")
 def start(body: dict[str, Any], park: str) -> dict[str, Any]:
     """Start an application of the newest version of a procedure."""
     viewer = current_viewer()
@@ -92,8 +96,8 @@ def get_audit(args: dict[str, Any], instance_id: str) -> Listing:
 @idempotent
 @blp.arguments(MessageRequestSchema)
 @blp.response(200, InstanceViewSchema)
-@blp.alt_response(404, description="No such application, or nothing in it waits for the message")
-@blp.alt_response(409, description="The application has ended")
+@blp.alt_response(404, schema=ErrorSchema, description="Nothing waits for the message")
+@blp.alt_response(409, schema=ErrorSchema, description="The application has ended")
 def deliver_message(body: dict[str, Any], instance_id: str, message_name: str) -> dict[str, Any]:
     """Deliver a BPMN message to an application waiting for it (park staff)."""
     viewer = current_viewer()
@@ -108,7 +112,7 @@ def deliver_message(body: dict[str, Any], instance_id: str, message_name: str) -
 @idempotent
 @blp.arguments(CancelRequestSchema)
 @blp.response(200, InstanceViewSchema)
-@blp.alt_response(409, description="The application has already ended")
+@blp.alt_response(409, schema=ErrorSchema, description="The application has already ended")
 def cancel(body: dict[str, Any], instance_id: str) -> dict[str, Any]:
     """Withdraw an application: its open tasks and timers go away (park admins)."""
     viewer = current_viewer()

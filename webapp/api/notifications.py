@@ -1,14 +1,17 @@
 """The caller's in-app notifications: list them and mark them read."""
 
+# flask-smorest and Flask-Limiter ship no type hints for their decorators
+# mypy: disable-error-code="untyped-decorator"
+
 from __future__ import annotations
 
 from typing import Any
 
 from webapp.api import paging
-from webapp.api.caller import current_viewer
 from webapp.api.bodies import ApiBlueprint
+from webapp.api.caller import current_viewer
 from webapp.api.schemas import NotificationArgsSchema, NotificationSchema
-from webapp.api.scoping import notification_for
+from webapp.api.scoping import notification_for, visible_notifications
 from webapp.db import utcnow
 from webapp.extensions import store
 from webapp.services import queries
@@ -24,7 +27,8 @@ def list_notifications(args: dict[str, Any]) -> tuple[list[dict[str, Any]], int,
     """List the caller's notifications, newest first (``unread=1``: only unread ones)."""
     with store.database.read() as session:
         page = queries.list_notifications(
-            session, current_viewer().user_id, unread=args["unread"], limit=args["limit"],
+            session, visible_notifications(current_viewer()), unread=args["unread"],
+            limit=args["limit"],
             after=paging.decode_cursor(args.get("cursor"), queries.NOTIFICATION_KEY))
     return page.items, 200, paging.link_headers(page)
 

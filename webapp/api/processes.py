@@ -1,5 +1,8 @@
 """Process definitions of a park: deploy (admins), list the latest, fetch a version's BPMN."""
 
+# flask-smorest and Flask-Limiter ship no type hints for their decorators
+# mypy: disable-error-code="untyped-decorator"
+
 from __future__ import annotations
 
 from typing import Any
@@ -8,12 +11,13 @@ from flask import Response, request
 from marshmallow import ValidationError
 
 from webapp.api import paging
-from webapp.api.caller import current_viewer
 from webapp.api.bodies import ApiBlueprint, json_body, loads
+from webapp.api.caller import current_viewer
 from webapp.api.errors import ApiError
 from webapp.api.schemas import (
     DeployRequestSchema,
     DeployResultSchema,
+    ErrorSchema,
     PageArgsSchema,
     ProcessSchema,
 )
@@ -48,8 +52,8 @@ Sources = tuple[dict[str, bytes], dict[str, bytes], dict[str, Any]]
 @blp.doc(requestBody=_DEPLOY_BODY)
 @blp.response(201, DeployResultSchema, description="At least one process is a new version")
 @blp.alt_response(200, schema=DeployResultSchema, description="Nothing changed")
-@blp.alt_response(413, description="Larger than 5 MB")
-@blp.alt_response(422, description="Invalid; details lists every problem")
+@blp.alt_response(413, schema=ErrorSchema, description="Larger than 5 MB")
+@blp.alt_response(422, schema=ErrorSchema, description="Invalid; details lists every problem")
 def deploy(park: str) -> tuple[dict[str, Any], int]:
     """Validate and deploy BPMN (with DMN and forms); all problems come back at once."""
     viewer = current_viewer()

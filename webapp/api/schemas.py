@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from marshmallow import Schema, fields, validate
 
 from webapp.models import INSTANCE_STATUSES, NOTIFICATION_KINDS
 
 MAX_LIMIT = 500
 DEFAULT_LIMIT = 50
-ANY_OBJECT = {"keys": fields.String(), "values": fields.Raw(allow_none=True)}
 
 
-def _text(max_length: int, **kwargs: object) -> fields.String:
+def _text(max_length: int, **kwargs: Any) -> fields.String:
     return fields.String(validate=validate.Length(min=1, max=max_length), **kwargs)
+
+
+def _any_object() -> fields.Dict:
+    """A JSON object with any values (checked by the task's form, not here)."""
+    return fields.Dict(keys=fields.String(), values=fields.Raw(allow_none=True),
+                       load_default=dict)
 
 
 # --- errors ------------------------------------------------------------------------------
@@ -84,7 +91,7 @@ class ProcessSchema(Schema):
 
 class StartRequestSchema(Schema):
     process_key = _text(255, required=True)
-    data = fields.Dict(load_default=dict, **ANY_OBJECT)
+    data = _any_object()
     enterprise = _text(200, allow_none=True, load_default=None)
 
 
@@ -94,7 +101,7 @@ class InstanceListArgsSchema(PageArgsSchema):
 
 
 class MessageRequestSchema(Schema):
-    payload = fields.Dict(load_default=dict, **ANY_OBJECT)
+    payload = _any_object()
 
 
 class CancelRequestSchema(Schema):
@@ -168,7 +175,7 @@ class TaskListArgsSchema(PageArgsSchema):
 
 
 class CompleteRequestSchema(Schema):
-    data = fields.Dict(load_default=dict, **ANY_OBJECT)
+    data = _any_object()
 
 
 class AssignRequestSchema(Schema):

@@ -131,7 +131,7 @@ def notification_for(session: Session, viewer: Viewer, notification_id: int) -> 
     """One of the viewer's own notifications."""
     found = (session.get(Notification, notification_id)
              if 0 < notification_id <= MAX_BIGINT else None)
-    if found is None or found.user_id != viewer.user_id:
+    if found is None or found.user_id != viewer.user_id or found.park_id not in viewer.parks:
         raise NotFound(f"notification {notification_id}")
     return found
 
@@ -168,6 +168,12 @@ def visible_instances(session: Session, viewer: Viewer, park: Park) -> ColumnEle
     tasks = select(HumanTask.instance_id).where(HumanTask.park_id == park.id,
                                                 _involved(session, viewer, role))
     return and_(in_park, Instance.id.in_(tasks))
+
+
+def visible_notifications(viewer: Viewer) -> ColumnElement[bool]:
+    """The condition on ``Notification``: the viewer's own, from parks they still belong to."""
+    return and_(Notification.user_id == viewer.user_id,
+                Notification.park_id.in_(list(viewer.parks)))
 
 
 def inbox_condition(session: Session, viewer: Viewer, scope: str) -> ColumnElement[bool]:
@@ -218,6 +224,8 @@ def _overlaps(session: Session, column: object, values: list[str]) -> ColumnElem
     if not values:
         return false()
     if session.get_bind().dialect.name == "postgresql":
-        return type_coerce(column, postgresql.JSONB).has_any(postgresql.array(values))
+        has_any: ColumnElement[bool] = type_coerce(column, postgresql.JSONB).has_any(
+            postgresql.array(values))
+        return has_any
     items = func.json_each(column).table_valued("value")
     return exists(select(literal(1)).select_from(items).where(items.c.value.in_(values)))

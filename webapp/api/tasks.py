@@ -1,17 +1,21 @@
 """The inbox and task work: list, show, claim, give back, assign and complete tasks."""
 
+# flask-smorest and Flask-Limiter ship no type hints for their decorators
+# mypy: disable-error-code="untyped-decorator"
+
 from __future__ import annotations
 
 from typing import Any
 
 from webapp.api import paging
-from webapp.api.caller import current_viewer
 from webapp.api.bodies import ApiBlueprint
+from webapp.api.caller import current_viewer
 from webapp.api.idempotency import idempotent
 from webapp.api.instances import instance_view
 from webapp.api.schemas import (
     AssignRequestSchema,
     CompleteRequestSchema,
+    ErrorSchema,
     InstanceViewSchema,
     TaskDetailSchema,
     TaskListArgsSchema,
@@ -60,8 +64,8 @@ def get_task(task_id: str) -> dict[str, Any]:
 @blp.route("/<task_id>/claim", methods=["POST"])
 @idempotent
 @blp.response(200, TaskSchema)
-@blp.alt_response(403, description="The caller is not a candidate")
-@blp.alt_response(409, description="Claimed by someone else, or no longer open")
+@blp.alt_response(403, schema=ErrorSchema, description="The caller is not a candidate")
+@blp.alt_response(409, schema=ErrorSchema, description="Claimed by someone else, or no longer open")
 def claim(task_id: str) -> dict[str, Any]:
     """Take a task, so that it leaves the group inbox."""
     _check_visible(task_id)
@@ -72,8 +76,8 @@ def claim(task_id: str) -> dict[str, Any]:
 @blp.route("/<task_id>/unclaim", methods=["POST"])
 @idempotent
 @blp.response(200, TaskSchema)
-@blp.alt_response(403, description="Held by someone else and the caller is no admin")
-@blp.alt_response(409, description="Not claimed, or no longer open")
+@blp.alt_response(403, schema=ErrorSchema, description="Held by someone else")
+@blp.alt_response(409, schema=ErrorSchema, description="Not claimed, or no longer open")
 def unclaim(task_id: str) -> dict[str, Any]:
     """Give a claimed task back to its groups."""
     _check_visible(task_id)
@@ -85,8 +89,8 @@ def unclaim(task_id: str) -> dict[str, Any]:
 @idempotent
 @blp.arguments(AssignRequestSchema)
 @blp.response(200, TaskSchema)
-@blp.alt_response(403, description="Only park admins assign")
-@blp.alt_response(409, description="No longer open")
+@blp.alt_response(403, schema=ErrorSchema, description="Only park admins assign")
+@blp.alt_response(409, schema=ErrorSchema, description="No longer open")
 def assign(body: dict[str, Any], task_id: str) -> dict[str, Any]:
     """Give a task to a member of the park (park admins)."""
     _check_visible(task_id)
@@ -99,9 +103,9 @@ def assign(body: dict[str, Any], task_id: str) -> dict[str, Any]:
 @idempotent
 @blp.arguments(CompleteRequestSchema)
 @blp.response(200, InstanceViewSchema)
-@blp.alt_response(403, description="The caller is not a candidate")
-@blp.alt_response(409, description="The task is no longer open")
-@blp.alt_response(422, description="The data fails the task's form; details lists fields")
+@blp.alt_response(403, schema=ErrorSchema, description="The caller is not a candidate")
+@blp.alt_response(409, schema=ErrorSchema, description="The task is no longer open")
+@blp.alt_response(422, schema=ErrorSchema, description="The data fails the task's form")
 def complete(body: dict[str, Any], task_id: str) -> dict[str, Any]:
     """Complete a task with the form's data; returns the application after the engine ran on."""
     _check_visible(task_id)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from webapp.cli import accounts, database, demo, processes
+from webapp.cli import accounts, database, demo, processes, serve
 from webapp.cli.core import CliState, ParkflowGroup
 
 
@@ -24,5 +24,6 @@ main.add_command(accounts.user)
 main.add_command(accounts.calendar)
 main.add_command(processes.deploy)
 main.add_command(demo.demo)
+main.add_command(serve.serve)
 
 __all__ = ["main"]

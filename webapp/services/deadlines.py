@@ -47,7 +47,9 @@ def sync(session: Session, instance: Instance, park: Park, snapshot: Snapshot,
     session.execute(delete(Job).where(
         Job.instance_id == instance.id, Job.kind.in_(DEADLINE_KINDS), Job.status == "pending",
         Job.task_id.not_in(open_ids)))
-    rows = _task_rows(session, instance, [*open_ids, *(s.task_id for s in snapshot.steps)])
+    # a step with a person behind it is a completed human task; timers and gateways have none
+    done_ids = [step.task_id for step in snapshot.steps if step.completed_by is not None]
+    rows = _task_rows(session, instance, [*open_ids, *done_ids])
     pause_promise(instance, park, snapshot.steps, rows)
     returned = _return_step(snapshot.steps, rows)
     calendar = _lazy(lambda: park_calendar(park, session))

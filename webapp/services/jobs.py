@@ -23,7 +23,7 @@ import traceback
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -67,8 +67,10 @@ class JobContext:
 
 # (context, session, job row, now) -> None when done, or the time to run again
 TransactionalRun = Callable[[JobContext, Session, Job, datetime], datetime | None]
-# (context, job, now) -> None when done, or the time to run again
-StandaloneRun = Callable[[JobContext, ClaimedJob, datetime], datetime | None]
+# decides, once the job row is locked again after a standalone run, when to run it again
+Settle = Callable[[Job, datetime], datetime | None]
+# (context, job, now) -> None when done, the time to run again, or a Settle
+StandaloneRun = Callable[[JobContext, ClaimedJob, datetime], "datetime | Settle | None"]
 
 
 @dataclass(frozen=True)
@@ -124,13 +126,16 @@ def enqueue(session: Session, rows: Iterable[Mapping[str, Any]]) -> None:
 
 def claim(db: Database, worker_id: str, *, now: datetime, limit: int = 10) -> list[ClaimedJob]:
     """Lease up to ``limit`` due jobs, oldest due first, to ``worker_id``."""
+    due = (select(Job.id)
+           .where(Job.status == "pending", Job.due_at <= now,
+                  or_(Job.locked_until.is_(None), Job.locked_until < now))
+           .order_by(Job.due_at))
+    with db.read() as session:
+        # an idle worker only reads: on SQLite a write transaction would block the web's
+        if session.scalars(due.limit(1)).first() is None:
+            return []
     with db.write() as session:
-        ids = list(session.scalars(
-            select(Job.id)
-            .where(Job.status == "pending", Job.due_at <= now,
-                   or_(Job.locked_until.is_(None), Job.locked_until < now))
-            .order_by(Job.due_at).limit(limit)
-            .with_for_update(skip_locked=True)))
+        ids = list(session.scalars(due.limit(limit).with_for_update(skip_locked=True)))
         if not ids:
             return []
         session.execute(update(Job).where(Job.id.in_(ids))
@@ -150,10 +155,14 @@ def run(ctx: JobContext, job: ClaimedJob, handlers: Mapping[str, Handler], *,
             raise UnknownJobKind(job.kind)
         if handler.transactional:
             return _run_in_transaction(ctx, job, handler, now)
-        later = handler.run(ctx, job, now)  # type: ignore[arg-type,call-arg]
+        outcome = cast(StandaloneRun, handler.run)(ctx, job, now)
         with ctx.db.write() as session:
             row = _own(session, job, ctx.worker_id)
-            return _finish(row, later) if row is not None else "done"
+            if row is None:
+                return "done"  # the handler's own transaction removed it
+            if outcome is None or isinstance(outcome, datetime):
+                return _finish(row, outcome)
+            return _finish(row, outcome(row, now))
     except Exception as exc:  # noqa: BLE001 -- any failure of a job is retried, then an incident
         return record_failure(ctx.db, job, ctx.worker_id, exc, now=datetime.now(UTC))
 
@@ -164,8 +173,8 @@ def _run_in_transaction(ctx: JobContext, job: ClaimedJob, handler: Handler,
         row = _own(session, job, ctx.worker_id)
         if row is None:
             return "lost"
-        later = handler.run(ctx, session, row, now)  # type: ignore[arg-type,call-arg]
-        return _finish(row, later)
+        run = cast(TransactionalRun, handler.run)
+        return _finish(row, run(ctx, session, row, now))
 
 
 def _own(session: Session, job: ClaimedJob, worker_id: str) -> Job | None:
@@ -209,7 +218,8 @@ def record_failure(db: Database, job: ClaimedJob, worker_id: str, exc: BaseExcep
 
 def backoff(attempts: int) -> timedelta:
     """How long to wait after the ``attempts``-th failure: 10 s, 20 s, 40 s, ... at most 1 h."""
-    return min(BACKOFF_FIRST * (2 ** max(0, attempts - 1)), BACKOFF_MAX)
+    wait: timedelta = BACKOFF_FIRST * (2 ** max(0, attempts - 1))
+    return min(wait, BACKOFF_MAX)
 
 
 def describe_failure(exc: BaseException) -> str:

@@ -257,10 +257,10 @@ def latest_processes(session: Session, park: Park, *, limit: int,
                                       for row in rows])
 
 
-def list_notifications(session: Session, user_id: str, *, unread: bool, limit: int,
-                       after: tuple[Any, ...] | None) -> Page:
-    """A user's in-app notifications, newest first."""
-    stmt = select(Notification).where(Notification.user_id == user_id)
+def list_notifications(session: Session, visible: ColumnElement[bool], *, unread: bool,
+                       limit: int, after: tuple[Any, ...] | None) -> Page:
+    """The notifications matching ``visible`` (one user's), newest first."""
+    stmt = select(Notification).where(visible)
     if unread:
         stmt = stmt.where(Notification.read_at.is_(None))
     return _page(session, stmt, [Notification.at, Notification.id], limit=limit, after=after,

@@ -22,7 +22,7 @@ from webapp.security import hash_password, needs_rehash, verify_password
 from webapp.services.accounts import find_user
 from webapp.services.errors import ServiceError
 
-TOKEN_PREFIX = "pf_"
+TOKEN_PREFIX = "pf_"  # noqa: S105 -- marks our tokens, it is no secret
 DEFAULT_LIFETIME = timedelta(hours=12)
 # longer input is not a token of ours; refuse it before hashing anything
 MAX_TOKEN_LENGTH = 128

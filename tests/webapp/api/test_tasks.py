@@ -97,7 +97,7 @@ def test_enterprise_inbox_holds_its_corrections(client: FlaskClient, login: Logi
 def test_enterprise_completes_its_correction(client: FlaskClient, login: Login) -> None:
     _after, correction = _return_for_correction(client, login)
     url = f"{TASKS}/{correction}/complete"
-    data = {**SUBSIDY_DATA, "attachments": ["营业执照.pdf", "审计报告.pdf"]}
+    data = {"correction_note": "已补充审计报告", "attachments": ["营业执照.pdf", "审计报告.pdf"]}
 
     by_reviewer = client.post(url, json={"data": data}, headers=login("zhang.wei"))
     done = client.post(url, json={"data": data}, headers=login("xinghe"))
@@ -239,7 +239,8 @@ def test_actions_on_a_closed_task_are_409(client: FlaskClient, login: Login) -> 
 
 
 def test_absent_task(client: FlaskClient, login: Login) -> None:
-    for path in ("nope", "nope/claim", "nope/unclaim", "nope/complete", "nope/assign"):
-        method = client.get if path == "nope" else client.post
-        response = method(f"{TASKS}/{path}", headers=login("admin"))
+    assert client.get(f"{TASKS}/nope", headers=login("admin")).status_code == 404
+    for path in ("nope/claim", "nope/unclaim", "nope/complete", "nope/assign"):
+        response = client.post(f"{TASKS}/{path}", json={"username": "li.na"} if
+                               path.endswith("assign") else {}, headers=login("admin"))
         assert response.status_code == 404, path

@@ -44,7 +44,7 @@ def test_concurrent_claimers_each_take_a_job_once(queued: Database) -> None:
     claims = Counter(job_id for taken in outcomes for job_id in taken)  # type: ignore[union-attr]
     assert len(claims) == JOBS
     assert set(claims.values()) == {1}
-    assert all(len(taken) > 0 for taken in outcomes)  # type: ignore[arg-type]
+    assert sum(1 for taken in outcomes if taken) > 1  # they did work side by side
 
 
 def test_concurrent_workers_run_each_job_once(queued: Database) -> None:

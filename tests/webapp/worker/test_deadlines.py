@@ -68,7 +68,8 @@ def test_a_review_is_announced_reminded_then_overdue_and_escalated_each_working_
     at(local(8), worker, clock)
     assert [kind for kind, _ in notified(demo_db, review.id)].count("overdue") == 2
     at(local(9), worker, clock)  # Monday: again
-    assert notified(demo_db, review.id)[2:] == [("overdue", "zhang.wei"), ("escalated", "li.na")] * 3
+    assert notified(demo_db, review.id)[2:] == [
+        ("overdue", "zhang.wei"), ("escalated", "li.na")] * 3
 
     complete(demo_db, instance_id, "preliminary_review", {"outcome": "approve"}, "zhang.wei")
     with demo_db.read() as session:
@@ -147,7 +148,7 @@ def test_an_overdue_task_without_its_own_group_escalates_to_the_parks(
     at(local(9), worker, clock)  # the public notice ends; finance takes over, 5WD
     handover = open_tasks(demo_db, instance_id)["disbursement_handover"]
     assert handover.due_at == local(16, second=1)
-    at(handover.due_at, worker, clock)
+    at(local(16, second=1), worker, clock)
     assert notified(demo_db, handover.id)[-2:] == [("overdue", "zhao.min"),
                                                   ("escalated", "wang.qiang")]
 
@@ -175,6 +176,7 @@ def test_overdue_repeats_skip_the_parks_holidays(
                                   day=date(2026, 3, 6), kind="holiday")
     instance_id = start(demo_db)
     review = open_tasks(demo_db, instance_id)["preliminary_review"]
+    assert review.due_at is not None
     at(review.due_at, worker, clock)  # Thursday 5 March
     at(local(6), worker, clock)       # the park's holiday
     assert [k for k, _ in notified(demo_db, review.id)].count("overdue") == 1

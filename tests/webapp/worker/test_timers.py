@@ -133,7 +133,7 @@ def test_failures_back_off_then_become_an_incident_an_admin_retries(
 
     monkeypatch.setattr("webapp.worker.applications.fire_timers", broken)
     clock.move_to(local(9, second=1))
-    waits = []
+    waits: list[timedelta] = []
     for attempt in range(1, jobs.MAX_ATTEMPTS + 1):
         worker.run_until_idle()
         job = load_job(demo_db, timer.id)

@@ -1,0 +1,158 @@
+"""Tenant isolation: another park's or another enterprise's objects are 404 on every endpoint.
+
+Never 403, which would confirm that the object exists. The endpoint list is checked against
+the generated OpenAPI document, so a new endpoint cannot slip past this test.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from flask.testing import FlaskClient
+from sqlalchemy import select
+
+from tests.webapp.api.conftest import OTHER_PARK, Login
+from tests.webapp.api.helpers import SUBSIDY_DATA, start, step
+from webapp.db import Database
+from webapp.models import Notification, Park, User
+
+PUBLIC = {("post", "/api/v1/auth/token"), ("delete", "/api/v1/auth/token"), ("get", "/healthz")}
+
+
+@dataclass(frozen=True)
+class Target:
+    """Ids of one tenant's objects."""
+
+    park: str
+    instance_id: str
+    task_id: str
+    notification_id: int
+
+
+def endpoints(target: Target) -> list[tuple[str, str, str, Any]]:
+    """(method, path template, concrete path, JSON body) for every endpoint with an id."""
+    park, instance, task = target.park, target.instance_id, target.task_id
+    probe = {"bpmn_xml": "<definitions/>"}
+    return [
+        ("post", "/api/v1/parks/{park}/processes", f"/api/v1/parks/{park}/processes", probe),
+        ("get", "/api/v1/parks/{park}/processes", f"/api/v1/parks/{park}/processes", None),
+        ("get", "/api/v1/parks/{park}/processes/{key}/versions/{version}/bpmn",
+         f"/api/v1/parks/{park}/processes/api_probe/versions/1/bpmn", None),
+        ("post", "/api/v1/parks/{park}/instances", f"/api/v1/parks/{park}/instances",
+         {"process_key": "api_probe", "enterprise": "远方制造有限公司"}),
+        ("get", "/api/v1/parks/{park}/instances", f"/api/v1/parks/{park}/instances", None),
+        ("get", "/api/v1/instances/{instance_id}", f"/api/v1/instances/{instance}", None),
+        ("get", "/api/v1/instances/{instance_id}/audit",
+         f"/api/v1/instances/{instance}/audit", None),
+        ("post", "/api/v1/instances/{instance_id}/messages/{message_name}",
+         f"/api/v1/instances/{instance}/messages/payment_received", {"payload": {}}),
+        ("post", "/api/v1/instances/{instance_id}/cancel",
+         f"/api/v1/instances/{instance}/cancel", {}),
+        ("get", "/api/v1/tasks/{task_id}", f"/api/v1/tasks/{task}", None),
+        ("post", "/api/v1/tasks/{task_id}/claim", f"/api/v1/tasks/{task}/claim", None),
+        ("post", "/api/v1/tasks/{task_id}/unclaim", f"/api/v1/tasks/{task}/unclaim", None),
+        ("post", "/api/v1/tasks/{task_id}/assign", f"/api/v1/tasks/{task}/assign",
+         {"username": "other.reviewer"}),
+        ("post", "/api/v1/tasks/{task_id}/complete", f"/api/v1/tasks/{task}/complete",
+         {"data": {"outcome": "approve"}}),
+        ("post", "/api/v1/notifications/{notification_id}/read",
+         f"/api/v1/notifications/{target.notification_id}/read", None),
+    ]
+
+
+# endpoints without an id of their own: what they list must leave the other tenant out
+LISTS = {("get", "/api/v1/tasks"), ("get", "/api/v1/notifications")}
+
+
+def _notification(db: Database, username: str, park_slug: str) -> int:
+    with db.write() as session:
+        user = session.scalars(select(User).where(User.username == username)).one()
+        park = session.scalars(select(Park).where(Park.slug == park_slug)).one()
+        row = Notification(user_id=user.id, park_id=park.id, kind="task_waiting", title="x")
+        session.add(row)
+        session.flush()
+        return row.id
+
+
+@pytest.fixture
+def other_park(client: FlaskClient, login: Login, parks: Database) -> Target:
+    """An application of park ``other`` with a claimed task, and a notification there."""
+    view = start(client, login("other.ent"), park=OTHER_PARK)
+    task = step(view, "probe_review")
+    client.post(f"/api/v1/tasks/{task}/claim", headers=login("other.reviewer"))
+    return Target(OTHER_PARK, view["id"], task,
+                  _notification(parks, "other.reviewer", OTHER_PARK))
+
+
+@pytest.fixture
+def other_enterprise(client: FlaskClient, login: Login, parks: Database) -> Target:
+    """An application of 蓝海 (not 星河) in the demo park, waiting for its correction."""
+    view = start(client, login("lanhai"), "policy_subsidy", data=SUBSIDY_DATA)
+    after = client.post(f"/api/v1/tasks/{step(view, 'preliminary_review')}/complete",
+                        json={"data": {"outcome": "return", "return_reasons": ["x"]}},
+                        headers=login("zhang.wei")).json
+    return Target("demo", view["id"], step(after, "correction"),
+                  _notification(parks, "lanhai", "demo"))
+
+
+def test_every_endpoint_is_covered(client: FlaskClient) -> None:
+    document = client.get("/api/v1/openapi.json").json
+    operations = {(method, path) for path, item in document["paths"].items()
+                  for method in item if method in ("get", "post", "put", "patch", "delete")}
+    covered = {(method, template) for method, template, _path, _body in
+               endpoints(Target("p", "i", "t", 1))}
+
+    assert operations == covered | LISTS | PUBLIC
+
+
+@pytest.mark.parametrize("username", ["admin", "zhang.wei", "xinghe"])
+def test_another_park_is_404_everywhere(client: FlaskClient, login: Login, other_park: Target,
+                                        username: str) -> None:
+    _all_absent(client, login(username), other_park)
+    assert other_park.task_id not in _listed(client, login(username), "/api/v1/tasks")
+    assert other_park.notification_id not in _listed(client, login(username),
+                                                     "/api/v1/notifications")
+
+
+@pytest.mark.parametrize("username", ["other.admin", "other.reviewer", "other.ent"])
+def test_the_demo_park_is_404_from_the_other(client: FlaskClient, login: Login,
+                                             other_enterprise: Target, username: str) -> None:
+    _all_absent(client, login(username), other_enterprise)
+
+
+def test_another_enterprise_is_404_everywhere(client: FlaskClient, login: Login,
+                                              other_enterprise: Target) -> None:
+    headers = login("xinghe")
+    for method, template, path, body in endpoints(other_enterprise):
+        if template.startswith("/api/v1/parks/"):
+            continue  # the park itself is xinghe's; its lists are checked below
+        response = getattr(client, method)(path, json=body, headers=headers)
+        assert response.status_code == 404, (method, path, response.json)
+    assert other_enterprise.instance_id not in _listed(client, headers,
+                                                       "/api/v1/parks/demo/instances")
+    assert other_enterprise.task_id not in _listed(client, headers, "/api/v1/tasks")
+
+
+def _all_absent(client: FlaskClient, headers: dict[str, str], target: Target) -> None:
+    for method, _template, path, body in endpoints(target):
+        response = getattr(client, method)(path, json=body, headers=headers)
+        assert response.status_code == 404, (method, path, response.json)
+        assert response.json["error"]["code"] == "not_found"
+
+
+def _listed(client: FlaskClient, headers: dict[str, str], url: str) -> list[Any]:
+    response = client.get(f"{url}?limit=500", headers=headers)
+    assert response.status_code == 200
+    return [item.get("task_id", item.get("id")) for item in response.json]
+
+
+def test_same_group_name_in_another_park_gives_no_access(client: FlaskClient, login: Login,
+                                                         other_park: Target) -> None:
+    # zhang.wei is in 政策审核组 of demo; park "other" has a group of the same name
+    headers = login("zhang.wei")
+
+    assert client.get(f"/api/v1/tasks/{other_park.task_id}", headers=headers).status_code == 404
+    inbox = client.get("/api/v1/tasks", headers=headers).get_data(as_text=True)
+    assert other_park.task_id not in inbox
