@@ -29,6 +29,7 @@ install: $(STAMP) $(BUNDLE)
 run: $(STAMP) $(BUNDLE)
 	$(BIN)/parkflow db upgrade
 	$(BIN)/parkflow demo
+	$(BIN)/parkflow serve --host 127.0.0.1 --port 5000
 
 test: $(STAMP) $(BUNDLE)
 	$(BIN)/pytest -n 2 tests
