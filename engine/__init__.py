@@ -4,6 +4,7 @@ This package is the only place that knows SpiffWorkflow. It imports nothing from
 the web layer and hands out frozen dataclasses only (see README.md in this folder).
 """
 
+from .calendars import ParkCalendar, statutory_year_known, subtract_working_days
 from .definitions import ProcessVersion, SpecCache, content_hash, prepare_deployment
 from .errors import (
     Conflict,
@@ -32,6 +33,9 @@ from .worktime import WeekendCalendar, WorkCalendar, add_working_days, resolve_d
 
 __all__ = [
     "Conflict",
+    "ParkCalendar",
+    "statutory_year_known",
+    "subtract_working_days",
     "Engine",
     "EngineError",
     "ExpressionError",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from webapp.cli import accounts, database, demo, processes, serve
+from webapp.cli import accounts, database, demo, processes, serve, worker
 from webapp.cli.core import CliState, ParkflowGroup
 
 
@@ -25,5 +25,7 @@ main.add_command(accounts.calendar)
 main.add_command(processes.deploy)
 main.add_command(demo.demo)
 main.add_command(serve.serve)
+main.add_command(worker.worker)
+main.add_command(worker.incidents)
 
 __all__ = ["main"]

@@ -39,11 +39,8 @@ TICK_BPMN = b"""<?xml version="1.0" encoding="UTF-8"?>
   </bpmn:process>
 </bpmn:definitions>
 """
-# `parkflow worker`, registered on the command group here so that the test does not depend
-# on how the installed entry point lists its commands
-WORKER_COMMAND = [sys.executable, "-c", "from webapp.cli import main; "
-                  "from webapp.cli.worker import worker; main.add_command(worker); main()",
-                  "worker"]
+# the installed console script, exactly as a park runs it
+WORKER_COMMAND = [str(Path(sys.executable).parent / "parkflow"), "worker"]
 STARTUP_SECONDS = 60  # imports on a busy machine; the timer starts only afterwards
 FIRE_WITHIN = timedelta(seconds=3)
 

@@ -1,0 +1,157 @@
+"""HTTP figures for `make bench`: task completion through `parkflow serve` (2 gunicorn workers).
+
+Each database gets a fresh demo park; applications are started through the services, then
+reviewers complete their first task over HTTP from several client threads with keep-alive.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import requests
+from sqlalchemy import select
+
+from tests.bench import RETURN, ms, percentile, postgresql_database, start
+from webapp.db import Database
+from webapp.demo import create_demo
+from webapp.migrate import upgrade
+from webapp.models import HumanTask
+
+APPLICATIONS = 1200
+CLIENTS = 8
+BIN = Path(sys.executable).parent
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@contextmanager
+def served(database_url: str, instance_path: Path) -> Iterator[str]:
+    """`parkflow serve --workers 2 --no-worker` on a free port; yields its base URL."""
+    port = free_port()
+    env = {**os.environ, "PARKFLOW_DATABASE_URL": database_url,
+           "PARKFLOW_INSTANCE_PATH": str(instance_path),
+           "PARKFLOW_LOGIN_RATE_LIMIT": "10000 per minute", "PARKFLOW_LOG_LEVEL": "warning"}
+    server = subprocess.Popen(  # noqa: S603 -- our own console script
+        [str(BIN / "parkflow"), "serve", "--port", str(port), "--workers", "2", "--no-worker"],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        _wait_until_up(base)
+        yield base
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=30)
+
+
+def _wait_until_up(base: str) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            if requests.get(f"{base}/healthz", timeout=1).ok:
+                return
+        except requests.ConnectionError:
+            time.sleep(0.2)
+    raise RuntimeError("parkflow serve did not come up")
+
+
+def open_tasks(db: Database, count: int) -> list[str]:
+    instances = [start(db) for _ in range(count)]
+    with db.read() as session:
+        return list(session.scalars(select(HumanTask.id).where(
+            HumanTask.instance_id.in_(instances), HumanTask.status == "open")))
+
+
+def complete_all(base: str, tasks: list[str]) -> tuple[list[float], float]:
+    """Complete every task over HTTP from CLIENTS threads; (latencies, completions per s)."""
+    token = requests.post(f"{base}/api/v1/auth/token", timeout=10, json={
+        "username": "zhang.wei", "password": "parkflow-demo"}).json()["token"]
+    latencies: list[float] = []
+    failures: list[int] = []
+    lock = threading.Lock()
+    chunks = [tasks[i::CLIENTS] for i in range(CLIENTS)]
+
+    def client(chunk: list[str]) -> None:
+        session = requests.Session()
+        session.headers["Authorization"] = f"Bearer {token}"
+        for task_id in chunk:
+            began = time.perf_counter()
+            response = session.post(f"{base}/api/v1/tasks/{task_id}/complete",
+                                    json={"data": RETURN}, timeout=30)
+            elapsed = time.perf_counter() - began
+            with lock:
+                latencies.append(elapsed)
+                if response.status_code != 200:
+                    failures.append(response.status_code)
+
+    threads = [threading.Thread(target=client, args=(chunk,)) for chunk in chunks]
+    began = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    rate = len(tasks) / (time.perf_counter() - began)
+    if failures:
+        print(f"  {len(failures)} completions failed: {sorted(set(failures))}")
+    return latencies, rate
+
+
+def sequential_latency(base: str, tasks: list[str]) -> list[float]:
+    """One client, one request at a time: the latency a reviewer sees."""
+    token = requests.post(f"{base}/api/v1/auth/token", timeout=10, json={
+        "username": "zhang.wei", "password": "parkflow-demo"}).json()["token"]
+    session = requests.Session()
+    session.headers["Authorization"] = f"Bearer {token}"
+    samples = []
+    for task_id in tasks:
+        began = time.perf_counter()
+        session.post(f"{base}/api/v1/tasks/{task_id}/complete", json={"data": RETURN},
+                     timeout=30).raise_for_status()
+        samples.append(time.perf_counter() - began)
+    return samples
+
+
+def report(name: str, database_url: str, instance_path: Path) -> None:
+    upgrade(database_url)
+    db = Database(database_url)
+    with db.write() as session:
+        create_demo(session, actor="bench")
+    tasks = open_tasks(db, APPLICATIONS)
+    with served(database_url, instance_path) as base:
+        single = sequential_latency(base, tasks[:200])
+        latencies, rate = complete_all(base, tasks[200:])
+    db.dispose()
+    print(f"\n== HTTP, {name}, parkflow serve with 2 gunicorn workers ==")
+    print(f"task completion, one client: p50 {ms(percentile(single, 0.5))}, "
+          f"p95 {ms(percentile(single, 0.95))}")
+    print(f"task completion, {CLIENTS} clients: p50 {ms(percentile(latencies, 0.5))}, "
+          f"p95 {ms(percentile(latencies, 0.95))}; {rate:.0f} completions/s "
+          f"over {len(latencies)} tasks")
+
+
+def main() -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        url = f"sqlite:///{Path(folder) / 'http.db'}"
+        report("SQLite", url, Path(folder))
+    with postgresql_database() as pg, tempfile.TemporaryDirectory() as folder:
+        if pg is not None:
+            url = pg.engine.url.render_as_string(hide_password=False)
+            pg.dispose()
+            report("PostgreSQL", url, Path(folder))
+
+
+if __name__ == "__main__":
+    main()
