@@ -10,6 +10,7 @@ from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.util.task import TaskState
 
+from .calendars import subtract_working_days
 from .definitions import ProcessVersion
 from .errors import ExpressionError
 from .expressions import compile_expression
@@ -78,9 +79,17 @@ def assign_dates(workflow: BpmnWorkflow, version: ProcessVersion, calendar: Work
             record_failure(task, failure)
             error = error or failure
             continue
+        if DUE in dates and FOLLOW_UP not in dates:
+            dates[FOLLOW_UP] = default_follow_up(datetime.fromisoformat(dates[DUE]), now,
+                                                 calendar).isoformat()
         task.internal_data[CREATED] = now.isoformat()
         task.internal_data.update(dates)
     return error
+
+
+def default_follow_up(due: datetime, created: datetime, calendar: WorkCalendar) -> datetime:
+    """One working day before the task is due, but never before the task existed."""
+    return max(subtract_working_days(due, 1, calendar), created)
 
 
 def record_failure(task: Any, error: StepError) -> None:

@@ -424,8 +424,9 @@ def test_due_and_follow_up_dates_in_every_notation(engine, clock) -> None:
     assert dates == {
         "working_days": (local(10), local(9)),
         "hours": (local(8), local(7)),
-        "fixed_date": (local(31, 17), None),
-        "from_data": (datetime(2026, 4, 1, 12, tzinfo=SHANGHAI), None),
+        # without a followUpDate the reminder comes one working day before the due date
+        "fixed_date": (local(31, 17), local(30, 17)),
+        "from_data": (datetime(2026, 4, 1, 12, tzinfo=SHANGHAI), local(31, 12)),
     }
     assert all(due.utcoffset() == timedelta(0) for due, _ in dates.values())
 

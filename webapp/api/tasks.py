@@ -11,7 +11,6 @@ from webapp.api import paging
 from webapp.api.bodies import ApiBlueprint
 from webapp.api.caller import current_viewer
 from webapp.api.idempotency import idempotent
-from webapp.api.instances import instance_view
 from webapp.api.schemas import (
     AssignRequestSchema,
     CompleteRequestSchema,
@@ -108,7 +107,9 @@ def assign(body: dict[str, Any], task_id: str) -> dict[str, Any]:
 @blp.alt_response(422, schema=ErrorSchema, description="The data fails the task's form")
 def complete(body: dict[str, Any], task_id: str) -> dict[str, Any]:
     """Complete a task with the form's data; returns the application after the engine ran on."""
-    _check_visible(task_id)
-    instance_id = applications.complete_task(store.database, task_id=task_id, data=body["data"],
-                                             actor=current_viewer().username)
-    return instance_view(instance_id)
+    viewer = current_viewer()
+    view: dict[str, Any] = applications.complete_task(
+        store.database, task_id=task_id, data=body["data"], actor=viewer.username,
+        check=lambda session, task: task_for(session, viewer, task.id),
+        then=queries.instance_view)
+    return view

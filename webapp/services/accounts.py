@@ -24,6 +24,7 @@ from webapp.models import (
 )
 from webapp.security import hash_password
 from webapp.services import audit
+from webapp.services.calendars import forget_calendar
 from webapp.services.errors import AlreadyExists, Invalid, NotFound
 
 SLUG_PATTERN = re.compile(r"[a-z0-9][a-z0-9-]{1,39}")
@@ -162,6 +163,7 @@ def set_calendar_day(
         session.add(entry)
     entry.kind = kind
     session.flush()
+    forget_calendar(session)
     audit.record(
         session,
         park_id=park.id,

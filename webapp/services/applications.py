@@ -80,10 +80,19 @@ def start_application(
         return instance.id
 
 
-def complete_task(db: Database, *, task_id: str, data: Mapping[str, Any], actor: str) -> str:
-    """Complete an open task as ``actor``; the instance id."""
+def complete_task(db: Database, *, task_id: str, data: Mapping[str, Any], actor: str,
+                  check: Callable[[Session, HumanTask], object] | None = None,
+                  then: Callable[[Session, Instance], Any] | None = None) -> Any:
+    """Complete an open task as ``actor``; the instance id, or what ``then`` makes of it.
+
+    ``check`` runs first, in the same transaction (a caller's visibility rule: it raises to
+    refuse); ``then`` runs after the change is written, before the commit, so a response can
+    be built without a second transaction.
+    """
     with db.write() as session:
         task, instance = _lock_task(session, task_id)
+        if check is not None:
+            check(session, task)
         if task.status != "open":
             raise Conflict(_closed_message(task))
         park = instance.park
@@ -100,7 +109,7 @@ def complete_task(db: Database, *, task_id: str, data: Mapping[str, Any], actor:
                      instance_id=instance.id,
                      details={"task_id": task_id, "element_id": task.element_id,
                               "name": task.name, "outcome": task.outcome})
-        return instance.id
+        return then(session, instance) if then is not None else instance.id
 
 
 def deliver_message(db: Database, *, instance_id: str, name: str, payload: Mapping[str, Any],
@@ -179,8 +188,9 @@ def _lock_task(session: Session, task_id: str) -> tuple[HumanTask, Instance]:
     task, instance = found
     # after waiting for the lock, PostgreSQL (read committed) returns the newest instance row
     # but the task row as it was when the statement began: read the task again, or the loser
-    # of a race sees it still open
-    session.refresh(task)
+    # of a race sees it still open. SQLite took its write lock before reading anything.
+    if session.get_bind().dialect.name != "sqlite":
+        session.refresh(task)
     return task, instance
 
 

@@ -32,7 +32,8 @@ def write_snapshot(session: Session, instance: Instance, park: Park, snapshot: S
     _sync_timers(session, instance, snapshot)
     _sync_waits(session, instance, snapshot)
     if snapshot.steps:
-        session.execute(insert(StepHistory), _history(instance, snapshot.steps))
+        # the table, not the class: one executemany however the rows' empty fields differ
+        session.execute(insert(StepHistory.__table__), _history(instance, snapshot.steps))
     deadlines.sync(session, instance, park, snapshot, now)
     session.flush()
 
