@@ -14,6 +14,7 @@ from webapp import api as rest
 from webapp.api.errors import register_error_handlers
 from webapp.config import ConfigError, Settings
 from webapp.extensions import api, limiter, store
+from webapp.pages import register_pages
 
 API_VERSION = "1"
 UPLOAD_LIMIT = 5 * 1024 * 1024
@@ -37,6 +38,7 @@ def create_app(settings: Settings | None = None,
     api.init_app(app)
     register_error_handlers(app)
     rest.register(api)
+    register_pages(app)
     return app
 
 

@@ -47,6 +47,8 @@ class Instance(Base):
     data_summary: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
     error: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
     correlations: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    # the timers and messages it waits for, as last written to jobs and message_waits
+    waits: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
     version: Mapped[int] = mapped_column()
     started_by: Mapped[str | None] = mapped_column(ForeignKey("users.id"))
     started_at: Mapped[datetime] = mapped_column(default=utcnow)

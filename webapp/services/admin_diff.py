@@ -27,6 +27,10 @@ PLAIN_ATTRIBUTES = ("sourceRef", "targetRef", "default", "attachedToRef", "cance
                     "isExecutable", "processRef", "calledElement", "isInterrupting",
                     "scriptFormat", "isSequential")
 TIMER_PARTS = ("timeDuration", "timeDate", "timeCycle")
+# what an absent attribute means: writing the default out is no change
+DEFAULTS = {"cancelActivity": "true", "isInterrupting": "true", "isSequential": "false"}
+# aspects that are sets of ids: their change is shown as what left and what joined
+SETS = ("members",)
 
 
 @dataclass(frozen=True)
@@ -94,9 +98,19 @@ def diff_versions(before_xml: str, after_xml: str, before_forms: Mapping[str, An
 
 
 def _changes(before: Mapping[str, str], after: Mapping[str, str]) -> tuple[Change, ...]:
-    aspects = sorted(set(before) | set(after))
-    return tuple(Change(aspect, before.get(aspect), after.get(aspect)) for aspect in aspects
-                 if before.get(aspect) != after.get(aspect))
+    found = []
+    for aspect in sorted(set(before) | set(after)):
+        old, new = before.get(aspect), after.get(aspect)
+        if old == new:
+            continue
+        if aspect in SETS:
+            left = set((old or "").split(", ")) - {""}
+            joined = set((new or "").split(", ")) - {""}
+            found.append(Change(aspect, ", ".join(sorted(left - joined)) or None,
+                                ", ".join(sorted(joined - left)) or None))
+        else:
+            found.append(Change(aspect, old, new))
+    return tuple(found)
 
 
 def elements_of(bpmn_xml: str) -> dict[str, dict[str, str]]:
@@ -126,8 +140,9 @@ def _inside_extension(element: etree._Element) -> bool:
 def _facts(element: etree._Element) -> dict[str, str]:
     facts = {"tag": etree.QName(element).localname}
     for attribute in ("name", *PLAIN_ATTRIBUTES):
-        if element.get(attribute) is not None:
-            facts[attribute] = str(element.get(attribute))
+        value = element.get(attribute)
+        if value is not None and DEFAULTS.get(attribute) != value:
+            facts[attribute] = str(value)
     for attribute, value in element.attrib.items():
         qname = etree.QName(attribute)
         if qname.namespace == CAMUNDA_NS:

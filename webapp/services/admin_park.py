@@ -68,7 +68,20 @@ def parse_form(text: str) -> dict[str, Any]:
     problems = schema_problems(schema)
     if problems:
         raise Invalid(problems[0], details={"schema": ["bad_schema", *problems]})
+    if _holds_nul(schema):
+        raise Invalid("the form holds a NUL character",
+                      details={"schema": ["bad_json", "\\u0000 cannot be stored"]})
     return dict(schema)
+
+
+def _holds_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, Mapping):
+        return any(_holds_nul(k) or _holds_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_holds_nul(item) for item in value)
+    return False
 
 
 def save_form(session: Session, park: Park, *, actor: str, key: str,

@@ -173,10 +173,10 @@ def enterprises(session: Session, park: Park) -> list[tuple[Enterprise, int, int
     """The park's enterprises with their user and application counts, by name."""
     users = dict(session.execute(
         select(Membership.enterprise_id, func.count()).where(Membership.park_id == park.id)
-        .group_by(Membership.enterprise_id)).tuples().all())
+        .group_by(Membership.enterprise_id)).all())
     applications = dict(session.execute(
         select(Instance.enterprise_id, func.count()).where(Instance.park_id == park.id)
-        .group_by(Instance.enterprise_id)).tuples().all())
+        .group_by(Instance.enterprise_id)).all())
     return [(company, users.get(company.id, 0), applications.get(company.id, 0))
             for company in session.scalars(select(Enterprise).where(
                 Enterprise.park_id == park.id).order_by(Enterprise.name))]

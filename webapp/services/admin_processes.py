@@ -191,7 +191,7 @@ def procedures(session: Session, park: Park) -> list[Procedure]:
     running = dict(session.execute(
         select(Instance.definition_id, func.count())
         .where(Instance.park_id == park.id, Instance.status.in_(RUNNING))
-        .group_by(Instance.definition_id)).tuples().all())
+        .group_by(Instance.definition_id)).all())
     rows = session.execute(
         select(ProcessDefinition.id, ProcessDefinition.key, ProcessDefinition.version,
                ProcessDefinition.name, ProcessDefinition.deployed_at, User.display_name)

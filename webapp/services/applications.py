@@ -124,7 +124,7 @@ def fire_timers(db: Database, *, instance_id: str) -> str:
     """Fire the application's due timers (the worker calls this at a timer job's time)."""
     return _change(db, instance_id, None, "timers.fired", {},
                    lambda engine, version, state: engine.fire_due_timers(version, state),
-                   quiet=True)
+                   quiet=True, resync=True)
 
 
 def cancel_application(db: Database, *, instance_id: str, actor: str, reason: str = "") -> str:
@@ -143,7 +143,8 @@ Act = Callable[[Engine, ProcessVersion, bytes], Snapshot]
 
 
 def _change(db: Database, instance_id: str, actor: str | None, action: str,
-            details: dict[str, Any], act: Act, *, quiet: bool = False) -> str:
+            details: dict[str, Any], act: Act, *, quiet: bool = False,
+            resync: bool = False) -> str:
     with db.write() as session:
         instance = lock_instance(session, instance_id)
         if instance.status in ("completed", "cancelled"):
@@ -153,7 +154,7 @@ def _change(db: Database, instance_id: str, actor: str | None, action: str,
         version = version_of(instance.definition)
         snapshot = _engine_call(lambda: act(engine, version, instance.state))
         write_snapshot(session, instance, park, snapshot, actor=actor,
-                       now=datetime.now(UTC))
+                       now=datetime.now(UTC), resync=resync)
         if not quiet or snapshot.steps:
             audit.record(session, park_id=park.id, actor=actor, action=action,
                          instance_id=instance.id,

@@ -16,7 +16,7 @@ import unicodedata
 import zipfile
 from collections.abc import Iterable
 from pathlib import Path
-from typing import BinaryIO
+from typing import IO
 
 import filetype
 from sqlalchemy import select
@@ -70,7 +70,7 @@ class FileTooLarge(ServiceError):  # noqa: N818
 
 
 def store_upload(db: Database, *, instance_path: Path, park_id: str, instance_id: str | None,
-                 filename: str, stream: BinaryIO, actor: str) -> str:
+                 filename: str, stream: IO[bytes], actor: str) -> str:
     """Check and keep one uploaded file; its attachment id.
 
     Without ``instance_id`` the file waits, owned by ``actor``, for ``link_pending``.
@@ -210,7 +210,7 @@ def with_extension(name: str, content_type: str) -> str:
     return name + ALLOWED[content_type]
 
 
-def _copy_limited(stream: BinaryIO, target: Path, name: str) -> tuple[int, str]:
+def _copy_limited(stream: IO[bytes], target: Path, name: str) -> tuple[int, str]:
     digest = hashlib.sha256()
     size = 0
     with target.open("wb") as out:

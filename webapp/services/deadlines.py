@@ -15,7 +15,7 @@ After every state change (``sync``, called by ``write_snapshot`` in the same tra
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -38,10 +38,11 @@ RETURN_OUTCOME = "return"
 
 
 def sync(session: Session, instance: Instance, park: Park, snapshot: Snapshot,
-         now: datetime) -> None:
+         now: datetime, *, rows: Mapping[str, HumanTask] | None = None) -> None:
     """Bring deadline jobs, announcements and the promised date in line with ``snapshot``.
 
-    Call it after the task rows of the snapshot were written.
+    Call it after the task rows of the snapshot were written; ``rows`` are those rows by id,
+    when the caller has them at hand (else they are read).
     """
     open_ids = [task.task_id for task in snapshot.open_tasks]
     session.execute(delete(Job).where(
@@ -49,7 +50,9 @@ def sync(session: Session, instance: Instance, park: Park, snapshot: Snapshot,
         Job.task_id.not_in(open_ids)))
     # a step with a person behind it is a completed human task; timers and gateways have none
     done_ids = [step.task_id for step in snapshot.steps if step.completed_by is not None]
-    rows = _task_rows(session, instance, [*open_ids, *done_ids])
+    wanted = [*open_ids, *done_ids]
+    if rows is None or any(task_id not in rows for task_id in wanted):
+        rows = _task_rows(session, instance, wanted)
     pause_promise(instance, park, snapshot.steps, rows)
     returned = _return_step(snapshot.steps, rows)
     calendar = _lazy(lambda: park_calendar(park, session))
@@ -113,7 +116,7 @@ def deadline_jobs(task: HumanTask, calendar: Callable[[], WorkCalendar]) -> list
 
 
 def pause_promise(instance: Instance, park: Park, steps: Sequence[StepRecord],
-                  rows: dict[str, HumanTask]) -> None:
+                  rows: Mapping[str, HumanTask]) -> None:
     """Move the promised date later by the time the enterprise held the application."""
     for step in steps:
         row = rows.get(step.task_id)
@@ -125,7 +128,7 @@ def pause_promise(instance: Instance, park: Park, steps: Sequence[StepRecord],
             instance.promised_at = instance.promised_at + held
 
 
-def _return_step(steps: Sequence[StepRecord], rows: dict[str, HumanTask]) -> StepRecord | None:
+def _return_step(steps: Sequence[StepRecord], rows: Mapping[str, HumanTask]) -> StepRecord | None:
     return next((step for step in steps
                  if step.outcome == RETURN_OUTCOME and step.task_id in rows), None)
 

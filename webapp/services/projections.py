@@ -18,8 +18,20 @@ SUMMARY_TEXT = 200
 
 
 def write_snapshot(session: Session, instance: Instance, park: Park, snapshot: Snapshot, *,
-                   actor: str | None, now: datetime) -> None:
-    """Store ``snapshot`` for ``instance``: state, tasks, timers, waits and history."""
+                   actor: str | None, now: datetime, resync: bool = False) -> None:
+    """Store ``snapshot`` for ``instance``: state, tasks, timers, waits and history.
+
+    Timer jobs and message waits are rewritten only when what the instance waits for
+    changed, or always with ``resync`` (the worker firing a job that may be stale).
+    """
+    # one UPDATE of the instance row at the end, not one per query that would autoflush
+    with session.no_autoflush:
+        _write(session, instance, park, snapshot, now, resync)
+    session.flush()
+
+
+def _write(session: Session, instance: Instance, park: Park, snapshot: Snapshot,
+           now: datetime, resync: bool) -> None:
     instance.state = snapshot.state
     instance.status = snapshot.status
     instance.error = _error(snapshot)
@@ -28,14 +40,24 @@ def write_snapshot(session: Session, instance: Instance, park: Park, snapshot: S
     if snapshot.status in ("completed", "cancelled") and instance.ended_at is None:
         instance.ended_at = now
     steps = {step.task_id: step for step in snapshot.steps}
-    _sync_tasks(session, instance, snapshot.open_tasks, steps, now)
-    _sync_timers(session, instance, snapshot)
-    _sync_waits(session, instance, snapshot)
+    rows = _sync_tasks(session, instance, snapshot.open_tasks, steps, now)
+    waits = _waits(snapshot)
+    if resync or instance.waits != waits:
+        _sync_timers(session, instance, snapshot)
+        _sync_waits(session, instance, snapshot)
+        instance.waits = waits
     if snapshot.steps:
         # the table, not the class: one executemany however the rows' empty fields differ
-        session.execute(insert(StepHistory.__table__), _history(instance, snapshot.steps))
-    deadlines.sync(session, instance, park, snapshot, now)
-    session.flush()
+        session.execute(insert(StepHistory.__table__),  # type: ignore[arg-type]
+                        _history(instance, snapshot.steps))
+    deadlines.sync(session, instance, park, snapshot, now, rows=rows)
+
+
+def _waits(snapshot: Snapshot) -> dict[str, Any]:
+    """What the instance waits for, comparable with the last one written."""
+    return {"timers": {t.task_id: t.due_at.isoformat() for t in snapshot.timers},
+            "messages": sorted([w.name, correlation_key(w.correlation) if w.correlation else None]
+                               for w in snapshot.awaited_messages)}
 
 
 def summarize(data: Any) -> dict[str, Any]:
@@ -57,7 +79,8 @@ def _error(snapshot: Snapshot) -> dict[str, Any] | None:
 
 
 def _sync_tasks(session: Session, instance: Instance, open_tasks: tuple[OpenTask, ...],
-                steps: dict[str, StepRecord], now: datetime) -> None:
+                steps: dict[str, StepRecord], now: datetime) -> dict[str, HumanTask]:
+    """Close the rows of tasks that left, add rows for new ones; every row touched, by id."""
     rows = {row.id: row for row in session.scalars(select(HumanTask).where(
         HumanTask.instance_id == instance.id, HumanTask.status == "open"))}
     for task_id, row in rows.items():
@@ -70,7 +93,9 @@ def _sync_tasks(session: Session, instance: Instance, open_tasks: tuple[OpenTask
         row.outcome = step.outcome if step is not None else None
     for task in open_tasks:
         if task.task_id not in rows:
-            session.add(_new_task(instance, task, now))
+            rows[task.task_id] = _new_task(instance, task, now)
+            session.add(rows[task.task_id])
+    return rows
 
 
 def _new_task(instance: Instance, task: OpenTask, now: datetime) -> HumanTask:

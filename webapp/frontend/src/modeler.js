@@ -8,37 +8,52 @@ import {
 import CamundaBehaviorsModule from "camunda-bpmn-js-behaviors/lib/camunda-platform";
 import camundaModdle from "camunda-bpmn-moddle/resources/camunda.json";
 
-export function createModeler(canvas, properties) {
+// ``translations`` (optional) maps the modeler's English words to the page's language.
+export function createModeler(canvas, properties, { translations } = {}) {
+  const additionalModules = [
+    BpmnPropertiesPanelModule,
+    BpmnPropertiesProviderModule,
+    CamundaPlatformPropertiesProviderModule,
+    CamundaBehaviorsModule,
+  ];
+  if (translations) {
+    additionalModules.push({ translate: ["value", translator(translations)] });
+  }
   return new BpmnModeler({
     container: canvas,
     propertiesPanel: { parent: properties },
-    additionalModules: [
-      BpmnPropertiesPanelModule,
-      BpmnPropertiesProviderModule,
-      CamundaPlatformPropertiesProviderModule,
-      CamundaBehaviorsModule,
-    ],
+    additionalModules,
     moddleExtensions: { camunda: camundaModdle },
   });
 }
 
-// Marks every deploy problem on its element; returns the overlay ids to clear later.
+function translator(words) {
+  return (template, replacements = {}) =>
+    (words[template] || template).replace(/{([^}]+)}/g, (whole, key) => replacements[key] ?? whole);
+}
+
+// Marks every deploy problem on its element: one badge per element (the number of its
+// problems when more than one, every message in its tooltip) and a red outline.
 export function showProblems(modeler, problems) {
   const overlays = modeler.get("overlays");
   const canvas = modeler.get("canvas");
   const registry = modeler.get("elementRegistry");
   overlays.remove({ type: "pf-problem" });
   registry.forEach((element) => canvas.removeMarker(element, "pf-has-problem"));
+  const byElement = new Map();
   for (const problem of problems) {
-    if (!problem.element_id || !registry.get(problem.element_id)) {
-      continue;
+    if (problem.element_id && registry.get(problem.element_id)) {
+      const messages = byElement.get(problem.element_id) || [];
+      byElement.set(problem.element_id, [...messages, problem.message]);
     }
-    canvas.addMarker(problem.element_id, "pf-has-problem");
+  }
+  for (const [elementId, messages] of byElement) {
+    canvas.addMarker(elementId, "pf-has-problem");
     const badge = document.createElement("div");
     badge.className = "pf-problem-marker";
-    badge.textContent = "!";
-    badge.title = problem.message;
-    overlays.add(problem.element_id, "pf-problem", { position: { top: -12, right: 12 }, html: badge });
+    badge.textContent = messages.length > 1 ? `! ${messages.length}` : "!";
+    badge.title = messages.join("\n");
+    overlays.add(elementId, "pf-problem", { position: { top: -12, right: 12 }, html: badge });
   }
 }
 

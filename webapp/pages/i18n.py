@@ -1,0 +1,115 @@
+"""Languages: Simplified Chinese (the default) and English, chosen by the user or the browser.
+
+The choice made with the language switch is kept in the session and, for a signed-in user,
+in ``User.locale``; without one the browser's Accept-Language decides. Times are shown in the
+current park's time zone.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint, Flask, abort, g, redirect, request, session
+from flask_babel import Babel, format_timedelta
+from flask_login import current_user
+from werkzeug.wrappers import Response
+
+from webapp.extensions import store
+from webapp.models import DEFAULT_TIMEZONE, User
+from webapp.pages.access import NoPark, here, safe_next
+
+bp = Blueprint("i18n", __name__)
+babel = Babel()
+DEFAULT_LOCALE = "zh_CN"
+LOCALES = {"zh_CN": "简体中文", "en": "English"}
+LOCALE_KEY = "parkflow_locale"
+LANGUAGE_TAGS = {"zh_CN": "zh-CN", "en": "en"}
+
+
+def init_i18n(app: Flask) -> None:
+    """Bind Flask-Babel to ``app`` and give the templates their formatting filters."""
+    babel.init_app(app, default_locale=DEFAULT_LOCALE, locale_selector=select_locale,
+                   timezone_selector=select_timezone)
+    app.jinja_env.filters["when"] = when
+    app.jinja_env.filters["day"] = day
+    app.jinja_env.filters["relative"] = relative
+    app.jinja_env.globals["LOCALES"] = LOCALES
+    app.jinja_env.globals["language_tag"] = language_tag
+    app.jinja_env.globals["now_utc"] = lambda: datetime.now(UTC)
+
+
+def select_locale() -> str:
+    """The session's choice, then the user's saved one, then the browser's, then Chinese."""
+    chosen = session.get(LOCALE_KEY)
+    if chosen in LOCALES:
+        return str(chosen)
+    if current_user and current_user.is_authenticated and current_user.locale in LOCALES:
+        return str(current_user.locale)
+    return request.accept_languages.best_match(list(LOCALES), default=DEFAULT_LOCALE)
+
+
+def select_timezone() -> str | None:
+    """The time zone of the park the user is working in."""
+    if not (current_user and current_user.is_authenticated):
+        return None
+    cached = g.get("parkflow_timezone")
+    if cached is None:
+        try:
+            cached = here().park.timezone
+        except NoPark:
+            cached = DEFAULT_TIMEZONE
+        g.parkflow_timezone = cached
+    return str(cached)
+
+
+def language_tag() -> str:
+    """The BCP 47 tag of the page's language, for ``<html lang>``."""
+    return LANGUAGE_TAGS.get(select_locale(), "zh-CN")
+
+
+def when(value: datetime | None) -> str:
+    """A moment as local date and time, e.g. 2026-03-02 09:00 (the same in both languages)."""
+    return value.astimezone(_zone()).strftime("%Y-%m-%d %H:%M") if value is not None else ""
+
+
+def day(value: datetime | date | None) -> str:
+    """A moment's local date, e.g. 2026-03-02."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.astimezone(_zone()).strftime("%Y-%m-%d")
+    return value.isoformat()
+
+
+def _zone() -> ZoneInfo:
+    """The time zone pages show times in (the park's; Shanghai when signed out)."""
+    zone = g.get("parkflow_zone")
+    if zone is None:
+        zone = ZoneInfo(select_timezone() or DEFAULT_TIMEZONE)
+        g.parkflow_zone = zone
+    return zone
+
+
+def relative(value: datetime | None) -> str:
+    """How far a moment is from now, e.g. “in 2 days” or “3 hours ago”."""
+    if value is None:
+        return ""
+    return str(format_timedelta(value - datetime.now(UTC), granularity="minute",
+                                add_direction=True))
+
+
+@bp.route("/language", methods=["POST"])
+def switch() -> Response:
+    """Switch the language of the pages (and remember it for a signed-in user)."""
+    chosen = request.form.get("locale", "")
+    if chosen not in LOCALES:
+        abort(400)
+    session[LOCALE_KEY] = chosen
+    if current_user.is_authenticated:
+        with store.database.write() as db_session:
+            user = db_session.get(User, current_user.id)
+            if user is not None:
+                user.locale = chosen
+    return redirect(safe_next(request.form.get("next"), "/"))
+
