@@ -65,7 +65,10 @@ def data_errors(schema: Mapping[str, Any], data: Mapping[str, Any]) -> dict[str,
         if error.validator == "required" and isinstance(error.instance, Mapping):
             missing = [name for name in error.validator_value if name not in error.instance]
             for name in missing:
-                errors.setdefault(".".join(map(str, [*path, name])), []).append("is required")
+                messages = errors.setdefault(".".join(map(str, [*path, name])), [])
+                # jsonschema reports each missing name once per 'required' it breaks
+                if "is required" not in messages:
+                    messages.append("is required")
             continue
         if error.validator == "additionalProperties" and isinstance(error.instance, Mapping):
             allowed = set(error.schema.get("properties", {}))

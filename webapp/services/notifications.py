@@ -64,28 +64,28 @@ def render(kind: str, instance: Instance, task: HumanTask | None,
     due = f"，办理期限 {_local(task.due_at, zone)}" if task and task.due_at else ""
     if kind == "task_waiting":
         return (f"待办：{name}（{ref}）",
-                f"{procedure}申请 {ref} 的“{name}”正在等待办理{due}。")
+                f"{procedure}（{ref}） 的“{name}”正在等待办理{due}。")
     if kind == "returned":
         reasons = [str(reason) for reason in details.get("reasons") or ()]
         listed = "".join(f"\n{i}. {reason}" for i, reason in enumerate(reasons, 1))
         return (f"申请 {ref} 被退回补正",
-                f"您提交的{procedure}申请 {ref} 需要补正材料，请在“{name}”中一次性补正"
+                f"您提交的{procedure}（{ref}） 需要补正材料，请在“{name}”中一次性补正"
                 f"{due}。" + (f"\n补正事项：{listed}" if listed else ""))
     if kind == "due_soon":
         return (f"即将到期：{name}（{ref}）",
-                f"{procedure}申请 {ref} 的“{name}”即将到期{due}，请尽快办理。")
+                f"{procedure}（{ref}） 的“{name}”即将到期{due}，请尽快办理。")
     if kind == "overdue":
         return (f"已逾期：{name}（{ref}）",
-                f"{procedure}申请 {ref} 的“{name}”已超过办理期限{due}，请立即办理。")
+                f"{procedure}（{ref}） 的“{name}”已超过办理期限{due}，请立即办理。")
     if kind == "escalated":
         holder = (task.assignee if task else None) or "、".join(task.candidate_groups if task
                                                                else ())
         return (f"逾期督办：{name}（{ref}）",
-                f"{procedure}申请 {ref} 的“{name}”已超过办理期限{due}，仍未办结"
+                f"{procedure}（{ref}） 的“{name}”已超过办理期限{due}，仍未办结"
                 f"（当前处理：{holder or '未指定'}）。请督促办理。")
     if kind == "completed":
         return (f"申请 {ref} 已办结",
-                f"您的{procedure}申请 {ref} 已办结。欢迎对本次服务进行评价（好差评），"
+                f"您的{procedure}（{ref}） 已办结。欢迎对本次服务进行评价（好差评），"
                 f"您的评价将帮助园区改进服务。")
     raise ValueError(f"unknown notification kind {kind!r}")
 

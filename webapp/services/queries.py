@@ -76,7 +76,7 @@ def instance_view(session: Session, instance: Instance, *, now: datetime | None 
     """The full view of one application: where it stands, who holds it, what happened."""
     view = _summaries(session, [instance], now or datetime.now(UTC))[0]
     rows = session.scalars(select(StepHistory).where(StepHistory.instance_id == instance.id)
-                           .order_by(StepHistory.completed_at, StepHistory.id))
+                           .order_by(StepHistory.id))
     view["history"] = [_history_entry(row) for row in rows if _shown_in_history(row.kind)]
     return view
 
