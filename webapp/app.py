@@ -14,6 +14,7 @@ from webapp import api as rest
 from webapp.api.errors import register_error_handlers
 from webapp.config import ConfigError, Settings
 from webapp.extensions import api, limiter, store
+from webapp.admin import register_admin
 from webapp.pages import register_pages
 
 API_VERSION = "1"
@@ -39,6 +40,7 @@ def create_app(settings: Settings | None = None,
     register_error_handlers(app)
     rest.register(api)
     register_pages(app)
+    register_admin(app)
     return app
 
 

@@ -16,6 +16,8 @@ await build({
     modeler: join(here, "src", "modeler.js"),
     "viewer-style": join(here, "src", "viewer.css"),
     "modeler-style": join(here, "src", "modeler.css"),
+    admin: join(here, "src", "admin.js"),
+    "admin-style": join(here, "src", "admin.css"),
   },
   bundle: true,
   minify: true,

@@ -197,6 +197,7 @@ def publish(ctx: JobContext, session: Session, *, instance: Instance, kind: str,
     task_id = task.id if task is not None else None
     outbox = []
     base = {"event": kind, "title": title, "body": body, "reference": instance.reference,
+            "sender": instance.park.settings.get("email_sender"),
             "instance_id": instance.id, "task_id": task_id, "park": instance.park.slug}
     for user in _unique(people):
         session.add(Notification(user_id=user.id, park_id=instance.park_id, at=now, kind=kind,
@@ -253,7 +254,7 @@ def send_email(ctx: JobContext, payload: Mapping[str, Any]) -> None:
     if smtp.host is None:
         raise DeliveryFailed("email", "PARKFLOW_SMTP_HOST is not set")
     message = EmailMessage()
-    message["From"] = smtp.sender
+    message["From"] = payload.get("sender") or smtp.sender
     message["To"] = payload["to"]
     message["Subject"] = payload["title"]
     message.set_content(f"{payload['body']}\n\n申请编号：{payload['reference']}\n")

@@ -191,3 +191,20 @@ def notify_job(db: Database) -> Job:
         job = session.scalars(select(Job).where(Job.kind == "notify")).one()
         session.expunge(job)
         return job
+
+
+def test_the_park_sender_set_by_its_administrator_signs_the_email(
+        demo_db: Database, clock: time_machine.Traveller,
+        smtp_server: tuple[Mailbox, int]) -> None:
+    mailbox, port = smtp_server
+    with demo_db.write() as session:
+        session.scalars(select(User).where(User.username == "zhang.wei")).one().email = \
+            "zhang.wei@park.example.cn"
+        park = session.scalars(select(Park).where(Park.slug == "demo")).one()
+        park.settings = {**park.settings, "email_sender": "示范产业园 <service@demo-park.cn>"}
+    worker = Worker(demo_db, smtp=SmtpSettings(host="127.0.0.1", port=port,
+                                               sender="parkflow@park.example.cn"))
+    start(demo_db)
+    worker.run_until_idle()
+    assert [message["From"] for message in mailbox.messages] == [
+        "示范产业园 <service@demo-park.cn>"]

@@ -1,0 +1,180 @@
+// The park administrator's modeler page: open, validate, deploy, download and upload diagrams.
+import { ZH } from "./admin-translations.js";
+import { createModeler, showProblems } from "./modeler.js";
+
+const root = document.getElementById("pf-admin-modeler");
+const texts = JSON.parse(document.getElementById("pf-texts")?.textContent || "{}");
+
+function say(key, values = {}) {
+  return (texts[key] || key).replace(/\{(\w+)\}/g, (_, name) => String(values[name] ?? ""));
+}
+
+function status(text, kind = "info") {
+  const line = document.getElementById("pf-status");
+  line.textContent = text;
+  line.dataset.kind = kind;
+}
+
+function csrfToken() {
+  return document.querySelector('meta[name="csrf-token"]')?.content || "";
+}
+
+async function postDiagram(url, xml) {
+  const response = await fetch(url, {
+    method: "POST",
+    credentials: "same-origin",
+    headers: {
+      "Content-Type": "application/json",
+      Accept: "application/json",
+      "X-CSRFToken": csrfToken(),
+    },
+    body: JSON.stringify({ bpmn_xml: xml }),
+  });
+  const type = response.headers.get("Content-Type") || "";
+  if (!type.includes("application/json")) {
+    throw new Error(say("session"));
+  }
+  return { status: response.status, body: await response.json() };
+}
+
+function listProblems(modeler, problems) {
+  const section = document.getElementById("pf-problems");
+  const list = document.getElementById("pf-problem-list");
+  list.replaceChildren();
+  for (const problem of problems) {
+    const item = document.createElement("li");
+    item.dataset.elementId = problem.element_id || "";
+    const target = document.createElement("button");
+    target.type = "button";
+    target.className = "linklike pf-problem-element";
+    target.textContent = problem.element_id || say("diagram");
+    target.addEventListener("click", () => selectElement(modeler, problem.element_id));
+    item.append(target);
+    if (problem.line) {
+      item.append(` (${say("line", { line: problem.line })})`);
+    }
+    item.append(`: ${problem.message}`);
+    list.append(item);
+  }
+  section.hidden = problems.length === 0;
+  showProblems(modeler, problems);
+}
+
+function selectElement(modeler, elementId) {
+  const element = elementId && modeler.get("elementRegistry").get(elementId);
+  if (element) {
+    modeler.get("selection").select(element);
+    modeler.get("canvas").scrollToElement(element);
+  }
+}
+
+async function currentXml(modeler) {
+  const { xml } = await modeler.saveXML({ format: true });
+  return xml;
+}
+
+function download(filename, content, type) {
+  const link = document.createElement("a");
+  link.href = URL.createObjectURL(new Blob([content], { type }));
+  link.download = filename;
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(link.href), 1000);
+}
+
+function processId(modeler) {
+  const definitions = modeler.getDefinitions();
+  const process = (definitions?.rootElements || []).find((e) => e.$type === "bpmn:Process");
+  return process?.id || "diagram";
+}
+
+async function validate(modeler) {
+  status(say("checking"));
+  const { body } = await postDiagram(root.dataset.validateUrl, await currentXml(modeler));
+  const problems = body.problems || [];
+  listProblems(modeler, problems);
+  status(problems.length ? say("problems") : say("valid"), problems.length ? "error" : "success");
+}
+
+async function deploy(modeler) {
+  status(say("deploying"));
+  const { status: code, body } = await postDiagram(root.dataset.deployUrl, await currentXml(modeler));
+  if (code === 422) {
+    listProblems(modeler, body.problems || []);
+    status(say("not_deployed"), "error");
+    return;
+  }
+  if (code >= 400) {
+    status(say("failed", { reason: body.error?.message || code }), "error");
+    return;
+  }
+  listProblems(modeler, []);
+  const first = body.processes[0];
+  status(say(first.created ? "deployed" : "unchanged", first), "success");
+  const link = document.createElement("a");
+  link.href = body.list_url;
+  link.textContent = say("list");
+  document.getElementById("pf-status").append(" ", link);
+}
+
+async function openFile(modeler, file) {
+  try {
+    await modeler.importXML(await file.text());
+    modeler.get("canvas").zoom("fit-viewport", "auto");
+    listProblems(modeler, []);
+    status(say("imported", { file: file.name }), "success");
+  } catch (error) {
+    status(say("load_failed", { reason: error.message }), "error");
+  }
+}
+
+function guard(action) {
+  return () => action().catch((error) => status(say("failed", { reason: error.message }), "error"));
+}
+
+async function start() {
+  const chinese = document.documentElement.lang.startsWith("zh");
+  const modeler = createModeler(
+    document.getElementById("pf-canvas"),
+    document.getElementById("pf-properties"),
+    { translations: chinese ? ZH : undefined },
+  );
+  // the page's scripts and end-to-end tests reach the modeler's API here
+  window.Parkflow.modeler = modeler;
+  status(say("loading"));
+  const response = await fetch(root.dataset.bpmnUrl, { credentials: "same-origin" });
+  if (!response.ok) {
+    throw new Error(`${response.status}`);
+  }
+  await modeler.importXML(await response.text());
+  modeler.get("canvas").zoom("fit-viewport", "auto");
+  const buttons = {
+    "pf-validate": () => validate(modeler),
+    "pf-deploy": () => deploy(modeler),
+    "pf-download-xml": async () =>
+      download(`${processId(modeler)}.bpmn`, await currentXml(modeler), "application/xml"),
+    "pf-download-svg": async () => {
+      const { svg } = await modeler.saveSVG();
+      download(`${processId(modeler)}.svg`, svg, "image/svg+xml");
+    },
+  };
+  for (const [id, action] of Object.entries(buttons)) {
+    const button = document.getElementById(id);
+    button.addEventListener("click", guard(action));
+    button.disabled = false;
+  }
+  document.getElementById("pf-upload").addEventListener("change", (event) => {
+    const [file] = event.target.files;
+    if (file) {
+      openFile(modeler, file);
+    }
+    event.target.value = "";
+  });
+  root.dataset.ready = "true";
+  status(say("loaded"));
+}
+
+if (root) {
+  start().catch((error) => status(say("load_failed", { reason: error.message }), "error"));
+}
