@@ -11,10 +11,10 @@ from flask.json.provider import DefaultJSONProvider
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from webapp import api as rest
+from webapp.admin import register_admin
 from webapp.api.errors import register_error_handlers
 from webapp.config import ConfigError, Settings
 from webapp.extensions import api, limiter, store
-from webapp.admin import register_admin
 from webapp.pages import register_pages
 
 API_VERSION = "1"
