@@ -13,7 +13,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from tests.webapp.pages.conftest import csrf_of, make_app
+from tests.webapp.apptools import csrf_of, make_app
 from tests.webapp.pages.synthetic import add_open_tasks
 from webapp.db import Database
 from webapp.demo import PASSWORD, create_demo

@@ -31,6 +31,7 @@ from sqlalchemy import create_engine, insert, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
+from tests.webapp.fixtures import timer_bpmn
 from webapp.db import Database
 from webapp.migrate import upgrade
 from webapp.models import Instance, Job, Park, StepHistory
@@ -47,24 +48,7 @@ REAL_TIMERS = 300
 WORKERS = 4
 LEAD_TIME = timedelta(seconds=3)  # worker processes are up and idle before the first is due
 GIVE_UP = 120.0
-TIMER_BPMN = b"""<?xml version="1.0" encoding="UTF-8"?>
-<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
-    id="Definitions_bench_timer" targetNamespace="urn:parkflow:bench">
-  <bpmn:process id="bench_timer" name="bench timer" isExecutable="true">
-    <bpmn:startEvent id="start"><bpmn:outgoing>to_wait</bpmn:outgoing></bpmn:startEvent>
-    <bpmn:intermediateCatchEvent id="wait">
-      <bpmn:incoming>to_wait</bpmn:incoming>
-      <bpmn:outgoing>to_end</bpmn:outgoing>
-      <bpmn:timerEventDefinition id="wait_timer">
-        <bpmn:timeDate>fire_at</bpmn:timeDate>
-      </bpmn:timerEventDefinition>
-    </bpmn:intermediateCatchEvent>
-    <bpmn:endEvent id="end"><bpmn:incoming>to_end</bpmn:incoming></bpmn:endEvent>
-    <bpmn:sequenceFlow id="to_wait" sourceRef="start" targetRef="wait"/>
-    <bpmn:sequenceFlow id="to_end" sourceRef="wait" targetRef="end"/>
-  </bpmn:process>
-</bpmn:definitions>
-"""
+TIMER_BPMN = timer_bpmn("bench_timer", "bench timer", "<bpmn:timeDate>fire_at</bpmn:timeDate>")
 
 
 def record_run(ctx: JobContext, session: Session, job: Job, now: datetime) -> None:

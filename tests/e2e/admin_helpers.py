@@ -7,35 +7,25 @@ SQLite database holding the demo park, for all tests of a module. Chromium comes
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 from playwright.sync_api import Page
-from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
-from webapp.admin import register_admin
+from tests.webapp.apptools import serving
 from webapp.app import create_app
 from webapp.config import Settings
 from webapp.db import Database
 from webapp.demo import PASSWORD, create_demo
 from webapp.extensions import DATABASE_KEY
 from webapp.migrate import upgrade
-from webapp.pages import register_pages
 
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
 # a step that has not happened by then is broken, not slow
 WAIT_MS = 20_000
-
-
-class QuietHandler(WSGIRequestHandler):
-    """Serves requests without logging each one."""
-
-    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
-        """Log nothing: the tests' output stays readable."""
 
 
 @dataclass(frozen=True)
@@ -57,19 +47,10 @@ def running_server(tmp_path: Path) -> Iterator[Server]:
     settings = Settings(instance_path=tmp_path / "instance", database_url=database_url,
                         secret_key="e2e-secret")
     app = create_app(settings, {"RATELIMIT_ENABLED": False})
-    if "pages" not in app.blueprints:
-        register_pages(app)
-    if "admin" not in app.blueprints:
-        register_admin(app)
-    server: BaseWSGIServer = make_server("127.0.0.1", 0, app, threaded=True,
-                                         request_handler=QuietHandler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
     try:
-        yield Server(f"http://127.0.0.1:{server.server_port}", db)
+        with serving(app) as address:
+            yield Server(address, db)
     finally:
-        server.shutdown()
-        thread.join()
         app.extensions[DATABASE_KEY].dispose()
         db.dispose()
 

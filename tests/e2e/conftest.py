@@ -8,17 +8,14 @@ test-artifacts/screenshots/.
 
 from __future__ import annotations
 
-import logging
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, Error, Page, Playwright, sync_playwright
-from werkzeug.serving import make_server
 
-from tests.webapp.pages.conftest import make_app
+from tests.webapp.apptools import make_app, serving
 from webapp.db import Database
 from webapp.demo import create_demo
 from webapp.extensions import DATABASE_KEY
@@ -78,13 +75,8 @@ def live_server(tmp_path: Path) -> Iterator[LiveServer]:
     with db.write() as session:
         create_demo(session, actor="test")
     app = make_app(url, tmp_path / "instance")
-    logging.getLogger("werkzeug").setLevel(logging.WARNING)
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield LiveServer(f"http://127.0.0.1:{server.server_port}", db)
-    server.shutdown()
-    thread.join()
+    with serving(app) as address:
+        yield LiveServer(address, db)
     app.extensions[DATABASE_KEY].dispose()
     db.dispose()
 

@@ -69,6 +69,7 @@ __all__ = [
     "pending_timers",
     "run_together",
     "start",
+    "timer_bpmn",
     "waits",
 ]
 
@@ -76,6 +77,26 @@ __all__ = [
 def local(day: int, hour: int = 9, second: int = 0) -> datetime:
     """A time in March 2026, Shanghai."""
     return datetime(2026, 3, day, hour, 0, second, tzinfo=SHANGHAI)
+
+
+def timer_bpmn(process_id: str, name: str, timer: str) -> bytes:
+    """A process that only waits on one timer; ``timer`` is its ``timeDate``/``timeDuration``."""
+    return f"""<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
+    id="Definitions_{process_id}" targetNamespace="urn:parkflow:test">
+  <bpmn:process id="{process_id}" name="{name}" isExecutable="true">
+    <bpmn:startEvent id="start"><bpmn:outgoing>to_wait</bpmn:outgoing></bpmn:startEvent>
+    <bpmn:intermediateCatchEvent id="wait">
+      <bpmn:incoming>to_wait</bpmn:incoming>
+      <bpmn:outgoing>to_end</bpmn:outgoing>
+      <bpmn:timerEventDefinition id="wait_timer">{timer}</bpmn:timerEventDefinition>
+    </bpmn:intermediateCatchEvent>
+    <bpmn:endEvent id="end"><bpmn:incoming>to_end</bpmn:incoming></bpmn:endEvent>
+    <bpmn:sequenceFlow id="to_wait" sourceRef="start" targetRef="wait"/>
+    <bpmn:sequenceFlow id="to_end" sourceRef="wait" targetRef="end"/>
+  </bpmn:process>
+</bpmn:definitions>
+""".encode()
 
 
 def start(db: Database, key: str = "policy_subsidy", data: Mapping[str, Any] = APPLICATION,

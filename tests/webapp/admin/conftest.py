@@ -8,25 +8,16 @@ sees nothing of the other park.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Callable
 
 import pytest
-from flask import Flask
 
-from tests.webapp.pages.conftest import (
-    PASSWORD,
-    Browser,
-    build_parks,
-    fast_password_hashing,
-    make_app,
-)
-from webapp.admin import register_admin
+from tests.webapp.apptools import PASSWORD, Browser, app, browser, fast_password_hashing
+from tests.webapp.pages.conftest import build_parks
 from webapp.db import Database
-from webapp.extensions import DATABASE_KEY
 from webapp.services import accounts
 
-__all__ = ["fast_password_hashing"]
+__all__ = ["app", "browser", "fast_password_hashing"]
 OTHER_ADMIN = "other.admin"
 
 
@@ -38,27 +29,6 @@ def parks(db: Database) -> Database:
         accounts.create_user(session, actor="test", username=OTHER_ADMIN, password=PASSWORD,
                              park_slug="other", role="admin")
     return db
-
-
-@pytest.fixture
-def app(parks: Database, database_url: str, tmp_path: Path) -> Iterator[Flask]:
-    """The Parkflow app with its pages and the administration."""
-    app = make_app(database_url, tmp_path / "instance")
-    if "admin" not in app.blueprints:
-        register_admin(app)
-    yield app
-    app.extensions[DATABASE_KEY].dispose()
-
-
-@pytest.fixture
-def browser(app: Flask) -> Callable[[str | None], Browser]:
-    """A new browser session, signed in as the given user (or not signed in with None)."""
-
-    def open_browser(username: str | None = None) -> Browser:
-        visitor = Browser(app.test_client())
-        return visitor.login(username) if username else visitor
-
-    return open_browser
 
 
 @pytest.fixture

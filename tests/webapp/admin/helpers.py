@@ -9,8 +9,8 @@ from typing import Any
 from sqlalchemy import select
 from werkzeug.test import TestResponse
 
+from tests.webapp.apptools import Browser
 from tests.webapp.fixtures import PROCESSES
-from tests.webapp.pages.conftest import Browser
 from webapp.db import Database
 from webapp.models import AuditEvent, Park, ProcessDefinition
 

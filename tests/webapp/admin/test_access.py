@@ -8,8 +8,8 @@ import pytest
 from sqlalchemy import select
 
 from tests.webapp.admin.conftest import OTHER_ADMIN
+from tests.webapp.apptools import Browser, text_of
 from tests.webapp.fixtures import open_tasks, start
-from tests.webapp.pages.conftest import Browser, text_of
 from webapp.db import Database
 from webapp.models import Enterprise, Group, Job, Park, User
 

@@ -7,7 +7,7 @@ import json
 import re
 
 from tests.webapp.admin.helpers import PERMIT_FORM, audits, create_permit_form, definition
-from tests.webapp.pages.conftest import Browser, text_of
+from tests.webapp.apptools import Browser, text_of
 from webapp.db import Database
 
 

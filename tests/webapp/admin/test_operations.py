@@ -9,8 +9,8 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 
 from tests.webapp.admin.helpers import audits, post_json
+from tests.webapp.apptools import Browser, text_of
 from tests.webapp.fixtures import APPLICATION, complete, load_instance, open_tasks, start
-from tests.webapp.pages.conftest import Browser, text_of
 from webapp.db import Database
 from webapp.models import Job, Park
 

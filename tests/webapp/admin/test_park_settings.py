@@ -9,7 +9,7 @@ import time_machine
 from sqlalchemy import select
 
 from tests.webapp.admin.helpers import audits
-from tests.webapp.pages.conftest import Browser, text_of
+from tests.webapp.apptools import Browser, text_of
 from webapp.db import Database
 from webapp.models import CalendarDay, Park
 

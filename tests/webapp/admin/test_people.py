@@ -9,7 +9,7 @@ from collections.abc import Callable
 from sqlalchemy import select
 
 from tests.webapp.admin.helpers import audits
-from tests.webapp.pages.conftest import PASSWORD, Browser, text_of
+from tests.webapp.apptools import PASSWORD, Browser, text_of
 from webapp.db import Database
 from webapp.models import Enterprise, Group, Membership, Park, User
 

@@ -16,8 +16,8 @@ from tests.webapp.admin.helpers import (
     post_json,
     versions,
 )
+from tests.webapp.apptools import Browser, text_of
 from tests.webapp.fixtures import complete, load_instance, open_tasks, start
-from tests.webapp.pages.conftest import Browser, text_of
 from webapp.db import Database
 
 FOUR_DAYS = POLICY_SUBSIDY.replace('camunda:dueDate="3WD"', 'camunda:dueDate="4WD"')

@@ -12,7 +12,7 @@ from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
 from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.pofile import read_po
 
-from tests.webapp.pages.conftest import Browser, text_of
+from tests.webapp.apptools import Browser, text_of
 
 ROOT = Path(__file__).resolve().parents[3]
 TRANSLATIONS = ROOT / "webapp" / "admin" / "translations"

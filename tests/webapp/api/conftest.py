@@ -9,48 +9,30 @@ to be no 5xx: no input may make the server fail.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-from argon2 import PasswordHasher
 from flask import Flask
 from flask.testing import FlaskClient
-from werkzeug.test import TestResponse
 
-from webapp import demo, security
-from webapp.app import create_app
-from webapp.config import Settings
+from tests.webapp.apptools import (
+    OTHER_ENTERPRISE,
+    OTHER_PARK,
+    PASSWORD,
+    app,
+    bearer,
+    fast_password_hashing,
+)
+from webapp import demo
 from webapp.db import Database
-from webapp.extensions import DATABASE_KEY
 from webapp.services import accounts, processes
 
+__all__ = ["app", "fast_password_hashing"]
 DATA = Path(__file__).parent / "data"
-PASSWORD = demo.PASSWORD
-OTHER_PARK = "other"
-OTHER_ENTERPRISE = "远方制造有限公司"
 
 Login = Callable[[str], dict[str, str]]
-
-
-class NoServerErrors(FlaskClient):
-    """A test client that fails the test on any 5xx answer (unless ``allow_5xx`` is set)."""
-
-    allow_5xx = False
-
-    def open(self, *args: Any, **kwargs: Any) -> TestResponse:
-        response = super().open(*args, **kwargs)
-        if not self.allow_5xx:
-            assert response.status_code < 500, response.get_data(as_text=True)
-        return response
-
-
-@pytest.fixture(autouse=True)
-def fast_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Hash with the cheapest Argon2 parameters: the strength is not under test here."""
-    monkeypatch.setattr(security, "_hasher",
-                        PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
 
 
 def probe_sources() -> dict[str, Any]:
@@ -76,28 +58,11 @@ def build_parks(db: Database) -> None:
         processes.deploy(session, park=other, actor="test", **probe_sources())
 
 
-def make_app(database_url: str, instance_path: Path, **config: Any) -> Flask:
-    """An app on ``database_url`` with rate limiting off unless ``config`` says otherwise."""
-    settings = Settings(instance_path=instance_path, database_url=database_url,
-                        secret_key="test-secret")
-    app = create_app(settings, {"TESTING": True, "RATELIMIT_ENABLED": False, **config})
-    app.test_client_class = NoServerErrors
-    return app
-
-
 @pytest.fixture
 def parks(db: Database) -> Database:
     """The database with both parks in it."""
     build_parks(db)
     return db
-
-
-@pytest.fixture
-def app(parks: Database, database_url: str, tmp_path: Path) -> Iterator[Flask]:
-    """The Parkflow app on the test database."""
-    app = make_app(database_url, tmp_path / "instance")
-    yield app
-    app.extensions[DATABASE_KEY].dispose()
 
 
 @pytest.fixture
@@ -113,10 +78,7 @@ def login(client: FlaskClient) -> Login:
 
     def headers(username: str) -> dict[str, str]:
         if username not in cache:
-            response = client.post("/api/v1/auth/token",
-                                   json={"username": username, "password": PASSWORD})
-            assert response.status_code == 200, response.json
-            cache[username] = {"Authorization": f"Bearer {response.json['token']}"}
+            cache[username] = bearer(client, username)
         return cache[username]
 
     return headers

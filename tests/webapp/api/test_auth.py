@@ -9,8 +9,9 @@ import time_machine
 from flask import Flask
 from flask.testing import FlaskClient
 
-from tests.webapp.api.conftest import PASSWORD, Login, make_app
+from tests.webapp.api.conftest import Login
 from tests.webapp.api.helpers import error_code
+from tests.webapp.apptools import PASSWORD, make_app
 from webapp.db import Database, utcnow
 from webapp.extensions import DATABASE_KEY
 from webapp.models import ApiToken, User

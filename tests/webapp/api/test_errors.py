@@ -9,8 +9,9 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from tests.webapp.api.conftest import Login, make_app
+from tests.webapp.api.conftest import Login
 from tests.webapp.api.helpers import error_code, start, step
+from tests.webapp.apptools import make_app
 
 TASKS = "/api/v1/tasks"
 

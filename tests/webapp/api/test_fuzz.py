@@ -8,8 +8,6 @@ that the generated bodies reach the services and not only the 404 path.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -21,10 +19,9 @@ from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 from sqlalchemy import select
 
-from tests.webapp.api.conftest import PASSWORD, make_app
 from tests.webapp.api.helpers import start, step
+from tests.webapp.apptools import bearer
 from webapp.db import Database
-from webapp.extensions import DATABASE_KEY
 from webapp.models import Notification, Park, User
 
 EXAMPLES_PER_OPERATION = 25
@@ -33,25 +30,15 @@ LAST = ("POST /api/v1/instances/{instance_id}/cancel", "DELETE /api/v1/auth/toke
 
 
 @pytest.fixture
-def fuzz_app(parks: Database, database_url: str, tmp_path: Path) -> Iterator[Flask]:
-    """The app on the database with both parks."""
-    app = make_app(database_url, tmp_path / "instance")
-    yield app
-    app.extensions[DATABASE_KEY].dispose()
-
-
-@pytest.fixture
-def admin_headers(fuzz_app: Flask) -> dict[str, str]:
+def admin_headers(app: Flask) -> dict[str, str]:
     """A bearer token of the demo park's administrator."""
-    response = fuzz_app.test_client().post("/api/v1/auth/token",
-                                           json={"username": "admin", "password": PASSWORD})
-    return {"Authorization": f"Bearer {response.json['token']}"}
+    return bearer(app.test_client(), "admin")
 
 
 @pytest.fixture
-def targets(fuzz_app: Flask, admin_headers: dict[str, str], parks: Database) -> dict[str, Any]:
+def targets(app: Flask, admin_headers: dict[str, str], parks: Database) -> dict[str, Any]:
     """Path parameters naming objects that exist."""
-    view = start(fuzz_app.test_client(), admin_headers, enterprise="星河科技有限公司")
+    view = start(app.test_client(), admin_headers, enterprise="星河科技有限公司")
     with parks.write() as session:
         admin = session.scalars(select(User).where(User.username == "admin")).one()
         park = session.scalars(select(Park).where(Park.slug == "demo")).one()
@@ -87,9 +74,9 @@ def _fuzz(operation: Any, headers: dict[str, str], targets: dict[str, Any]) -> N
     run()
 
 
-def test_no_input_makes_the_server_fail(fuzz_app: Flask, admin_headers: dict[str, str],
+def test_no_input_makes_the_server_fail(app: Flask, admin_headers: dict[str, str],
                                         targets: dict[str, Any]) -> None:
-    operations = _operations(fuzz_app)
+    operations = _operations(app)
     assert len(operations) >= 18
     failures = []
     for operation in operations:

@@ -10,6 +10,7 @@ from collections.abc import Callable
 import time_machine
 from sqlalchemy import select
 
+from tests.webapp.apptools import Browser, text_of
 from tests.webapp.fixtures import (
     HANDOVER,
     MONDAY,
@@ -20,7 +21,7 @@ from tests.webapp.fixtures import (
     open_tasks,
     start,
 )
-from tests.webapp.pages.conftest import PDF, Browser, text_of
+from tests.webapp.pages.conftest import PDF
 from webapp.db import Database
 from webapp.models import Attachment, Rating
 from webapp.services.applications import fire_timers

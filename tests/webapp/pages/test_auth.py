@@ -7,7 +7,7 @@ from pathlib import Path
 
 from flask import Flask
 
-from tests.webapp.pages.conftest import Browser, csrf_of, make_app, text_of
+from tests.webapp.apptools import Browser, csrf_of, make_app, text_of
 from webapp.db import Database
 from webapp.models import User
 from webapp.services.accounts import find_user

@@ -9,8 +9,8 @@ from datetime import UTC, datetime, timedelta
 import time_machine
 from sqlalchemy import update
 
+from tests.webapp.apptools import Browser, text_of
 from tests.webapp.fixtures import REASONS, complete, open_tasks, start
-from tests.webapp.pages.conftest import Browser, text_of
 from tests.webapp.pages.synthetic import REFERENCE, add_open_tasks
 from webapp.db import Database
 from webapp.models import HumanTask

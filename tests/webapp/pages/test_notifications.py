@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
+from tests.webapp.apptools import Browser, text_of
 from tests.webapp.fixtures import start
-from tests.webapp.pages.conftest import Browser, text_of
 from webapp.db import Database
 from webapp.models import Notification, Park, User
 

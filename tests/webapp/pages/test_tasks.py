@@ -6,6 +6,7 @@ import io
 import re
 from collections.abc import Callable
 
+from tests.webapp.apptools import Browser, text_of
 from tests.webapp.fixtures import (
     APPLICATION,
     REASONS,
@@ -14,7 +15,7 @@ from tests.webapp.fixtures import (
     open_tasks,
     start,
 )
-from tests.webapp.pages.conftest import PDF, Browser, text_of
+from tests.webapp.pages.conftest import PDF
 from webapp.db import Database
 
 OpenBrowser = Callable[..., Browser]

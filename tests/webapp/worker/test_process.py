@@ -15,30 +15,14 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from tests.webapp.fixtures import timer_bpmn
 from webapp.db import Database
 from webapp.models import Instance, StepHistory
 from webapp.services import accounts, processes
 from webapp.services.applications import start_application
 
 ROOT = Path(__file__).resolve().parents[3]
-TICK_BPMN = b"""<?xml version="1.0" encoding="UTF-8"?>
-<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
-    id="Definitions_tick" targetNamespace="urn:parkflow:test">
-  <bpmn:process id="tick" name="two-second wait" isExecutable="true">
-    <bpmn:startEvent id="start"><bpmn:outgoing>to_wait</bpmn:outgoing></bpmn:startEvent>
-    <bpmn:intermediateCatchEvent id="wait" name="wait two seconds">
-      <bpmn:incoming>to_wait</bpmn:incoming>
-      <bpmn:outgoing>to_end</bpmn:outgoing>
-      <bpmn:timerEventDefinition id="wait_timer">
-        <bpmn:timeDuration>PT2S</bpmn:timeDuration>
-      </bpmn:timerEventDefinition>
-    </bpmn:intermediateCatchEvent>
-    <bpmn:endEvent id="end"><bpmn:incoming>to_end</bpmn:incoming></bpmn:endEvent>
-    <bpmn:sequenceFlow id="to_wait" sourceRef="start" targetRef="wait"/>
-    <bpmn:sequenceFlow id="to_end" sourceRef="wait" targetRef="end"/>
-  </bpmn:process>
-</bpmn:definitions>
-"""
+TICK_BPMN = timer_bpmn("tick", "two-second wait", "<bpmn:timeDuration>PT2S</bpmn:timeDuration>")
 # the installed console script, exactly as a park runs it
 WORKER_COMMAND = [str(Path(sys.executable).parent / "parkflow"), "worker"]
 STARTUP_SECONDS = 60  # imports on a busy machine; the timer starts only afterwards
