@@ -11,18 +11,17 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Mapping
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime
 from types import MappingProxyType
 from typing import Literal
 from zoneinfo import ZoneInfo
 
 import chinese_calendar
 
-from .worktime import MAX_WORKDAYS, WorkCalendar
+from .worktime import MAX_WORKDAYS, WorkCalendar, shift_working_days
 
 DayKind = Literal["workday", "holiday"]
 DEFAULT_TIMEZONE = "Asia/Shanghai"
-_SEARCH_DAYS = 366
 
 logger = logging.getLogger(__name__)
 _warned_years: set[int] = set()
@@ -118,18 +117,4 @@ def subtract_working_days(end: datetime, n: int, calendar: WorkCalendar) -> date
         raise ValueError("end must be time-zone aware")
     if not 0 <= n <= MAX_WORKDAYS:
         raise ValueError(f"working days must be between 0 and {MAX_WORKDAYS}, not {n}")
-    local = end.astimezone(calendar.timezone)
-    day = _working_day_until(local.date(), calendar)
-    for _ in range(n):
-        day = _working_day_until(day - timedelta(days=1), calendar)
-    if day == local.date():
-        return end.astimezone(UTC)
-    return datetime.combine(day, local.time(), calendar.timezone).astimezone(UTC)
-
-
-def _working_day_until(day: date, calendar: WorkCalendar) -> date:
-    for offset in range(_SEARCH_DAYS):
-        candidate = day - timedelta(days=offset)
-        if calendar.is_working_day(candidate):
-            return candidate
-    raise ValueError(f"the calendar has no working day in the year before {day.isoformat()}")
+    return shift_working_days(end, n, calendar, step=-1)

@@ -82,21 +82,32 @@ def add_working_days(start: datetime, n: int, calendar: WorkCalendar) -> datetim
         raise ValueError("start must be time-zone aware")
     if not 0 <= n <= MAX_WORKDAYS:
         raise ValueError(f"working days must be between 0 and {MAX_WORKDAYS}, not {n}")
-    local = start.astimezone(calendar.timezone)
-    day = _working_day_from(local.date(), calendar)
+    return shift_working_days(start, n, calendar, step=1)
+
+
+def shift_working_days(moment: datetime, n: int, calendar: WorkCalendar, *,
+                       step: Literal[1, -1]) -> datetime:
+    """The same local clock time n working days after (``step`` 1) or before (-1) ``moment``.
+
+    A ``moment`` on a non-working day counts from the nearest working day in that direction;
+    0 days from a working day is ``moment`` itself. Callers check ``moment`` and ``n``.
+    """
+    local = moment.astimezone(calendar.timezone)
+    day = _nearest_working_day(local.date(), calendar, step)
     for _ in range(n):
-        day = _working_day_from(day + timedelta(days=1), calendar)
+        day = _nearest_working_day(day + timedelta(days=step), calendar, step)
     if day == local.date():
-        return start.astimezone(UTC)
+        return moment.astimezone(UTC)
     return datetime.combine(day, local.time(), calendar.timezone).astimezone(UTC)
 
 
-def _working_day_from(day: date, calendar: WorkCalendar) -> date:
+def _nearest_working_day(day: date, calendar: WorkCalendar, step: Literal[1, -1]) -> date:
     for offset in range(_SEARCH_DAYS):
-        candidate = day + timedelta(days=offset)
+        candidate = day + timedelta(days=offset * step)
         if calendar.is_working_day(candidate):
             return candidate
-    raise ValueError(f"the calendar has no working day in the year after {day.isoformat()}")
+    side = "after" if step > 0 else "before"
+    raise ValueError(f"the calendar has no working day in the year {side} {day.isoformat()}")
 
 
 def parse_time_value(text: str) -> TimeValue | None:
