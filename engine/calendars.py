@@ -8,6 +8,7 @@ so a due date that crosses into a year not published yet is still computed, neve
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 from collections.abc import Mapping
@@ -66,10 +67,10 @@ class ParkCalendar:
         if kind is not None:
             return kind == "workday"
         if self.statutory:
-            try:
-                return bool(chinese_calendar.is_workday(day))
-            except NotImplementedError:
-                _warn_unknown_year(day.year)
+            statutory = _statutory_workday(day)
+            if statutory is not None:
+                return statutory
+            _warn_unknown_year(day.year)
         return day.weekday() < 5
 
     def knows_year(self, year: int) -> bool:
@@ -94,6 +95,18 @@ def statutory_year_known(year: int) -> bool:
     except NotImplementedError:
         return False
     return True
+
+
+@functools.lru_cache(maxsize=8192)
+def _statutory_workday(day: date) -> bool | None:
+    """The national schedule for ``day``; None for a year the package does not know.
+
+    Due dates and reminders ask about the same few weeks over and over: remember them.
+    """
+    try:
+        return bool(chinese_calendar.is_workday(day))
+    except NotImplementedError:
+        return None
 
 
 def _warn_unknown_year(year: int) -> None:

@@ -9,7 +9,7 @@ import orjson
 from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
-from engine import OpenTask, Snapshot, StepRecord
+from engine import OpenTask, Snapshot, StepRecord, TimerWait
 from webapp.models import HumanTask, Instance, Job, MessageWait, Park, StepHistory
 from webapp.services import deadlines
 
@@ -42,10 +42,12 @@ def _write(session: Session, instance: Instance, park: Park, snapshot: Snapshot,
     steps = {step.task_id: step for step in snapshot.steps}
     rows = _sync_tasks(session, instance, snapshot.open_tasks, steps, now)
     waits = _waits(snapshot)
-    if resync or instance.waits != waits:
-        _sync_timers(session, instance, snapshot)
+    known = None if resync else instance.waits
+    if known is None or known.get("timers") != waits["timers"]:
+        _sync_timers(session, instance, snapshot, None if known is None else known["timers"])
+    if known is None or known.get("messages") != waits["messages"]:
         _sync_waits(session, instance, snapshot)
-        instance.waits = waits
+    instance.waits = waits
     if snapshot.steps:
         # the table, not the class: one executemany however the rows' empty fields differ
         session.execute(insert(StepHistory.__table__),  # type: ignore[arg-type]
@@ -109,9 +111,23 @@ def _new_task(instance: Instance, task: OpenTask, now: datetime) -> HumanTask:
     )
 
 
-def _sync_timers(session: Session, instance: Instance, snapshot: Snapshot) -> None:
-    """One pending job per waiting timer; a timer no longer waited for loses its job."""
+def _sync_timers(session: Session, instance: Instance, snapshot: Snapshot,
+                 known: dict[str, str] | None) -> None:
+    """One pending job per waiting timer; a timer no longer waited for loses its job.
+
+    ``known`` is what the last step wrote (task id -> due time); with it the jobs need not
+    be read back, only the difference is written.
+    """
     wanted = {timer.task_id: timer for timer in snapshot.timers}
+    if known is not None and all(wanted[t].due_at.isoformat() == due
+                                 for t, due in known.items() if t in wanted):
+        gone = [task_id for task_id in known if task_id not in wanted]
+        if gone:
+            session.execute(delete(Job).where(
+                Job.instance_id == instance.id, Job.kind == "timer", Job.status == "pending",
+                Job.task_id.in_(gone)))
+        _add_timer_jobs(session, instance, [t for t in wanted.values() if t.task_id not in known])
+        return
     jobs = session.scalars(select(Job).where(
         Job.instance_id == instance.id, Job.kind == "timer", Job.status == "pending")).all()
     for job in jobs:
@@ -120,7 +136,11 @@ def _sync_timers(session: Session, instance: Instance, snapshot: Snapshot) -> No
             session.delete(job)
         elif job.due_at != timer.due_at:
             job.due_at = timer.due_at
-    for timer in wanted.values():
+    _add_timer_jobs(session, instance, list(wanted.values()))
+
+
+def _add_timer_jobs(session: Session, instance: Instance, timers: list[TimerWait]) -> None:
+    for timer in timers:
         session.add(Job(park_id=instance.park_id, instance_id=instance.id, kind="timer",
                         task_id=timer.task_id, due_at=timer.due_at,
                         payload={"element_id": timer.element_id}))
