@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session, joinedload
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -177,13 +177,22 @@ def _engine_call(call: Callable[[], Snapshot]) -> Snapshot:
         raise Invalid(str(exc)) from exc
 
 
+# the statements of every completion, built once: building one costs more than running it
+_TASK_AND_INSTANCE = (
+    select(HumanTask, Instance).join(Instance, Instance.id == HumanTask.instance_id)
+    .options(joinedload(Instance.park, innerjoin=True),
+             joinedload(Instance.definition, innerjoin=True))
+    .where(HumanTask.id == bindparam("task_id")).with_for_update(of=Instance))
+_USER_AND_MEMBERSHIP = (
+    select(User, Membership).outerjoin(
+        Membership, (Membership.user_id == User.id)
+        & (Membership.park_id == bindparam("park_id")))
+    .where(User.username == bindparam("username")))
+
+
 def _lock_task(session: Session, task_id: str) -> tuple[HumanTask, Instance]:
     """The task and its instance, the instance locked for the rest of the transaction."""
-    found = session.execute(
-        select(HumanTask, Instance).join(Instance, Instance.id == HumanTask.instance_id)
-        .options(joinedload(Instance.park, innerjoin=True),
-                 joinedload(Instance.definition, innerjoin=True))
-        .where(HumanTask.id == task_id).with_for_update(of=Instance)).one_or_none()
+    found = session.execute(_TASK_AND_INSTANCE, {"task_id": task_id}).one_or_none()
     if found is None:
         raise NotFound(f"task {task_id!r}")
     task, instance = found
@@ -204,9 +213,8 @@ def _closed_message(task: HumanTask) -> str:
 
 def _member(session: Session, username: str, park: Park) -> tuple[User, Membership | None]:
     """The acting user and their membership of ``park``, in one query."""
-    found = session.execute(select(User, Membership).outerjoin(
-        Membership, (Membership.user_id == User.id) & (Membership.park_id == park.id))
-        .where(User.username == username)).first()
+    found = session.execute(_USER_AND_MEMBERSHIP,
+                            {"park_id": park.id, "username": username}).first()
     if found is None or not found[0].is_active:
         raise NotFound(f"user {username!r}")
     return found[0], found[1]

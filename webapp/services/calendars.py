@@ -5,13 +5,15 @@ from __future__ import annotations
 from datetime import date
 from typing import cast
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session, object_session
 
 from engine.calendars import DayKind, ParkCalendar
 from webapp.models import CalendarDay, Park
 
 _CACHE_KEY = "parkflow_calendars"
+_ENTRIES = select(CalendarDay.day, CalendarDay.kind).where(
+    CalendarDay.park_id == bindparam("park_id"))
 
 
 def park_calendar(park: Park, session: Session | None = None) -> ParkCalendar:
@@ -37,8 +39,7 @@ def forget_calendar(session: Session) -> None:
 
 def calendar_entries(session: Session, park_id: str) -> dict[date, DayKind]:
     """The park's own workday and holiday entries."""
-    rows = session.execute(select(CalendarDay.day, CalendarDay.kind)
-                           .where(CalendarDay.park_id == park_id))
+    rows = session.execute(_ENTRIES, {"park_id": park_id})
     return {day: cast(DayKind, kind) for day, kind in rows}
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from webapp.models import Group, GroupMember, HumanTask, Instance, Membership, Park, User
@@ -23,11 +23,14 @@ def is_applicant_task(park: Park, task: HumanTask) -> bool:
     return task.lane in lanes or any(group in lanes for group in task.candidate_groups)
 
 
+_GROUP_NAMES = (select(Group.name).join(GroupMember, GroupMember.group_id == Group.id)
+                .where(GroupMember.user_id == bindparam("user_id"),
+                       Group.park_id == bindparam("park_id")))
+
+
 def group_names(session: Session, user: User, park: Park) -> set[str]:
     """The names of the user's groups in the park."""
-    return set(session.scalars(
-        select(Group.name).join(GroupMember, GroupMember.group_id == Group.id)
-        .where(GroupMember.user_id == user.id, Group.park_id == park.id)))
+    return set(session.scalars(_GROUP_NAMES, {"user_id": user.id, "park_id": park.id}))
 
 
 def may_work_on(session: Session, user: User, park: Park, instance: Instance,

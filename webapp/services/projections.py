@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import delete, insert, select
+from sqlalchemy import bindparam, delete, insert, select
 from sqlalchemy.orm import Session
 
 from engine import OpenTask, Snapshot, StepRecord, TimerWait
@@ -80,11 +80,16 @@ def _error(snapshot: Snapshot) -> dict[str, Any] | None:
             "message": snapshot.error.message}
 
 
+_TIMER_JOBS = select(Job).where(Job.instance_id == bindparam("instance_id"), Job.kind == "timer",
+                                Job.status == "pending")
+_OPEN_TASKS = select(HumanTask).where(HumanTask.instance_id == bindparam("instance_id"),
+                                     HumanTask.status == "open")
+
+
 def _sync_tasks(session: Session, instance: Instance, open_tasks: tuple[OpenTask, ...],
                 steps: dict[str, StepRecord], now: datetime) -> dict[str, HumanTask]:
     """Close the rows of tasks that left, add rows for new ones; every row touched, by id."""
-    rows = {row.id: row for row in session.scalars(select(HumanTask).where(
-        HumanTask.instance_id == instance.id, HumanTask.status == "open"))}
+    rows = {row.id: row for row in session.scalars(_OPEN_TASKS, {"instance_id": instance.id})}
     for task_id, row in rows.items():
         if any(task.task_id == task_id for task in open_tasks):
             continue
@@ -128,8 +133,7 @@ def _sync_timers(session: Session, instance: Instance, snapshot: Snapshot,
                 Job.task_id.in_(gone)))
         _add_timer_jobs(session, instance, [t for t in wanted.values() if t.task_id not in known])
         return
-    jobs = session.scalars(select(Job).where(
-        Job.instance_id == instance.id, Job.kind == "timer", Job.status == "pending")).all()
+    jobs = session.scalars(_TIMER_JOBS, {"instance_id": instance.id}).all()
     for job in jobs:
         timer = wanted.pop(job.task_id or "", None)
         if timer is None:
