@@ -19,7 +19,7 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select
 from sqlalchemy.orm import Session
 
 from engine import Snapshot, StepRecord, WorkCalendar, add_working_days
@@ -37,6 +37,11 @@ ESCALATION_PROPERTY = "escalationGroup"
 RETURN_OUTCOME = "return"
 
 
+_DROP_CLOSED_DEADLINES = delete(Job).where(
+    Job.instance_id == bindparam("instance_id"), Job.kind.in_(DEADLINE_KINDS),
+    Job.status == "pending", Job.task_id.not_in(bindparam("open_ids", expanding=True)))
+
+
 def sync(session: Session, instance: Instance, park: Park, snapshot: Snapshot,
          now: datetime, *, rows: Mapping[str, HumanTask] | None = None) -> None:
     """Bring deadline jobs, announcements and the promised date in line with ``snapshot``.
@@ -45,9 +50,7 @@ def sync(session: Session, instance: Instance, park: Park, snapshot: Snapshot,
     when the caller has them at hand (else they are read).
     """
     open_ids = [task.task_id for task in snapshot.open_tasks]
-    session.execute(delete(Job).where(
-        Job.instance_id == instance.id, Job.kind.in_(DEADLINE_KINDS), Job.status == "pending",
-        Job.task_id.not_in(open_ids)))
+    session.execute(_DROP_CLOSED_DEADLINES, {"instance_id": instance.id, "open_ids": open_ids})
     # a step with a person behind it is a completed human task; timers and gateways have none
     done_ids = [step.task_id for step in snapshot.steps if step.completed_by is not None]
     wanted = [*open_ids, *done_ids]

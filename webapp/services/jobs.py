@@ -111,14 +111,19 @@ def job_row(*, kind: str, park_id: str, due_at: datetime, instance_id: str | Non
             "attempts": 0, "status": "pending", "created_at": datetime.now(UTC)}
 
 
+# by "is PostgreSQL": both dialects skip a row whose dedupe key is taken
+_INSERT_NEW = {
+    postgres: dialect.insert(Job).on_conflict_do_nothing(index_elements=[Job.dedupe_key])
+    for postgres, dialect in ((True, postgresql), (False, sqlite))
+}
+
+
 def enqueue(session: Session, rows: Iterable[Mapping[str, Any]]) -> None:
     """Insert jobs in one statement; a job whose dedupe key is already taken is skipped."""
     values = [dict(row) for row in rows]
     if not values:
         return
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    stmt = dialect.insert(Job).on_conflict_do_nothing(index_elements=[Job.dedupe_key])
-    session.execute(stmt, values)
+    session.execute(_INSERT_NEW[session.get_bind().dialect.name == "postgresql"], values)
 
 
 # --- claiming and running -------------------------------------------------------------------

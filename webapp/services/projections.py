@@ -49,9 +49,7 @@ def _write(session: Session, instance: Instance, park: Park, snapshot: Snapshot,
         _sync_waits(session, instance, snapshot)
     instance.waits = waits
     if snapshot.steps:
-        # the table, not the class: one executemany however the rows' empty fields differ
-        session.execute(insert(StepHistory.__table__),  # type: ignore[arg-type]
-                        _history(instance, snapshot.steps))
+        session.execute(_INSERT_HISTORY, _history(instance, snapshot.steps))
     deadlines.sync(session, instance, park, snapshot, now, rows=rows)
 
 
@@ -80,6 +78,8 @@ def _error(snapshot: Snapshot) -> dict[str, Any] | None:
             "message": snapshot.error.message}
 
 
+# the table, not the class: one executemany however the rows' empty fields differ
+_INSERT_HISTORY = insert(StepHistory.__table__)  # type: ignore[arg-type]
 _TIMER_JOBS = select(Job).where(Job.instance_id == bindparam("instance_id"), Job.kind == "timer",
                                 Job.status == "pending")
 _OPEN_TASKS = select(HumanTask).where(HumanTask.instance_id == bindparam("instance_id"),
