@@ -58,12 +58,12 @@ def served(database_url: str, instance_path: Path) -> Iterator[str]:
 
 
 def _wait_until_up(base: str) -> None:
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
-            if requests.get(f"{base}/healthz", timeout=1).ok:
+            if requests.get(f"{base}/healthz", timeout=5).ok:
                 return
-        except requests.ConnectionError:
+        except requests.RequestException:  # not listening yet, or still starting up
             time.sleep(0.2)
     raise RuntimeError("parkflow serve did not come up")
 

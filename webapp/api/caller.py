@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from flask import g, request
 
-from webapp.api.scoping import Viewer, load_viewer
+from webapp.api.scoping import Viewer, viewer_for_token
 from webapp.extensions import store
-from webapp.services import tokens
 from webapp.services.tokens import Unauthenticated
 
 PUBLIC_ENDPOINTS = frozenset({"auth.issue_token", "health.healthz"})
@@ -20,8 +19,7 @@ def authenticate_request() -> None:
         return
     secret = bearer_secret()
     with store.database.read() as session:
-        user = tokens.authenticate(session, secret)
-        g.parkflow_viewer = load_viewer(session, user)
+        g.parkflow_viewer = viewer_for_token(session, secret)
 
 
 def current_viewer() -> Viewer:

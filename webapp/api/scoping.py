@@ -9,15 +9,28 @@ and enterprises reveal nothing; 403 is kept for what the caller can see but may 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import ColumnElement, and_, exists, false, func, literal, not_, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    and_,
+    bindparam,
+    exists,
+    false,
+    func,
+    literal,
+    not_,
+    or_,
+    select,
+)
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import type_coerce
 
 from webapp.models import (
+    ApiToken,
     Group,
     GroupMember,
     HumanTask,
@@ -28,8 +41,9 @@ from webapp.models import (
     ProcessDefinition,
     User,
 )
+from webapp.services import tokens
 from webapp.services.errors import Forbidden, NotFound
-from webapp.services.people import applicant_lanes
+from webapp.services.people import lanes_in
 
 # ids in the database are at most this long; anything longer cannot name a row
 MAX_ID_LENGTH = 64
@@ -57,19 +71,58 @@ class Viewer:
     parks: Mapping[str, ParkRole]
 
 
+def _with_roles(user_columns: Any) -> Any:
+    """``user_columns`` (selecting from users) joined to the user's parks and groups there.
+
+    One row per membership and group: the caller's whole standing in one query.
+    """
+    return (user_columns.add_columns(Membership.park_id, Membership.role,
+                                     Membership.enterprise_id, Park.slug, Park.settings,
+                                     Group.name)
+            .outerjoin(Membership, Membership.user_id == User.id)
+            .outerjoin(Park, Park.id == Membership.park_id)
+            .outerjoin(GroupMember, GroupMember.user_id == User.id)
+            .outerjoin(Group, (Group.id == GroupMember.group_id)
+                       & (Group.park_id == Membership.park_id)))
+
+
+_BY_USER = _with_roles(select(User.id, User.username).where(User.id == bindparam("user_id")))
+_BY_TOKEN = _with_roles(
+    select(User.id, User.username, User.is_active, ApiToken.expires_at)
+    .join(ApiToken, ApiToken.user_id == User.id)
+    .where(ApiToken.token_hash == bindparam("token_hash")))
+
+
 def load_viewer(session: Session, user: User) -> Viewer:
     """Collect the user's memberships and groups, once per request."""
-    rows = session.execute(select(Membership, Park).join(Park, Park.id == Membership.park_id)
-                           .where(Membership.user_id == user.id)).all()
+    rows = session.execute(_BY_USER, {"user_id": user.id}).all()
+    return _viewer(user.id, user.username, [row[2:] for row in rows])
+
+
+def viewer_for_token(session: Session, secret: str) -> Viewer:
+    """The viewer an API token belongs to; raises Unauthenticated for a bad or expired one."""
+    tokens.check_format(secret)
+    rows = session.execute(_BY_TOKEN, {"token_hash": tokens.token_hash(secret)}).all()
+    if not rows:
+        raise tokens.Unauthenticated("the token is not valid")
+    user_id, username, is_active, expires_at = rows[0][:4]
+    tokens.check_standing(expires_at=expires_at, is_active=is_active)
+    return _viewer(user_id, username, [row[4:] for row in rows])
+
+
+def _viewer(user_id: str, username: str, roles: Iterable[Sequence[Any]]) -> Viewer:
+    memberships: dict[str, tuple[str, str, str | None, dict[str, Any]]] = {}
     groups: dict[str, set[str]] = {}
-    for park_id, name in session.execute(
-            select(Group.park_id, Group.name).join(GroupMember, GroupMember.group_id == Group.id)
-            .where(GroupMember.user_id == user.id)):
-        groups.setdefault(park_id, set()).add(name)
-    parks = {park.id: ParkRole(park.id, park.slug, membership.role, membership.enterprise_id,
-                               frozenset(groups.get(park.id, ())), applicant_lanes(park))
-             for membership, park in rows}
-    return Viewer(user.id, user.username, parks)
+    for park_id, role, enterprise_id, slug, settings, group in roles:
+        if park_id is None:
+            continue  # a user of no park yet
+        memberships[park_id] = (slug, role, enterprise_id, settings or {})
+        if group is not None:
+            groups.setdefault(park_id, set()).add(group)
+    parks = {park_id: ParkRole(park_id, slug, role, enterprise_id,
+                               frozenset(groups.get(park_id, ())), lanes_in(settings))
+             for park_id, (slug, role, enterprise_id, settings) in memberships.items()}
+    return Viewer(user_id, username, parks)
 
 
 # --- single objects ----------------------------------------------------------------------
@@ -151,6 +204,11 @@ def _sees_task(session: Session, viewer: Viewer, role: ParkRole, task: HumanTask
         return (task.instance.enterprise_id == role.enterprise_id
                 and (task.lane in role.applicant_lanes
                      or any(g in role.applicant_lanes for g in task.candidate_groups)))
+    # someone on this very task sees it (the usual case), and no query is needed to know
+    if (viewer.username in (task.assignee, task.completed_by)
+            or viewer.username in task.candidate_users
+            or not role.groups.isdisjoint(task.candidate_groups)):
+        return True
     return _sees_instance(session, viewer, role, task.instance)
 
 

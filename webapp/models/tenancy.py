@@ -28,6 +28,9 @@ class Park(Base):
     # reassign the dict to change it: in-place edits are not tracked
     settings: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # raised with every change of the calendar entries or the time zone: processes keep the
+    # calendar they built for a revision and build a new one when the number moves
+    calendar_revision: Mapped[int] = mapped_column(default=0, server_default="0")
 
     def __repr__(self) -> str:
         return f"<Park {self.slug}>"

@@ -24,7 +24,7 @@ from webapp.models import (
 )
 from webapp.security import hash_password
 from webapp.services import audit
-from webapp.services.calendars import forget_calendar
+from webapp.services.calendars import calendar_changed
 from webapp.services.errors import AlreadyExists, Invalid, NotFound
 
 SLUG_PATTERN = re.compile(r"[a-z0-9][a-z0-9-]{1,39}")
@@ -163,7 +163,7 @@ def set_calendar_day(
         session.add(entry)
     entry.kind = kind
     session.flush()
-    forget_calendar(session)
+    calendar_changed(session, park)
     audit.record(
         session,
         park_id=park.id,

@@ -24,7 +24,7 @@ from webapp.models import CalendarDay, Group, Job, Park
 from webapp.services import audit, jobs
 from webapp.services.admin_people import refuse
 from webapp.services.admin_processes import FORMS_SETTING, edited_forms
-from webapp.services.calendars import forget_calendar, park_calendar
+from webapp.services.calendars import calendar_changed, park_calendar
 from webapp.services.errors import Invalid, NotFound
 from webapp.services.notifications import WEBHOOK_FORMATS
 
@@ -171,7 +171,7 @@ def set_timezone(session: Session, park: Park, *, actor: str, timezone: str) -> 
         return
     park.timezone = timezone
     session.flush()
-    forget_calendar(session)
+    calendar_changed(session, park)
     audit.record(session, park_id=park.id, actor=actor, action="park.timezone_changed",
                  details={"timezone": timezone}, before={"timezone": before},
                  after={"timezone": timezone})
@@ -185,7 +185,7 @@ def remove_calendar_day(session: Session, park: Park, *, actor: str, day: date) 
     kind = entry.kind
     session.delete(entry)
     session.flush()
-    forget_calendar(session)
+    calendar_changed(session, park)
     audit.record(session, park_id=park.id, actor=actor, action="calendar.day_removed",
                  details={"day": day.isoformat()}, before={"kind": kind}, after=None)
 

@@ -40,7 +40,7 @@ from webapp.services import audit
 from webapp.services.accounts import find_user, get_park
 from webapp.services.engines import engine_for, version_of
 from webapp.services.errors import Conflict, Forbidden, Invalid, NotFound
-from webapp.services.people import may_work_on
+from webapp.services.people import find_worker, may_work
 from webapp.services.processes import get_latest
 from webapp.services.projections import write_snapshot
 
@@ -96,17 +96,19 @@ def complete_task(db: Database, *, task_id: str, data: Mapping[str, Any], actor:
         if task.status != "open":
             raise Conflict(_closed_message(task))
         park = instance.park
-        user, _membership = _member(session, actor, park)  # held: the session maps it weakly
-        if not may_work_on(session, user, park, instance, task):
+        worker = find_worker(session, actor, park)
+        if worker is None or not worker.is_active:
+            raise NotFound(f"user {actor!r}")
+        if not may_work(worker, park, instance, task):
             raise Forbidden("you are not among the people this task is waiting for")
         version = version_of(instance.definition)
         engine = engine_for(park)
         snapshot = _engine_call(
             lambda: engine.complete_task(version, instance.state, task_id, data, actor=actor))
-        write_snapshot(session, instance, park, snapshot, actor=actor,
-                       now=datetime.now(UTC))
-        audit.record(session, park_id=park.id, actor=actor, action="task.completed",
-                     instance_id=instance.id,
+        now = datetime.now(UTC)
+        write_snapshot(session, instance, park, snapshot, actor=actor, now=now)
+        audit.append(session, park_id=park.id, actor=actor, action="task.completed",
+                     instance_id=instance.id, at=now,
                      details={"task_id": task_id, "element_id": task.element_id,
                               "name": task.name, "outcome": task.outcome})
         return then(session, instance) if then is not None else instance.id
@@ -181,15 +183,9 @@ def _engine_call(call: Callable[[], Snapshot]) -> Snapshot:
 _TASK_AND_INSTANCE = (
     select(HumanTask, Instance).join(Instance, Instance.id == HumanTask.instance_id)
     .options(joinedload(Instance.park, innerjoin=True),
-             joinedload(Instance.definition, innerjoin=True))
+             joinedload(Instance.definition, innerjoin=True),
+             joinedload(Instance.enterprise))
     .where(HumanTask.id == bindparam("task_id")).with_for_update(of=Instance))
-_USER_AND_MEMBERSHIP = (
-    select(User, Membership).outerjoin(
-        Membership, (Membership.user_id == User.id)
-        & (Membership.park_id == bindparam("park_id")))
-    .where(User.username == bindparam("username")))
-
-
 def _lock_task(session: Session, task_id: str) -> tuple[HumanTask, Instance]:
     """The task and its instance, the instance locked for the rest of the transaction."""
     found = session.execute(_TASK_AND_INSTANCE, {"task_id": task_id}).one_or_none()
@@ -209,15 +205,6 @@ def _closed_message(task: HumanTask) -> str:
         who = f" by {task.completed_by}" if task.completed_by else ""
         return f"“{task.name}” was already completed{who}; reload to see where the application is"
     return f"“{task.name}” is no longer open (the application moved on or was withdrawn)"
-
-
-def _member(session: Session, username: str, park: Park) -> tuple[User, Membership | None]:
-    """The acting user and their membership of ``park``, in one query."""
-    found = session.execute(_USER_AND_MEMBERSHIP,
-                            {"park_id": park.id, "username": username}).first()
-    if found is None or not found[0].is_active:
-        raise NotFound(f"user {username!r}")
-    return found[0], found[1]
 
 
 def _user(session: Session, username: str) -> User:

@@ -1,7 +1,15 @@
-"""A park's working calendar as stored: its time zone plus its CalendarDay entries."""
+"""A park's working calendar as stored: its time zone plus its CalendarDay entries.
+
+Every step of every application needs the calendar (due dates, reminders), so each process
+keeps the calendars it built, keyed by the park's ``calendar_revision``. Whatever changes a
+park's entries or time zone calls ``calendar_changed`` in the same transaction; the raised
+revision makes every process read the entries afresh on its next use.
+"""
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from datetime import date
 from typing import cast
 
@@ -11,30 +19,38 @@ from sqlalchemy.orm import Session, object_session
 from engine.calendars import DayKind, ParkCalendar
 from webapp.models import CalendarDay, Park
 
-_CACHE_KEY = "parkflow_calendars"
 _ENTRIES = select(CalendarDay.day, CalendarDay.kind).where(
     CalendarDay.park_id == bindparam("park_id"))
+_lock = threading.Lock()
+_built: OrderedDict[tuple[str, str, int], ParkCalendar] = OrderedDict()
+MAX_CALENDARS = 256
 
 
 def park_calendar(park: Park, session: Session | None = None) -> ParkCalendar:
-    """The park's calendar, read with one small query of its own entries per transaction.
+    """The park's calendar at its current revision; the entries are read once per revision.
 
-    ``session`` defaults to the one ``park`` was loaded in. Within one transaction the
-    calendar is read once; ``forget_calendar`` drops it after the entries change.
+    ``session`` (default: the one ``park`` was loaded in) reads the entries when needed.
     """
+    key = (park.id, park.timezone, park.calendar_revision or 0)
+    with _lock:
+        found = _built.get(key)
+    if found is not None:
+        return found
     session = session or object_session(park)
     if session is None:
         raise ValueError(f"park {park.slug!r} is not attached to a session")
-    cached: dict[tuple[str, str], ParkCalendar] = session.info.setdefault(_CACHE_KEY, {})
-    key = (park.id, park.timezone)
-    if key not in cached:
-        cached[key] = ParkCalendar(park.timezone, overrides=calendar_entries(session, park.id))
-    return cached[key]
+    calendar = ParkCalendar(park.timezone, overrides=calendar_entries(session, park.id))
+    with _lock:
+        _built[key] = calendar
+        while len(_built) > MAX_CALENDARS:
+            _built.popitem(last=False)
+    return calendar
 
 
-def forget_calendar(session: Session) -> None:
-    """Drop the calendars read in this session (after a change of the park's entries)."""
-    session.info.pop(_CACHE_KEY, None)
+def calendar_changed(session: Session, park: Park) -> None:
+    """Record that the park's entries or time zone changed (call it in the same transaction)."""
+    park.calendar_revision = (park.calendar_revision or 0) + 1
+    session.flush()
 
 
 def calendar_entries(session: Session, park_id: str) -> dict[date, DayKind]:
@@ -43,4 +59,4 @@ def calendar_entries(session: Session, park_id: str) -> dict[date, DayKind]:
     return {day: cast(DayKind, kind) for day, kind in rows}
 
 
-__all__ = ["calendar_entries", "forget_calendar", "park_calendar"]
+__all__ = ["calendar_changed", "calendar_entries", "park_calendar"]

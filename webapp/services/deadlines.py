@@ -43,11 +43,14 @@ _DROP_CLOSED_DEADLINES = delete(Job).where(
 
 
 def sync(session: Session, instance: Instance, park: Park, snapshot: Snapshot,
-         now: datetime, *, rows: Mapping[str, HumanTask] | None = None) -> None:
+         now: datetime, *, rows: Mapping[str, HumanTask] | None = None
+         ) -> list[dict[str, Any]]:
     """Bring deadline jobs, announcements and the promised date in line with ``snapshot``.
 
     Call it after the task rows of the snapshot were written; ``rows`` are those rows by id,
-    when the caller has them at hand (else they are read).
+    when the caller has them at hand (else they are read). Jobs of tasks no longer open are
+    dropped here; the new deadline and announcement jobs are returned, for the caller to
+    queue with its own in one statement (``jobs.enqueue``).
     """
     open_ids = [task.task_id for task in snapshot.open_tasks]
     session.execute(_DROP_CLOSED_DEADLINES, {"instance_id": instance.id, "open_ids": open_ids})
@@ -75,7 +78,7 @@ def sync(session: Session, instance: Instance, park: Park, snapshot: Snapshot,
     if snapshot.status == "completed":
         queued.append(notifications.event_job(
             "completed", instance, key=f"completed:{instance.id}", now=now))
-    jobs.enqueue(session, queued)
+    return queued
 
 
 def _task_rows(session: Session, instance: Instance,

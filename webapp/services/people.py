@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
@@ -13,7 +17,12 @@ DEFAULT_APPLICANT_LANES = ("企业", "申请人", "申请企业", "Applicant", "
 
 def applicant_lanes(park: Park) -> tuple[str, ...]:
     """Lane (group) names that stand for the applying enterprise in this park."""
-    configured = park.settings.get("applicant_lanes")
+    return lanes_in(park.settings)
+
+
+def lanes_in(settings: Mapping[str, Any]) -> tuple[str, ...]:
+    """The applicant lanes a park's settings name, or the default ones."""
+    configured = settings.get("applicant_lanes")
     return tuple(configured) if configured else DEFAULT_APPLICANT_LANES
 
 
@@ -23,29 +32,57 @@ def is_applicant_task(park: Park, task: HumanTask) -> bool:
     return task.lane in lanes or any(group in lanes for group in task.candidate_groups)
 
 
-_GROUP_NAMES = (select(Group.name).join(GroupMember, GroupMember.group_id == Group.id)
-                .where(GroupMember.user_id == bindparam("user_id"),
-                       Group.park_id == bindparam("park_id")))
+@dataclass(frozen=True)
+class Worker:
+    """A user as one park knows them: their role there (None: not a member) and groups."""
+
+    user_id: str
+    username: str
+    is_active: bool
+    role: str | None
+    enterprise_id: str | None
+    groups: frozenset[str]
 
 
-def group_names(session: Session, user: User, park: Park) -> set[str]:
-    """The names of the user's groups in the park."""
-    return set(session.scalars(_GROUP_NAMES, {"user_id": user.id, "park_id": park.id}))
+# the user, their membership of the park and their groups in it: one row per group
+_WORKER = (
+    select(User.id, User.username, User.is_active, Membership.role, Membership.enterprise_id,
+           Group.name)
+    .select_from(User)
+    .outerjoin(Membership, (Membership.user_id == User.id)
+               & (Membership.park_id == bindparam("park_id")))
+    .outerjoin(GroupMember, GroupMember.user_id == User.id)
+    .outerjoin(Group, (Group.id == GroupMember.group_id) & (Group.park_id == bindparam("park_id")))
+    .where(User.username == bindparam("username")))
+
+
+def find_worker(session: Session, username: str, park: Park) -> Worker | None:
+    """The user called ``username`` with their standing in ``park``, in one query."""
+    rows = session.execute(_WORKER, {"username": username, "park_id": park.id}).all()
+    if not rows:
+        return None
+    user_id, name, is_active, role, enterprise_id, _ = rows[0]
+    return Worker(user_id, name, bool(is_active), role, enterprise_id,
+                  frozenset(row[5] for row in rows if row[5] is not None))
+
+
+def may_work(worker: Worker, park: Park, instance: Instance, task: HumanTask) -> bool:
+    """Whether ``worker`` may claim or complete ``task``."""
+    if worker.role is None:
+        return False
+    if is_applicant_task(park, task):
+        return worker.role == "enterprise" and worker.enterprise_id == instance.enterprise_id
+    if worker.role == "enterprise":
+        return False
+    if task.assignee:
+        return task.assignee == worker.username
+    if worker.username in task.candidate_users:
+        return True
+    return not worker.groups.isdisjoint(task.candidate_groups)
 
 
 def may_work_on(session: Session, user: User, park: Park, instance: Instance,
                 task: HumanTask) -> bool:
     """Whether ``user`` may claim or complete ``task``."""
-    membership = session.get(Membership, (user.id, park.id))
-    if membership is None:
-        return False
-    if is_applicant_task(park, task):
-        return (membership.role == "enterprise"
-                and membership.enterprise_id == instance.enterprise_id)
-    if membership.role == "enterprise":
-        return False
-    if task.assignee:
-        return task.assignee == user.username
-    if user.username in task.candidate_users:
-        return True
-    return bool(group_names(session, user, park).intersection(task.candidate_groups))
+    worker = find_worker(session, user.username, park)
+    return worker is not None and may_work(worker, park, instance, task)

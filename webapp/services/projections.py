@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from engine import OpenTask, Snapshot, StepRecord, TimerWait
 from webapp.models import HumanTask, Instance, Job, MessageWait, Park, StepHistory
-from webapp.services import deadlines
+from webapp.services import deadlines, jobs
 
 SUMMARY_KEYS = 40
 SUMMARY_TEXT = 200
@@ -43,14 +43,17 @@ def _write(session: Session, instance: Instance, park: Park, snapshot: Snapshot,
     rows = _sync_tasks(session, instance, snapshot.open_tasks, steps, now)
     waits = _waits(snapshot)
     known = None if resync else instance.waits
+    queued: list[dict[str, Any]] = []
     if known is None or known.get("timers") != waits["timers"]:
-        _sync_timers(session, instance, snapshot, None if known is None else known["timers"])
+        queued += _sync_timers(session, instance, snapshot,
+                               None if known is None else known["timers"])
     if known is None or known.get("messages") != waits["messages"]:
         _sync_waits(session, instance, snapshot)
     instance.waits = waits
     if snapshot.steps:
         session.execute(_INSERT_HISTORY, _history(instance, snapshot.steps))
-    deadlines.sync(session, instance, park, snapshot, now, rows=rows)
+    queued += deadlines.sync(session, instance, park, snapshot, now, rows=rows)
+    jobs.enqueue(session, queued)
 
 
 def _waits(snapshot: Snapshot) -> dict[str, Any]:
@@ -117,11 +120,11 @@ def _new_task(instance: Instance, task: OpenTask, now: datetime) -> HumanTask:
 
 
 def _sync_timers(session: Session, instance: Instance, snapshot: Snapshot,
-                 known: dict[str, str] | None) -> None:
+                 known: dict[str, str] | None) -> list[dict[str, Any]]:
     """One pending job per waiting timer; a timer no longer waited for loses its job.
 
     ``known`` is what the last step wrote (task id -> due time); with it the jobs need not
-    be read back, only the difference is written.
+    be read back, only the difference is written. Returns the jobs of new timers, to queue.
     """
     wanted = {timer.task_id: timer for timer in snapshot.timers}
     if known is not None and all(wanted[t].due_at.isoformat() == due
@@ -131,8 +134,7 @@ def _sync_timers(session: Session, instance: Instance, snapshot: Snapshot,
             session.execute(delete(Job).where(
                 Job.instance_id == instance.id, Job.kind == "timer", Job.status == "pending",
                 Job.task_id.in_(gone)))
-        _add_timer_jobs(session, instance, [t for t in wanted.values() if t.task_id not in known])
-        return
+        return _timer_jobs(instance, [t for t in wanted.values() if t.task_id not in known])
     jobs = session.scalars(_TIMER_JOBS, {"instance_id": instance.id}).all()
     for job in jobs:
         timer = wanted.pop(job.task_id or "", None)
@@ -140,14 +142,13 @@ def _sync_timers(session: Session, instance: Instance, snapshot: Snapshot,
             session.delete(job)
         elif job.due_at != timer.due_at:
             job.due_at = timer.due_at
-    _add_timer_jobs(session, instance, list(wanted.values()))
+    return _timer_jobs(instance, list(wanted.values()))
 
 
-def _add_timer_jobs(session: Session, instance: Instance, timers: list[TimerWait]) -> None:
-    for timer in timers:
-        session.add(Job(park_id=instance.park_id, instance_id=instance.id, kind="timer",
-                        task_id=timer.task_id, due_at=timer.due_at,
-                        payload={"element_id": timer.element_id}))
+def _timer_jobs(instance: Instance, timers: list[TimerWait]) -> list[dict[str, Any]]:
+    return [jobs.job_row(kind="timer", park_id=instance.park_id, due_at=timer.due_at,
+                         instance_id=instance.id, task_id=timer.task_id,
+                         payload={"element_id": timer.element_id}) for timer in timers]
 
 
 def _sync_waits(session: Session, instance: Instance, snapshot: Snapshot) -> None:

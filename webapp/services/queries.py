@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from sqlalchemy import ColumnElement, Select, and_, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, bindparam, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from webapp.models import (
@@ -75,8 +75,7 @@ def instance_view(session: Session, instance: Instance, *, now: datetime | None 
                   ) -> dict[str, Any]:
     """The full view of one application: where it stands, who holds it, what happened."""
     view = _summaries(session, [instance], now or datetime.now(UTC))[0]
-    rows = session.scalars(select(StepHistory).where(StepHistory.instance_id == instance.id)
-                           .order_by(StepHistory.id))
+    rows = session.execute(_HISTORY, {"instance_id": instance.id})
     view["history"] = [_history_entry(row) for row in rows if _shown_in_history(row.kind)]
     return view
 
@@ -101,15 +100,27 @@ def _instance_loads() -> list[Any]:
             selectinload(Instance.enterprise)]
 
 
+# what the views show of tasks and steps, read as plain rows: built once, no objects to track
+_OPEN_STEPS = (
+    select(HumanTask.instance_id, HumanTask.id, HumanTask.element_id, HumanTask.name,
+           HumanTask.lane, HumanTask.candidate_groups, HumanTask.assignee, HumanTask.due_at,
+           HumanTask.status)
+    .where(HumanTask.instance_id.in_(bindparam("ids", expanding=True)),
+           HumanTask.status == "open")
+    .order_by(HumanTask.created_at, HumanTask.id))
+_HISTORY = (
+    select(StepHistory.element_id, StepHistory.name, StepHistory.kind, StepHistory.lane,
+           StepHistory.completed_by, StepHistory.completed_at, StepHistory.outcome)
+    .where(StepHistory.instance_id == bindparam("instance_id"))
+    .order_by(StepHistory.id))
+
+
 def _summaries(session: Session, instances: Sequence[Instance], now: datetime
                ) -> list[dict[str, Any]]:
     ids = [instance.id for instance in instances]
     steps: dict[str, list[dict[str, Any]]] = {instance_id: [] for instance_id in ids}
     if ids:
-        open_tasks = session.scalars(
-            select(HumanTask).where(HumanTask.instance_id.in_(ids), HumanTask.status == "open")
-            .order_by(HumanTask.created_at, HumanTask.id))
-        for task in open_tasks:
+        for task in session.execute(_OPEN_STEPS, {"ids": ids}):
             steps[task.instance_id].append(_current_step(task, now))
     return [_summary(instance, steps[instance.id]) for instance in instances]
 
@@ -133,7 +144,7 @@ def _summary(instance: Instance, current_steps: list[dict[str, Any]]) -> dict[st
     }
 
 
-def _current_step(task: HumanTask, now: datetime) -> dict[str, Any]:
+def _current_step(task: Any, now: datetime) -> dict[str, Any]:
     return {
         "task_id": task.id,
         "element_id": task.element_id,
@@ -146,7 +157,7 @@ def _current_step(task: HumanTask, now: datetime) -> dict[str, Any]:
     }
 
 
-def _overdue(task: HumanTask, now: datetime) -> bool:
+def _overdue(task: Any, now: datetime) -> bool:
     return task.status == "open" and task.due_at is not None and task.due_at < now
 
 
@@ -155,7 +166,7 @@ def _shown_in_history(kind: str) -> bool:
     return not kind.endswith("Gateway") and not kind.startswith("_")
 
 
-def _history_entry(row: StepHistory) -> dict[str, Any]:
+def _history_entry(row: Any) -> dict[str, Any]:
     return {
         "element_id": row.element_id,
         "name": row.name,

@@ -67,19 +67,30 @@ def issue_token(
 
 def authenticate(session: Session, secret: str) -> User:
     """Return the active user a token belongs to; raises Unauthenticated otherwise."""
-    if not secret.startswith(TOKEN_PREFIX) or len(secret) > MAX_TOKEN_LENGTH:
-        raise Unauthenticated("the token is not valid")
+    check_format(secret)
     token = session.scalars(
         select(ApiToken).where(ApiToken.token_hash == token_hash(secret))
     ).one_or_none()
     if token is None:
         raise Unauthenticated("the token is not valid")
-    if token.expires_at <= utcnow():
-        raise Unauthenticated("the token has expired; request a new one")
     user = session.get(User, token.user_id)
-    if user is None or not user.is_active:
-        raise Unauthenticated("the account of this token is disabled")
+    check_standing(expires_at=token.expires_at, is_active=user is not None and user.is_active)
+    assert user is not None
     return user
+
+
+def check_format(secret: str) -> None:
+    """Refuse what cannot be one of our tokens, before any hashing or lookup."""
+    if not secret.startswith(TOKEN_PREFIX) or len(secret) > MAX_TOKEN_LENGTH:
+        raise Unauthenticated("the token is not valid")
+
+
+def check_standing(*, expires_at: datetime, is_active: bool) -> None:
+    """Refuse a found token that has expired or whose account is disabled."""
+    if expires_at <= utcnow():
+        raise Unauthenticated("the token has expired; request a new one")
+    if not is_active:
+        raise Unauthenticated("the account of this token is disabled")
 
 
 def revoke_token(session: Session, secret: str) -> None:
