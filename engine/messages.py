@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
@@ -29,7 +29,11 @@ def _message_definitions(definition: Any) -> Iterator[MessageEventDefinition]:
 
 
 def _waiting(workflow: BpmnWorkflow) -> Iterator[tuple[Any, MessageEventDefinition]]:
-    for task in workflow.get_tasks(state=TaskState.WAITING, spec_class=CatchingEvent):
+    return _message_waits(workflow.get_tasks(state=TaskState.WAITING, spec_class=CatchingEvent))
+
+
+def _message_waits(waiting: Iterable[Any]) -> Iterator[tuple[Any, MessageEventDefinition]]:
+    for task in waiting:
         for definition in _message_definitions(task.task_spec.event_definition):
             yield task, definition
 
@@ -46,10 +50,13 @@ def _expected(task: Any, definition: MessageEventDefinition) -> dict[str, Any]:
     return expected
 
 
-def awaited_messages(workflow: BpmnWorkflow) -> tuple[MessageWait, ...]:
-    """Every message the instance waits for, with the correlation it expects."""
+def awaited_messages(waiting: Iterable[Any]) -> tuple[MessageWait, ...]:
+    """Every message the instance waits for, with the correlation it expects.
+
+    ``waiting`` are the instance's WAITING catch events (`TaskWalk.waiting_events`).
+    """
     return tuple(MessageWait(definition.name, _expected(task, definition))
-                 for task, definition in _waiting(workflow))
+                 for task, definition in _message_waits(waiting))
 
 
 def deliver(workflow: BpmnWorkflow, name: str, payload: dict[str, Any]) -> None:

@@ -29,10 +29,10 @@ from .scripting import ParkEnvironment, ParkScriptEngine
 from .serialization import dump_state, load_state, prune
 from .tasks import (
     FAILURE,
+    TaskWalk,
     all_tasks,
     assign_dates,
     completed_ids,
-    failed_task,
     open_tasks,
     step_error,
     step_records,
@@ -110,9 +110,10 @@ class Engine:
                actor: str | None = None) -> Snapshot:
         """Cancel the instance: open tasks, failed steps and timers are withdrawn."""
         workflow = self._load(version, state)
+        walk = TaskWalk(workflow)
         # the instance's data stays readable: SpiffWorkflow merges it only on normal completion
-        workflow.data.update(_current_data(workflow))
-        for task in [t for t in all_tasks(workflow) if t.state == TaskState.ERROR]:
+        workflow.data.update(_current_data(workflow, walk))
+        for task in [t for t in walk.everything if t.state == TaskState.ERROR]:
             task.internal_data.pop(FAILURE, None)
             task._set_state(TaskState.CANCELLED)
         workflow.cancel()
@@ -133,7 +134,7 @@ class Engine:
     def inspect(self, version: ProcessVersion, state: bytes) -> Snapshot:
         """The instance as stored, without changing it."""
         workflow = self._load(version, state)
-        error = _earlier_failure(workflow)
+        error = _earlier_failure(TaskWalk(workflow))
         return self._snapshot(workflow, version, (), status="error" if error else None,
                               error=error, dump=state)
 
@@ -164,19 +165,26 @@ class Engine:
                  submitted: Mapping[str, Any] | None = None) -> Snapshot:
         completed_before = completed_ids(workflow)
         error: StepError | None = None
+        walk: TaskWalk | None = None
         try:
             act()
             workflow.do_engine_steps()
-            if finish_exhausted_cycles(workflow):
+            after = TaskWalk(workflow)
+            if finish_exhausted_cycles(after.waiting_events()):
                 workflow.do_engine_steps()
+            else:
+                walk = after  # nothing ran since, so the walk still shows the tree
         except SpiffWorkflowException as exc:
             error = step_error(workflow, exc)
+        if walk is None:
+            walk = TaskWalk(workflow)
         now = datetime.now(UTC)
-        steps = step_records(workflow, completed_before, now, actor=actor, completing=completing,
+        steps = step_records(walk, completed_before, now, actor=actor, completing=completing,
                              version=version, submitted=submitted)
-        dates_error = assign_dates(workflow, version, self.calendar, now)
+        # assigning dates changes task states at most, never the tree: the walk stays valid
+        dates_error = assign_dates(walk.ready_manual(), version, self.calendar, now)
         # a step that failed earlier and still waits for a retry keeps the instance in error
-        error = error or dates_error or _earlier_failure(workflow)
+        error = error or dates_error or _earlier_failure(walk)
         return self._snapshot(workflow, version, steps, status="error" if error else None,
                               error=error)
 
@@ -187,23 +195,25 @@ class Engine:
             prune(workflow)
         if status is None:
             status = _status(workflow)
-        tasks = open_tasks(workflow, version, self.functions) if status != "cancelled" else ()
+        walk = TaskWalk(workflow)
+        live = status != "cancelled"
+        waiting = walk.waiting_events() if live else []
         return Snapshot(
             state=dump if dump is not None else dump_state(workflow),
             status=status,
-            open_tasks=tasks,
-            timers=_timers(workflow) if status != "cancelled" else (),
-            awaited_messages=awaited_messages(workflow) if status != "cancelled" else (),
+            open_tasks=open_tasks(walk.ready_manual(), version, self.functions) if live else (),
+            timers=_timers(waiting),
+            awaited_messages=awaited_messages(waiting),
             correlations=dict(workflow.correlations),
             steps=steps,
-            data=_current_data(workflow),
+            data=_current_data(workflow, walk),
             error=error,
         )
 
 
-def _timers(workflow: BpmnWorkflow) -> tuple[TimerWait, ...]:
+def _timers(waiting: list[Any]) -> tuple[TimerWait, ...]:
     return tuple(TimerWait(str(task.id), task.task_spec.bpmn_id or task.task_spec.name, due)
-                 for task, due in waiting_timers(workflow))
+                 for task, due in waiting_timers(waiting))
 
 
 def _status(workflow: BpmnWorkflow) -> Status:
@@ -213,8 +223,8 @@ def _status(workflow: BpmnWorkflow) -> Status:
     return "completed" if workflow.success else "cancelled"
 
 
-def _earlier_failure(workflow: BpmnWorkflow) -> StepError | None:
-    failed = failed_task(workflow)
+def _earlier_failure(walk: TaskWalk) -> StepError | None:
+    failed = walk.failed()
     return stored_failure(failed) if failed is not None else None
 
 
@@ -243,11 +253,14 @@ def _open_task(workflow: BpmnWorkflow, task_id: str) -> Any:
     return task
 
 
-def _current_data(workflow: BpmnWorkflow) -> dict[str, Any]:
+def _current_data(workflow: BpmnWorkflow, walk: TaskWalk) -> dict[str, Any]:
     if workflow.is_completed():
         return dict(workflow.data)
-    for state in (TaskState.READY, TaskState.WAITING, TaskState.ERROR):
-        task = workflow.get_next_task(state=state)
+    for state in (TaskState.READY, TaskState.WAITING):
+        task = walk.first(state)
         if task is not None:
             return dict(task.data)
-    return dict(workflow.task_tree.data)
+    # rare (only failed tasks left), and SpiffWorkflow's query for a finished state reaches
+    # other tasks than `TaskWalk.queried` does: ask it
+    task = workflow.get_next_task(state=TaskState.ERROR)
+    return dict(task.data if task is not None else workflow.task_tree.data)

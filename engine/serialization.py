@@ -13,15 +13,18 @@ Two things keep a long-lived instance cheap and alive:
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import functools
+from collections.abc import Iterable, Mapping
+from copy import copy
 from typing import Any
 from uuid import UUID
 
 import orjson
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
-from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter
+from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter, TaskConverter
 from SpiffWorkflow.bpmn.serializer.migration.version_migration import MIGRATIONS
 from SpiffWorkflow.bpmn.specs.data_spec import TaskDataReference
+from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent
 from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import LoopTask
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.camunda.serializer.config import CAMUNDA_CONFIG
@@ -29,6 +32,8 @@ from SpiffWorkflow.camunda.specs.multiinstance_task import (
     ParallelMultiInstanceTask,
     SequentialMultiInstanceTask,
 )
+from SpiffWorkflow.task import Task
+from SpiffWorkflow.util.deep_merge import DeepMerge
 from SpiffWorkflow.util.task import TaskState
 
 from .errors import EngineError
@@ -41,8 +46,119 @@ class StateCorrupt(EngineError):
     """A stored state cannot be read back."""
 
 
+@functools.lru_cache(maxsize=4096)
+def _uuid(text: str) -> UUID:
+    """A task id read from a state, remembered.
+
+    A state names every task id three or four times (as a key, the task's own id, its parent,
+    a child), and the next call on the same instance reads the same ids again; parsing one
+    costs more than a microsecond. UUIDs are immutable, so one object can serve every reader.
+    """
+    return UUID(text)
+
+
+def _text(task_id: UUID) -> str:
+    """A task id as written to a state, remembered (see `_uuid`)."""
+    # keyed by the number: a UUID hashes and compares in Python code, an int in C
+    return _text_of(task_id.int)
+
+
+@functools.lru_cache(maxsize=4096)
+def _text_of(number: int) -> str:
+    digits = f"{number:032x}"  # as UUID.__str__ writes it
+    return f"{digits[:8]}-{digits[8:12]}-{digits[12:16]}-{digits[16:20]}-{digits[20:]}"
+
+
+class _TaskConverter(TaskConverter):
+    """SpiffWorkflow's task converter, reading and writing the same format, cheaper per task.
+
+    Each id is converted once (`_uuid`, `_text`), decoded data is searched for registered
+    objects only where one can be (`_restored`), and a child's inherited data is copied in
+    one pass (`_inherited`). tests/engine/test_step_internals.py holds it to SpiffWorkflow's.
+    """
+
+    def to_dict(self, task: Task) -> dict[str, Any]:
+        parent = task.parent
+        if parent is None:
+            data, delta = task.data, {}
+        else:
+            # the data as a delta against the parent's, as SpiffWorkflow writes it
+            data, delta = {}, {
+                "updates": DeepMerge.get_updated_keys(parent.data, task.data),
+                "deletions": DeepMerge.get_deleted_keys(parent.data, task.data),
+            }
+        return {
+            "id": _text(task.id),
+            "parent": _text(task._parent) if parent is not None else None,
+            "children": [_text(child) for child in task._children],
+            "last_state_change": task.last_state_change,
+            "state": task.state,
+            "task_spec": task.task_spec.name,
+            "triggered": task.triggered,
+            "internal_data": self.registry.convert(task.internal_data),
+            "data": data,
+            "delta": delta,
+        }
+
+    def from_dict(self, dct: dict[str, Any], workflow: Any) -> Task:
+        task_spec = workflow.spec.task_specs.get(dct["task_spec"])
+        task: Task = self.target_class(workflow, task_spec, state=dct["state"],
+                                       id=_uuid(dct["id"]))
+        task._parent = _uuid(dct["parent"]) if dct["parent"] is not None else None
+        task._children = [_uuid(child) for child in dct["children"]]
+        task.last_state_change = dct["last_state_change"]
+        task.triggered = dct["triggered"]
+        task.internal_data = _restored(self.registry, dct["internal_data"])
+        if isinstance(task_spec, CatchingEvent) and task.has_state(TaskState.WAITING):
+            workflow.top_workflow.event_manager.add_task(task)
+        delta = dct.get("delta")
+        parent = task.parent
+        if delta and parent is not None:
+            data = _inherited(parent.data)
+            data.update(_restored(self.registry, delta.get("updates", {})))
+            for key in delta.get("deletions", {}):
+                data.pop(key, None)
+        else:
+            data = _restored(self.registry, dct["data"])
+        task.data = data
+        return task
+
+
+_PLAIN = frozenset({str, int, float, bool, type(None)})
+
+
+def _restored(registry: Any, value: Any) -> Any:
+    """``registry.restore`` for what orjson decoded, without a call per string and number.
+
+    Registered objects (a datetime, a Decimal, ...) are stored as dicts with a ``typename``;
+    only dicts and lists can hold one.
+    """
+    if type(value) is dict:
+        if "typename" in value:
+            return registry.restore(value)
+        return {key: item if type(item) in _PLAIN else _restored(registry, item)
+                for key, item in value.items()}
+    if type(value) is list:
+        return [item if type(item) in _PLAIN else _restored(registry, item) for item in value]
+    return value
+
+
+def _inherited(data: Mapping[str, Any]) -> dict[str, Any]:
+    """A child's copy of its parent's data: ``DeepMerge.merge({}, data)``, in one pass.
+
+    Merging into an empty dict copies each value, mutable ones one level deep.
+    """
+    return {key: copy(value) if isinstance(value, (dict, list, set)) else value
+            for key, value in data.items()}
+
+
 class _LeanWorkflowConverter(BpmnWorkflowConverter):
     """Workflow converter that leaves the specs out; they come from the spec cache."""
+
+    def mapping_to_dict(self, mapping: Mapping[Any, Any], **kwargs: Any) -> dict[str, Any]:
+        # used here for the task and subprocess maps only, both keyed by task id
+        return {_text(key): self.registry.convert(value, **kwargs)
+                for key, value in mapping.items()}
 
     def to_dict(self, workflow: BpmnWorkflow) -> dict[str, Any]:
         dct: dict[str, Any] = super(BpmnWorkflowConverter, self).to_dict(workflow)
@@ -54,8 +170,8 @@ class _LeanWorkflowConverter(BpmnWorkflowConverter):
                 script_engine: Any) -> BpmnWorkflow:
         workflow = BpmnWorkflow(spec, subprocess_specs, script_engine=script_engine,
                                 deserializing=True)
-        workflow.tasks = self.mapping_from_dict(dct["tasks"], UUID, workflow=workflow)
-        workflow.task_tree = workflow.tasks.get(UUID(dct["root"]))
+        workflow.tasks = self.mapping_from_dict(dct["tasks"], _uuid, workflow=workflow)
+        workflow.task_tree = workflow.tasks.get(_uuid(dct["root"]))
         self.set_default_attributes(workflow, dct)
         self.subprocesses_from_dict(dct["subprocesses"], workflow)
         workflow.bpmn_events = self.registry.restore(dct.get("bpmn_events", []))
@@ -63,7 +179,7 @@ class _LeanWorkflowConverter(BpmnWorkflowConverter):
 
 
 _CAMUNDA_MULTI_INSTANCE = (ParallelMultiInstanceTask, SequentialMultiInstanceTask)
-_REGISTRY = BpmnWorkflowSerializer.configure(CAMUNDA_CONFIG)
+_REGISTRY = BpmnWorkflowSerializer.configure({**CAMUNDA_CONFIG, Task: _TaskConverter})
 _CONVERTER = _LeanWorkflowConverter(BpmnWorkflow, _REGISTRY)
 
 
@@ -128,6 +244,8 @@ def prune(workflow: BpmnWorkflow) -> int:
     Returns how many tasks were removed.
     """
     removed = _prune_tree(workflow)
+    if not workflow.subprocesses:
+        return removed
     for sub in list(workflow.subprocesses.values()):
         removed += _prune_tree(sub)
     alive = {task_id for task_id in workflow.tasks}
@@ -139,75 +257,88 @@ def prune(workflow: BpmnWorkflow) -> int:
 
 
 def _prune_tree(workflow: Any) -> int:
+    # Works on Task objects, which hash by identity in C; their UUIDs hash in Python code, and
+    # the walks below would hash them a hundred times per step.
     tasks: dict[UUID, Any] = workflow.tasks
     root = workflow.task_tree
     # a failed task waits for a retry just as an unfinished one waits to run
     active = [t for t in tasks.values() if t.has_state(TaskState.DEFINITE_MASK | TaskState.ERROR)]
     if not active:
         return 0
-    keep = {root.id}
+    parent_of = {t: tasks[t._parent] if t._parent is not None else None for t in tasks.values()}
+    below: set[Any] = set()
+    keep = {root}
     for task in active:
-        keep.update(_descendants(task, tasks))
-        if task._parent is not None:
-            keep.add(task._parent)
-    keep.update(_branch_points(active, tasks))
+        if task not in below:  # else its whole subtree is in already
+            below.update(_descendants(task, tasks))
+        parent = parent_of[task]
+        if parent is not None:
+            keep.add(parent)
+    keep |= below
+    keep |= _branch_points(active, parent_of)
     if len(keep) == len(tasks):
         return 0
-    _relink(keep, tasks)
-    removed = [task_id for task_id in tasks if task_id not in keep]
-    for task_id in removed:
-        del tasks[task_id]
-    _reorder(workflow, root)
-    if workflow.last_task is not None and workflow.last_task.id not in tasks:
+    children = _relink(keep, tasks, parent_of)
+    _reorder(workflow, root, children)
+    if workflow.last_task is not None and workflow.last_task.id not in workflow.tasks:
         workflow.last_task = None
-    return len(removed)
+    return len(tasks) - len(keep)
 
 
-def _branch_points(active: list[Any], tasks: dict[UUID, Any]) -> set[UUID]:
+def _branch_points(active: list[Any], parent_of: Mapping[Any, Any]) -> set[Any]:
     """Ancestors where the paths of two unfinished tasks part: parallel splits and the like."""
-    reached_via: dict[UUID, set[UUID]] = {}
+    reached_via: dict[Any, set[Any]] = {}
     for task in active:
-        child = task.id
-        parent = task._parent
+        child, parent = task, parent_of[task]
         while parent is not None:
-            reached_via.setdefault(parent, set()).add(child)
-            child, parent = parent, tasks[parent]._parent
+            via = reached_via.setdefault(parent, set())
+            if child in via:
+                break  # the path from here up is recorded already
+            via.add(child)
+            child, parent = parent, parent_of[parent]
     return {node for node, via in reached_via.items() if len(via) > 1}
 
 
-def _descendants(task: Any, tasks: dict[UUID, Any]) -> Iterable[UUID]:
-    stack = [task.id]
+def _descendants(task: Any, tasks: dict[UUID, Any]) -> Iterable[Any]:
+    stack = [task]
     while stack:
-        task_id = stack.pop()
-        yield task_id
-        stack.extend(tasks[task_id]._children)
+        task = stack.pop()
+        yield task
+        stack.extend(tasks[child] for child in task._children)
 
 
-def _relink(keep: set[UUID], tasks: dict[UUID, Any]) -> None:
-    """Hang every kept task under its nearest kept ancestor, preserving child order."""
-    new_parent: dict[UUID, UUID | None] = {}
-    for task_id in keep:
-        parent = tasks[task_id]._parent
+def _relink(keep: set[Any], tasks: dict[UUID, Any],
+            parent_of: Mapping[Any, Any]) -> dict[Any, list[Any]]:
+    """Hang every kept task under its nearest kept ancestor, preserving child order.
+
+    Returns each kept task's new children.
+    """
+    new_parent: dict[Any, Any] = {}
+    for task in keep:
+        parent = parent_of[task]
         while parent is not None and parent not in keep:
-            parent = tasks[parent]._parent
-        new_parent[task_id] = parent
-    order = {task_id: index for index, task_id in enumerate(tasks)}
-    children: dict[UUID, list[UUID]] = {task_id: [] for task_id in keep}
-    for task_id in sorted(keep, key=order.__getitem__):
-        parent = new_parent[task_id]
-        if parent is not None:
-            children[parent].append(task_id)
-    for task_id in keep:
-        tasks[task_id]._parent = new_parent[task_id]
-        tasks[task_id]._children = children[task_id]
+            parent = parent_of[parent]
+        new_parent[task] = parent
+    children: dict[Any, list[Any]] = {task: [] for task in keep}
+    for task in tasks.values():  # the task map's order
+        if task in keep and new_parent[task] is not None:
+            children[new_parent[task]].append(task)
+    for task in keep:
+        parent = new_parent[task]
+        task._parent = parent.id if parent is not None else None
+        task._children = [child.id for child in children[task]]
+    return children
 
 
-def _reorder(workflow: Any, root: Any) -> None:
-    """Parents before children: restoring task data deltas needs the parent first."""
+def _reorder(workflow: Any, root: Any, children: Mapping[Any, list[Any]]) -> None:
+    """Parents before children: restoring task data deltas needs the parent first.
+
+    Only tasks reachable from the root are listed, so the pruned ones drop out here.
+    """
     ordered: dict[UUID, Any] = {}
-    stack = [root.id]
+    stack = [root]
     while stack:
-        task_id = stack.pop()
-        ordered[task_id] = workflow.tasks[task_id]
-        stack.extend(reversed(workflow.tasks[task_id]._children))
+        task = stack.pop()
+        ordered[task.id] = task
+        stack.extend(reversed(children[task]))
     workflow.tasks = ordered

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import datetime
 from typing import Any
 
+from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.util.task import TaskState
@@ -22,6 +23,69 @@ CREATED, DUE, FOLLOW_UP = "pf_created", "pf_due", "pf_follow_up"
 FAILURE = "pf_error"
 
 
+class TaskWalk:
+    """One walk over an instance's task tree, answering the several questions a change asks.
+
+    SpiffWorkflow answers every ``get_tasks`` query with a walk of its own, and one change used
+    to ask about ten of them. A walk records the tree's tasks in two orders:
+
+    * ``everything``: every task, depth first, a subprocess's tasks just before the task that
+      ran it: the order in which a sequence of steps finishes (see `all_tasks`);
+    * ``queried``: the tasks that SpiffWorkflow's queries for a definite state (READY,
+      WAITING) reach, in the order they return them: a task before its subprocess's tasks,
+      and nothing below a predicted task.
+
+    The lists hold the tree's shape at the time of the walk; the filters read each task's
+    state when called, so a walk stays valid while only states change, and must be taken
+    again after the tree itself changes (running tasks, pruning).
+    """
+
+    __slots__ = ("everything", "queried")
+
+    def __init__(self, workflow: BpmnWorkflow) -> None:
+        subprocesses = workflow.subprocesses
+        everything: list[Any] = []
+        queried: list[Any] = []
+        # (task, reached by a definite-state query, already visited: emit it now)
+        stack: list[tuple[Any, bool, bool]] = [(workflow.task_tree, True, False)]
+        while stack:
+            task, reached, visited = stack.pop()
+            if visited:
+                everything.append(task)
+                continue
+            if reached:
+                queried.append(task)
+            sub = subprocesses.get(task.id) if subprocesses else None
+            if task._children:
+                down = reached and (task._state >= TaskState.FUTURE or sub is not None)
+                tasks = task.workflow.tasks
+                stack.extend((tasks[child], down, False) for child in reversed(task._children))
+            if sub is None:
+                everything.append(task)
+            else:
+                stack.append((task, reached, True))
+                stack.append((sub.task_tree, reached, False))
+        self.everything = everything
+        self.queried = queried
+
+    def ready_manual(self) -> list[Any]:
+        """As ``get_tasks(state=READY, manual=True)``: the open human tasks."""
+        return [t for t in self.queried if t._state & TaskState.READY and t.task_spec.manual]
+
+    def waiting_events(self) -> list[Any]:
+        """As ``get_tasks(state=WAITING, spec_class=CatchingEvent)``: timers, messages, ..."""
+        return [t for t in self.queried
+                if t._state & TaskState.WAITING and isinstance(t.task_spec, CatchingEvent)]
+
+    def first(self, state: int) -> Any:
+        """As ``get_next_task(state=...)`` for a definite state: the first such task, or None."""
+        return next((t for t in self.queried if t._state & state), None)
+
+    def failed(self) -> Any:
+        """The first task left in error, or None."""
+        return next((t for t in self.everything if t._state & TaskState.ERROR), None)
+
+
 def all_tasks(workflow: BpmnWorkflow) -> Iterator[Any]:
     """Every task of the instance and of its subprocesses, in whatever state.
 
@@ -30,40 +94,40 @@ def all_tasks(workflow: BpmnWorkflow) -> Iterator[Any]:
     still-running parent. This walk visits the whole tree depth first, a subprocess's tasks
     just before the task that ran it: the order in which a sequence of steps finishes.
     """
-    yield from _tree(workflow.task_tree, workflow.subprocesses)
-
-
-def _tree(root: Any, subprocesses: Mapping[Any, Any]) -> Iterator[Any]:
-    stack = [root]
-    while stack:
-        task = stack.pop()
-        sub = subprocesses.get(task.id)
-        if sub is not None:
-            yield from _tree(sub.task_tree, subprocesses)
-        yield task
-        stack.extend(reversed(task.children))
+    return iter(TaskWalk(workflow).everything)
 
 
 def completed_ids(workflow: BpmnWorkflow) -> set[Any]:
-    """Ids of the tasks that have completed so far."""
-    return {task.id for task in all_tasks(workflow) if task.state == TaskState.COMPLETED}
+    """Ids of the tasks that have completed so far.
+
+    Reads the task maps rather than walking the tree: they hold the same tasks (SpiffWorkflow
+    removes a dropped task from its map, and every subprocess is listed in the top one).
+    """
+    found = {task_id for task_id, task in workflow.tasks.items()
+             if task._state == TaskState.COMPLETED}
+    for sub in workflow.subprocesses.values():
+        found.update(task_id for task_id, task in sub.tasks.items()
+                     if task._state == TaskState.COMPLETED)
+    return found
 
 
 def failed_task(workflow: BpmnWorkflow) -> Any:
     """The first task left in error, or None."""
-    return next((t for t in all_tasks(workflow) if t.state == TaskState.ERROR), None)
+    return TaskWalk(workflow).failed()
 
 
-def assign_dates(workflow: BpmnWorkflow, version: ProcessVersion, calendar: WorkCalendar,
+def assign_dates(ready: Iterable[Any], version: ProcessVersion, calendar: WorkCalendar,
                  now: datetime) -> StepError | None:
     """Fix created/due/follow-up times of newly ready human tasks, once, in their task state.
+
+    ``ready`` are the READY human tasks (`TaskWalk.ready_manual`).
 
     A due date that cannot be resolved (an expression over a variable nobody set) leaves the
     task in error instead of failing the whole change: the step that led here is kept, and
     the task opens once the cause is fixed and the instance is retried.
     """
     error: StepError | None = None
-    for task in workflow.get_tasks(state=TaskState.READY, manual=True):
+    for task in ready:
         if CREATED in task.internal_data:
             continue
         human = version.human_tasks.get(task.task_spec.bpmn_id)
@@ -105,11 +169,11 @@ def stored_failure(task: Any) -> StepError:
                      found.get("message") or "the step failed")
 
 
-def open_tasks(workflow: BpmnWorkflow, version: ProcessVersion,
+def open_tasks(ready: Iterable[Any], version: ProcessVersion,
                functions: Mapping[str, Callable[..., Any]]) -> tuple[OpenTask, ...]:
-    """Every READY human task with its people and dates resolved."""
+    """The READY human tasks (`TaskWalk.ready_manual`) with their people and dates resolved."""
     found = []
-    for task in workflow.get_tasks(state=TaskState.READY, manual=True):
+    for task in ready:
         spec = task.task_spec
         human = version.human_tasks.get(spec.bpmn_id) or _unnamed(spec)
         found.append(OpenTask(
@@ -169,12 +233,12 @@ def _time(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value) if value else None
 
 
-def step_records(workflow: BpmnWorkflow, finished_before: set[Any], now: datetime, *,
+def step_records(walk: TaskWalk, finished_before: set[Any], now: datetime, *,
                  actor: str | None, completing: Any, version: ProcessVersion,
                  submitted: Mapping[str, Any] | None = None) -> tuple[StepRecord, ...]:
     """The BPMN elements that finished during this change, in the order they finished."""
-    done = [t for t in all_tasks(workflow) if t.state == TaskState.COMPLETED
-            and t.id not in finished_before and t.task_spec.bpmn_id]
+    done = [t for t in walk.everything if t._state == TaskState.COMPLETED
+            and t.task_spec.bpmn_id and t.id not in finished_before]
     done.sort(key=lambda t: t.last_state_change)
     records = []
     for task in done:

@@ -9,7 +9,7 @@ SpiffWorkflow expects.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, date, datetime, time
 from typing import Any
 
@@ -20,8 +20,6 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
     TimeDateEventDefinition,
     TimerEventDefinition,
 )
-from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent
-from SpiffWorkflow.util.task import TaskState
 
 from .errors import ExpressionError
 from .worktime import WorkCalendar, add_working_days, parse_time_value
@@ -101,15 +99,17 @@ def timer_functions(calendar: WorkCalendar) -> dict[str, Callable[..., Any]]:
     return {DURATION_FN: duration, DATE_FN: at, CYCLE_FN: cycle}
 
 
-def finish_exhausted_cycles(workflow: Any) -> bool:
+def finish_exhausted_cycles(waiting: Iterable[Any]) -> bool:
     """Let cycle timers that have fired their last repetition finish; True when one did.
+
+    ``waiting`` are the instance's WAITING catch events (`TaskWalk.waiting_events`).
 
     SpiffWorkflow leaves such a timer waiting, still showing the time of a repetition that will
     never come, until something refreshes the timers once more. Finishing it now keeps a
     timer that has nothing left to do out of the instance's schedule.
     """
     finished = False
-    for task in workflow.get_tasks(state=TaskState.WAITING, spec_class=CatchingEvent):
+    for task in waiting:
         if _is_exhausted_cycle(task):
             task.internal_data["event_fired"] = True
             task.task_spec._update(task)
@@ -123,10 +123,14 @@ def _is_exhausted_cycle(task: Any) -> bool:
             and isinstance(value, dict) and value.get("cycles") == 0)
 
 
-def waiting_timers(workflow: Any) -> list[tuple[Any, datetime]]:
-    """(task, due time in UTC) for every timer the instance waits for, subprocesses included."""
+def waiting_timers(waiting: Iterable[Any]) -> list[tuple[Any, datetime]]:
+    """(task, due time in UTC) for every timer among the waiting catch events.
+
+    ``waiting`` are the instance's WAITING catch events, subprocesses included
+    (`TaskWalk.waiting_events`).
+    """
     found = []
-    for task in workflow.get_tasks(state=TaskState.WAITING, spec_class=CatchingEvent):
+    for task in waiting:
         for definition in _timer_definitions(task.task_spec.event_definition):
             due = _due_time(task, definition)
             if due is not None:

@@ -7,6 +7,7 @@ clock time and "P1M" from 31 January lands on the last day of February.
 
 from __future__ import annotations
 
+import functools
 import re
 from calendar import monthrange
 from collections.abc import Mapping
@@ -110,8 +111,12 @@ def _nearest_working_day(day: date, calendar: WorkCalendar, step: Literal[1, -1]
     raise ValueError(f"the calendar has no working day in the year {side} {day.isoformat()}")
 
 
+@functools.lru_cache(maxsize=1024)
 def parse_time_value(text: str) -> TimeValue | None:
     """Recognize a bare time literal, or return None when ``text`` is an expression.
+
+    Remembered per text: due dates and timers of a model repeat the same few values on every
+    step, and the answer (an immutable `TimeValue`) depends on the text alone.
 
     Literals: an ISO 8601 duration (PnYnMnDTnHnMnS or PnW), a date-time with an offset or a
     plain date (YYYY-MM-DD, a day in the park's time zone), a repeating interval (R[n]/duration,
