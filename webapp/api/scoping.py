@@ -95,14 +95,14 @@ _BY_TOKEN = _with_roles(
 
 def load_viewer(session: Session, user: User) -> Viewer:
     """Collect the user's memberships and groups, once per request."""
-    rows = session.execute(_BY_USER, {"user_id": user.id}).all()
+    rows = session.connection().execute(_BY_USER, {"user_id": user.id}).all()
     return _viewer(user.id, user.username, [row[2:] for row in rows])
 
 
 def viewer_for_token(session: Session, secret: str) -> Viewer:
     """The viewer an API token belongs to; raises Unauthenticated for a bad or expired one."""
     tokens.check_format(secret)
-    rows = session.execute(_BY_TOKEN, {"token_hash": tokens.token_hash(secret)}).all()
+    rows = session.connection().execute(_BY_TOKEN, {"token_hash": tokens.token_hash(secret)}).all()
     if not rows:
         raise tokens.Unauthenticated("the token is not valid")
     user_id, username, is_active, expires_at = rows[0][:4]

@@ -43,6 +43,6 @@ _INSERT = insert(AuditEvent.__table__)  # type: ignore[arg-type]
 def append(session: Session, *, park_id: str, actor: str | None, action: str,
            details: Mapping[str, Any], at: datetime, instance_id: str | None = None) -> None:
     """Write one audit event at once, without an object to track (for the busiest paths)."""
-    session.execute(_INSERT, {"park_id": park_id, "instance_id": instance_id, "at": at,
+    session.connection().execute(_INSERT, {"park_id": park_id, "instance_id": instance_id, "at": at,
                               "actor": actor, "action": action, "details": dict(details),
                               "before": None, "after": None})

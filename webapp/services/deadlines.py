@@ -43,23 +43,25 @@ _DROP_CLOSED_DEADLINES = delete(Job).where(
 
 
 def sync(session: Session, instance: Instance, park: Park, snapshot: Snapshot,
-         now: datetime, *, rows: Mapping[str, HumanTask] | None = None
-         ) -> list[dict[str, Any]]:
+         now: datetime, *, rows: Mapping[str, HumanTask] | None = None,
+         changes: dict[str, Any]) -> list[dict[str, Any]]:
     """Bring deadline jobs, announcements and the promised date in line with ``snapshot``.
 
     Call it after the task rows of the snapshot were written; ``rows`` are those rows by id,
     when the caller has them at hand (else they are read). Jobs of tasks no longer open are
     dropped here; the new deadline and announcement jobs are returned, for the caller to
-    queue with its own in one statement (``jobs.enqueue``).
+    queue with its own in one statement (``jobs.enqueue``). A moved promise goes into
+    ``changes``, the instance row's new values.
     """
     open_ids = [task.task_id for task in snapshot.open_tasks]
-    session.execute(_DROP_CLOSED_DEADLINES, {"instance_id": instance.id, "open_ids": open_ids})
+    session.connection().execute(_DROP_CLOSED_DEADLINES,
+                                 {"instance_id": instance.id, "open_ids": open_ids})
     # a step with a person behind it is a completed human task; timers and gateways have none
     done_ids = [step.task_id for step in snapshot.steps if step.completed_by is not None]
     wanted = [*open_ids, *done_ids]
     if rows is None or any(task_id not in rows for task_id in wanted):
         rows = _task_rows(session, instance, wanted)
-    pause_promise(instance, park, snapshot.steps, rows)
+    changes.update(pause_promise(instance, park, snapshot.steps, rows))
     returned = _return_step(snapshot.steps, rows)
     calendar = _lazy(lambda: park_calendar(park, session))
     queued: list[dict[str, Any]] = []
@@ -122,16 +124,22 @@ def deadline_jobs(task: HumanTask, calendar: Callable[[], WorkCalendar]) -> list
 
 
 def pause_promise(instance: Instance, park: Park, steps: Sequence[StepRecord],
-                  rows: Mapping[str, HumanTask]) -> None:
-    """Move the promised date later by the time the enterprise held the application."""
+                  rows: Mapping[str, HumanTask]) -> dict[str, Any]:
+    """The promised date moved later by the time the enterprise held the application.
+
+    Returns the instance's new ``paused_seconds`` and ``promised_at``; nothing if unchanged.
+    """
+    paused, promised = instance.paused_seconds or 0, instance.promised_at
+    moved = False
     for step in steps:
         row = rows.get(step.task_id)
         if row is None or row.status != "completed" or not is_applicant_task(park, row):
             continue
         held = max(step.completed_at - row.created_at, timedelta(0))
-        instance.paused_seconds = (instance.paused_seconds or 0) + int(held.total_seconds())
-        if instance.promised_at is not None:
-            instance.promised_at = instance.promised_at + held
+        paused += int(held.total_seconds())
+        promised = promised + held if promised is not None else None
+        moved = True
+    return {"paused_seconds": paused, "promised_at": promised} if moved else {}
 
 
 def _return_step(steps: Sequence[StepRecord], rows: Mapping[str, HumanTask]) -> StepRecord | None:

@@ -111,9 +111,11 @@ def job_row(*, kind: str, park_id: str, due_at: datetime, instance_id: str | Non
             "attempts": 0, "status": "pending", "created_at": datetime.now(UTC)}
 
 
-# by "is PostgreSQL": both dialects skip a row whose dedupe key is taken
+# by "is PostgreSQL": both dialects skip a row whose dedupe key is taken; on the table, not
+# the class, so that rows with and without empty fields still go in one statement
 _INSERT_NEW = {
-    postgres: dialect.insert(Job).on_conflict_do_nothing(index_elements=[Job.dedupe_key])
+    postgres: dialect.insert(Job.__table__).on_conflict_do_nothing(  # type: ignore[arg-type]
+        index_elements=[Job.dedupe_key])
     for postgres, dialect in ((True, postgresql), (False, sqlite))
 }
 
@@ -123,7 +125,8 @@ def enqueue(session: Session, rows: Iterable[Mapping[str, Any]]) -> None:
     values = [dict(row) for row in rows]
     if not values:
         return
-    session.execute(_INSERT_NEW[session.get_bind().dialect.name == "postgresql"], values)
+    connection = session.connection()
+    connection.execute(_INSERT_NEW[connection.dialect.name == "postgresql"], values)
 
 
 # --- claiming and running -------------------------------------------------------------------

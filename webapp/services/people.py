@@ -58,7 +58,7 @@ _WORKER = (
 
 def find_worker(session: Session, username: str, park: Park) -> Worker | None:
     """The user called ``username`` with their standing in ``park``, in one query."""
-    rows = session.execute(_WORKER, {"username": username, "park_id": park.id}).all()
+    rows = session.connection().execute(_WORKER, {"username": username, "park_id": park.id}).all()
     if not rows:
         return None
     user_id, name, is_active, role, enterprise_id, _ = rows[0]

@@ -6,8 +6,10 @@ from datetime import datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import bindparam, delete, insert, select
+from sqlalchemy import Table, bindparam, delete, insert, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.exc import StaleDataError
 
 from engine import OpenTask, Snapshot, StepRecord, TimerWait
 from webapp.models import HumanTask, Instance, Job, MessageWait, Park, StepHistory
@@ -23,25 +25,28 @@ def write_snapshot(session: Session, instance: Instance, park: Park, snapshot: S
 
     Timer jobs and message waits are rewritten only when what the instance waits for
     changed, or always with ``resync`` (the worker firing a job that may be stale).
+
+    This runs on every step, so the rows go out as prepared statements rather than through
+    the session's unit of work; the objects at hand (the instance, the task rows) are then
+    set to what was written, as if the session had flushed them.
     """
-    # one UPDATE of the instance row at the end, not one per query that would autoflush
     with session.no_autoflush:
-        _write(session, instance, park, snapshot, now, resync)
-    session.flush()
+        changes = _write(session, instance, park, snapshot, now, resync)
+    _update_instance(session, instance, changes)
 
 
 def _write(session: Session, instance: Instance, park: Park, snapshot: Snapshot,
-           now: datetime, resync: bool) -> None:
-    instance.state = snapshot.state
-    instance.status = snapshot.status
-    instance.error = _error(snapshot)
-    instance.correlations = {k: dict(v) for k, v in snapshot.correlations.items()}
-    instance.data_summary = summarize(snapshot.data)
-    if snapshot.status in ("completed", "cancelled") and instance.ended_at is None:
-        instance.ended_at = now
-    steps = {step.task_id: step for step in snapshot.steps}
-    rows = _sync_tasks(session, instance, snapshot.open_tasks, steps, now)
+           now: datetime, resync: bool) -> dict[str, Any]:
+    """Write everything but the instance row; what the instance row must become."""
     waits = _waits(snapshot)
+    changes: dict[str, Any] = {
+        "state": snapshot.state, "status": snapshot.status, "error": _error(snapshot),
+        "correlations": {k: dict(v) for k, v in snapshot.correlations.items()},
+        "data_summary": summarize(snapshot.data), "waits": waits}
+    if snapshot.status in ("completed", "cancelled") and instance.ended_at is None:
+        changes["ended_at"] = now
+    steps = {step.task_id: step for step in snapshot.steps}
+    rows, new_rows = _sync_tasks(session, instance, snapshot.open_tasks, steps, now)
     known = None if resync else instance.waits
     queued: list[dict[str, Any]] = []
     if known is None or known.get("timers") != waits["timers"]:
@@ -49,11 +54,28 @@ def _write(session: Session, instance: Instance, park: Park, snapshot: Snapshot,
                                None if known is None else known["timers"])
     if known is None or known.get("messages") != waits["messages"]:
         _sync_waits(session, instance, snapshot)
-    instance.waits = waits
     if snapshot.steps:
-        session.execute(_INSERT_HISTORY, _history(instance, snapshot.steps))
-    queued += deadlines.sync(session, instance, park, snapshot, now, rows=rows)
+        session.connection().execute(_INSERT_HISTORY, _history(instance, snapshot.steps))
+    queued += deadlines.sync(session, instance, park, snapshot, now, rows=rows,
+                             changes=changes)
+    # after deadlines.sync: it settles the new tasks' follow-up times
+    if new_rows:
+        session.connection().execute(_INSERT_TASK, [_task_values(row) for row in new_rows])
     jobs.enqueue(session, queued)
+    return changes
+
+
+def _update_instance(session: Session, instance: Instance, changes: dict[str, Any]) -> None:
+    """One UPDATE of the instance row, checking and bumping its version like the ORM does."""
+    version = instance.version
+    done = session.connection().execute(_UPDATE_INSTANCE, {
+        **{key: changes.get(key, getattr(instance, key)) for key in _INSTANCE_COLUMNS},
+        "instance_id": instance.id, "old_version": version, "new_version": version + 1})
+    if done.rowcount != 1:
+        raise StaleDataError(f"instance {instance.id} changed under this transaction")
+    for key, value in changes.items():
+        set_committed_value(instance, key, value)
+    set_committed_value(instance, "version", version + 1)
 
 
 def _waits(snapshot: Snapshot) -> dict[str, Any]:
@@ -85,27 +107,52 @@ def _error(snapshot: Snapshot) -> dict[str, Any] | None:
 _INSERT_HISTORY = insert(StepHistory.__table__)  # type: ignore[arg-type]
 _TIMER_JOBS = select(Job).where(Job.instance_id == bindparam("instance_id"), Job.kind == "timer",
                                 Job.status == "pending")
+_INSERT_TASK = insert(HumanTask.__table__)  # type: ignore[arg-type]
+_INSERT_WAIT = insert(MessageWait.__table__)  # type: ignore[arg-type]
+_TASKS: Table = HumanTask.__table__  # type: ignore[assignment]
+_CLOSE_TASK = (
+    update(_TASKS).where(_TASKS.c.id == bindparam("task_id"))
+    .values(status=bindparam("status"), completed_at=bindparam("completed_at"),
+            completed_by=bindparam("completed_by"), outcome=bindparam("outcome")))
+_INSTANCES: Table = Instance.__table__  # type: ignore[assignment]
+_INSTANCE_COLUMNS = ("state", "status", "error", "correlations", "data_summary", "waits",
+                     "ended_at", "paused_seconds", "promised_at")
+_UPDATE_INSTANCE = (
+    update(_INSTANCES)
+    .where(_INSTANCES.c.id == bindparam("instance_id"),
+           _INSTANCES.c.version == bindparam("old_version"))
+    .values(version=bindparam("new_version"),
+            **{key: bindparam(key) for key in _INSTANCE_COLUMNS}))
 _OPEN_TASKS = select(HumanTask).where(HumanTask.instance_id == bindparam("instance_id"),
                                      HumanTask.status == "open")
 
 
 def _sync_tasks(session: Session, instance: Instance, open_tasks: tuple[OpenTask, ...],
-                steps: dict[str, StepRecord], now: datetime) -> dict[str, HumanTask]:
-    """Close the rows of tasks that left, add rows for new ones; every row touched, by id."""
+               steps: dict[str, StepRecord], now: datetime
+               ) -> tuple[dict[str, HumanTask], list[HumanTask]]:
+    """Close the rows of tasks that left and make rows for new ones (inserted by the caller).
+
+    Returns every row touched by id, and the new ones.
+    """
     rows = {row.id: row for row in session.scalars(_OPEN_TASKS, {"instance_id": instance.id})}
+    wanted = {task.task_id for task in open_tasks}
+    closed = []
     for task_id, row in rows.items():
-        if any(task.task_id == task_id for task in open_tasks):
+        if task_id in wanted:
             continue
         step = steps.get(task_id)
-        row.status = "completed" if step is not None else "cancelled"
-        row.completed_at = step.completed_at if step is not None else now
-        row.completed_by = step.completed_by if step is not None else None
-        row.outcome = step.outcome if step is not None else None
-    for task in open_tasks:
-        if task.task_id not in rows:
-            rows[task.task_id] = _new_task(instance, task, now)
-            session.add(rows[task.task_id])
-    return rows
+        values = {"status": "completed" if step is not None else "cancelled",
+                  "completed_at": step.completed_at if step is not None else now,
+                  "completed_by": step.completed_by if step is not None else None,
+                  "outcome": step.outcome if step is not None else None}
+        closed.append({"task_id": task_id, **values})
+        for key, value in values.items():
+            set_committed_value(row, key, value)
+    if closed:
+        session.connection().execute(_CLOSE_TASK, closed)
+    new_rows = [_new_task(instance, task, now) for task in open_tasks if task.task_id not in rows]
+    rows.update((row.id, row) for row in new_rows)
+    return rows, new_rows
 
 
 def _new_task(instance: Instance, task: OpenTask, now: datetime) -> HumanTask:
@@ -145,6 +192,13 @@ def _sync_timers(session: Session, instance: Instance, snapshot: Snapshot,
     return _timer_jobs(instance, list(wanted.values()))
 
 
+def _task_values(row: HumanTask) -> dict[str, Any]:
+    return {column: getattr(row, column) for column in _TASK_COLUMNS}
+
+
+_TASK_COLUMNS = tuple(column.key for column in HumanTask.__table__.columns)
+
+
 def _timer_jobs(instance: Instance, timers: list[TimerWait]) -> list[dict[str, Any]]:
     return [jobs.job_row(kind="timer", park_id=instance.park_id, due_at=timer.due_at,
                          instance_id=instance.id, task_id=timer.task_id,
@@ -153,10 +207,11 @@ def _timer_jobs(instance: Instance, timers: list[TimerWait]) -> list[dict[str, A
 
 def _sync_waits(session: Session, instance: Instance, snapshot: Snapshot) -> None:
     session.execute(delete(MessageWait).where(MessageWait.instance_id == instance.id))
-    for wait in snapshot.awaited_messages:
-        session.add(MessageWait(
-            instance_id=instance.id, park_id=instance.park_id, message_name=wait.name,
-            correlation_key=correlation_key(wait.correlation) if wait.correlation else None))
+    if snapshot.awaited_messages:
+        session.connection().execute(_INSERT_WAIT, [
+            {"instance_id": instance.id, "park_id": instance.park_id, "message_name": wait.name,
+             "correlation_key": correlation_key(wait.correlation) if wait.correlation else None}
+            for wait in snapshot.awaited_messages])
 
 
 def correlation_key(values: Any) -> str:

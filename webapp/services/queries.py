@@ -75,7 +75,7 @@ def instance_view(session: Session, instance: Instance, *, now: datetime | None 
                   ) -> dict[str, Any]:
     """The full view of one application: where it stands, who holds it, what happened."""
     view = _summaries(session, [instance], now or datetime.now(UTC))[0]
-    rows = session.execute(_HISTORY, {"instance_id": instance.id})
+    rows = session.connection().execute(_HISTORY, {"instance_id": instance.id})
     view["history"] = [_history_entry(row) for row in rows if _shown_in_history(row.kind)]
     return view
 
@@ -120,7 +120,7 @@ def _summaries(session: Session, instances: Sequence[Instance], now: datetime
     ids = [instance.id for instance in instances]
     steps: dict[str, list[dict[str, Any]]] = {instance_id: [] for instance_id in ids}
     if ids:
-        for task in session.execute(_OPEN_STEPS, {"ids": ids}):
+        for task in session.connection().execute(_OPEN_STEPS, {"ids": ids}):
             steps[task.instance_id].append(_current_step(task, now))
     return [_summary(instance, steps[instance.id]) for instance in instances]
 
