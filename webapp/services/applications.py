@@ -13,7 +13,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import bindparam, select
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
 from engine import (
@@ -33,6 +34,7 @@ from webapp.models import (
     Instance,
     Membership,
     Park,
+    ProcessDefinition,
     User,
     allocate_reference,
 )
@@ -180,18 +182,28 @@ def _engine_call(call: Callable[[], Snapshot]) -> Snapshot:
 
 
 # the statements of every completion, built once: building one costs more than running it
+# the task, its instance and what a step needs of them, as plain entities of one row (no
+# eager-loading adapters to build for every call)
 _TASK_AND_INSTANCE = (
-    select(HumanTask, Instance).join(Instance, Instance.id == HumanTask.instance_id)
-    .options(joinedload(Instance.park, innerjoin=True),
-             joinedload(Instance.definition, innerjoin=True),
-             joinedload(Instance.enterprise))
+    select(HumanTask, Instance, Park, ProcessDefinition, Enterprise)
+    .join(Instance, Instance.id == HumanTask.instance_id)
+    .join(Park, Park.id == Instance.park_id)
+    .join(ProcessDefinition, ProcessDefinition.id == Instance.definition_id)
+    .outerjoin(Enterprise, Enterprise.id == Instance.enterprise_id)
     .where(HumanTask.id == bindparam("task_id")).with_for_update(of=Instance))
+
+
 def _lock_task(session: Session, task_id: str) -> tuple[HumanTask, Instance]:
     """The task and its instance, the instance locked for the rest of the transaction."""
     found = session.execute(_TASK_AND_INSTANCE, {"task_id": task_id}).one_or_none()
     if found is None:
         raise NotFound(f"task {task_id!r}")
-    task, instance = found
+    task, instance, park, definition, enterprise = found
+    # known from this row: the relationships need no queries of their own
+    set_committed_value(instance, "park", park)
+    set_committed_value(instance, "definition", definition)
+    set_committed_value(instance, "enterprise", enterprise)
+    set_committed_value(task, "instance", instance)
     # after waiting for the lock, PostgreSQL (read committed) returns the newest instance row
     # but the task row as it was when the statement began: read the task again, or the loser
     # of a race sees it still open. SQLite took its write lock before reading anything.

@@ -123,6 +123,9 @@ _UPDATE_INSTANCE = (
            _INSTANCES.c.version == bindparam("old_version"))
     .values(version=bindparam("new_version"),
             **{key: bindparam(key) for key in _INSTANCE_COLUMNS}))
+_DROP_TIMER_JOBS = delete(Job).where(
+    Job.instance_id == bindparam("instance_id"), Job.kind == "timer", Job.status == "pending",
+    Job.task_id.in_(bindparam("gone", expanding=True)))
 _OPEN_TASKS = select(HumanTask).where(HumanTask.instance_id == bindparam("instance_id"),
                                      HumanTask.status == "open")
 
@@ -178,9 +181,8 @@ def _sync_timers(session: Session, instance: Instance, snapshot: Snapshot,
                                  for t, due in known.items() if t in wanted):
         gone = [task_id for task_id in known if task_id not in wanted]
         if gone:
-            session.execute(delete(Job).where(
-                Job.instance_id == instance.id, Job.kind == "timer", Job.status == "pending",
-                Job.task_id.in_(gone)))
+            session.connection().execute(_DROP_TIMER_JOBS,
+                                         {"instance_id": instance.id, "gone": gone})
         return _timer_jobs(instance, [t for t in wanted.values() if t.task_id not in known])
     jobs = session.scalars(_TIMER_JOBS, {"instance_id": instance.id}).all()
     for job in jobs:
