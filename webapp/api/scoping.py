@@ -43,7 +43,7 @@ from webapp.models import (
 )
 from webapp.services import tokens
 from webapp.services.errors import Forbidden, NotFound
-from webapp.services.people import lanes_in
+from webapp.services.people import Worker, lanes_in
 
 # ids in the database are at most this long; anything longer cannot name a row
 MAX_ID_LENGTH = 64
@@ -123,6 +123,15 @@ def _viewer(user_id: str, username: str, roles: Iterable[Sequence[Any]]) -> View
                                frozenset(groups.get(park_id, ())), lanes_in(settings))
              for park_id, (slug, role, enterprise_id, settings) in memberships.items()}
     return Viewer(user_id, username, parks)
+
+
+def worker_in(viewer: Viewer, park: Park) -> Worker | None:
+    """The viewer as the park knows them, for the checks of who may work on a task."""
+    role = viewer.parks.get(park.id)
+    if role is None:
+        return None
+    return Worker(viewer.user_id, viewer.username, True, role.role, role.enterprise_id,
+                  role.groups)
 
 
 # --- single objects ----------------------------------------------------------------------

@@ -20,7 +20,7 @@ from webapp.api.schemas import (
     TaskListArgsSchema,
     TaskSchema,
 )
-from webapp.api.scoping import inbox_condition, task_for
+from webapp.api.scoping import inbox_condition, task_for, worker_in
 from webapp.extensions import store
 from webapp.services import applications, queries
 from webapp.services import tasks as task_service
@@ -111,5 +111,5 @@ def complete(body: dict[str, Any], task_id: str) -> dict[str, Any]:
     view: dict[str, Any] = applications.complete_task(
         store.database, task_id=task_id, data=body["data"], actor=viewer.username,
         check=lambda session, task: task_for(session, viewer, task.id),
-        then=queries.instance_view)
+        then=queries.instance_view, known_as=lambda park: worker_in(viewer, park))
     return view

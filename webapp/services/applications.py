@@ -42,7 +42,7 @@ from webapp.services import audit
 from webapp.services.accounts import find_user, get_park
 from webapp.services.engines import engine_for, version_of
 from webapp.services.errors import Conflict, Forbidden, Invalid, NotFound
-from webapp.services.people import find_worker, may_work
+from webapp.services.people import Worker, find_worker, may_work
 from webapp.services.processes import get_latest
 from webapp.services.projections import write_snapshot
 
@@ -84,12 +84,14 @@ def start_application(
 
 def complete_task(db: Database, *, task_id: str, data: Mapping[str, Any], actor: str,
                   check: Callable[[Session, HumanTask], object] | None = None,
-                  then: Callable[[Session, Instance], Any] | None = None) -> Any:
+                  then: Callable[[Session, Instance], Any] | None = None,
+                  known_as: Callable[[Park], Worker | None] | None = None) -> Any:
     """Complete an open task as ``actor``; the instance id, or what ``then`` makes of it.
 
     ``check`` runs first, in the same transaction (a caller's visibility rule: it raises to
     refuse); ``then`` runs after the change is written, before the commit, so a response can
-    be built without a second transaction.
+    be built without a second transaction. ``known_as`` gives the actor's standing in the
+    task's park when the caller has already read it (the API's signed-in caller).
     """
     with db.write() as session:
         task, instance = _lock_task(session, task_id)
@@ -98,7 +100,7 @@ def complete_task(db: Database, *, task_id: str, data: Mapping[str, Any], actor:
         if task.status != "open":
             raise Conflict(_closed_message(task))
         park = instance.park
-        worker = find_worker(session, actor, park)
+        worker = known_as(park) if known_as is not None else find_worker(session, actor, park)
         if worker is None or not worker.is_active:
             raise NotFound(f"user {actor!r}")
         if not may_work(worker, park, instance, task):

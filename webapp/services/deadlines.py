@@ -42,30 +42,45 @@ _DROP_CLOSED_DEADLINES = delete(Job).where(
     Job.status == "pending", Job.task_id.not_in(bindparam("open_ids", expanding=True)))
 
 
+_DROP_DEADLINES_OF = delete(Job).where(
+    Job.instance_id == bindparam("instance_id"), Job.kind.in_(DEADLINE_KINDS),
+    Job.status == "pending", Job.task_id.in_(bindparam("closed_ids", expanding=True)))
+
+
 def sync(session: Session, instance: Instance, park: Park, snapshot: Snapshot,
          now: datetime, *, rows: Mapping[str, HumanTask] | None = None,
-         changes: dict[str, Any]) -> list[dict[str, Any]]:
+         changes: dict[str, Any], opened: Sequence[str] | None = None,
+         closed: Sequence[str] | None = None) -> list[dict[str, Any]]:
     """Bring deadline jobs, announcements and the promised date in line with ``snapshot``.
 
     Call it after the task rows of the snapshot were written; ``rows`` are those rows by id,
-    when the caller has them at hand (else they are read). Jobs of tasks no longer open are
-    dropped here; the new deadline and announcement jobs are returned, for the caller to
-    queue with its own in one statement (``jobs.enqueue``). A moved promise goes into
-    ``changes``, the instance row's new values.
+    when the caller has them at hand (else they are read). ``opened`` and ``closed`` are the
+    tasks that opened and closed in this step, when the caller knows them: then only those
+    are looked at (the tasks open all along have their jobs already). Jobs of tasks no longer
+    open are dropped here; the new deadline and announcement jobs are returned, for the
+    caller to queue with its own in one statement (``jobs.enqueue``). A moved promise goes
+    into ``changes``, the instance row's new values.
     """
     open_ids = [task.task_id for task in snapshot.open_tasks]
-    session.connection().execute(_DROP_CLOSED_DEADLINES,
-                                 {"instance_id": instance.id, "open_ids": open_ids})
+    if closed is None:
+        session.connection().execute(_DROP_CLOSED_DEADLINES,
+                                     {"instance_id": instance.id, "open_ids": open_ids})
+    elif closed:
+        session.connection().execute(_DROP_DEADLINES_OF,
+                                     {"instance_id": instance.id, "closed_ids": list(closed)})
+    announced = open_ids if opened is None else list(opened)
     # a step with a person behind it is a completed human task; timers and gateways have none
     done_ids = [step.task_id for step in snapshot.steps if step.completed_by is not None]
-    wanted = [*open_ids, *done_ids]
-    if rows is None or any(task_id not in rows for task_id in wanted):
-        rows = _task_rows(session, instance, wanted)
+    missing = [task_id for task_id in [*announced, *done_ids]
+               if rows is None or task_id not in rows]
+    if missing:
+        rows = {**(rows or {}), **_task_rows(session, instance, missing)}
+    assert rows is not None
     changes.update(pause_promise(instance, park, snapshot.steps, rows))
     returned = _return_step(snapshot.steps, rows)
     calendar = _lazy(lambda: park_calendar(park, session))
     queued: list[dict[str, Any]] = []
-    for task_id in open_ids:
+    for task_id in announced:
         row = rows.get(task_id)
         if row is None:
             continue

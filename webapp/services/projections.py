@@ -46,8 +46,10 @@ def _write(session: Session, instance: Instance, park: Park, snapshot: Snapshot,
     if snapshot.status in ("completed", "cancelled") and instance.ended_at is None:
         changes["ended_at"] = now
     steps = {step.task_id: step for step in snapshot.steps}
-    rows, new_rows = _sync_tasks(session, instance, snapshot.open_tasks, steps, now)
     known = None if resync else instance.waits
+    known_tasks = known.get("tasks") if known is not None else None
+    rows, new_rows, closed = _sync_tasks(session, instance, snapshot.open_tasks, steps, now,
+                                         known_tasks)
     queued: list[dict[str, Any]] = []
     if known is None or known.get("timers") != waits["timers"]:
         queued += _sync_timers(session, instance, snapshot,
@@ -56,8 +58,10 @@ def _write(session: Session, instance: Instance, park: Park, snapshot: Snapshot,
         _sync_waits(session, instance, snapshot)
     if snapshot.steps:
         session.connection().execute(_INSERT_HISTORY, _history(instance, snapshot.steps))
-    queued += deadlines.sync(session, instance, park, snapshot, now, rows=rows,
-                             changes=changes)
+    queued += deadlines.sync(
+        session, instance, park, snapshot, now, rows=rows, changes=changes,
+        opened=None if known_tasks is None else [row.id for row in new_rows],
+        closed=None if known_tasks is None else closed)
     # after deadlines.sync: it settles the new tasks' follow-up times
     if new_rows:
         session.connection().execute(_INSERT_TASK, [_task_values(row) for row in new_rows])
@@ -79,8 +83,10 @@ def _update_instance(session: Session, instance: Instance, changes: dict[str, An
 
 
 def _waits(snapshot: Snapshot) -> dict[str, Any]:
-    """What the instance waits for, comparable with the last one written."""
-    return {"timers": {t.task_id: t.due_at.isoformat() for t in snapshot.timers},
+    """What the instance waits for, comparable with the last one written: its open tasks,
+    timers and messages."""
+    return {"tasks": sorted(task.task_id for task in snapshot.open_tasks),
+            "timers": {t.task_id: t.due_at.isoformat() for t in snapshot.timers},
             "messages": sorted([w.name, correlation_key(w.correlation) if w.correlation else None]
                                for w in snapshot.awaited_messages)}
 
@@ -126,36 +132,57 @@ _UPDATE_INSTANCE = (
 _DROP_TIMER_JOBS = delete(Job).where(
     Job.instance_id == bindparam("instance_id"), Job.kind == "timer", Job.status == "pending",
     Job.task_id.in_(bindparam("gone", expanding=True)))
+_TASK_MAPPER = HumanTask.__mapper__
 _OPEN_TASKS = select(HumanTask).where(HumanTask.instance_id == bindparam("instance_id"),
                                      HumanTask.status == "open")
 
 
 def _sync_tasks(session: Session, instance: Instance, open_tasks: tuple[OpenTask, ...],
-               steps: dict[str, StepRecord], now: datetime
-               ) -> tuple[dict[str, HumanTask], list[HumanTask]]:
+               steps: dict[str, StepRecord], now: datetime, known: list[str] | None
+               ) -> tuple[dict[str, HumanTask], list[HumanTask], list[str]]:
     """Close the rows of tasks that left and make rows for new ones (inserted by the caller).
 
-    Returns every row touched by id, and the new ones.
+    ``known`` are the ids of the tasks open before this step, as the last step wrote them;
+    without them the open rows are read. Returns the rows at hand by id (the closed ones this
+    session holds or read, and the new ones), the new rows, and the ids of the closed tasks.
     """
-    rows = {row.id: row for row in session.scalars(_OPEN_TASKS, {"instance_id": instance.id})}
+    if known is None:
+        rows = {row.id: row
+                for row in session.scalars(_OPEN_TASKS, {"instance_id": instance.id})}
+        before = set(rows)
+    else:
+        rows, before = {}, set(known)
     wanted = {task.task_id for task in open_tasks}
-    closed = []
-    for task_id, row in rows.items():
-        if task_id in wanted:
-            continue
-        step = steps.get(task_id)
-        values = {"status": "completed" if step is not None else "cancelled",
-                  "completed_at": step.completed_at if step is not None else now,
-                  "completed_by": step.completed_by if step is not None else None,
-                  "outcome": step.outcome if step is not None else None}
-        closed.append({"task_id": task_id, **values})
-        for key, value in values.items():
-            set_committed_value(row, key, value)
-    if closed:
-        session.connection().execute(_CLOSE_TASK, closed)
-    new_rows = [_new_task(instance, task, now) for task in open_tasks if task.task_id not in rows]
+    closed = [task_id for task_id in before if task_id not in wanted]
+    closing = {task_id: _closing(steps.get(task_id), now) for task_id in closed}
+    for task_id, values in closing.items():
+        row = rows.get(task_id) or _held(session, task_id)
+        if row is not None:
+            for key, value in values.items():
+                set_committed_value(row, key, value)
+            rows[task_id] = row
+    if closing:
+        session.connection().execute(
+            _CLOSE_TASK, [{"task_id": task_id, **values} for task_id, values in closing.items()])
+    new_rows = [_new_task(instance, task, now) for task in open_tasks
+                if task.task_id not in before]
     rows.update((row.id, row) for row in new_rows)
-    return rows, new_rows
+    return rows, new_rows, closed
+
+
+def _closing(step: StepRecord | None, now: datetime) -> dict[str, Any]:
+    """How a task row ends: completed by the step that ran it, else cancelled now."""
+    if step is None:
+        return {"status": "cancelled", "completed_at": now, "completed_by": None,
+                "outcome": None}
+    return {"status": "completed", "completed_at": step.completed_at,
+            "completed_by": step.completed_by, "outcome": step.outcome}
+
+
+def _held(session: Session, task_id: str) -> HumanTask | None:
+    """The task's row if this session already holds it (no query)."""
+    found = session.identity_map.get(_TASK_MAPPER.identity_key_from_primary_key([task_id]))
+    return found if isinstance(found, HumanTask) else None
 
 
 def _new_task(instance: Instance, task: OpenTask, now: datetime) -> HumanTask:
