@@ -141,3 +141,47 @@ def test_sqlite_reads_do_not_block_writers(sqlite_db: Database, tmp_path: Path) 
         other.execute("BEGIN IMMEDIATE")
         other.execute("ROLLBACK")
     other.close()
+
+
+def test_sqlite_writers_of_separate_processes_take_turns_on_the_lock_file(
+    sqlite_db: Database, tmp_path: Path
+) -> None:
+    # a second Database holds its own descriptor of the lock file, as another process would
+    other = Database(f"sqlite:///{tmp_path / 'parkflow.db'}")
+    turns: list[tuple[str, str]] = []
+
+    def write(index: int) -> None:
+        database = (sqlite_db, other)[index % 2]
+        with database.write():
+            turns.append(("in", str(index)))
+            time.sleep(0.02)
+            turns.append(("out", str(index)))
+
+    outcomes = run_together(6, write)
+    other.dispose()
+
+    assert outcomes == [None] * 6
+    assert (tmp_path / "parkflow.db-writers.lock").exists()
+    # never two writers inside at once: every "in" is followed by its own "out"
+    assert all(turns[i][0] == "in" and turns[i + 1] == ("out", turns[i][1])
+               for i in range(0, len(turns), 2))
+
+
+def test_sqlite_writers_wait_on_the_lock_file_not_in_sqlite(
+    sqlite_db: Database, tmp_path: Path
+) -> None:
+    import fcntl
+
+    # while someone holds the turn, a writer waits for it and does not fail
+    holder = open(tmp_path / "parkflow.db-writers.lock", "a+b")  # noqa: SIM115
+    fcntl.flock(holder, fcntl.LOCK_EX)
+    released = threading.Timer(HOLD_SECONDS, lambda: fcntl.flock(holder, fcntl.LOCK_UN))
+    released.start()
+    began = time.monotonic()
+    with sqlite_db.write() as session:
+        session.add(Park(slug="later", name="Later"))
+    waited = time.monotonic() - began
+    released.join()
+    holder.close()
+
+    assert waited >= HOLD_SECONDS * 0.9
