@@ -11,9 +11,10 @@ from pathlib import Path
 from typing import TypeVar
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
+from sqlalchemy.pool import NullPool
 
-from webapp.db import Database, lock_instance
+from webapp.db import Database, lock_instance, make_engine
 from webapp.migrate import upgrade
 from webapp.models import Instance, Park, allocate_reference
 from webapp.services import Conflict
@@ -185,3 +186,25 @@ def test_sqlite_writers_wait_on_the_lock_file_not_in_sqlite(
     holder.close()
 
     assert waited >= HOLD_SECONDS * 0.9
+
+
+def test_a_postgresql_connection_cut_while_idle_is_replaced_unnoticed(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if db.backend != "postgresql":
+        pytest.skip("only PostgreSQL connections are pinged")
+    import webapp.db
+
+    with db.read() as session:
+        backend_pid = session.scalar(select(func.pg_backend_pid()))
+    # the database drops the pooled connection, as a restart or a firewall would
+    killer = make_engine(db.engine.url.render_as_string(hide_password=False),
+                         poolclass=NullPool)
+    with killer.connect() as other:
+        other.execute(select(func.pg_terminate_backend(backend_pid)))
+    killer.dispose()
+    monkeypatch.setattr(webapp.db, "IDLE_PING_SECONDS", 0.0)
+
+    with db.read() as session:
+        assert session.scalar(select(func.pg_backend_pid())) != backend_pid
+

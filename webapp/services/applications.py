@@ -192,7 +192,7 @@ _TASK_AND_INSTANCE = (
     .join(Park, Park.id == Instance.park_id)
     .join(ProcessDefinition, ProcessDefinition.id == Instance.definition_id)
     .outerjoin(Enterprise, Enterprise.id == Instance.enterprise_id)
-    .where(HumanTask.id == bindparam("task_id")).with_for_update(of=Instance))
+    .where(HumanTask.id == bindparam("task_id")).with_for_update(of=[Instance, HumanTask]))
 
 
 def _lock_task(session: Session, task_id: str) -> tuple[HumanTask, Instance]:
@@ -206,11 +206,9 @@ def _lock_task(session: Session, task_id: str) -> tuple[HumanTask, Instance]:
     set_committed_value(instance, "definition", definition)
     set_committed_value(instance, "enterprise", enterprise)
     set_committed_value(task, "instance", instance)
-    # after waiting for the lock, PostgreSQL (read committed) returns the newest instance row
-    # but the task row as it was when the statement began: read the task again, or the loser
-    # of a race sees it still open. SQLite took its write lock before reading anything.
-    if session.get_bind().dialect.name != "sqlite":
-        session.refresh(task)
+    # the task row is locked too: after waiting for the lock, PostgreSQL (read committed)
+    # returns the newest version of every locked row, so the loser of a race sees the task
+    # completed. SQLite took its write lock before reading anything.
     return task, instance
 
 
