@@ -118,7 +118,7 @@ def bench_steps(db: Database, rounds: int = 150) -> list[float]:
 
 
 def bench_iterations(db: Database, marks: tuple[int, ...] = (1, 100, 300),
-                     repeats: int = 3) -> dict[int, float]:
+                     repeats: int = 9) -> dict[int, float]:
     """Median step time at loop iteration 1, 100 and 300 of one long-lived application."""
     instance_id = start(db)
     found: dict[int, float] = {}

@@ -21,13 +21,15 @@ class Job(Base):
     __table_args__ = (
         one_of("status", JOB_STATUSES),
         Index("ix_jobs_due", "status", "due_at"),
+        # an instance's pending jobs of one kind, however many finished ones it has
+        Index("ix_jobs_instance_kind_status", "instance_id", "kind", "status"),
         # NULL for timers; several NULLs never collide
         Index("uq_jobs_dedupe_key", "dedupe_key", unique=True),
     )
 
     id: Mapped[int] = mapped_column(BigIntId, primary_key=True)
     park_id: Mapped[str] = mapped_column(ForeignKey("parks.id"))
-    instance_id: Mapped[str | None] = mapped_column(ForeignKey("instances.id"), index=True)
+    instance_id: Mapped[str | None] = mapped_column(ForeignKey("instances.id"))
     # 'timer', 'reminder', 'escalation', 'notify', ...: handlers are looked up by kind
     kind: Mapped[str] = mapped_column(String(40))
     task_id: Mapped[str | None] = mapped_column(String(36))

@@ -26,11 +26,13 @@ class HumanTask(Base):
         one_of("status", TASK_STATUSES),
         Index("ix_human_tasks_inbox", "park_id", "status", "due_at"),
         Index("ix_human_tasks_assignee", "assignee", "status"),
+        # an instance's open tasks, however many it has finished
+        Index("ix_human_tasks_instance_status", "instance_id", "status"),
     )
 
     # the engine's task id, so that completing needs no lookup table
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
-    instance_id: Mapped[str] = mapped_column(ForeignKey("instances.id"), index=True)
+    instance_id: Mapped[str] = mapped_column(ForeignKey("instances.id"))
     park_id: Mapped[str] = mapped_column(ForeignKey("parks.id"))
     element_id: Mapped[str] = mapped_column(String(255))
     name: Mapped[str] = mapped_column(String(255))
