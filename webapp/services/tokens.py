@@ -13,11 +13,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
 from webapp.db import utcnow
-from webapp.models import ApiToken, User
+from webapp.models import ApiToken
 from webapp.security import hash_password, needs_rehash, verify_password
 from webapp.services.accounts import find_user
 from webapp.services.errors import ServiceError
@@ -63,20 +63,6 @@ def issue_token(
     session.add(token)
     session.flush()
     return IssuedToken(secret=secret, expires_at=token.expires_at)
-
-
-def authenticate(session: Session, secret: str) -> User:
-    """Return the active user a token belongs to; raises Unauthenticated otherwise."""
-    check_format(secret)
-    token = session.scalars(
-        select(ApiToken).where(ApiToken.token_hash == token_hash(secret))
-    ).one_or_none()
-    if token is None:
-        raise Unauthenticated("the token is not valid")
-    user = session.get(User, token.user_id)
-    check_standing(expires_at=token.expires_at, is_active=user is not None and user.is_active)
-    assert user is not None
-    return user
 
 
 def check_format(secret: str) -> None:
