@@ -9,7 +9,7 @@ import time_machine
 from tests.webapp.fixtures import SHANGHAI, load_instance, local, open_tasks, start
 from webapp.db import Database
 from webapp.models import Park
-from webapp.services import accounts
+from webapp.services import accounts, admin_park
 from webapp.services.engines import engine_for
 
 
@@ -30,6 +30,13 @@ def test_a_changed_day_is_used_by_the_next_application(
     with demo_db.read() as session:
         park = session.query(Park).filter_by(slug="demo").one()
         assert engine_for(park).calendar.is_working_day(date(2026, 3, 7))
+
+    # the calendar kept by this process follows the removal as well
+    with demo_db.write() as session:
+        park = session.query(Park).filter_by(slug="demo").one()
+        admin_park.remove_calendar_day(session, park, actor="admin", day=date(2026, 3, 7))
+    again = start(demo_db)
+    assert open_tasks(demo_db, again)["preliminary_review"].due_at == local(11)
 
 
 def test_statutory_holidays_count_in_due_dates(
