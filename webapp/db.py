@@ -33,6 +33,7 @@ from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
 from webapp.config import ConfigError
+from webapp.statements import end_batches_before_statements
 
 try:
     import fcntl
@@ -133,6 +134,7 @@ def make_engine(url: str | URL, **kwargs: Any) -> Engine:
     connect_args = {"connect_timeout": 10, **kwargs.pop("connect_args", {})}
     engine = create_engine(parsed, connect_args=connect_args, **kwargs)
     _ping_when_idle(engine)
+    end_batches_before_statements(engine)
     return engine
 
 

@@ -45,6 +45,7 @@ from webapp.services.errors import Conflict, Forbidden, Invalid, NotFound
 from webapp.services.people import Worker, find_worker, may_work
 from webapp.services.processes import get_latest
 from webapp.services.projections import write_snapshot
+from webapp.statements import batched
 
 
 def start_application(
@@ -110,11 +111,12 @@ def complete_task(db: Database, *, task_id: str, data: Mapping[str, Any], actor:
         snapshot = _engine_call(
             lambda: engine.complete_task(version, instance.state, task_id, data, actor=actor))
         now = datetime.now(UTC)
-        write_snapshot(session, instance, park, snapshot, actor=actor, now=now)
-        audit.append(session, park_id=park.id, actor=actor, action="task.completed",
-                     instance_id=instance.id, at=now,
-                     details={"task_id": task_id, "element_id": task.element_id,
-                              "name": task.name, "outcome": task.outcome})
+        with batched(session.connection()) as batch:
+            write_snapshot(session, instance, park, snapshot, actor=actor, now=now, batch=batch)
+            audit.append(session, park_id=park.id, actor=actor, action="task.completed",
+                         instance_id=instance.id, at=now,
+                         details={"task_id": task_id, "element_id": task.element_id,
+                                  "name": task.name, "outcome": task.outcome})
         return then(session, instance) if then is not None else instance.id
 
 

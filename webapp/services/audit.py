@@ -10,6 +10,7 @@ from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from webapp.models import AuditEvent
+from webapp.statements import Prepared
 
 
 def record(
@@ -37,12 +38,12 @@ def record(
     return event
 
 
-_INSERT = insert(AuditEvent.__table__)  # type: ignore[arg-type]
+_INSERT = Prepared(insert(AuditEvent.__table__))  # type: ignore[arg-type]
 
 
 def append(session: Session, *, park_id: str, actor: str | None, action: str,
            details: Mapping[str, Any], at: datetime, instance_id: str | None = None) -> None:
     """Write one audit event at once, without an object to track (for the busiest paths)."""
-    session.connection().execute(_INSERT, {"park_id": park_id, "instance_id": instance_id, "at": at,
-                              "actor": actor, "action": action, "details": dict(details),
-                              "before": None, "after": None})
+    _INSERT.run(session.connection(), {
+        "park_id": park_id, "instance_id": instance_id, "at": at, "actor": actor,
+        "action": action, "details": dict(details), "before": None, "after": None})

@@ -19,7 +19,7 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, delete, select
+from sqlalchemy import bindparam, delete, or_, select
 from sqlalchemy.orm import Session
 
 from engine import Snapshot, StepRecord, WorkCalendar, add_working_days
@@ -30,6 +30,7 @@ from webapp.services.calendars import park_calendar
 from webapp.services.engines import version_of
 from webapp.services.jobs import JobContext
 from webapp.services.people import is_applicant_task
+from webapp.statements import Prepared
 
 REMINDER, OVERDUE = "reminder", "overdue"
 DEADLINE_KINDS = (REMINDER, OVERDUE)
@@ -42,9 +43,9 @@ _DROP_CLOSED_DEADLINES = delete(Job).where(
     Job.status == "pending", Job.task_id.not_in(bindparam("open_ids", expanding=True)))
 
 
-_DROP_DEADLINES_OF = delete(Job).where(
-    Job.instance_id == bindparam("instance_id"), Job.kind.in_(DEADLINE_KINDS),
-    Job.status == "pending", Job.task_id.in_(bindparam("closed_ids", expanding=True)))
+_DROP_DEADLINES_OF = Prepared(delete(Job).where(
+    Job.instance_id == bindparam("instance_id"), or_(*(Job.kind == k for k in DEADLINE_KINDS)),
+    Job.status == "pending", Job.task_id == bindparam("task_id")))
 
 
 def sync(session: Session, instance: Instance, park: Park, snapshot: Snapshot,
@@ -65,9 +66,9 @@ def sync(session: Session, instance: Instance, park: Park, snapshot: Snapshot,
     if closed is None:
         session.connection().execute(_DROP_CLOSED_DEADLINES,
                                      {"instance_id": instance.id, "open_ids": open_ids})
-    elif closed:
-        session.connection().execute(_DROP_DEADLINES_OF,
-                                     {"instance_id": instance.id, "closed_ids": list(closed)})
+    else:
+        _DROP_DEADLINES_OF.run_many(session.connection(), [
+            {"instance_id": instance.id, "task_id": task_id} for task_id in closed])
     announced = open_ids if opened is None else list(opened)
     # a step with a person behind it is a completed human task; timers and gateways have none
     done_ids = [step.task_id for step in snapshot.steps if step.completed_by is not None]

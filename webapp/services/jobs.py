@@ -33,6 +33,7 @@ from webapp.config import SmtpSettings
 from webapp.db import Database
 from webapp.models import Instance, Job
 from webapp.services.errors import NotFound
+from webapp.statements import Prepared
 
 MAX_ATTEMPTS = 5
 BACKOFF_FIRST = timedelta(seconds=10)
@@ -114,8 +115,8 @@ def job_row(*, kind: str, park_id: str, due_at: datetime, instance_id: str | Non
 # by "is PostgreSQL": both dialects skip a row whose dedupe key is taken; on the table, not
 # the class, so that rows with and without empty fields still go in one statement
 _INSERT_NEW = {
-    postgres: dialect.insert(Job.__table__).on_conflict_do_nothing(  # type: ignore[arg-type]
-        index_elements=[Job.dedupe_key])
+    postgres: Prepared(dialect.insert(Job.__table__).on_conflict_do_nothing(  # type: ignore[arg-type]
+        index_elements=[Job.dedupe_key]))
     for postgres, dialect in ((True, postgresql), (False, sqlite))
 }
 
@@ -126,7 +127,7 @@ def enqueue(session: Session, rows: Iterable[Mapping[str, Any]]) -> None:
     if not values:
         return
     connection = session.connection()
-    connection.execute(_INSERT_NEW[connection.dialect.name == "postgresql"], values)
+    _INSERT_NEW[connection.dialect.name == "postgresql"].run_many(connection, values)
 
 
 # --- claiming and running -------------------------------------------------------------------

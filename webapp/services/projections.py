@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from datetime import datetime
 from typing import Any
 
@@ -14,13 +15,15 @@ from sqlalchemy.orm.exc import StaleDataError
 from engine import OpenTask, Snapshot, StepRecord, TimerWait
 from webapp.models import HumanTask, Instance, Job, MessageWait, Park, StepHistory
 from webapp.services import deadlines, jobs
+from webapp.statements import Batch, Prepared, batched
 
 SUMMARY_KEYS = 40
 SUMMARY_TEXT = 200
 
 
 def write_snapshot(session: Session, instance: Instance, park: Park, snapshot: Snapshot, *,
-                   actor: str | None, now: datetime, resync: bool = False) -> None:
+                   actor: str | None, now: datetime, resync: bool = False,
+                   batch: Batch | None = None) -> None:
     """Store ``snapshot`` for ``instance``: state, tasks, timers, waits and history.
 
     Timer jobs and message waits are rewritten only when what the instance waits for
@@ -28,11 +31,14 @@ def write_snapshot(session: Session, instance: Instance, park: Park, snapshot: S
 
     This runs on every step, so the rows go out as prepared statements rather than through
     the session's unit of work; the objects at hand (the instance, the task rows) are then
-    set to what was written, as if the session had flushed them.
+    set to what was written, as if the session had flushed them. They go out as one
+    :class:`~webapp.statements.Batch`: the caller's ``batch`` when it has one open (to add
+    its own statements), else a batch of their own.
     """
-    with session.no_autoflush:
+    with nullcontext(batch) if batch is not None else batched(session.connection()) as ours, \
+            session.no_autoflush:
         changes = _write(session, instance, park, snapshot, now, resync)
-    _update_instance(session, instance, changes)
+        _update_instance(session, instance, changes, ours)
 
 
 def _write(session: Session, instance: Instance, park: Park, snapshot: Snapshot,
@@ -57,26 +63,28 @@ def _write(session: Session, instance: Instance, park: Park, snapshot: Snapshot,
     if known is None or known.get("messages") != waits["messages"]:
         _sync_waits(session, instance, snapshot)
     if snapshot.steps:
-        session.connection().execute(_INSERT_HISTORY, _history(instance, snapshot.steps))
+        _INSERT_HISTORY.run_many(session.connection(), _history(instance, snapshot.steps))
     queued += deadlines.sync(
         session, instance, park, snapshot, now, rows=rows, changes=changes,
         opened=None if known_tasks is None else [row.id for row in new_rows],
         closed=None if known_tasks is None else closed)
     # after deadlines.sync: it settles the new tasks' follow-up times
     if new_rows:
-        session.connection().execute(_INSERT_TASK, [_task_values(row) for row in new_rows])
+        _INSERT_TASK.run_many(session.connection(), [_task_values(row) for row in new_rows])
     jobs.enqueue(session, queued)
     return changes
 
 
-def _update_instance(session: Session, instance: Instance, changes: dict[str, Any]) -> None:
+def _update_instance(session: Session, instance: Instance, changes: dict[str, Any],
+                     batch: Batch) -> None:
     """One UPDATE of the instance row, checking and bumping its version like the ORM does."""
     version = instance.version
-    done = session.connection().execute(_UPDATE_INSTANCE, {
+    done = _UPDATE_INSTANCE.run(session.connection(), {
         **{key: changes.get(key, getattr(instance, key)) for key in _INSTANCE_COLUMNS},
         "instance_id": instance.id, "old_version": version, "new_version": version + 1})
-    if done.rowcount != 1:
-        raise StaleDataError(f"instance {instance.id} changed under this transaction")
+    instance_id = instance.id
+    batch.expect(done, 1, lambda: StaleDataError(
+        f"instance {instance_id} changed under this transaction"))
     for key, value in changes.items():
         set_committed_value(instance, key, value)
     set_committed_value(instance, "version", version + 1)
@@ -109,29 +117,31 @@ def _error(snapshot: Snapshot) -> dict[str, Any] | None:
             "message": snapshot.error.message}
 
 
-# the table, not the class: one executemany however the rows' empty fields differ
-_INSERT_HISTORY = insert(StepHistory.__table__)  # type: ignore[arg-type]
+# prepared: written on every step (see webapp.statements)
+_INSERT_HISTORY = Prepared(insert(StepHistory.__table__))  # type: ignore[arg-type]
 _TIMER_JOBS = select(Job).where(Job.instance_id == bindparam("instance_id"), Job.kind == "timer",
                                 Job.status == "pending")
-_INSERT_TASK = insert(HumanTask.__table__)  # type: ignore[arg-type]
-_INSERT_WAIT = insert(MessageWait.__table__)  # type: ignore[arg-type]
+_INSERT_TASK = Prepared(insert(HumanTask.__table__))  # type: ignore[arg-type]
+_INSERT_WAIT = Prepared(insert(MessageWait.__table__))  # type: ignore[arg-type]
+_DROP_WAITS = Prepared(delete(MessageWait).where(
+    MessageWait.instance_id == bindparam("instance_id")))
 _TASKS: Table = HumanTask.__table__  # type: ignore[assignment]
-_CLOSE_TASK = (
+_CLOSE_TASK = Prepared(
     update(_TASKS).where(_TASKS.c.id == bindparam("task_id"))
     .values(status=bindparam("status"), completed_at=bindparam("completed_at"),
             completed_by=bindparam("completed_by"), outcome=bindparam("outcome")))
 _INSTANCES: Table = Instance.__table__  # type: ignore[assignment]
 _INSTANCE_COLUMNS = ("state", "status", "error", "correlations", "data_summary", "waits",
                      "ended_at", "paused_seconds", "promised_at")
-_UPDATE_INSTANCE = (
+_UPDATE_INSTANCE = Prepared(
     update(_INSTANCES)
     .where(_INSTANCES.c.id == bindparam("instance_id"),
            _INSTANCES.c.version == bindparam("old_version"))
     .values(version=bindparam("new_version"),
             **{key: bindparam(key) for key in _INSTANCE_COLUMNS}))
-_DROP_TIMER_JOBS = delete(Job).where(
+_DROP_TIMER_JOB = Prepared(delete(Job).where(
     Job.instance_id == bindparam("instance_id"), Job.kind == "timer", Job.status == "pending",
-    Job.task_id.in_(bindparam("gone", expanding=True)))
+    Job.task_id == bindparam("task_id")))
 _TASK_MAPPER = HumanTask.__mapper__
 _OPEN_TASKS = select(HumanTask).where(HumanTask.instance_id == bindparam("instance_id"),
                                      HumanTask.status == "open")
@@ -162,8 +172,8 @@ def _sync_tasks(session: Session, instance: Instance, open_tasks: tuple[OpenTask
                 set_committed_value(row, key, value)
             rows[task_id] = row
     if closing:
-        session.connection().execute(
-            _CLOSE_TASK, [{"task_id": task_id, **values} for task_id, values in closing.items()])
+        _CLOSE_TASK.run_many(session.connection(), [
+            {"task_id": task_id, **values} for task_id, values in closing.items()])
     new_rows = [_new_task(instance, task, now) for task in open_tasks
                 if task.task_id not in before]
     rows.update((row.id, row) for row in new_rows)
@@ -207,9 +217,8 @@ def _sync_timers(session: Session, instance: Instance, snapshot: Snapshot,
     if known is not None and all(wanted[t].due_at.isoformat() == due
                                  for t, due in known.items() if t in wanted):
         gone = [task_id for task_id in known if task_id not in wanted]
-        if gone:
-            session.connection().execute(_DROP_TIMER_JOBS,
-                                         {"instance_id": instance.id, "gone": gone})
+        _DROP_TIMER_JOB.run_many(session.connection(), [
+            {"instance_id": instance.id, "task_id": task_id} for task_id in gone])
         return _timer_jobs(instance, [t for t in wanted.values() if t.task_id not in known])
     jobs = session.scalars(_TIMER_JOBS, {"instance_id": instance.id}).all()
     for job in jobs:
@@ -235,9 +244,10 @@ def _timer_jobs(instance: Instance, timers: list[TimerWait]) -> list[dict[str, A
 
 
 def _sync_waits(session: Session, instance: Instance, snapshot: Snapshot) -> None:
-    session.execute(delete(MessageWait).where(MessageWait.instance_id == instance.id))
+    connection = session.connection()
+    _DROP_WAITS.run(connection, {"instance_id": instance.id})
     if snapshot.awaited_messages:
-        session.connection().execute(_INSERT_WAIT, [
+        _INSERT_WAIT.run_many(connection, [
             {"instance_id": instance.id, "park_id": instance.park_id, "message_name": wait.name,
              "correlation_key": correlation_key(wait.correlation) if wait.correlation else None}
             for wait in snapshot.awaited_messages])

@@ -1,0 +1,135 @@
+"""Prepared statements: the same rows as SQLAlchemy writes, on both databases, in batches."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import bindparam, delete, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from webapp.db import Database
+from webapp.models import Job, Park
+from webapp.statements import Batch, Prepared, batched
+
+WHEN = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)
+INSERT_JOB = Prepared(insert(Job.__table__))  # type: ignore[arg-type]
+MOVE_JOB = Prepared(update(Job).where(Job.dedupe_key == bindparam("key"),
+                                      Job.status == "pending").values(due_at=bindparam("due")))
+DROP_JOB = Prepared(delete(Job).where(Job.dedupe_key == bindparam("key")))
+
+
+@pytest.fixture
+def park_id(db: Database) -> str:
+    with db.write() as session:
+        park = Park(slug="p", name="园区")
+        session.add(park)
+        session.flush()
+        return park.id
+
+
+def job(park_id: str, key: str, **extra: object) -> dict[str, object]:
+    return {"park_id": park_id, "kind": "reminder", "due_at": WHEN, "instance_id": None,
+            "task_id": None, "payload": {"说明": "提醒", "n": [1, 2]}, "dedupe_key": key,
+            "attempts": 0, "status": "pending", "created_at": WHEN, **extra}
+
+
+def test_rows_read_back_as_sqlalchemy_wrote_them(db: Database, park_id: str) -> None:
+    with db.write() as session:
+        INSERT_JOB.run_many(session.connection(), [job(park_id, "a"), job(park_id, "b")])
+        session.execute(insert(Job), [job(park_id, "c")])
+    with db.read() as session:
+        rows = {row.dedupe_key: (row.due_at, row.payload, row.created_at)
+                for row in session.scalars(select(Job))}
+    assert set(rows) == {"a", "b", "c"}
+    for key in "ab":
+        # times come back aware and equal, JSON as the same structure
+        assert rows[key] == rows["c"] == (WHEN, {"说明": "提醒", "n": [1, 2]}, WHEN)
+
+
+def test_row_counts_constants_and_one_statement_for_many(db: Database, park_id: str) -> None:
+    with db.write() as session:
+        connection = session.connection()
+        INSERT_JOB.run(connection, job(park_id, "a"))
+        INSERT_JOB.run(connection, job(park_id, "done", status="done"))
+        # the constant status == 'pending' is part of the statement
+        assert MOVE_JOB.run(connection, {"key": "done", "due": WHEN}).rowcount == 0
+        assert MOVE_JOB.run(connection, {"key": "a", "due": WHEN + timedelta(days=1)}
+                            ).rowcount == 1
+        DROP_JOB.run_many(connection, [{"key": "done"}, {"key": "nothing"}])
+    with db.read() as session:
+        assert [(j.dedupe_key, j.due_at) for j in session.scalars(select(Job))] == [
+            ("a", WHEN + timedelta(days=1))]
+
+
+def test_driver_errors_are_sqlalchemys(db: Database, park_id: str) -> None:
+    with pytest.raises(IntegrityError), db.write() as session:
+        INSERT_JOB.run(session.connection(), job("no-such-park", "a"))
+    with pytest.raises(IntegrityError), db.write() as session:
+        INSERT_JOB.run_many(session.connection(), [job(park_id, "a"), job(park_id, "a")])
+    with db.read() as session:
+        assert session.scalars(select(Job)).all() == []
+
+
+def test_missing_values_are_refused_before_anything_runs(db: Database, park_id: str) -> None:
+    incomplete = job(park_id, "a")
+    del incomplete["created_at"]  # a column with a default: not filled in here
+    with pytest.raises(ValueError, match="created_at"), db.write() as session:
+        INSERT_JOB.run(session.connection(), incomplete)
+    with pytest.raises(KeyError), db.write() as session:
+        MOVE_JOB.run(session.connection(), {"key": "a"})
+
+
+def test_a_batch_lets_queries_run_between_its_statements(db: Database, park_id: str) -> None:
+    with db.write() as session, batched(session.connection()) as batch:
+        connection = session.connection()
+        INSERT_JOB.run(connection, job(park_id, "a"))
+        # an ORM query in the middle sees what the batch sent before it
+        assert session.scalars(select(Job.dedupe_key)).all() == ["a"]
+        moved = MOVE_JOB.run(connection, {"key": "a", "due": WHEN + timedelta(hours=1)})
+        batch.expect(moved, 1, lambda: AssertionError("not moved"))
+        INSERT_JOB.run(connection, job(park_id, "b"))
+        # nested: the same batch
+        with batched(connection) as inner:
+            assert inner is batch
+            INSERT_JOB.run(connection, job(park_id, "c"))
+    with db.read() as session:
+        assert sorted(session.scalars(select(Job.dedupe_key))) == ["a", "b", "c"]
+
+
+def test_a_failed_expectation_rolls_the_transaction_back(db: Database, park_id: str) -> None:
+    class Moved(Exception):
+        pass
+
+    with pytest.raises(Moved), db.write() as session, \
+            batched(session.connection()) as batch:
+        connection = session.connection()
+        INSERT_JOB.run(connection, job(park_id, "a"))
+        batch.expect(MOVE_JOB.run(connection, {"key": "zz", "due": WHEN}), 1, Moved)
+    with db.read() as session:
+        assert session.scalars(select(Job)).all() == []
+
+
+def test_an_error_sent_in_a_batch_surfaces_by_its_end(db: Database, park_id: str) -> None:
+    with pytest.raises(IntegrityError), db.write() as session, \
+            batched(session.connection()):
+        INSERT_JOB.run(session.connection(), job(park_id, "a"))
+        INSERT_JOB.run(session.connection(), job(park_id, "a"))
+    with db.read() as session:
+        assert session.scalars(select(Job)).all() == []
+    # the pooled connection is usable afterwards, outside any batch
+    with db.write() as session:
+        INSERT_JOB.run(session.connection(), job(park_id, "b"))
+        assert session.connection().info.get("parkflow_batch") is None
+
+
+def test_postgresql_batches_are_pipelined(db: Database, park_id: str) -> None:
+    if db.backend != "postgresql":
+        pytest.skip("only PostgreSQL's driver has a pipeline mode")
+    with db.write() as session, batched(session.connection()) as batch:
+        connection = session.connection()
+        driver = connection.connection.driver_connection
+        INSERT_JOB.run(connection, job(park_id, "a"))
+        assert isinstance(batch, Batch) and driver.pgconn.pipeline_status != 0
+        session.scalars(select(Job.id)).all()
+        assert driver.pgconn.pipeline_status == 0

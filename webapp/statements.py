@@ -1,0 +1,222 @@
+"""The statements of the busiest path, compiled once and run on the driver's own cursor.
+
+Every task completion writes the same handful of rows: the instance, the closed and opened
+tasks, step history, jobs and an audit event. Through SQLAlchemy each statement costs about
+three times what the database itself spends on it (parameter handling, execution context,
+events and result set-up are rebuilt for every call). A :class:`Prepared` statement is still
+written as SQLAlchemy Core and compiled by SQLAlchemy, once per dialect and set of columns,
+with SQLAlchemy's own type conversions for its parameters; only the execution goes straight
+to the driver's cursor, inside the session's transaction.
+
+Driver errors come out as SQLAlchemy's exceptions (IntegrityError, OperationalError, ...),
+exactly as from ``session.execute``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Dialect, Engine, event
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.sql import ClauseElement
+from sqlalchemy.sql.compiler import SQLCompiler
+
+Processor = Callable[[Any], Any] | None
+_GIVEN = object()  # marks a parameter the caller gives (not a constant of the statement)
+
+
+@dataclass(frozen=True, slots=True)
+class _Compiled:
+    sql: str
+    # (name, conversion, constant or _GIVEN), in the order the driver wants them
+    binds: tuple[tuple[str, Processor, Any], ...]
+    positional: bool
+
+    def parameters(self, values: Mapping[str, Any]) -> Sequence[Any] | dict[str, Any]:
+        converted = [constant if constant is not _GIVEN
+                     else values[name] if convert is None else convert(values[name])
+                     for name, convert, constant in self.binds]
+        if self.positional:
+            return converted
+        return dict(zip([name for name, _, _ in self.binds], converted, strict=True))
+
+
+class Prepared:
+    """A Core statement compiled once per dialect (and per set of inserted columns).
+
+    For an INSERT of a whole table, the columns come from the keys of the rows given, as
+    with ``connection.execute(insert(table), rows)``; every row of one call has the same keys,
+    and columns with Python-side defaults must be given (no defaults are filled in here).
+    Parameters named in the statement (``bindparam``) must all be given; values written into
+    it (``Job.status == "pending"``) are constants. Expanding (IN) parameters are not
+    supported.
+    """
+
+    def __init__(self, statement: ClauseElement) -> None:
+        self.statement = statement
+        self._compiled: dict[tuple[str, tuple[str, ...] | None], _Compiled] = {}
+
+    def run(self, connection: Connection, values: Mapping[str, Any]) -> Any:
+        """Execute once; the driver's cursor (in a batch, its ``rowcount`` is known only
+        after the batch)."""
+        compiled = self._for(connection.dialect, values)
+        parameters = compiled.parameters(values)
+        _sending(connection)
+        cursor = connection.connection.cursor()
+        try:
+            cursor.execute(compiled.sql, parameters)
+        except connection.dialect.loaded_dbapi.Error as exc:
+            raise _wrapped(connection, compiled.sql, parameters, exc) from exc
+        return cursor
+
+    def run_many(self, connection: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
+        """Execute once for each of ``rows`` (all with the same keys), in one driver call."""
+        if not rows:
+            return
+        if len(rows) == 1:
+            self.run(connection, rows[0])
+            return
+        compiled = self._for(connection.dialect, rows[0])
+        parameters = [compiled.parameters(row) for row in rows]
+        _sending(connection)
+        cursor = connection.connection.cursor()
+        try:
+            cursor.executemany(compiled.sql, parameters)
+        except connection.dialect.loaded_dbapi.Error as exc:
+            raise _wrapped(connection, compiled.sql, parameters, exc) from exc
+
+    def _for(self, dialect: Dialect, values: Mapping[str, Any]) -> _Compiled:
+        columns = tuple(values) if self._is_insert else None
+        key = (dialect.name, columns)
+        found = self._compiled.get(key)
+        if found is None:
+            found = self._compiled[key] = self._compile(dialect, columns)
+        return found
+
+    @property
+    def _is_insert(self) -> bool:
+        return bool(getattr(self.statement, "is_insert", False))
+
+    def _compile(self, dialect: Dialect, columns: tuple[str, ...] | None) -> _Compiled:
+        compiled = self.statement.compile(
+            dialect=dialect, column_keys=list(columns) if columns is not None else None)
+        assert isinstance(compiled, SQLCompiler)
+        if compiled.insert_prefetch or compiled.update_prefetch:
+            missing = [c.key for c in (*compiled.insert_prefetch, *compiled.update_prefetch)]
+            raise ValueError(f"give values for the columns with defaults: {missing}")
+        by_name = compiled.binds  # rendered name -> bindparam
+        names = compiled.positiontup if compiled.positional else list(by_name)
+        if any(bind.expanding for bind in by_name.values()):
+            raise ValueError("expanding (IN) parameters are not supported here")
+        binds = []
+        for name in names or ():
+            bind = by_name[name]
+            convert = bind.type.dialect_impl(dialect).bind_processor(dialect)
+            if bind.required or bind.callable is not None:
+                binds.append((name, convert, _GIVEN))
+            else:  # a value written into the statement, e.g. ``status == "pending"``
+                binds.append((name, None, bind.value if convert is None else convert(bind.value)))
+        return _Compiled(sql=compiled.string, binds=tuple(binds),
+                         positional=compiled.positional)
+
+
+def _sending(connection: Connection) -> None:
+    batch = connection.info.get(_BATCH)
+    if batch is not None:
+        batch._send()
+
+
+def _wrapped(connection: Connection, sql: str, parameters: Any, exc: Exception) -> DBAPIError:
+    return DBAPIError.instance(sql, parameters, exc, connection.dialect.loaded_dbapi.Error,
+                               dialect=connection.dialect)
+
+
+_BATCH = "parkflow_batch"  # key in the pooled connection's info: the batch open on it
+
+
+class Batch:
+    """Statements sent together where the driver can.
+
+    On PostgreSQL the :class:`Prepared` statements of a batch go out in pipeline mode: sent
+    without waiting for each answer, one round trip for all of them instead of one each.
+    Any other statement (SQLAlchemy's own, e.g. a query of the ORM) first ends the pipeline
+    and waits for the answers so far, then runs as usual; the next prepared statement starts
+    a new one. Row counts are therefore known only when the batch ends, and :meth:`expect`
+    checks them then. On SQLite statements run one by one as always; the checks wait for the
+    end all the same.
+    """
+
+    def __init__(self, connection: Connection) -> None:
+        self.connection = connection
+        self._checks: list[tuple[Any, int, Callable[[], Exception]]] = []
+        driver = connection.connection.driver_connection
+        self._pipelines = connection.dialect.name == "postgresql" and hasattr(driver, "pipeline")
+        self._open: Any = None  # the driver's pipeline while one is open
+
+    def expect(self, cursor: Any, rowcount: int, error: Callable[[], Exception]) -> None:
+        """At the end of the batch, raise ``error()`` unless ``cursor`` changed ``rowcount``
+        rows."""
+        self._checks.append((cursor, rowcount, error))
+
+    def _send(self) -> None:
+        """Before a prepared statement: make sure a pipeline is open (where there are any)."""
+        if self._pipelines and self._open is None:
+            self._open = self.connection.connection.driver_connection.pipeline()
+            self._open.__enter__()
+
+    def _wait(self, failing: BaseException | None = None) -> None:
+        """End the open pipeline, if any: wait for every answer (an error of a statement
+        sent earlier surfaces here)."""
+        pipeline, self._open = self._open, None
+        if pipeline is None:
+            return
+        error = (type(failing), failing, failing.__traceback__) if failing else (None,) * 3
+        try:
+            pipeline.__exit__(*error)
+        except self.connection.dialect.loaded_dbapi.Error as exc:
+            if failing is None:
+                raise _wrapped(self.connection, "(batch)", None, exc) from exc
+
+    def _verify(self) -> None:
+        for cursor, rowcount, error in self._checks:
+            if cursor.rowcount != rowcount:
+                raise error()
+
+
+def _batch_of(connection: Connection) -> Batch | None:
+    batch: Batch | None = connection.info.get(_BATCH)
+    return batch
+
+
+@contextmanager
+def batched(connection: Connection) -> Iterator[Batch]:
+    """Run the block's statements as one :class:`Batch` (nested: the outer one)."""
+    outer = _batch_of(connection)
+    if outer is not None:
+        yield outer
+        return
+    batch = connection.info[_BATCH] = Batch(connection)
+    try:
+        yield batch
+    except BaseException as exc:
+        batch._wait(failing=exc)
+        raise
+    else:
+        batch._wait()
+    finally:
+        connection.info.pop(_BATCH, None)
+    batch._verify()
+
+
+def end_batches_before_statements(engine: Engine) -> None:
+    """Let SQLAlchemy's own statements on ``engine`` run inside a batch: each one first ends
+    the batch's open pipeline (the driver cannot describe a query's result inside one)."""
+    @event.listens_for(engine, "before_cursor_execute")
+    def _end_pipeline(connection: Connection, *_args: Any) -> None:
+        batch = connection.info.get(_BATCH)
+        if batch is not None:
+            batch._wait()
