@@ -55,6 +55,8 @@ NAMING_CONVENTION = {
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 # execution option read by the SQLite "begin" hook: take the write lock up front
 BEGIN_IMMEDIATE = "parkflow_begin_immediate"
+# execution option read by the same hook: no BEGIN at all (single-statement reads)
+NO_BEGIN = "parkflow_no_begin"
 _writing: ContextVar[bool] = ContextVar("parkflow_writing", default=False)
 
 
@@ -182,7 +184,10 @@ def _configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Connection) -> None:
-        immediate = connection.get_execution_options().get(BEGIN_IMMEDIATE, False)
+        options = connection.get_execution_options()
+        if options.get(NO_BEGIN):
+            return  # each statement is its own transaction (Database.single_read)
+        immediate = options.get(BEGIN_IMMEDIATE, False)
         connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
@@ -267,6 +272,20 @@ class Database:
                 yield session
             finally:
                 session.rollback()
+
+    @contextmanager
+    def single_read(self) -> Iterator[Connection]:
+        """Yield a connection for a read of one statement, run without a transaction around
+        it: one statement sees one consistent state anyway, and on PostgreSQL there is no
+        BEGIN and ROLLBACK to wait for (two round trips of three)."""
+        with self.engine.connect() as connection:
+            if self.backend == "sqlite":
+                # (SQLAlchemy's isolation levels would run PRAGMAs on every return to the
+                # pool: the SQLite connection already runs each statement by itself when no
+                # BEGIN is issued)
+                yield connection.execution_options(**{NO_BEGIN: True})
+            else:
+                yield connection.execution_options(isolation_level="AUTOCOMMIT")
 
     @contextmanager
     def write(self) -> Iterator[Session]:

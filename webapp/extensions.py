@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, current_app
+from flask import Flask, current_app, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_smorest import Api
@@ -40,3 +40,11 @@ store = DatabaseExtension()
 api = ParkflowApi()
 # the login route names its own key (address and username); nothing else is limited
 limiter = Limiter(key_func=get_remote_address)
+# the endpoints with limits of their own: every other request skips the limiter's work
+LIMITED_ENDPOINTS = frozenset({"auth.issue_token", "pages.auth.login"})
+
+
+@limiter.request_filter
+def _not_limited() -> bool:
+    """Exempt everything but sign-in: the limiter's lookups cost each API call otherwise."""
+    return request.endpoint not in LIMITED_ENDPOINTS

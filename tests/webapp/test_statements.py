@@ -133,3 +133,17 @@ def test_postgresql_batches_are_pipelined(db: Database, park_id: str) -> None:
         assert isinstance(batch, Batch) and driver.pgconn.pipeline_status != 0
         session.scalars(select(Job.id)).all()
         assert driver.pgconn.pipeline_status == 0
+
+
+def test_a_single_read_opens_no_transaction(db: Database, park_id: str) -> None:
+    with db.single_read() as connection:
+        assert connection.execute(select(Park.slug)).scalars().all() == ["p"]
+        driver = connection.connection.driver_connection
+        # nothing to end: no BEGIN was sent (PostgreSQL: the connection autocommits)
+        assert not driver.in_transaction if db.backend == "sqlite" else driver.autocommit
+    # the pooled connection is transactional again for the next writer
+    with pytest.raises(IntegrityError), db.write() as session:
+        INSERT_JOB.run(session.connection(), job(park_id, "a"))
+        INSERT_JOB.run(session.connection(), job(park_id, "a"))
+    with db.read() as session:
+        assert session.scalars(select(Job)).all() == []

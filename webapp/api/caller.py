@@ -18,8 +18,8 @@ def authenticate_request() -> None:
     if request.endpoint in PUBLIC_ENDPOINTS:
         return
     secret = bearer_secret()
-    with store.database.read() as session:
-        g.parkflow_viewer = viewer_for_token(session, secret)
+    with store.database.single_read() as connection:
+        g.parkflow_viewer = viewer_for_token(connection, secret)
 
 
 def current_viewer() -> Viewer:

@@ -26,6 +26,7 @@ from sqlalchemy import (
     select,
 )
 from sqlalchemy.dialects import postgresql
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import type_coerce
 
@@ -99,10 +100,10 @@ def load_viewer(session: Session, user: User) -> Viewer:
     return _viewer(user.id, user.username, [row[2:] for row in rows])
 
 
-def viewer_for_token(session: Session, secret: str) -> Viewer:
+def viewer_for_token(connection: Connection, secret: str) -> Viewer:
     """The viewer an API token belongs to; raises Unauthenticated for a bad or expired one."""
     tokens.check_format(secret)
-    rows = session.connection().execute(_BY_TOKEN, {"token_hash": tokens.token_hash(secret)}).all()
+    rows = connection.execute(_BY_TOKEN, {"token_hash": tokens.token_hash(secret)}).all()
     if not rows:
         raise tokens.Unauthenticated("the token is not valid")
     user_id, username, is_active, expires_at = rows[0][:4]

@@ -161,6 +161,25 @@ def test_sign_in_is_rate_limited_per_address_and_username(parks: Database, datab
     assert other_address.status_code == 200
 
 
+def test_only_sign_in_is_limited(parks: Database, database_url: str, tmp_path: Path) -> None:
+    app = _rate_limited_app(database_url, tmp_path)
+    client = app.test_client()
+    try:
+        token = client.post(TOKEN_URL, json={"username": "zhang.wei", "password": PASSWORD})
+        headers = {"Authorization": f"Bearer {token.get_json()['token']}"}
+        inbox = [client.get("/api/v1/tasks", headers=headers).status_code for _ in range(6)]
+        health = [client.get("/healthz").status_code for _ in range(6)]
+        signed_in = [client.post(TOKEN_URL, json={"username": "zhang.wei", "password": PASSWORD}
+                                 ).status_code for _ in range(3)]
+    finally:
+        app.extensions[DATABASE_KEY].dispose()
+
+    assert inbox == [200] * 6
+    assert set(health) == {200}
+    # the first sign-in counted: two more pass, the third is one too many
+    assert signed_in == [200, 200, 429]
+
+
 def test_rate_limit_window_passes(parks: Database, database_url: str, tmp_path: Path) -> None:
     app = _rate_limited_app(database_url, tmp_path)
     client = app.test_client()
