@@ -12,6 +12,7 @@ import math
 import re
 from typing import Any
 
+import orjson
 from flask import request
 from flask_smorest import Blueprint
 from webargs.flaskparser import FlaskParser
@@ -37,11 +38,33 @@ class StrictJSONError(json.JSONDecodeError):
 
 
 def loads(raw: bytes | str) -> Any:
-    """Parse JSON strictly; raises json.JSONDecodeError (a ValueError) when it is not usable."""
+    """Parse JSON strictly; raises json.JSONDecodeError (a ValueError) when it is not usable.
+
+    orjson parses (it refuses NaN and Infinity, text that is not UTF-8 and unpaired
+    surrogates); the walk after it checks what it allows and Parkflow does not. orjson reads
+    an integer too long for 64 bits as a float, so a body with such a long run of digits
+    anywhere (in a text too, harmlessly) is parsed by the standard library instead, which
+    tells integers from floats.
+    """
     try:
         text = raw.decode("utf-8") if isinstance(raw, bytes) else raw
     except UnicodeDecodeError:
         raise StrictJSONError("the body is not UTF-8 text") from None
+    if _LONG_NUMBER.search(text):
+        return _slow_loads(text)
+    try:
+        value = orjson.loads(text)
+    except orjson.JSONDecodeError as exc:
+        raise StrictJSONError(_reason(exc)) from None
+    _check(value, 0)
+    return value
+
+
+# 19 digits and more may not fit in 64 bits
+_LONG_NUMBER = re.compile(r"[0-9]{19}")
+
+
+def _slow_loads(text: str) -> Any:
     try:
         value = json.loads(text, parse_constant=_no_constant, parse_int=_bounded_int,
                            parse_float=_finite_float)
@@ -68,18 +91,32 @@ def _finite_float(text: str) -> float:
     return number
 
 
+def _reason(exc: orjson.JSONDecodeError) -> str:
+    if "recursion" in exc.msg:
+        return "the JSON is nested too deeply"
+    if "surrogate" in exc.msg:
+        return "text must not contain NUL characters or unpaired surrogates"
+    return f"{exc.msg} (line {exc.lineno}, column {exc.colno})"
+
+
 def _check(value: Any, depth: int) -> None:
     if depth > MAX_DEPTH:
         raise StrictJSONError(f"the JSON is nested deeper than {MAX_DEPTH} levels")
-    if isinstance(value, str):
+    kind = type(value)
+    if kind is str:
         _check_text(value)
-    elif isinstance(value, dict):
+    elif kind is dict:
         for key, inner in value.items():
             _check_text(key)
             _check(inner, depth + 1)
-    elif isinstance(value, list):
+    elif kind is list:
         for inner in value:
             _check(inner, depth + 1)
+    elif kind is int:
+        if not -(2**63) <= value < 2**63:
+            raise StrictJSONError("integers must fit in 64 bits")
+    elif kind is float and not math.isfinite(value):
+        raise StrictJSONError("numbers must be finite")
 
 
 def _check_text(text: str) -> None:

@@ -45,6 +45,7 @@ def test_pages_outside_the_api_keep_flask_errors(client: FlaskClient) -> None:
     '{"data": {"x": Infinity}}',
     '{"data": {"x": 1e999}}',
     '{"data": {"x": 123456789012345678901234567890}}',
+    '{"data": {"x": 9223372036854775808}}',
     '{"data": {"x": "nul \\u0000 inside"}}',
     '{"data": {"x\\u0000": 1}}',
     '{"data": {"x": "\\ud800"}}',
