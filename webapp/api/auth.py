@@ -38,7 +38,7 @@ def login_key() -> str:
 
 @blp.route("/token", methods=["POST"])
 @limiter.limit(login_limit, key_func=login_key)
-@blp.arguments(TokenRequestSchema)
+@blp.arguments(TokenRequestSchema())
 @blp.response(200, TokenSchema)
 @blp.alt_response(401, schema=ErrorSchema, description="Wrong username or password")
 @blp.alt_response(429, schema=ErrorSchema, description="Too many attempts; wait and retry")

@@ -42,7 +42,7 @@ def instance_view(instance_id: str, *, roles: tuple[str, ...] | None = None) -> 
 
 @blp.route("/parks/<park>/instances", methods=["POST"])
 @idempotent
-@blp.arguments(StartRequestSchema)
+@blp.arguments(StartRequestSchema())
 @blp.response(201, InstanceViewSchema)
 @blp.alt_response(403, schema=ErrorSchema, description="Reviewers cannot apply")
 @blp.alt_response(422, schema=ErrorSchema, description="The data fails the start form")
@@ -58,7 +58,7 @@ def start(body: dict[str, Any], park: str) -> dict[str, Any]:
 
 
 @blp.route("/parks/<park>/instances", methods=["GET"])
-@blp.arguments(InstanceListArgsSchema, location="query")
+@blp.arguments(InstanceListArgsSchema(), location="query")
 @blp.response(200, InstanceSummarySchema(many=True))
 def list_instances(args: dict[str, Any], park: str) -> Listing:
     """List the applications the caller may see, newest first."""
@@ -80,7 +80,7 @@ def get_instance(instance_id: str) -> dict[str, Any]:
 
 
 @blp.route("/instances/<instance_id>/audit", methods=["GET"])
-@blp.arguments(PageArgsSchema, location="query")
+@blp.arguments(PageArgsSchema(), location="query")
 @blp.response(200, AuditEntrySchema(many=True))
 def get_audit(args: dict[str, Any], instance_id: str) -> Listing:
     """List every recorded change of an application, oldest first."""
@@ -94,7 +94,7 @@ def get_audit(args: dict[str, Any], instance_id: str) -> Listing:
 
 @blp.route("/instances/<instance_id>/messages/<message_name>", methods=["POST"])
 @idempotent
-@blp.arguments(MessageRequestSchema)
+@blp.arguments(MessageRequestSchema())
 @blp.response(200, InstanceViewSchema)
 @blp.alt_response(404, schema=ErrorSchema, description="Nothing waits for the message")
 @blp.alt_response(409, schema=ErrorSchema, description="The application has ended")
@@ -110,7 +110,7 @@ def deliver_message(body: dict[str, Any], instance_id: str, message_name: str) -
 
 @blp.route("/instances/<instance_id>/cancel", methods=["POST"])
 @idempotent
-@blp.arguments(CancelRequestSchema)
+@blp.arguments(CancelRequestSchema())
 @blp.response(200, InstanceViewSchema)
 @blp.alt_response(409, schema=ErrorSchema, description="The application has already ended")
 def cancel(body: dict[str, Any], instance_id: str) -> dict[str, Any]:

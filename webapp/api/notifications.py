@@ -21,7 +21,7 @@ blp = ApiBlueprint("notifications", __name__, url_prefix="/api/v1/notifications"
 
 
 @blp.route("", methods=["GET"])
-@blp.arguments(NotificationArgsSchema, location="query")
+@blp.arguments(NotificationArgsSchema(), location="query")
 @blp.response(200, NotificationSchema(many=True))
 def list_notifications(args: dict[str, Any]) -> tuple[list[dict[str, Any]], int, dict[str, str]]:
     """List the caller's notifications, newest first (``unread=1``: only unread ones)."""

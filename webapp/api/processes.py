@@ -72,7 +72,7 @@ def deploy(park: str) -> tuple[dict[str, Any], int]:
 
 
 @blp.route("", methods=["GET"])
-@blp.arguments(PageArgsSchema, location="query")
+@blp.arguments(PageArgsSchema(), location="query")
 @blp.response(200, ProcessSchema(many=True))
 def list_processes(args: dict[str, Any], park: str) -> tuple[list[dict[str, Any]], int,
                                                               dict[str, str]]:

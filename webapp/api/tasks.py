@@ -40,7 +40,7 @@ def _check_visible(task_id: str) -> None:
 
 
 @blp.route("", methods=["GET"])
-@blp.arguments(TaskListArgsSchema, location="query")
+@blp.arguments(TaskListArgsSchema(), location="query")
 @blp.response(200, TaskSchema(many=True))
 def list_tasks(args: dict[str, Any]) -> tuple[list[dict[str, Any]], int, dict[str, str]]:
     """List open tasks for the caller, overdue and soonest due first."""
@@ -86,7 +86,7 @@ def unclaim(task_id: str) -> dict[str, Any]:
 
 @blp.route("/<task_id>/assign", methods=["POST"])
 @idempotent
-@blp.arguments(AssignRequestSchema)
+@blp.arguments(AssignRequestSchema())
 @blp.response(200, TaskSchema)
 @blp.alt_response(403, schema=ErrorSchema, description="Only park admins assign")
 @blp.alt_response(409, schema=ErrorSchema, description="No longer open")
@@ -100,7 +100,7 @@ def assign(body: dict[str, Any], task_id: str) -> dict[str, Any]:
 
 @blp.route("/<task_id>/complete", methods=["POST"])
 @idempotent
-@blp.arguments(CompleteRequestSchema)
+@blp.arguments(CompleteRequestSchema())
 @blp.response(200, InstanceViewSchema)
 @blp.alt_response(403, schema=ErrorSchema, description="The caller is not a candidate")
 @blp.alt_response(409, schema=ErrorSchema, description="The task is no longer open")
