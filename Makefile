@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export PARKFLOW_INSTANCE_PATH ?= $(CURDIR)/instance
 
-.PHONY: run test bench lint install clean
+.PHONY: run test bench lint install clean chromium
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -31,7 +31,16 @@ run: $(STAMP) $(BUNDLE)
 	$(BIN)/parkflow demo
 	$(BIN)/parkflow serve --host 127.0.0.1 --port 5000
 
-test: $(STAMP) $(BUNDLE)
+# the browser tests drive Debian's Chromium: installed here where it is missing and this user
+# may install packages; elsewhere those tests are skipped, saying why
+chromium:
+	@if [ ! -x /usr/bin/chromium ] && command -v apt-get >/dev/null 2>&1; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; \
+	  else echo "note: /usr/bin/chromium is missing (apt-get install chromium as root);" \
+	    "the browser tests will be skipped"; fi; fi
+
+test: $(STAMP) $(BUNDLE) chromium
 	$(BIN)/pytest -n 2 tests
 
 bench: $(STAMP)

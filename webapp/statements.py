@@ -34,15 +34,16 @@ class _Compiled:
     sql: str
     # (name, conversion, constant or _GIVEN), in the order the driver wants them
     binds: tuple[tuple[str, Processor, Any], ...]
-    positional: bool
+    # the names, for drivers taking parameters by name (psycopg); None for positional ones
+    names: tuple[str, ...] | None
 
     def parameters(self, values: Mapping[str, Any]) -> Sequence[Any] | dict[str, Any]:
         converted = [constant if constant is not _GIVEN
                      else values[name] if convert is None else convert(values[name])
                      for name, convert, constant in self.binds]
-        if self.positional:
+        if self.names is None:
             return converted
-        return dict(zip([name for name, _, _ in self.binds], converted, strict=True))
+        return dict(zip(self.names, converted, strict=True))
 
 
 class Prepared:
@@ -121,7 +122,7 @@ class Prepared:
             else:  # a value written into the statement, e.g. ``status == "pending"``
                 binds.append((name, None, bind.value if convert is None else convert(bind.value)))
         return _Compiled(sql=compiled.string, binds=tuple(binds),
-                         positional=compiled.positional)
+                         names=None if compiled.positional else tuple(names or ()))
 
 
 def _sending(connection: Connection) -> None:
