@@ -12,7 +12,8 @@ from typing import TypeVar
 
 import pytest
 from sqlalchemy import func, select
-from sqlalchemy.pool import NullPool
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.pool import NullPool, StaticPool
 
 from webapp.db import Database, WriterQueue, lock_instance, make_engine
 from webapp.migrate import upgrade
@@ -133,6 +134,29 @@ def test_sqlite_write_takes_the_write_lock_before_any_statement(
     other.execute("BEGIN IMMEDIATE")
     other.execute("ROLLBACK")
     other.close()
+
+
+def test_a_write_lock_held_elsewhere_is_sqlalchemys_operational_error(
+    tmp_path: Path
+) -> None:
+    url = f"sqlite:///{tmp_path / 'parkflow.db'}"
+    upgrade(url)
+    # one pooled connection that gives up at once instead of waiting ten seconds
+    database = Database(url, poolclass=StaticPool)
+    with database.engine.connect() as connection:
+        connection.connection.dbapi_connection.execute("PRAGMA busy_timeout = 0")
+    other = sqlite3.connect(tmp_path / "parkflow.db", timeout=0, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    try:
+        # what the API answers 503 for: SQLAlchemy's error, not the driver's own
+        with pytest.raises(OperationalError, match="database is locked"), database.write():
+            pass
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+    with database.write() as session:
+        session.add(Park(slug="after", name="After"))
+    database.dispose()
 
 
 def test_sqlite_reads_do_not_block_writers(sqlite_db: Database, tmp_path: Path) -> None:
