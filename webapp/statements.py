@@ -14,6 +14,7 @@ exactly as from ``session.execute``.
 
 from __future__ import annotations
 
+from collections import namedtuple
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -36,6 +37,9 @@ class _Compiled:
     binds: tuple[tuple[str, Processor, Any], ...]
     # the names, for drivers taking parameters by name (psycopg); None for positional ones
     names: tuple[str, ...] | None
+    # of a query: a row class named after its columns, and each column's conversion
+    row: type[tuple[Any, ...]] | None = None
+    results: tuple[Processor, ...] = ()
 
     def parameters(self, values: Mapping[str, Any]) -> Sequence[Any] | dict[str, Any]:
         converted = [constant if constant is not _GIVEN
@@ -90,6 +94,22 @@ class Prepared:
         except connection.dialect.loaded_dbapi.Error as exc:
             raise _wrapped(connection, compiled.sql, parameters, exc) from exc
 
+    def rows(self, connection: Connection, values: Mapping[str, Any]) -> list[Any]:
+        """Run a query; its rows as named tuples (``row.name`` or by position), each value
+        converted as SQLAlchemy would (times aware, JSON decoded, ...)."""
+        compiled = self._for(connection.dialect, values)
+        assert compiled.row is not None, "rows() is for queries"
+        cursor = self.run(connection, values)
+        try:
+            found = cursor.fetchall()
+        except connection.dialect.loaded_dbapi.Error as exc:
+            raise _wrapped(connection, compiled.sql, None, exc) from exc
+        make, results = compiled.row._make, compiled.results  # type: ignore[attr-defined]
+        if not any(results):
+            return [make(row) for row in found]
+        return [make([value if convert is None or value is None else convert(value)
+                      for convert, value in zip(results, row, strict=True)]) for row in found]
+
     def _for(self, dialect: Dialect, values: Mapping[str, Any]) -> _Compiled:
         columns = tuple(values) if self._is_insert else None
         key = (dialect.name, columns)
@@ -121,8 +141,17 @@ class Prepared:
                 binds.append((name, convert, _GIVEN))
             else:  # a value written into the statement, e.g. ``status == "pending"``
                 binds.append((name, None, bind.value if convert is None else convert(bind.value)))
+        row: type[tuple[Any, ...]] | None = None
+        results: tuple[Processor, ...] = ()
+        if getattr(self.statement, "is_select", False):
+            columns = list(self.statement.selected_columns)  # type: ignore[attr-defined]
+            keys = [column.key for column in columns]
+            row = namedtuple("Row", keys, rename=True)  # type: ignore[misc]  # noqa: PYI024
+            results = tuple(column.type.dialect_impl(dialect).result_processor(dialect, None)
+                            for column in columns)
         return _Compiled(sql=compiled.string, binds=tuple(binds),
-                         names=None if compiled.positional else tuple(names or ()))
+                         names=None if compiled.positional else tuple(names or ()),
+                         row=row, results=results)
 
 
 def _sending(connection: Connection) -> None:

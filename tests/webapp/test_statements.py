@@ -147,3 +147,35 @@ def test_a_single_read_opens_no_transaction(db: Database, park_id: str) -> None:
         INSERT_JOB.run(session.connection(), job(park_id, "a"))
     with db.read() as session:
         assert session.scalars(select(Job)).all() == []
+
+
+JOBS_OF = Prepared(select(Job.dedupe_key, Job.due_at, Job.payload, Job.attempts)
+                   .where(Job.park_id == bindparam("park_id"), Job.status == "pending")
+                   .order_by(Job.dedupe_key))
+
+
+def test_query_rows_convert_as_sqlalchemy_does(db: Database, park_id: str) -> None:
+    with db.write() as session:
+        INSERT_JOB.run_many(session.connection(), [job(park_id, "a"), job(park_id, "b"),
+                                                   job(park_id, "c", status="done")])
+    with db.read() as session:
+        prepared = JOBS_OF.rows(session.connection(), {"park_id": park_id})
+        core = session.execute(JOBS_OF.statement, {"park_id": park_id}).all()
+    assert [tuple(row) for row in prepared] == [tuple(row) for row in core]
+    assert [row.dedupe_key for row in prepared] == ["a", "b"]
+    assert prepared[0].due_at == WHEN and prepared[0].due_at.tzinfo is not None
+    assert prepared[0].payload == {"说明": "提醒", "n": [1, 2]}
+    with db.read() as session:
+        assert JOBS_OF.rows(session.connection(), {"park_id": "nobody"}) == []
+
+
+def test_a_query_in_a_batch_sees_what_the_batch_wrote(db: Database, park_id: str) -> None:
+    with db.write() as session, batched(session.connection()):
+        connection = session.connection()
+        INSERT_JOB.run(connection, job(park_id, "a"))
+        MOVE_JOB.run(connection, {"key": "a", "due": WHEN + timedelta(hours=2)})
+        (row,) = JOBS_OF.rows(connection, {"park_id": park_id})
+        assert row.due_at == WHEN + timedelta(hours=2)
+        INSERT_JOB.run(connection, job(park_id, "b"))
+        assert [r.dedupe_key for r in JOBS_OF.rows(connection, {"park_id": park_id})] == [
+            "a", "b"]

@@ -45,6 +45,7 @@ from webapp.models import (
 from webapp.services import tokens
 from webapp.services.errors import Forbidden, NotFound
 from webapp.services.people import Worker, lanes_in
+from webapp.statements import Prepared
 
 # ids in the database are at most this long; anything longer cannot name a row
 MAX_ID_LENGTH = 64
@@ -88,10 +89,11 @@ def _with_roles(user_columns: Any) -> Any:
 
 
 _BY_USER = _with_roles(select(User.id, User.username).where(User.id == bindparam("user_id")))
-_BY_TOKEN = _with_roles(
+# prepared: every API request runs it (see webapp.statements)
+_BY_TOKEN = Prepared(_with_roles(
     select(User.id, User.username, User.is_active, ApiToken.expires_at)
     .join(ApiToken, ApiToken.user_id == User.id)
-    .where(ApiToken.token_hash == bindparam("token_hash")))
+    .where(ApiToken.token_hash == bindparam("token_hash"))))
 
 
 def load_viewer(session: Session, user: User) -> Viewer:
@@ -103,7 +105,7 @@ def load_viewer(session: Session, user: User) -> Viewer:
 def viewer_for_token(connection: Connection, secret: str) -> Viewer:
     """The viewer an API token belongs to; raises Unauthenticated for a bad or expired one."""
     tokens.check_format(secret)
-    rows = connection.execute(_BY_TOKEN, {"token_hash": tokens.token_hash(secret)}).all()
+    rows = _BY_TOKEN.rows(connection, {"token_hash": tokens.token_hash(secret)})
     if not rows:
         raise tokens.Unauthenticated("the token is not valid")
     user_id, username, is_active, expires_at = rows[0][:4]

@@ -26,6 +26,7 @@ from webapp.models import (
     StepHistory,
 )
 from webapp.services.engines import engine_for, version_of
+from webapp.statements import Prepared
 
 KeyKind = Literal["time", "str", "int"]
 INSTANCE_KEY: tuple[KeyKind, ...] = ("time", "str")
@@ -73,9 +74,13 @@ def _page(session: Session, stmt: Select[Any], columns: Sequence[Any], *, limit:
 
 def instance_view(session: Session, instance: Instance, *, now: datetime | None = None
                   ) -> dict[str, Any]:
-    """The full view of one application: where it stands, who holds it, what happened."""
-    view = _summaries(session, [instance], now or datetime.now(UTC))[0]
-    rows = session.connection().execute(_HISTORY, {"instance_id": instance.id})
+    """The full view of one application: where it stands, who holds it, what happened.
+
+    Every task completion answers with it, so its two queries are prepared statements."""
+    connection, when = session.connection(), now or datetime.now(UTC)
+    steps = _OPEN_STEPS_OF.rows(connection, {"instance_id": instance.id})
+    view = _summary(instance, [_current_step(task, when) for task in steps])
+    rows = _HISTORY.rows(connection, {"instance_id": instance.id})
     view["history"] = [_history_entry(row) for row in rows if _shown_in_history(row.kind)]
     return view
 
@@ -101,14 +106,19 @@ def _instance_loads() -> list[Any]:
 
 
 # what the views show of tasks and steps, read as plain rows: built once, no objects to track
+_STEP_COLUMNS = (HumanTask.instance_id, HumanTask.id, HumanTask.element_id, HumanTask.name,
+                 HumanTask.lane, HumanTask.candidate_groups, HumanTask.assignee,
+                 HumanTask.due_at, HumanTask.status)
 _OPEN_STEPS = (
-    select(HumanTask.instance_id, HumanTask.id, HumanTask.element_id, HumanTask.name,
-           HumanTask.lane, HumanTask.candidate_groups, HumanTask.assignee, HumanTask.due_at,
-           HumanTask.status)
+    select(*_STEP_COLUMNS)
     .where(HumanTask.instance_id.in_(bindparam("ids", expanding=True)),
            HumanTask.status == "open")
     .order_by(HumanTask.created_at, HumanTask.id))
-_HISTORY = (
+_OPEN_STEPS_OF = Prepared(
+    select(*_STEP_COLUMNS)
+    .where(HumanTask.instance_id == bindparam("instance_id"), HumanTask.status == "open")
+    .order_by(HumanTask.created_at, HumanTask.id))
+_HISTORY = Prepared(
     select(StepHistory.element_id, StepHistory.name, StepHistory.kind, StepHistory.lane,
            StepHistory.completed_by, StepHistory.completed_at, StepHistory.outcome)
     .where(StepHistory.instance_id == bindparam("instance_id"))
