@@ -10,6 +10,7 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from webapp.models import Group, GroupMember, HumanTask, Instance, Membership, Park, User
+from webapp.statements import Prepared
 
 # lanes whose tasks are done by the applying enterprise (补正材料 and the like)
 DEFAULT_APPLICANT_LANES = ("企业", "申请人", "申请企业", "Applicant", "Enterprise")
@@ -44,8 +45,9 @@ class Worker:
     groups: frozenset[str]
 
 
-# the user, their membership of the park and their groups in it: one row per group
-_WORKER = (
+# the user, their membership of the park and their groups in it: one row per group (prepared:
+# every completion outside the API asks it; see webapp.statements)
+_WORKER = Prepared(
     select(User.id, User.username, User.is_active, Membership.role, Membership.enterprise_id,
            Group.name)
     .select_from(User)
@@ -58,7 +60,7 @@ _WORKER = (
 
 def find_worker(session: Session, username: str, park: Park) -> Worker | None:
     """The user called ``username`` with their standing in ``park``, in one query."""
-    rows = session.connection().execute(_WORKER, {"username": username, "park_id": park.id}).all()
+    rows = _WORKER.rows(session.connection(), {"username": username, "park_id": park.id})
     if not rows:
         return None
     user_id, name, is_active, role, enterprise_id, _ = rows[0]
