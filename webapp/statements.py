@@ -69,14 +69,7 @@ class Prepared:
         """Execute once; the driver's cursor (in a batch, its ``rowcount`` is known only
         after the batch)."""
         compiled = self._for(connection.dialect, values)
-        parameters = compiled.parameters(values)
-        _sending(connection)
-        cursor = connection.connection.cursor()
-        try:
-            cursor.execute(compiled.sql, parameters)
-        except connection.dialect.loaded_dbapi.Error as exc:
-            raise _wrapped(connection, compiled.sql, parameters, exc) from exc
-        return cursor
+        return _execute(connection, compiled.sql, compiled.parameters(values), many=False)
 
     def run_many(self, connection: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
         """Execute once for each of ``rows`` (all with the same keys), in one driver call."""
@@ -86,13 +79,7 @@ class Prepared:
             self.run(connection, rows[0])
             return
         compiled = self._for(connection.dialect, rows[0])
-        parameters = [compiled.parameters(row) for row in rows]
-        _sending(connection)
-        cursor = connection.connection.cursor()
-        try:
-            cursor.executemany(compiled.sql, parameters)
-        except connection.dialect.loaded_dbapi.Error as exc:
-            raise _wrapped(connection, compiled.sql, parameters, exc) from exc
+        _execute(connection, compiled.sql, [compiled.parameters(row) for row in rows], many=True)
 
     def rows(self, connection: Connection, values: Mapping[str, Any]) -> list[Any]:
         """Run a query; its rows as named tuples (``row.name`` or by position), each value
@@ -154,10 +141,20 @@ class Prepared:
                          row=row, results=results)
 
 
-def _sending(connection: Connection) -> None:
+def _execute(connection: Connection, sql: str, parameters: Any, *, many: bool) -> Any:
+    """Run on the driver's cursor, inside the connection's batch if one is open; the cursor."""
     batch = connection.info.get(_BATCH)
     if batch is not None:
         batch._send()
+    cursor = connection.connection.cursor()
+    try:
+        if many:
+            cursor.executemany(sql, parameters)
+        else:
+            cursor.execute(sql, parameters)
+    except connection.dialect.loaded_dbapi.Error as exc:
+        raise _wrapped(connection, sql, parameters, exc) from exc
+    return cursor
 
 
 def _wrapped(connection: Connection, sql: str, parameters: Any, exc: Exception) -> DBAPIError:
