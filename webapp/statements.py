@@ -84,18 +84,28 @@ class Prepared:
     def rows(self, connection: Connection, values: Mapping[str, Any]) -> list[Any]:
         """Run a query; its rows as named tuples (``row.name`` or by position), each value
         converted as SQLAlchemy would (times aware, JSON decoded, ...)."""
+        (found,) = rows_of(connection, (self, values))
+        return found
+
+    def _sent(self, connection: Connection, values: Mapping[str, Any]) -> Callable[[], list[Any]]:
+        """Send a query; a function that waits for its rows."""
         compiled = self._for(connection.dialect, values)
         assert compiled.row is not None, "rows() is for queries"
         cursor = self.run(connection, values)
-        try:
-            found = cursor.fetchall()
-        except connection.dialect.loaded_dbapi.Error as exc:
-            raise _wrapped(connection, compiled.sql, None, exc) from exc
-        make, results = compiled.row._make, compiled.results  # type: ignore[attr-defined]
-        if not any(results):
-            return [make(row) for row in found]
-        return [make([value if convert is None or value is None else convert(value)
-                      for convert, value in zip(results, row, strict=True)]) for row in found]
+
+        def fetch() -> list[Any]:
+            try:
+                found = cursor.fetchall()
+            except connection.dialect.loaded_dbapi.Error as exc:
+                raise _wrapped(connection, compiled.sql, None, exc) from exc
+            make, results = compiled.row._make, compiled.results  # type: ignore[union-attr]
+            if not any(results):
+                return [make(row) for row in found]
+            return [make([value if convert is None or value is None else convert(value)
+                          for convert, value in zip(results, row, strict=True)])
+                    for row in found]
+
+        return fetch
 
     def _for(self, dialect: Dialect, values: Mapping[str, Any]) -> _Compiled:
         columns = tuple(values) if self._is_insert else None
@@ -139,6 +149,14 @@ class Prepared:
         return _Compiled(sql=compiled.string, binds=tuple(binds),
                          names=None if compiled.positional else tuple(names or ()),
                          row=row, results=results)
+
+
+def rows_of(connection: Connection,
+            *queries: tuple[Prepared, Mapping[str, Any]]) -> list[list[Any]]:
+    """The rows of several queries (see :meth:`Prepared.rows`), all sent before the first
+    answer is awaited: in a PostgreSQL batch, one round trip for them and the writes before."""
+    waiting = [query._sent(connection, values) for query, values in queries]
+    return [fetch() for fetch in waiting]
 
 
 def _execute(connection: Connection, sql: str, parameters: Any, *, many: bool) -> Any:

@@ -26,7 +26,7 @@ from webapp.models import (
     StepHistory,
 )
 from webapp.services.engines import engine_for, version_of
-from webapp.statements import Prepared
+from webapp.statements import Prepared, rows_of
 
 KeyKind = Literal["time", "str", "int"]
 INSTANCE_KEY: tuple[KeyKind, ...] = ("time", "str")
@@ -76,11 +76,11 @@ def instance_view(session: Session, instance: Instance, *, now: datetime | None 
                   ) -> dict[str, Any]:
     """The full view of one application: where it stands, who holds it, what happened.
 
-    Every task completion answers with it, so its two queries are prepared statements."""
-    connection, when = session.connection(), now or datetime.now(UTC)
-    steps = _OPEN_STEPS_OF.rows(connection, {"instance_id": instance.id})
+    Every task completion answers with it, so its two queries are prepared statements, sent
+    together."""
+    when, ids = now or datetime.now(UTC), {"instance_id": instance.id}
+    steps, rows = rows_of(session.connection(), (_OPEN_STEPS_OF, ids), (_HISTORY, ids))
     view = _summary(instance, [_current_step(task, when) for task in steps])
-    rows = _HISTORY.rows(connection, {"instance_id": instance.id})
     view["history"] = [_history_entry(row) for row in rows if _shown_in_history(row.kind)]
     return view
 
