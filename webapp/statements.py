@@ -63,6 +63,7 @@ class Prepared:
 
     def __init__(self, statement: ClauseElement) -> None:
         self.statement = statement
+        self._is_insert = bool(getattr(statement, "is_insert", False))
         self._compiled: dict[tuple[str, tuple[str, ...] | None], _Compiled] = {}
 
     def run(self, connection: Connection, values: Mapping[str, Any]) -> Any:
@@ -79,6 +80,9 @@ class Prepared:
             self.run(connection, rows[0])
             return
         compiled = self._for(connection.dialect, rows[0])
+        if self._is_insert and any(row.keys() != rows[0].keys() for row in rows):
+            # the columns come from the first row: another row's extra value would be lost
+            raise ValueError("every row of one insert must name the same columns")
         _execute(connection, compiled.sql, [compiled.parameters(row) for row in rows], many=True)
 
     def rows(self, connection: Connection, values: Mapping[str, Any]) -> list[Any]:
@@ -91,7 +95,7 @@ class Prepared:
         """Send a query; a function that waits for its rows."""
         compiled = self._for(connection.dialect, values)
         assert compiled.row is not None, "rows() is for queries"
-        cursor = self.run(connection, values)
+        cursor = _execute(connection, compiled.sql, compiled.parameters(values), many=False)
 
         def fetch() -> list[Any]:
             try:
@@ -114,10 +118,6 @@ class Prepared:
         if found is None:
             found = self._compiled[key] = self._compile(dialect, columns)
         return found
-
-    @property
-    def _is_insert(self) -> bool:
-        return bool(getattr(self.statement, "is_insert", False))
 
     def _compile(self, dialect: Dialect, columns: tuple[str, ...] | None) -> _Compiled:
         compiled = self.statement.compile(

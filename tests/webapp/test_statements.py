@@ -78,6 +78,12 @@ def test_missing_values_are_refused_before_anything_runs(db: Database, park_id: 
         INSERT_JOB.run(session.connection(), incomplete)
     with pytest.raises(KeyError), db.write() as session:
         MOVE_JOB.run(session.connection(), {"key": "a"})
+    # the columns of a many-row insert come from its first row: no other row may add one
+    with pytest.raises(ValueError, match="same columns"), db.write() as session:
+        INSERT_JOB.run_many(session.connection(), [
+            job(park_id, "a"), job(park_id, "b", locked_by="worker-1")])
+    with db.read() as session:
+        assert session.scalars(select(Job)).all() == []
 
 
 def test_a_batch_lets_queries_run_between_its_statements(db: Database, park_id: str) -> None:

@@ -112,8 +112,8 @@ def job_row(*, kind: str, park_id: str, due_at: datetime, instance_id: str | Non
             "attempts": 0, "status": "pending", "created_at": datetime.now(UTC)}
 
 
-# by "is PostgreSQL": both dialects skip a row whose dedupe key is taken; on the table, not
-# the class, so that rows with and without empty fields still go in one statement
+# by "is PostgreSQL": both dialects skip a row whose dedupe key is taken; prepared, on the
+# table: every row comes from `job_row`, so all name the same columns
 _INSERT_NEW = {
     postgres: Prepared(dialect.insert(Job.__table__).on_conflict_do_nothing(  # type: ignore[arg-type]
         index_elements=[Job.dedupe_key]))
