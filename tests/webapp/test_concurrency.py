@@ -7,6 +7,10 @@ others are told, as a Conflict, that the task is gone.
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
+from typing import Any
+
 import pytest
 from sqlalchemy import select
 
@@ -26,9 +30,10 @@ from tests.webapp.fixtures import (
 )
 from webapp.db import Database
 from webapp.models import HumanTask
-from webapp.services import Conflict
+from webapp.services import Conflict, Forbidden, applications
 from webapp.services.accounts import create_user
 from webapp.services.applications import cancel_application, complete_task
+from webapp.services.tasks import claim_task
 
 RACERS = 10
 
@@ -139,3 +144,111 @@ def test_a_completion_racing_a_cancellation_never_revives_the_application(
     assert instance.status == "cancelled"
     assert open_tasks(demo_db, instance_id) == {}
     assert pending_timers(demo_db, instance_id) == {}
+
+
+# --- SQLite: the engine runs before the write lock ---------------------------------------------
+
+def _meanwhile(monkeypatch: pytest.MonkeyPatch, change: Callable[[], object]) -> list[str]:
+    """Make ``change`` happen, in another thread, while the next completion's engine runs
+    (after its unlocked read, before its write lock); returns the engine calls, in order."""
+    calls: list[str] = []
+    engine_call = applications._engine_call
+
+    def engine_then_change(call: Callable[[], Any]) -> Any:
+        result = engine_call(call)
+        calls.append("engine")
+        if len(calls) == 1:
+            failure: list[BaseException] = []
+            other = threading.Thread(target=lambda: _capture(change, failure))
+            other.start()
+            other.join(timeout=30)
+            assert not other.is_alive(), "the other change waited for a lock it should not"
+            assert not failure, failure
+        return result
+
+    monkeypatch.setattr(applications, "_engine_call", engine_then_change)
+    return calls
+
+
+def _capture(change: Callable[[], object], failure: list[BaseException]) -> None:
+    try:
+        change()
+    except BaseException as exc:  # noqa: BLE001 -- handed to the test thread
+        failure.append(exc)
+
+
+def test_the_engine_runs_outside_the_write_lock_on_sqlite(
+    demo_db: Database, reviewers: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if demo_db.backend != "sqlite":
+        pytest.skip("PostgreSQL locks the rows read, and runs the engine under that lock")
+    first, second = start(demo_db), start(demo_db)
+    other_review = open_tasks(demo_db, second)["preliminary_review"]
+    # another application's completion goes through while this one's engine runs
+    calls = _meanwhile(monkeypatch, lambda: complete(
+        demo_db, second, "preliminary_review", {"outcome": "approve"}, reviewers[0]))
+
+    complete(demo_db, first, "preliminary_review", {"outcome": "approve"}, "zhang.wei")
+
+    assert calls == ["engine", "engine"]  # this one's, then the other's; no second run
+    assert list(open_tasks(demo_db, first)) == ["director_review"]
+    assert other_review.id not in {t.id for t in open_tasks(demo_db, second).values()}
+
+
+def test_a_task_completed_meanwhile_is_a_conflict(
+    demo_db: Database, reviewers: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if demo_db.backend != "sqlite":
+        pytest.skip("PostgreSQL locks the rows read, and runs the engine under that lock")
+    instance_id = start(demo_db)
+    review = open_tasks(demo_db, instance_id)["preliminary_review"]
+    version = load_instance(demo_db, instance_id).version
+    _meanwhile(monkeypatch, lambda: complete_task(
+        demo_db, task_id=review.id, data={"outcome": "return", "return_reasons": ["缺少材料"]},
+        actor=reviewers[0]))
+
+    with pytest.raises(Conflict, match=f"already completed by {reviewers[0]}"):
+        complete_task(demo_db, task_id=review.id, data={"outcome": "approve"},
+                      actor="zhang.wei")
+
+    assert load_instance(demo_db, instance_id).version == version + 1
+    [step] = [s for s in history(demo_db, instance_id) if s.task_id == review.id]
+    assert (step.completed_by, step.outcome) == (reviewers[0], "return")
+
+
+def test_a_task_claimed_by_someone_else_meanwhile_is_refused(
+    demo_db: Database, reviewers: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if demo_db.backend != "sqlite":
+        pytest.skip("PostgreSQL locks the rows read, and runs the engine under that lock")
+    instance_id = start(demo_db)
+    review = open_tasks(demo_db, instance_id)["preliminary_review"]
+    # a claim changes the task row only, not the instance's version
+    _meanwhile(monkeypatch, lambda: claim_task(demo_db, task_id=review.id, actor=reviewers[0]))
+
+    with pytest.raises(Forbidden):
+        complete_task(demo_db, task_id=review.id, data={"outcome": "approve"},
+                      actor="zhang.wei")
+
+    assert list(open_tasks(demo_db, instance_id)) == ["preliminary_review"]
+    assert open_tasks(demo_db, instance_id)["preliminary_review"].assignee == reviewers[0]
+
+
+def test_a_parallel_branch_completed_meanwhile_runs_the_engine_again(
+    demo_db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if demo_db.backend != "sqlite":
+        pytest.skip("PostgreSQL locks the rows read, and runs the engine under that lock")
+    instance_id = start(demo_db, key="tax_docking", data=TAX_REGISTRATION)
+    complete(demo_db, instance_id, "tax_review", {"outcome": "approve"}, "liu.yang")
+    calls = _meanwhile(monkeypatch, lambda: complete(
+        demo_db, instance_id, "invoice_quota", INVOICE_QUOTA, "liu.yang"))
+
+    complete(demo_db, instance_id, "tax_type_assessment", TAX_TYPES, "liu.yang")
+
+    # the first run saw the other branch still open; its result was thrown away
+    assert calls == ["engine", "engine", "engine"]
+    assert list(open_tasks(demo_db, instance_id)) == ["enterprise_confirmation"]
+    instance = load_instance(demo_db, instance_id)
+    assert instance.data_summary["invoice_limit"] == INVOICE_QUOTA["invoice_limit"]
+    assert instance.data_summary["filing_period"] == TAX_TYPES["filing_period"]

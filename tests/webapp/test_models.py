@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import math
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
@@ -13,7 +15,15 @@ from sqlalchemy import inspect, select, text, update
 from sqlalchemy.exc import DBAPIError, IntegrityError, StatementError
 from sqlalchemy.orm.exc import StaleDataError
 
-from webapp.db import Base, Database, lock_instance, make_engine, normalize_database_url
+from webapp.db import (
+    Base,
+    Database,
+    json_column_text,
+    json_column_value,
+    lock_instance,
+    make_engine,
+    normalize_database_url,
+)
 from webapp.migrate import alembic_config, current_revision, head_revision, upgrade
 from webapp.models import (
     AppendOnlyError,
@@ -87,6 +97,30 @@ def test_json_columns_round_trip_and_none_is_sql_null(db: Database, instance_id:
         assert session.get_one(Instance, instance_id).data_summary == summary
         query = text("SELECT COUNT(*) FROM instances WHERE error IS NULL AND id = :id")
         assert session.scalar(query, {"id": instance_id}) == 1
+
+
+@pytest.mark.parametrize("value", [
+    {"big": 2**70, "negative": -(2**65), "名称": "补贴"},  # beyond orjson's 64 bits
+    {1: "int key", "nested": {"list": [1.5, "二", None, False]}},
+    [],
+])
+def test_json_columns_keep_what_the_standard_library_kept(
+        db: Database, instance_id: str, value: object) -> None:
+    with db.write() as session:
+        session.get_one(Instance, instance_id).data_summary = value
+    with db.read() as session:
+        stored = session.get_one(Instance, instance_id).data_summary
+    assert stored == json.loads(json.dumps(value))
+    assert json_column_value(json_column_text(value)) == stored
+
+
+def test_json_column_text_is_utf8_and_reads_older_rows() -> None:
+    assert json_column_text({"名称": "补贴"}) == '{"名称":"补贴"}'
+    # rows the standard library wrote: ASCII escapes, and NaN which orjson refuses
+    assert math.isnan(json_column_value('{"\\u540d": NaN}')["名"])
+    assert json_column_value(b'{"a": 12345678901234567890}') == {"a": 12345678901234567890}
+    with pytest.raises(TypeError):
+        json_column_text({"when": datetime(2026, 1, 1, tzinfo=UTC)})  # refused, as before
 
 
 def test_membership_of_an_enterprise_user_needs_the_enterprise(db: Database) -> None:

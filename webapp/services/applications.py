@@ -27,7 +27,7 @@ from engine import (
     TaskNotOpen,
     resolve_due,
 )
-from webapp.db import Database, lock_instance
+from webapp.db import Database, lock_instance, take_write_lock
 from webapp.models import (
     Enterprise,
     HumanTask,
@@ -45,7 +45,7 @@ from webapp.services.errors import Conflict, Forbidden, Invalid, NotFound
 from webapp.services.people import Worker, find_worker, may_work
 from webapp.services.processes import get_latest
 from webapp.services.projections import write_snapshot
-from webapp.statements import batched
+from webapp.statements import Prepared, batched
 
 
 def start_application(
@@ -93,8 +93,31 @@ def complete_task(db: Database, *, task_id: str, data: Mapping[str, Any], actor:
     refuse); ``then`` runs after the change is written, before the commit, so a response can
     be built without a second transaction. ``known_as`` gives the actor's standing in the
     task's park when the caller has already read it (the API's signed-in caller).
+
+    On SQLite, where one writer at a time holds the whole database, the engine runs before
+    the write lock is taken, on what was read just before: completions of different
+    applications then wait for each other only while their rows are written. Under the lock
+    the instance's version and the task's holder are read again; if either changed in the
+    meantime, the completion starts over with the lock held from the start.
     """
-    with db.write() as session:
+    try:
+        return _complete_task(db, task_id, data, actor, check, then, known_as,
+                              lock_later=True)
+    except _MovedOn:
+        return _complete_task(db, task_id, data, actor, check, then, known_as,
+                              lock_later=False)
+
+
+class _MovedOn(Exception):
+    """The application changed between the unlocked read and the write lock."""
+
+
+def _complete_task(db: Database, task_id: str, data: Mapping[str, Any], actor: str,
+                   check: Callable[[Session, HumanTask], object] | None,
+                   then: Callable[[Session, Instance], Any] | None,
+                   known_as: Callable[[Park], Worker | None] | None, *,
+                   lock_later: bool) -> Any:
+    with db.write(lock_later=lock_later) as session:
         task, instance = _lock_task(session, task_id)
         if check is not None:
             check(session, task)
@@ -110,6 +133,8 @@ def complete_task(db: Database, *, task_id: str, data: Mapping[str, Any], actor:
         engine = engine_for(park)
         snapshot = _engine_call(
             lambda: engine.complete_task(version, instance.state, task_id, data, actor=actor))
+        if take_write_lock(session) and _moved_on(session, task, instance):
+            raise _MovedOn
         now = datetime.now(UTC)
         with batched(session.connection()) as batch:
             write_snapshot(session, instance, park, snapshot, actor=actor, now=now, batch=batch)
@@ -119,6 +144,19 @@ def complete_task(db: Database, *, task_id: str, data: Mapping[str, Any], actor:
                                   "name": task.name, "outcome": task.outcome})
             # in the batch: on PostgreSQL the answer's first query rides with the writes
             return then(session, instance) if then is not None else instance.id
+
+
+_NOW_HELD = Prepared(
+    select(Instance.version, HumanTask.status, HumanTask.assignee)
+    .join(Instance, Instance.id == HumanTask.instance_id)
+    .where(HumanTask.id == bindparam("task_id")))
+
+
+def _moved_on(session: Session, task: HumanTask, instance: Instance) -> bool:
+    """Whether the instance or the task's holder changed since they were read (a step bumps
+    the version; a claim or an assignment changes only the task row)."""
+    found = _NOW_HELD.rows(session.connection(), {"task_id": task.id})
+    return not found or tuple(found[0]) != (instance.version, task.status, task.assignee)
 
 
 def deliver_message(db: Database, *, instance_id: str, name: str, payload: Mapping[str, Any],
