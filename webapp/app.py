@@ -45,6 +45,9 @@ def create_app(settings: Settings | None = None,
     return app
 
 
+_COMPACT = {"separators": (",", ":")}
+
+
 class FieldOrderJSONProvider(DefaultJSONProvider):
     """JSON answers keep their fields in the order the API documents them, written by orjson
     (UTF-8, not ASCII escapes); what it does not know (a date, a Decimal) is written as Flask
@@ -55,7 +58,8 @@ class FieldOrderJSONProvider(DefaultJSONProvider):
                 | orjson.OPT_PASSTHROUGH_DATACLASS | orjson.OPT_PASSTHROUGH_SUBCLASS)
 
     def dumps(self, obj: Any, **kwargs: Any) -> str:
-        if kwargs or self._app.debug:
+        # Flask's responses ask for compact separators, which is how orjson writes anyway
+        if (kwargs and kwargs != _COMPACT) or self._app.debug:
             return super().dumps(obj, **kwargs)
         try:
             return orjson.dumps(obj, default=self.default, option=self._OPTIONS).decode()

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 from typing import Any
 
 import pytest
+from flask import Flask
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -48,3 +50,10 @@ def test_long_runs_of_digits_in_text_are_fine() -> None:
     body = '{"account": "6222020200112233445566", "n": 9223372036854775807}'
     assert loads(body.encode()) == {"account": "6222020200112233445566",
                                     "n": 9223372036854775807}
+
+
+def test_answers_are_compact_utf8_in_the_order_given(app: Flask) -> None:
+    with app.app_context():
+        answer = app.json.response({"名称": "补贴", "b": 1, "a": [1.5, None, Decimal("2.50")]})
+
+    assert answer.get_data() == '{"名称":"补贴","b":1,"a":[1.5,null,"2.50"]}\n'.encode()
