@@ -227,14 +227,19 @@ def _configure_sqlite(engine: Engine) -> None:
         options = connection.get_execution_options()
         if options.get(NO_BEGIN):
             return  # each statement is its own transaction (Database.single_read)
-        statement = "BEGIN IMMEDIATE" if options.get(BEGIN_IMMEDIATE, False) else "BEGIN"
-        # on the driver's connection: a statement through SQLAlchemy costs ten times as much
-        dbapi = connection.dialect.loaded_dbapi
-        try:
-            connection.connection.dbapi_connection.execute(statement)  # type: ignore[union-attr]
-        except dbapi.Error as exc:
-            raise DBAPIError.instance(statement, None, exc, dbapi.Error,
-                                      dialect=connection.dialect) from exc
+        _on_driver(connection,
+                   "BEGIN IMMEDIATE" if options.get(BEGIN_IMMEDIATE, False) else "BEGIN")
+
+
+def _on_driver(connection: Connection, statement: str) -> None:
+    """Run a transaction statement on the driver's connection: through SQLAlchemy it costs
+    ten times as much. Driver errors come out as SQLAlchemy's, as from any statement."""
+    dbapi = connection.dialect.loaded_dbapi
+    try:
+        connection.connection.dbapi_connection.execute(statement)  # type: ignore[union-attr]
+    except dbapi.Error as exc:
+        raise DBAPIError.instance(statement, None, exc, dbapi.Error,
+                                  dialect=connection.dialect) from exc
 
 
 class WriterQueue:
@@ -352,10 +357,18 @@ class Database:
         try:
             with ExitStack() as held, self.sessionmaker() as session:
                 def lock() -> None:
+                    reading = session.get_transaction()
+                    if reading is not None:
+                        # the reads end here, and the same transaction of the session goes
+                        # on as the database's write transaction
+                        _on_driver(session.connection(), "COMMIT")
                     if self._writers is not None:
                         held.enter_context(self._writers.turn())
-                    # SQLite takes its write lock with this BEGIN, before anything is read
-                    session.connection(execution_options={BEGIN_IMMEDIATE: True})
+                    if reading is not None:
+                        _on_driver(session.connection(), "BEGIN IMMEDIATE")
+                    else:
+                        # SQLite takes its write lock with this BEGIN, before anything is read
+                        session.connection(execution_options={BEGIN_IMMEDIATE: True})
 
                 if lock_later and self.backend == "sqlite":
                     session.info[_TAKE_WRITE_LOCK] = lock
@@ -390,7 +403,6 @@ def take_write_lock(session: Session) -> bool:
         return False
     if session.dirty or session.new or session.deleted:
         raise RuntimeError("changes made before take_write_lock() would be committed unlocked")
-    session.commit()  # ends the read transaction; the objects read stay loaded
     lock()
     return True
 
