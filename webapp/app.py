@@ -7,8 +7,10 @@ from collections.abc import Mapping
 from typing import Any
 
 import orjson
-from flask import Flask
+from flask import Flask, Request, Response
 from flask.json.provider import DefaultJSONProvider
+from flask.sessions import SecureCookieSession, SecureCookieSessionInterface, SessionMixin
+from itsdangerous import URLSafeTimedSerializer
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from webapp import api as rest
@@ -34,6 +36,7 @@ def create_app(settings: Settings | None = None,
     if test_config is not None:
         app.config.from_mapping(test_config)
     app.json = FieldOrderJSONProvider(app)
+    app.session_interface = PagesOnlySessionInterface()
     trust_proxies(app)
     store.init_app(app)
     limiter.init_app(app)
@@ -43,6 +46,41 @@ def create_app(settings: Settings | None = None,
     register_pages(app)
     register_admin(app)
     return app
+
+
+API_PREFIX = "/api/"
+
+
+class _NoSession(SecureCookieSession):
+    """What an API call sees as its session: empty, and never written back."""
+
+
+class PagesOnlySessionInterface(SecureCookieSessionInterface):
+    """The pages' signed session cookie; API calls, signed in by bearer token, neither read
+    nor write it. The cookie's signer is built once per secret key, not on every request."""
+
+    def __init__(self) -> None:
+        self._signers: dict[tuple[Any, ...], URLSafeTimedSerializer] = {}
+
+    def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
+        if request.path.startswith(API_PREFIX):
+            return _NoSession()
+        return super().open_session(app, request)
+
+    def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
+        if isinstance(session, _NoSession):
+            return
+        super().save_session(app, session, response)
+
+    def get_signing_serializer(self, app: Flask) -> URLSafeTimedSerializer | None:
+        key = (app.secret_key, *(app.config["SECRET_KEY_FALLBACKS"] or ()))
+        found = self._signers.get(key)
+        if found is None:
+            found = super().get_signing_serializer(app)
+            if found is None:
+                return None
+            self._signers = {key: found}  # a changed key replaces the old signer
+        return found
 
 
 _COMPACT = {"separators": (",", ":")}

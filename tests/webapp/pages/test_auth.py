@@ -7,7 +7,7 @@ from pathlib import Path
 
 from flask import Flask
 
-from tests.webapp.apptools import Browser, csrf_of, make_app, text_of
+from tests.webapp.apptools import Browser, bearer, csrf_of, make_app, text_of
 from webapp.db import Database
 from webapp.models import User
 from webapp.services.accounts import find_user
@@ -170,3 +170,26 @@ def test_a_member_of_two_parks_switches_between_them(browser: OpenBrowser) -> No
     assert reviewer.post("/park", {"park": "other"}).status_code == 302
     assert "远方园区的服务" in text_of(reviewer.get("/applications"))
     assert reviewer.post("/park", {"park": "nowhere"}).status_code == 404
+
+
+def test_api_calls_leave_the_pages_session_alone(browser: OpenBrowser) -> None:
+    visitor = browser("zhang.wei")
+    headers = bearer(visitor.client, "zhang.wei")
+
+    answer = visitor.client.get("/api/v1/tasks", headers=headers)
+
+    assert answer.status_code == 200
+    assert "Set-Cookie" not in answer.headers and "Cookie" not in answer.vary
+    assert visitor.get("/inbox").status_code == 200  # still signed in
+
+
+def test_a_rotated_secret_key_signs_new_sessions_and_keeps_the_old_ones(
+        app: Flask, browser: OpenBrowser) -> None:
+    visitor = browser("zhang.wei")
+    old = app.secret_key
+    app.secret_key = "a-new-secret-key-for-this-park"
+    app.config["SECRET_KEY_FALLBACKS"] = [old]
+    assert visitor.get("/inbox").status_code == 200  # the old signature still counts
+
+    app.config["SECRET_KEY_FALLBACKS"] = []
+    assert visitor.get("/inbox").status_code == 302  # signed out: nothing signs as before
