@@ -177,78 +177,79 @@ def _capture(change: Callable[[], object], failure: list[BaseException]) -> None
         failure.append(exc)
 
 
-def test_the_engine_runs_outside_the_write_lock_on_sqlite(
-    demo_db: Database, reviewers: list[str], monkeypatch: pytest.MonkeyPatch
-) -> None:
+@pytest.fixture
+def sqlite_db(demo_db: Database, reviewers: list[str]) -> Database:
+    """The demo database with the reviewers, on SQLite only: PostgreSQL locks the rows it
+    reads and runs the engine under that lock, so nothing can happen meanwhile."""
     if demo_db.backend != "sqlite":
         pytest.skip("PostgreSQL locks the rows read, and runs the engine under that lock")
-    first, second = start(demo_db), start(demo_db)
-    other_review = open_tasks(demo_db, second)["preliminary_review"]
+    return demo_db
+
+
+def test_the_engine_runs_outside_the_write_lock_on_sqlite(
+    sqlite_db: Database, reviewers: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first, second = start(sqlite_db), start(sqlite_db)
+    other_review = open_tasks(sqlite_db, second)["preliminary_review"]
     # another application's completion goes through while this one's engine runs
     calls = _meanwhile(monkeypatch, lambda: complete(
-        demo_db, second, "preliminary_review", {"outcome": "approve"}, reviewers[0]))
+        sqlite_db, second, "preliminary_review", {"outcome": "approve"}, reviewers[0]))
 
-    complete(demo_db, first, "preliminary_review", {"outcome": "approve"}, "zhang.wei")
+    complete(sqlite_db, first, "preliminary_review", {"outcome": "approve"}, "zhang.wei")
 
     assert calls == ["engine", "engine"]  # this one's, then the other's; no second run
-    assert list(open_tasks(demo_db, first)) == ["director_review"]
-    assert other_review.id not in {t.id for t in open_tasks(demo_db, second).values()}
+    assert list(open_tasks(sqlite_db, first)) == ["director_review"]
+    assert other_review.id not in {t.id for t in open_tasks(sqlite_db, second).values()}
 
 
 def test_a_task_completed_meanwhile_is_a_conflict(
-    demo_db: Database, reviewers: list[str], monkeypatch: pytest.MonkeyPatch
+    sqlite_db: Database, reviewers: list[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    if demo_db.backend != "sqlite":
-        pytest.skip("PostgreSQL locks the rows read, and runs the engine under that lock")
-    instance_id = start(demo_db)
-    review = open_tasks(demo_db, instance_id)["preliminary_review"]
-    version = load_instance(demo_db, instance_id).version
+    instance_id = start(sqlite_db)
+    review = open_tasks(sqlite_db, instance_id)["preliminary_review"]
+    version = load_instance(sqlite_db, instance_id).version
     _meanwhile(monkeypatch, lambda: complete_task(
-        demo_db, task_id=review.id, data={"outcome": "return", "return_reasons": ["缺少材料"]},
+        sqlite_db, task_id=review.id, data={"outcome": "return", "return_reasons": ["缺少材料"]},
         actor=reviewers[0]))
 
     with pytest.raises(Conflict, match=f"already completed by {reviewers[0]}"):
-        complete_task(demo_db, task_id=review.id, data={"outcome": "approve"},
+        complete_task(sqlite_db, task_id=review.id, data={"outcome": "approve"},
                       actor="zhang.wei")
 
-    assert load_instance(demo_db, instance_id).version == version + 1
-    [step] = [s for s in history(demo_db, instance_id) if s.task_id == review.id]
+    assert load_instance(sqlite_db, instance_id).version == version + 1
+    [step] = [s for s in history(sqlite_db, instance_id) if s.task_id == review.id]
     assert (step.completed_by, step.outcome) == (reviewers[0], "return")
 
 
 def test_a_task_claimed_by_someone_else_meanwhile_is_refused(
-    demo_db: Database, reviewers: list[str], monkeypatch: pytest.MonkeyPatch
+    sqlite_db: Database, reviewers: list[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    if demo_db.backend != "sqlite":
-        pytest.skip("PostgreSQL locks the rows read, and runs the engine under that lock")
-    instance_id = start(demo_db)
-    review = open_tasks(demo_db, instance_id)["preliminary_review"]
+    instance_id = start(sqlite_db)
+    review = open_tasks(sqlite_db, instance_id)["preliminary_review"]
     # a claim changes the task row only, not the instance's version
-    _meanwhile(monkeypatch, lambda: claim_task(demo_db, task_id=review.id, actor=reviewers[0]))
+    _meanwhile(monkeypatch, lambda: claim_task(sqlite_db, task_id=review.id, actor=reviewers[0]))
 
     with pytest.raises(Forbidden):
-        complete_task(demo_db, task_id=review.id, data={"outcome": "approve"},
+        complete_task(sqlite_db, task_id=review.id, data={"outcome": "approve"},
                       actor="zhang.wei")
 
-    assert list(open_tasks(demo_db, instance_id)) == ["preliminary_review"]
-    assert open_tasks(demo_db, instance_id)["preliminary_review"].assignee == reviewers[0]
+    assert list(open_tasks(sqlite_db, instance_id)) == ["preliminary_review"]
+    assert open_tasks(sqlite_db, instance_id)["preliminary_review"].assignee == reviewers[0]
 
 
 def test_a_parallel_branch_completed_meanwhile_runs_the_engine_again(
-    demo_db: Database, monkeypatch: pytest.MonkeyPatch
+    sqlite_db: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    if demo_db.backend != "sqlite":
-        pytest.skip("PostgreSQL locks the rows read, and runs the engine under that lock")
-    instance_id = start(demo_db, key="tax_docking", data=TAX_REGISTRATION)
-    complete(demo_db, instance_id, "tax_review", {"outcome": "approve"}, "liu.yang")
+    instance_id = start(sqlite_db, key="tax_docking", data=TAX_REGISTRATION)
+    complete(sqlite_db, instance_id, "tax_review", {"outcome": "approve"}, "liu.yang")
     calls = _meanwhile(monkeypatch, lambda: complete(
-        demo_db, instance_id, "invoice_quota", INVOICE_QUOTA, "liu.yang"))
+        sqlite_db, instance_id, "invoice_quota", INVOICE_QUOTA, "liu.yang"))
 
-    complete(demo_db, instance_id, "tax_type_assessment", TAX_TYPES, "liu.yang")
+    complete(sqlite_db, instance_id, "tax_type_assessment", TAX_TYPES, "liu.yang")
 
     # the first run saw the other branch still open; its result was thrown away
     assert calls == ["engine", "engine", "engine"]
-    assert list(open_tasks(demo_db, instance_id)) == ["enterprise_confirmation"]
-    instance = load_instance(demo_db, instance_id)
+    assert list(open_tasks(sqlite_db, instance_id)) == ["enterprise_confirmation"]
+    instance = load_instance(sqlite_db, instance_id)
     assert instance.data_summary["invoice_limit"] == INVOICE_QUOTA["invoice_limit"]
     assert instance.data_summary["filing_period"] == TAX_TYPES["filing_period"]
