@@ -6,7 +6,6 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
-import orjson
 from flask import Flask, Request, Response
 from flask.json.provider import DefaultJSONProvider
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface, SessionMixin
@@ -14,6 +13,7 @@ from itsdangerous import URLSafeTimedSerializer
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from webapp import api as rest
+from webapp import jsontext
 from webapp.admin import register_admin
 from webapp.api.errors import register_error_handlers
 from webapp.config import ConfigError, Settings
@@ -92,17 +92,12 @@ class FieldOrderJSONProvider(DefaultJSONProvider):
     writes it. In debug mode Flask's own pretty-printing is kept."""
 
     sort_keys = False
-    _OPTIONS = (orjson.OPT_NON_STR_KEYS | orjson.OPT_PASSTHROUGH_DATETIME
-                | orjson.OPT_PASSTHROUGH_DATACLASS | orjson.OPT_PASSTHROUGH_SUBCLASS)
 
     def dumps(self, obj: Any, **kwargs: Any) -> str:
         # Flask's responses ask for compact separators, which is how orjson writes anyway
         if (kwargs and kwargs != _COMPACT) or self._app.debug:
             return super().dumps(obj, **kwargs)
-        try:
-            return orjson.dumps(obj, default=self.default, option=self._OPTIONS).decode()
-        except TypeError:  # e.g. an integer beyond 64 bits: the standard library writes it
-            return super().dumps(obj)
+        return jsontext.dumps(obj, default=self.default, fallback=super().dumps)
 
 
 def base_config(settings: Settings) -> dict[str, Any]:

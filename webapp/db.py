@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import json
 import os
-import re
 import threading
 import time
 import uuid
@@ -14,7 +12,6 @@ from contextvars import ContextVar
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 
-import orjson
 from sqlalchemy import (
     JSON,
     BigInteger,
@@ -35,6 +32,7 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, DisconnectionError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
+from webapp import jsontext
 from webapp.config import ConfigError
 from webapp.statements import end_batches_before_statements
 
@@ -131,44 +129,12 @@ def normalize_database_url(url: str | URL) -> URL:
     )
 
 
-_ORJSON_OPTIONS = (orjson.OPT_NON_STR_KEYS | orjson.OPT_PASSTHROUGH_DATETIME
-                   | orjson.OPT_PASSTHROUGH_DATACLASS | orjson.OPT_PASSTHROUGH_SUBCLASS)
-# orjson reads integers beyond 64 bits as floats: text with such a run of digits goes to json
-_LONG_NUMBER = re.compile(r"[0-9]{19}")
-
-
-def json_column_text(value: Any) -> str:
-    """A JSON column's value as stored: written by orjson, UTF-8 rather than escapes.
-
-    What orjson does not write as the standard library would (a str or int subclass, an
-    integer beyond 64 bits, a date: refused as before) goes to the standard library. Every
-    step writes a dozen such values, and orjson is ten times faster.
-    """
-    try:
-        return orjson.dumps(value, option=_ORJSON_OPTIONS).decode()
-    except TypeError:
-        return json.dumps(value)
-
-
-def json_column_value(text: str | bytes) -> Any:
-    """A JSON column's stored text read back (see `json_column_text`): by orjson, unless the
-    text holds what only the standard library reads as written (NaN from older rows, long
-    integers)."""
-    if not isinstance(text, str):
-        text = bytes(text).decode()
-    if _LONG_NUMBER.search(text) is None:
-        try:
-            return orjson.loads(text)
-        except orjson.JSONDecodeError:
-            pass
-    return json.loads(text)
-
-
 def make_engine(url: str | URL, **kwargs: Any) -> Engine:
     """Create an engine configured for Parkflow's transaction rules."""
     parsed = normalize_database_url(url)
-    kwargs.setdefault("json_serializer", json_column_text)
-    kwargs.setdefault("json_deserializer", json_column_value)
+    # JSON columns: a step writes a dozen of them (see webapp.jsontext)
+    kwargs.setdefault("json_serializer", jsontext.dumps)
+    kwargs.setdefault("json_deserializer", jsontext.loads)
     if parsed.get_backend_name() == "sqlite":
         engine = create_engine(parsed, **kwargs)
         _configure_sqlite(engine)

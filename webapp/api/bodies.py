@@ -19,6 +19,7 @@ from webargs.flaskparser import FlaskParser
 
 from webapp.api.caller import authenticate_request
 from webapp.api.errors import ApiError
+from webapp.jsontext import LONG_NUMBER
 
 JSON_LIMIT = 1024 * 1024
 UPLOAD_LIMIT = 5 * 1024 * 1024
@@ -50,7 +51,7 @@ def loads(raw: bytes | str) -> Any:
         text = raw.decode("utf-8") if isinstance(raw, bytes) else raw
     except UnicodeDecodeError:
         raise StrictJSONError("the body is not UTF-8 text") from None
-    if _LONG_NUMBER.search(text):
+    if LONG_NUMBER.search(text):
         return _slow_loads(text)
     try:
         value = orjson.loads(text)
@@ -58,10 +59,6 @@ def loads(raw: bytes | str) -> Any:
         raise StrictJSONError(_reason(exc)) from None
     _check(value, 0)
     return value
-
-
-# 19 digits and more may not fit in 64 bits
-_LONG_NUMBER = re.compile(r"[0-9]{19}")
 
 
 def _slow_loads(text: str) -> Any:
