@@ -7,7 +7,10 @@ PARKFLOW_BENCH_DATABASE_URL (default: the local test database), in a throw-away 
 from __future__ import annotations
 
 import os
+import platform
+import sqlite3
 import statistics
+import sys
 import tempfile
 import time
 import uuid
@@ -171,6 +174,8 @@ def report_database(name: str, db: Database) -> dict[str, float]:
 def main() -> None:
     from tests.bench_raw import raw_spiff_step
 
+    print(f"Python {platform.python_version()} ({sys._base_executable}), "
+          f"SQLite {sqlite3.sqlite_version}")
     raw, raw_late = raw_spiff_step()
     print(f"raw SpiffWorkflow in memory (complete + engine steps, no storage): "
           f"p50 {ms(raw)} per step at the start, {ms(raw_late)} after 150 correction loops")
