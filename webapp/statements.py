@@ -95,7 +95,8 @@ class Prepared:
         """Send a query; a function that waits for its rows."""
         compiled = self._for(connection.dialect, values)
         assert compiled.row is not None, "rows() is for queries"
-        cursor = _execute(connection, compiled.sql, compiled.parameters(values), many=False)
+        cursor = _execute(connection, compiled.sql, compiled.parameters(values), many=False,
+                          query=True)
 
         def fetch() -> list[Any]:
             try:
@@ -159,11 +160,22 @@ def rows_of(connection: Connection,
     return [fetch() for fetch in waiting]
 
 
-def _execute(connection: Connection, sql: str, parameters: Any, *, many: bool) -> Any:
-    """Run on the driver's cursor, inside the connection's batch if one is open; the cursor."""
+def _execute(connection: Connection, sql: str, parameters: Any, *, many: bool,
+             query: bool = False) -> Any:
+    """Run on the driver's cursor, inside the connection's batch if one is open; the cursor
+    (or, for a write the batch holds back, a stand-in whose ``rowcount`` is known once it ran).
+    """
     batch = connection.info.get(_BATCH)
     if batch is not None:
+        if batch._held is not None:
+            if not query:
+                return batch._hold(sql, parameters, many)
+            batch.release()
         batch._send()
+    return _run(connection, sql, parameters, many)
+
+
+def _run(connection: Connection, sql: str, parameters: Any, many: bool) -> Any:
     cursor = connection.connection.cursor()
     try:
         if many:
@@ -198,6 +210,9 @@ class Batch:
     def __init__(self, connection: Connection) -> None:
         self.connection = connection
         self._checks: list[tuple[Any, int, Callable[[], Exception]]] = []
+        # writes held back until the batch first needs the database (see hold_writes)
+        self._held: list[tuple[str, Any, bool, _Later]] | None = None
+        self._before_release: Callable[[], None] = _nothing
         driver = connection.connection.driver_connection
         self._pipelines = connection.dialect.name == "postgresql" and hasattr(driver, "pipeline")
         self._open: Any = None  # the driver's pipeline while one is open
@@ -206,6 +221,35 @@ class Batch:
         """At the end of the batch, raise ``error()`` unless ``cursor`` changed ``rowcount``
         rows."""
         self._checks.append((cursor, rowcount, error))
+
+    def hold_writes(self, before_release: Callable[[], None]) -> None:
+        """Hold the batch's prepared writes back from here on, to run in the order given
+        when the batch first needs the database: at a query, at a statement of SQLAlchemy's
+        own, at :meth:`release` or at the batch's end, whichever comes first.
+        ``before_release()`` runs just before them: it may take a lock and check that what the
+        writes were computed from still holds (raising throws them away).
+
+        So a step's rows can be worked out while nothing is locked, and the lock is held only
+        while they are written. If the batch ends with an error the held writes never run.
+        """
+        self._held, self._before_release = [], before_release
+
+    def release(self) -> None:
+        """Run the held writes now (after ``before_release``); nothing if none are held."""
+        held, self._held = self._held, None
+        if held is None:
+            return
+        before, self._before_release = self._before_release, _nothing
+        before()
+        self._send()
+        for sql, parameters, many, later in held:
+            later.cursor = _run(self.connection, sql, parameters, many)
+
+    def _hold(self, sql: str, parameters: Any, many: bool) -> _Later:
+        assert self._held is not None
+        later = _Later()
+        self._held.append((sql, parameters, many, later))
+        return later
 
     def _send(self) -> None:
         """Before a prepared statement: make sure a pipeline is open (where there are any)."""
@@ -216,6 +260,10 @@ class Batch:
     def _wait(self, failing: BaseException | None = None) -> None:
         """End the open pipeline, if any: wait for every answer (an error of a statement
         sent earlier surfaces here)."""
+        if failing is None:
+            self.release()
+        else:
+            self._held = None  # the writes held back never run
         pipeline, self._open = self._open, None
         if pipeline is None:
             return
@@ -230,6 +278,26 @@ class Batch:
         for cursor, rowcount, error in self._checks:
             if cursor.rowcount != rowcount:
                 raise error()
+
+
+def _nothing() -> None:
+    pass
+
+
+class _Later:
+    """What :meth:`Prepared.run` returns for a write a batch holds back: its row count is
+    known once the batch has run it (a batch checks its expectations at its end)."""
+
+    __slots__ = ("cursor",)
+
+    def __init__(self) -> None:
+        self.cursor: Any = None
+
+    @property
+    def rowcount(self) -> int:
+        if self.cursor is None:
+            raise RuntimeError("this write is held back by its batch and has not run yet")
+        return int(self.cursor.rowcount)
 
 
 def _batch_of(connection: Connection) -> Batch | None:
@@ -258,8 +326,9 @@ def batched(connection: Connection) -> Iterator[Batch]:
 
 
 def end_batches_before_statements(engine: Engine) -> None:
-    """Let SQLAlchemy's own statements on ``engine`` run inside a batch: each one first ends
-    the batch's open pipeline (the driver cannot describe a query's result inside one)."""
+    """Let SQLAlchemy's own statements on ``engine`` run inside a batch: each one first runs
+    the writes the batch holds back and ends its open pipeline (the driver cannot describe a
+    query's result inside one)."""
     @event.listens_for(engine, "before_cursor_execute")
     def _end_pipeline(connection: Connection, *_args: Any) -> None:
         batch = connection.info.get(_BATCH)

@@ -148,15 +148,27 @@ def test_a_completion_racing_a_cancellation_never_revives_the_application(
 
 # --- SQLite: the engine runs before the write lock ---------------------------------------------
 
-def _meanwhile(monkeypatch: pytest.MonkeyPatch, change: Callable[[], object]) -> list[str]:
-    """Make ``change`` happen, in another thread, while the next completion's engine runs
-    (after its unlocked read, before its write lock); returns the engine calls, in order."""
+def _meanwhile(monkeypatch: pytest.MonkeyPatch, change: Callable[[], object], *,
+               at: str = "engine") -> list[str]:
+    """Make ``change`` happen, in another thread, while the next completion runs its engine
+    (``at="engine"``) or works out the rows it will write (``at="rows"``: its audit event,
+    after the snapshot's rows), after its unlocked read and before its write lock; returns
+    the calls made there, in order."""
     calls: list[str] = []
+    name = {"engine": "_engine_call", "rows": "audit"}[at]
+    if at == "rows":
+        append = applications.audit.append
+
+        def audit_then_change(*args: Any, **kwargs: Any) -> Any:
+            append(*args, **kwargs)
+            return then_change(None)
+
+        monkeypatch.setattr(applications, "audit", _With(applications.audit, audit_then_change))
     engine_call = applications._engine_call
 
-    def engine_then_change(call: Callable[[], Any]) -> Any:
-        result = engine_call(call)
-        calls.append("engine")
+    def then_change(call: Callable[[], Any] | None) -> Any:
+        result = engine_call(call) if call is not None else None
+        calls.append(at)
         if len(calls) == 1:
             failure: list[BaseException] = []
             other = threading.Thread(target=lambda: _capture(change, failure))
@@ -166,8 +178,19 @@ def _meanwhile(monkeypatch: pytest.MonkeyPatch, change: Callable[[], object]) ->
             assert not failure, failure
         return result
 
-    monkeypatch.setattr(applications, "_engine_call", engine_then_change)
+    if name == "_engine_call":
+        monkeypatch.setattr(applications, "_engine_call", then_change)
     return calls
+
+
+class _With:
+    """A module's stand-in whose ``append`` is another function."""
+
+    def __init__(self, module: Any, append: Callable[..., Any]) -> None:
+        self._module, self.append = module, append
+
+    def __getattr__(self, attribute: str) -> Any:
+        return getattr(self._module, attribute)
 
 
 def _capture(change: Callable[[], object], failure: list[BaseException]) -> None:
@@ -253,3 +276,46 @@ def test_a_parallel_branch_completed_meanwhile_runs_the_engine_again(
     instance = load_instance(sqlite_db, instance_id)
     assert instance.data_summary["invoice_limit"] == INVOICE_QUOTA["invoice_limit"]
     assert instance.data_summary["filing_period"] == TAX_TYPES["filing_period"]
+
+
+def test_the_rows_are_worked_out_outside_the_write_lock_on_sqlite(
+    sqlite_db: Database, reviewers: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first, second = start(sqlite_db), start(sqlite_db)
+    # another application's completion goes through while this one works out its rows
+    calls = _meanwhile(monkeypatch, lambda: complete(
+        sqlite_db, second, "preliminary_review", {"outcome": "approve"}, reviewers[0]),
+        at="rows")
+
+    complete(sqlite_db, first, "preliminary_review", {"outcome": "approve"}, "zhang.wei")
+
+    assert calls == ["rows", "rows"]  # this one's, then the other's; no second run
+    for instance_id, who in ((first, "zhang.wei"), (second, reviewers[0])):
+        assert list(open_tasks(sqlite_db, instance_id)) == ["director_review"]
+        [step] = [s for s in history(sqlite_db, instance_id)
+                  if s.element_id == "preliminary_review"]
+        assert step.completed_by == who
+        assert [e.actor for e in audit_events(sqlite_db, instance_id)
+                if e.action == "task.completed"] == [who]
+
+
+def test_rows_worked_out_for_a_task_completed_meanwhile_are_never_written(
+    sqlite_db: Database, reviewers: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    instance_id = start(sqlite_db)
+    review = open_tasks(sqlite_db, instance_id)["preliminary_review"]
+    version = load_instance(sqlite_db, instance_id).version
+    _meanwhile(monkeypatch, lambda: complete_task(
+        sqlite_db, task_id=review.id, data={"outcome": "return", "return_reasons": ["缺少材料"]},
+        actor=reviewers[0]), at="rows")
+
+    with pytest.raises(Conflict, match=f"already completed by {reviewers[0]}"):
+        complete_task(sqlite_db, task_id=review.id, data={"outcome": "approve"},
+                      actor="zhang.wei")
+
+    assert load_instance(sqlite_db, instance_id).version == version + 1
+    assert list(open_tasks(sqlite_db, instance_id)) == ["correction"]
+    [step] = [s for s in history(sqlite_db, instance_id) if s.task_id == review.id]
+    assert (step.completed_by, step.outcome) == (reviewers[0], "return")
+    completed = [e for e in audit_events(sqlite_db, instance_id) if e.action == "task.completed"]
+    assert [e.actor for e in completed] == [reviewers[0]]

@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import bindparam, delete, insert, select, update
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
 from webapp.db import Database
@@ -187,3 +188,76 @@ def test_a_query_in_a_batch_sees_what_the_batch_wrote(db: Database, park_id: str
         both, nobody = rows_of(connection, (JOBS_OF, {"park_id": park_id}),
                                (JOBS_OF, {"park_id": "nobody"}))
         assert [r.dedupe_key for r in both] == ["a", "b"] and nobody == []
+
+
+# --- writes held back until the batch needs the database -----------------------------------
+
+
+def _keys_seen_by_driver(connection: Connection) -> list[str]:
+    """The jobs in the transaction, read on the driver's own cursor (which no batch sees)."""
+    cursor = connection.connection.driver_connection.cursor()
+    cursor.execute("SELECT dedupe_key FROM jobs ORDER BY dedupe_key")
+    return [key for (key,) in cursor.fetchall()]
+
+
+def test_held_writes_run_in_order_at_the_batchs_end_after_before_release(
+        db: Database, park_id: str) -> None:
+    events: list[object] = []
+    with db.write() as session, batched(session.connection()) as batch:
+        connection = session.connection()
+        batch.hold_writes(lambda: events.append(("before", _keys_seen_by_driver(connection))))
+        INSERT_JOB.run(connection, job(park_id, "a"))
+        moved = MOVE_JOB.run(connection, {"key": "a", "due": WHEN + timedelta(hours=1)})
+        batch.expect(moved, 1, lambda: AssertionError("not moved"))
+        with pytest.raises(RuntimeError, match="held back"):
+            _ = moved.rowcount
+        assert events == [] and _keys_seen_by_driver(connection) == []
+    # the lock (say) was taken before any of them ran; they ran in the order given
+    assert events == [("before", [])]
+    with db.read() as session:
+        assert [(j.dedupe_key, j.due_at) for j in session.scalars(select(Job))] == [
+            ("a", WHEN + timedelta(hours=1))]
+
+
+def test_a_query_or_an_orm_statement_runs_the_held_writes_first(
+        db: Database, park_id: str) -> None:
+    with db.write() as session, batched(session.connection()) as batch:
+        connection = session.connection()
+        batch.hold_writes(lambda: None)
+        INSERT_JOB.run(connection, job(park_id, "a"))
+        assert [row.dedupe_key for row in JOBS_OF.rows(connection, {"park_id": park_id})] == [
+            "a"]
+        # later writes run at once: only what came before the first query was held
+        INSERT_JOB.run(connection, job(park_id, "b"))
+        assert _keys_seen_by_driver(connection) == ["a", "b"]
+        batch.hold_writes(lambda: None)
+        INSERT_JOB.run(connection, job(park_id, "c"))
+        assert session.scalars(select(Job.dedupe_key).order_by(Job.dedupe_key)).all() == [
+            "a", "b", "c"]
+
+
+def test_held_writes_never_run_when_the_batch_fails_or_before_release_refuses(
+        db: Database, park_id: str) -> None:
+    class Refused(Exception):
+        pass
+
+    def refuse() -> None:
+        raise Refused
+
+    called: list[str] = []
+    with pytest.raises(KeyError), db.write() as session, \
+            batched(session.connection()) as batch:
+        batch.hold_writes(lambda: called.append("before"))
+        INSERT_JOB.run(session.connection(), job(park_id, "a"))
+        raise KeyError("the block failed")
+    assert called == []
+    with pytest.raises(Refused), db.write() as session, batched(session.connection()) as batch:
+        batch.hold_writes(refuse)
+        INSERT_JOB.run(session.connection(), job(park_id, "b"))
+    with db.read() as session:
+        assert session.scalars(select(Job)).all() == []
+    # the same pooled connection writes normally afterwards
+    with db.write() as session, batched(session.connection()):
+        INSERT_JOB.run(session.connection(), job(park_id, "c"))
+    with db.read() as session:
+        assert session.scalars(select(Job.dedupe_key)).all() == ["c"]

@@ -95,7 +95,8 @@ def complete_task(db: Database, *, task_id: str, data: Mapping[str, Any], actor:
     task's park when the caller has already read it (the API's signed-in caller).
 
     On SQLite, where one writer at a time holds the whole database, the engine runs before
-    the write lock is taken, on what was read just before: completions of different
+    the write lock is taken, on what was read just before, and the rows the step writes are
+    worked out before it too (the batch holds them back): completions of different
     applications then wait for each other only while their rows are written. Under the lock
     the instance's version and the task's holder are read again; if either changed in the
     meantime, the completion starts over with the lock held from the start.
@@ -133,16 +134,26 @@ def _complete_task(db: Database, task_id: str, data: Mapping[str, Any], actor: s
         engine = engine_for(park)
         snapshot = _engine_call(
             lambda: engine.complete_task(version, instance.state, task_id, data, actor=actor))
-        if take_write_lock(session) and _moved_on(session, task, instance):
-            raise _MovedOn
+
+        # what the checks and the engine went by (the objects change as the rows are worked out)
+        seen = (instance.version, task.status, task.assignee)
+
+        def lock_unchanged() -> None:
+            if take_write_lock(session) and _moved_on(session, task_id, seen):
+                raise _MovedOn
+
         now = datetime.now(UTC)
         with batched(session.connection()) as batch:
+            # the rows are worked out before the write lock (where it is taken late) and
+            # written under it: writers wait for each other only while rows go out
+            batch.hold_writes(lock_unchanged)
             write_snapshot(session, instance, park, snapshot, actor=actor, now=now, batch=batch)
             audit.append(session, park_id=park.id, actor=actor, action="task.completed",
                          instance_id=instance.id, at=now,
                          details={"task_id": task_id, "element_id": task.element_id,
                                   "name": task.name, "outcome": task.outcome})
-            # in the batch: on PostgreSQL the answer's first query rides with the writes
+            # in the batch: on PostgreSQL the answer's first query rides with the writes (its
+            # first query runs the held writes)
             return then(session, instance) if then is not None else instance.id
 
 
@@ -152,11 +163,11 @@ _NOW_HELD = Prepared(
     .where(HumanTask.id == bindparam("task_id")))
 
 
-def _moved_on(session: Session, task: HumanTask, instance: Instance) -> bool:
-    """Whether the instance or the task's holder changed since they were read (a step bumps
-    the version; a claim or an assignment changes only the task row)."""
-    found = _NOW_HELD.rows(session.connection(), {"task_id": task.id})
-    return not found or tuple(found[0]) != (instance.version, task.status, task.assignee)
+def _moved_on(session: Session, task_id: str, seen: tuple[int, str, str | None]) -> bool:
+    """Whether the instance's version or the task's status or holder changed since they were
+    ``seen`` (a step bumps the version; a claim or an assignment changes only the task row)."""
+    found = _NOW_HELD.rows(session.connection(), {"task_id": task_id})
+    return not found or tuple(found[0]) != seen
 
 
 def deliver_message(db: Database, *, instance_id: str, name: str, payload: Mapping[str, Any],
