@@ -151,23 +151,12 @@ def test_a_completion_racing_a_cancellation_never_revives_the_application(
 def _meanwhile(monkeypatch: pytest.MonkeyPatch, change: Callable[[], object], *,
                at: str = "engine") -> list[str]:
     """Make ``change`` happen, in another thread, while the next completion runs its engine
-    (``at="engine"``) or works out the rows it will write (``at="rows"``: its audit event,
+    (``at="engine"``) or works out the rows it will write (``at="rows"``: at its audit event,
     after the snapshot's rows), after its unlocked read and before its write lock; returns
-    the calls made there, in order."""
+    the times a completion passed that point, in order."""
     calls: list[str] = []
-    name = {"engine": "_engine_call", "rows": "audit"}[at]
-    if at == "rows":
-        append = applications.audit.append
 
-        def audit_then_change(*args: Any, **kwargs: Any) -> Any:
-            append(*args, **kwargs)
-            return then_change(None)
-
-        monkeypatch.setattr(applications, "audit", _With(applications.audit, audit_then_change))
-    engine_call = applications._engine_call
-
-    def then_change(call: Callable[[], Any] | None) -> Any:
-        result = engine_call(call) if call is not None else None
+    def then_change() -> None:
         calls.append(at)
         if len(calls) == 1:
             failure: list[BaseException] = []
@@ -176,21 +165,25 @@ def _meanwhile(monkeypatch: pytest.MonkeyPatch, change: Callable[[], object], *,
             other.join(timeout=30)
             assert not other.is_alive(), "the other change waited for a lock it should not"
             assert not failure, failure
-        return result
 
-    if name == "_engine_call":
-        monkeypatch.setattr(applications, "_engine_call", then_change)
+    if at == "engine":
+        engine_call = applications._engine_call
+
+        def engine_then_change(call: Callable[[], Any]) -> Any:
+            result = engine_call(call)
+            then_change()
+            return result
+
+        monkeypatch.setattr(applications, "_engine_call", engine_then_change)
+    else:
+        append = applications.audit.append
+
+        def audit_then_change(*args: Any, **kwargs: Any) -> None:
+            append(*args, **kwargs)
+            then_change()
+
+        monkeypatch.setattr(applications.audit, "append", audit_then_change)
     return calls
-
-
-class _With:
-    """A module's stand-in whose ``append`` is another function."""
-
-    def __init__(self, module: Any, append: Callable[..., Any]) -> None:
-        self._module, self.append = module, append
-
-    def __getattr__(self, attribute: str) -> Any:
-        return getattr(self._module, attribute)
 
 
 def _capture(change: Callable[[], object], failure: list[BaseException]) -> None:
