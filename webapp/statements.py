@@ -258,8 +258,9 @@ class Batch:
             self._open.__enter__()
 
     def _wait(self, failing: BaseException | None = None) -> None:
-        """End the open pipeline, if any: wait for every answer (an error of a statement
-        sent earlier surfaces here)."""
+        """Run the writes held back (unless the batch is ``failing``: they are dropped), then
+        end the open pipeline, if any: wait for every answer (an error of a statement sent
+        earlier surfaces here)."""
         if failing is None:
             self.release()
         else:

@@ -260,7 +260,8 @@ def _lock_task(session: Session, task_id: str) -> tuple[HumanTask, Instance]:
     set_committed_value(task, "instance", instance)
     # the task row is locked too: after waiting for the lock, PostgreSQL (read committed)
     # returns the newest version of every locked row, so the loser of a race sees the task
-    # completed. SQLite took its write lock before reading anything.
+    # completed. SQLite either took its write lock before reading anything, or reads first
+    # and checks what it read once it holds the lock (see complete_task).
     return task, instance
 
 
