@@ -16,12 +16,15 @@ ROOT = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.skipif(shutil.which("make") is None, reason="make is not installed")
 
 
-def venv_command(tmp_path: Path, *assignments: str) -> str:
-    """The command `make` would run first to create .venv in a fresh folder."""
+def venv_command(tmp_path: Path, *assignments: str, python: str | None = None) -> str:
+    """The command `make` would run first to create .venv in a fresh folder (``python``:
+    PYTHON in the environment)."""
     shutil.copy(ROOT / "Makefile", tmp_path / "Makefile")
     # not what an outer make (make test) or the shell passes down
     env = {key: value for key, value in os.environ.items()
            if key not in ("PYTHON", "MAKEFLAGS", "MFLAGS", "MAKELEVEL")}
+    if python is not None:
+        env["PYTHON"] = python
     done = subprocess.run(["make", "-n", ".venv/bin/python", *assignments],  # noqa: S603, S607
                           cwd=tmp_path, env=env, capture_output=True, text=True, check=True)
     return done.stdout.splitlines()[0]
@@ -51,4 +54,7 @@ def test_an_old_or_missing_system_python_leaves_python3_on_the_path(tmp_path: Pa
 def test_python_chooses_the_interpreter(tmp_path: Path) -> None:
     system = fake_python(tmp_path, (3, 12))
     assert venv_command(tmp_path, f"SYSTEM_PYTHON={system}", "PYTHON=/opt/py/bin/python3") == (
+        "/opt/py/bin/python3 -m venv .venv")
+    # from the environment too
+    assert venv_command(tmp_path, f"SYSTEM_PYTHON={system}", python="/opt/py/bin/python3") == (
         "/opt/py/bin/python3 -m venv .venv")
