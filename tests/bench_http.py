@@ -19,11 +19,12 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import requests
 from sqlalchemy import select
 
-from tests.bench import RETURN, ms, percentile, postgresql_database, start
+from tests.bench import CORRECTION, RETURN, ms, percentile, postgresql_database, start
 from webapp.db import Database
 from webapp.demo import create_demo
 from webapp.migrate import upgrade
@@ -31,6 +32,8 @@ from webapp.models import HumanTask
 
 APPLICATIONS = 1200
 CLIENTS = 8
+# loop rounds of one long-lived application at which its completions are timed, over HTTP
+ROUND_MARKS = (1, 100, 300)
 BIN = Path(sys.executable).parent
 
 
@@ -94,6 +97,16 @@ class Client:
         response.read()
         return response.status
 
+    def answer(self, task_id: str) -> dict[str, Any]:
+        """Complete and read the answer: the application's view."""
+        self.connection.request("POST", f"/api/v1/tasks/{task_id}/complete", body=self.body,
+                                headers=self.headers)
+        response = self.connection.getresponse()
+        body = response.read()
+        if response.status != 200:
+            raise RuntimeError(f"completion answered {response.status}: {body[:200]!r}")
+        return dict(json.loads(body))
+
     def close(self) -> None:
         self.connection.close()
 
@@ -151,6 +164,32 @@ def sequential_latency(base: str, tasks: list[str]) -> list[float]:
     return samples
 
 
+def loop_latency(base: str, db: Database) -> dict[int, float]:
+    """One application through ROUND_MARKS[-1] return-for-correction rounds over HTTP: the
+    median completion (answered with the whole view, history included) around each mark."""
+    reviewer, applicant = (Client(base, token_for(base, user)) for user in ("zhang.wei", "xinghe"))
+    applicant.body = json.dumps({"data": CORRECTION}).encode()
+    with db.read() as session:
+        task_id = session.scalars(select(HumanTask.id).where(
+            HumanTask.instance_id == start(db), HumanTask.status == "open")).one()
+    samples: dict[int, list[float]] = {}
+    for round_number in range(1, ROUND_MARKS[-1] + 1):
+        for client in (reviewer, applicant):
+            began = time.perf_counter()
+            view = client.answer(task_id)
+            samples.setdefault(round_number, []).append(time.perf_counter() - began)
+            [current] = view["current_steps"]
+            task_id = current["task_id"]
+    reviewer.close()
+    applicant.close()
+    found = {}
+    for mark in ROUND_MARKS:
+        near = [s for r in range(max(1, mark - 4), min(ROUND_MARKS[-1], mark + 4) + 1)
+                for s in samples[r]]
+        found[mark] = sorted(near)[len(near) // 2]
+    return found
+
+
 def report(name: str, database_url: str, instance_path: Path) -> None:
     upgrade(database_url)
     db = Database(database_url)
@@ -160,6 +199,7 @@ def report(name: str, database_url: str, instance_path: Path) -> None:
     with served(database_url, instance_path) as base:
         single = sequential_latency(base, tasks[:200])
         latencies, rate = complete_all(base, tasks[200:])
+        rounds = loop_latency(base, db)
     db.dispose()
     print(f"\n== HTTP, {name}, parkflow serve with 2 gunicorn workers ==")
     print(f"task completion, one client: p50 {ms(percentile(single, 0.5))}, "
@@ -167,6 +207,10 @@ def report(name: str, database_url: str, instance_path: Path) -> None:
     print(f"task completion, {CLIENTS} clients: p50 {ms(percentile(latencies, 0.5))}, "
           f"p95 {ms(percentile(latencies, 0.95))}; {rate:.0f} completions/s "
           f"over {len(latencies)} tasks")
+    print("task completion of one application in a return-for-correction loop, one client: "
+          + ", ".join(f"p50 {ms(rounds[mark])} at round {mark}" for mark in ROUND_MARKS)
+          + f"; round {ROUND_MARKS[-1]} / round 1 = "
+          f"{rounds[ROUND_MARKS[-1]] / rounds[ROUND_MARKS[0]]:.2f}×")
 
 
 def main() -> None:

@@ -7,7 +7,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask import Response
+
 from webapp.api import paging
+from webapp.api.answers import prebuilt
 from webapp.api.bodies import ApiBlueprint
 from webapp.api.caller import current_viewer
 from webapp.api.idempotency import idempotent
@@ -33,11 +36,13 @@ Listing = tuple[list[dict[str, Any]], int, dict[str, str]]
 STAFF = ("admin", "reviewer")
 
 
-def instance_view(instance_id: str, *, roles: tuple[str, ...] | None = None) -> dict[str, Any]:
-    """Read the view of an application the caller may see (or act on in one of ``roles``)."""
+def instance_view(instance_id: str, *, roles: tuple[str, ...] | None = None,
+                  status: int = 200) -> Response:
+    """Answer with the view of an application the caller may see (or act on in one of
+    ``roles``); built in the shape InstanceViewSchema documents (see webapp.api.answers)."""
     with store.database.read() as session:
         instance = instance_for(session, current_viewer(), instance_id, roles=roles)
-        return queries.instance_view(session, instance)
+        return prebuilt(queries.instance_view(session, instance), status)
 
 
 @blp.route("/parks/<park>/instances", methods=["POST"])
@@ -46,7 +51,7 @@ def instance_view(instance_id: str, *, roles: tuple[str, ...] | None = None) -> 
 @blp.response(201, InstanceViewSchema)
 @blp.alt_response(403, schema=ErrorSchema, description="Reviewers cannot apply")
 @blp.alt_response(422, schema=ErrorSchema, description="The data fails the start form")
-def start(body: dict[str, Any], park: str) -> dict[str, Any]:
+def start(body: dict[str, Any], park: str) -> Response:
     """Start an application of the newest version of a procedure."""
     viewer = current_viewer()
     with store.database.read() as session:
@@ -54,7 +59,7 @@ def start(body: dict[str, Any], park: str) -> dict[str, Any]:
     instance_id = applications.start_application(
         store.database, park_slug=park, process_key=body["process_key"], data=body["data"],
         actor=viewer.username, enterprise_name=body["enterprise"])
-    return instance_view(instance_id)
+    return instance_view(instance_id, status=201)
 
 
 @blp.route("/parks/<park>/instances", methods=["GET"])
@@ -74,7 +79,7 @@ def list_instances(args: dict[str, Any], park: str) -> Listing:
 
 @blp.route("/instances/<instance_id>", methods=["GET"])
 @blp.response(200, InstanceViewSchema)
-def get_instance(instance_id: str) -> dict[str, Any]:
+def get_instance(instance_id: str) -> Response:
     """Show where an application stands: current steps, promise, history."""
     return instance_view(instance_id)
 
@@ -98,7 +103,7 @@ def get_audit(args: dict[str, Any], instance_id: str) -> Listing:
 @blp.response(200, InstanceViewSchema)
 @blp.alt_response(404, schema=ErrorSchema, description="Nothing waits for the message")
 @blp.alt_response(409, schema=ErrorSchema, description="The application has ended")
-def deliver_message(body: dict[str, Any], instance_id: str, message_name: str) -> dict[str, Any]:
+def deliver_message(body: dict[str, Any], instance_id: str, message_name: str) -> Response:
     """Deliver a BPMN message to an application waiting for it (park staff)."""
     viewer = current_viewer()
     with store.database.read() as session:
@@ -113,7 +118,7 @@ def deliver_message(body: dict[str, Any], instance_id: str, message_name: str) -
 @blp.arguments(CancelRequestSchema())
 @blp.response(200, InstanceViewSchema)
 @blp.alt_response(409, schema=ErrorSchema, description="The application has already ended")
-def cancel(body: dict[str, Any], instance_id: str) -> dict[str, Any]:
+def cancel(body: dict[str, Any], instance_id: str) -> Response:
     """Withdraw an application: its open tasks and timers go away (park admins)."""
     viewer = current_viewer()
     with store.database.read() as session:

@@ -7,7 +7,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask import Response
+
 from webapp.api import paging
+from webapp.api.answers import prebuilt
 from webapp.api.bodies import ApiBlueprint
 from webapp.api.caller import current_viewer
 from webapp.api.idempotency import idempotent
@@ -105,11 +108,12 @@ def assign(body: dict[str, Any], task_id: str) -> dict[str, Any]:
 @blp.alt_response(403, schema=ErrorSchema, description="The caller is not a candidate")
 @blp.alt_response(409, schema=ErrorSchema, description="The task is no longer open")
 @blp.alt_response(422, schema=ErrorSchema, description="The data fails the task's form")
-def complete(body: dict[str, Any], task_id: str) -> dict[str, Any]:
+def complete(body: dict[str, Any], task_id: str) -> Response:
     """Complete a task with the form's data; returns the application after the engine ran on."""
     viewer = current_viewer()
     view: dict[str, Any] = applications.complete_task(
         store.database, task_id=task_id, data=body["data"], actor=viewer.username,
         check=lambda session, task: task_for(session, viewer, task.id),
         then=queries.instance_view, known_as=lambda park: worker_in(viewer, park))
-    return view
+    # built in the shape InstanceViewSchema documents (see webapp.api.answers)
+    return prebuilt(view)

@@ -81,7 +81,7 @@ def instance_view(session: Session, instance: Instance, *, now: datetime | None 
     when, ids = now or datetime.now(UTC), {"instance_id": instance.id}
     steps, rows = rows_of(session.connection(), (_OPEN_STEPS_OF, ids), (_HISTORY, ids))
     view = _summary(instance, [_current_step(task, when) for task in steps])
-    view["history"] = [_history_entry(row) for row in rows if _shown_in_history(row.kind)]
+    view["history"] = [_history_entry(row) for row in rows]
     return view
 
 
@@ -118,10 +118,14 @@ _OPEN_STEPS_OF = Prepared(
     select(*_STEP_COLUMNS)
     .where(HumanTask.instance_id == bindparam("instance_id"), HumanTask.status == "open")
     .order_by(HumanTask.created_at, HumanTask.id))
+# gateways and the engine's helper tasks are routing, not steps anybody took: left out by the
+# database (a long-lived application has as many of them as steps)
 _HISTORY = Prepared(
     select(StepHistory.element_id, StepHistory.name, StepHistory.kind, StepHistory.lane,
            StepHistory.completed_by, StepHistory.completed_at, StepHistory.outcome)
-    .where(StepHistory.instance_id == bindparam("instance_id"))
+    .where(StepHistory.instance_id == bindparam("instance_id"),
+           ~StepHistory.kind.endswith("Gateway", autoescape=True),
+           ~StepHistory.kind.startswith("_", autoescape=True))
     .order_by(StepHistory.id))
 
 
@@ -149,9 +153,17 @@ def _summary(instance: Instance, current_steps: list[dict[str, Any]]) -> dict[st
         "enterprise": {"id": enterprise.id, "name": enterprise.name} if enterprise else None,
         "started_at": instance.started_at,
         "ended_at": instance.ended_at,
-        "error": instance.error,
+        "error": _error(instance.error),
         "current_steps": current_steps,
     }
+
+
+def _error(error: dict[str, Any] | None) -> dict[str, Any] | None:
+    # in the documented order: PostgreSQL's jsonb keeps keys in an order of its own
+    if error is None:
+        return None
+    return {"element_id": error["element_id"], "line": error.get("line"),
+            "message": error["message"]}
 
 
 def _current_step(task: Any, now: datetime) -> dict[str, Any]:
@@ -169,11 +181,6 @@ def _current_step(task: Any, now: datetime) -> dict[str, Any]:
 
 def _overdue(task: Any, now: datetime) -> bool:
     return task.status == "open" and task.due_at is not None and task.due_at < now
-
-
-def _shown_in_history(kind: str) -> bool:
-    # gateways and the engine's helper tasks are routing, not steps anybody took
-    return not kind.endswith("Gateway") and not kind.startswith("_")
 
 
 def _history_entry(row: Any) -> dict[str, Any]:

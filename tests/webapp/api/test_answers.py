@@ -1,0 +1,120 @@
+"""Application views are written without their schema's dump: they must be what it writes.
+
+Every kind of application is viewed: new, in the middle of a return-for-correction loop,
+overdue, stopped on a failed step, withdrawn, finished, and started by an administrator
+for an enterprise. The prebuilt answer must be byte for byte what flask-smorest would have
+answered through ``InstanceViewSchema``.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+import time_machine
+from flask import Flask
+from sqlalchemy import select
+
+from tests.webapp.admin.test_operations import SCRIPTED
+from tests.webapp.fixtures import CORRECTION, REASONS, complete, start
+from webapp.api.answers import prebuilt
+from webapp.api.schemas import InstanceViewSchema
+from webapp.db import Database, utcnow
+from webapp.models import Instance, Park
+from webapp.services import processes, queries
+from webapp.services.applications import cancel_application
+
+RETURN = {"outcome": "return", "return_reasons": REASONS}
+APPROVE = {"outcome": "approve", "comment": "材料齐全"}
+
+
+def _new(db: Database) -> str:
+    return start(db)
+
+
+def _in_a_loop(db: Database) -> str:
+    instance_id = start(db)
+    for _ in range(3):
+        complete(db, instance_id, "preliminary_review", RETURN, "zhang.wei")
+        complete(db, instance_id, "correction", CORRECTION, "xinghe")
+    return instance_id
+
+
+def _withdrawn(db: Database) -> str:
+    instance_id = start(db)
+    cancel_application(db, instance_id=instance_id, actor="admin", reason="重复提交")
+    return instance_id
+
+
+def _started_by_an_admin(db: Database) -> str:
+    return start(db, actor="admin", enterprise_name="蓝海新材料股份有限公司")
+
+
+def _scripted(db: Database, *, scripts_enabled: bool) -> str:
+    """An application of a review and then a script, run with the park's scripts on or off."""
+    with db.write() as session:
+        park = session.scalars(select(Park).where(Park.slug == "demo")).one()
+        park.settings = {**park.settings, "scripts_enabled": scripts_enabled}
+        processes.deploy(session, park=park, actor="test",
+                         bpmn={"fee.bpmn": SCRIPTED.encode()}, forms={})
+    instance_id = start(db, "scripted_fee", {})
+    complete(db, instance_id, "fee_review", {}, "chen.jie")
+    return instance_id
+
+
+def _failed(db: Database) -> str:
+    return _scripted(db, scripts_enabled=False)
+
+
+def _finished(db: Database) -> str:
+    return _scripted(db, scripts_enabled=True)
+
+
+KINDS = {"new": _new, "in a loop": _in_a_loop, "withdrawn": _withdrawn,
+         "started by an admin": _started_by_an_admin, "failed": _failed,
+         "finished": _finished}
+
+
+def _view(db: Database, instance_id: str) -> dict[str, Any]:
+    with db.read() as session:
+        return queries.instance_view(session, session.get_one(Instance, instance_id))
+
+
+@pytest.mark.parametrize("kind", list(KINDS))
+def test_a_prebuilt_view_is_what_the_schema_writes(app: Flask, parks: Database,
+                                                   kind: str) -> None:
+    view = _view(parks, KINDS[kind](parks))
+
+    with app.app_context():
+        answer = prebuilt(view)
+        through_schema = app.json.response(InstanceViewSchema().dump(view))
+
+    assert answer.get_data() == through_schema.get_data()
+    assert answer.mimetype == "application/json"
+    assert view["status"] == {"new": "active", "in a loop": "active", "withdrawn": "cancelled",
+                              "started by an admin": "active", "failed": "error",
+                              "finished": "completed"}[kind]
+
+
+def test_an_overdue_view_is_what_the_schema_writes(app: Flask, parks: Database) -> None:
+    instance_id = start(parks)
+    with time_machine.travel(utcnow() + timedelta(days=60)):
+        view = _view(parks, instance_id)
+        with app.app_context():
+            answer, through_schema = (
+                prebuilt(view, 201), app.json.response(InstanceViewSchema().dump(view)))
+
+    assert view["current_steps"][0]["overdue"] is True
+    assert answer.status_code == 201
+    assert answer.get_data() == through_schema.get_data()
+
+
+def test_history_leaves_routing_out(parks: Database) -> None:
+    instance_id = _in_a_loop(parks)
+    complete(parks, instance_id, "preliminary_review", APPROVE, "zhang.wei")
+
+    kinds = {entry["kind"] for entry in _view(parks, instance_id)["history"]}
+
+    assert kinds and not any(k.endswith("Gateway") or k.startswith("_") for k in kinds)
+    assert "UserTask" in kinds

@@ -1,0 +1,43 @@
+"""Answers a service builds in their documented shape already, written without a schema dump.
+
+flask-smorest writes what a view returns through the view's marshmallow schema: a few Python
+calls for every field of every object. An application's view lists its whole history, so
+for a long-lived application (a few hundred correction rounds, 600 history entries) that dump
+cost more than the task completion it answered, and the answer's time grew with every round.
+`queries.instance_view` builds the view field by field as `InstanceViewSchema` documents it,
+so it is written as it is; the schema still documents it in the OpenAPI description.
+Timestamps are written as the schema writes them (``datetime.isoformat``), and
+tests/webapp/api/test_answers.py holds the answers of every kind of application to the
+schema's dump.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime
+from typing import Any
+
+from flask import Response, current_app
+
+from webapp import jsontext
+
+
+def prebuilt(data: Any, status: int = 200) -> Response:
+    """``data``, made only of JSON values and timestamps, as the API's JSON answer."""
+    # ending in a newline, as Flask's own JSON answers do
+    text = jsontext.dumps(data, default=_timestamp, fallback=_standard) + "\n"
+    return current_app.response_class(text, status=status, mimetype="application/json")
+
+
+def _timestamp(value: Any) -> str:
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
+    raise TypeError(f"{type(value).__name__} is not a JSON value")
+
+
+def _standard(value: Any) -> str:
+    # what orjson refuses to write (an integer beyond 64 bits) is written as Flask would
+    return json.dumps(value, default=_timestamp, ensure_ascii=False, separators=(",", ":"))
+
+
+__all__ = ["prebuilt"]
