@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Mapping
 from typing import Any
@@ -97,7 +98,9 @@ class FieldOrderJSONProvider(DefaultJSONProvider):
         # Flask's responses ask for compact separators, which is how orjson writes anyway
         if (kwargs and kwargs != _COMPACT) or self._app.debug:
             return super().dumps(obj, **kwargs)
-        return jsontext.dumps(obj, default=self.default, fallback=super().dumps)
+        # what orjson will not write (an integer beyond 64 bits) Flask writes, just as compact
+        return jsontext.dumps(obj, default=self.default,
+                              fallback=functools.partial(super().dumps, **kwargs))
 
 
 def base_config(settings: Settings) -> dict[str, Any]:

@@ -8,12 +8,16 @@ answered through ``InstanceViewSchema``.
 
 from __future__ import annotations
 
-from datetime import timedelta
+import json
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
 from flask import Flask
+from marshmallow import fields
 from sqlalchemy import select
 
 from tests.webapp.admin.test_operations import SCRIPTED
@@ -118,3 +122,23 @@ def test_history_leaves_routing_out(parks: Database) -> None:
 
     assert kinds and not any(k.endswith("Gateway") or k.startswith("_") for k in kinds)
     assert "UserTask" in kinds
+
+
+@pytest.mark.parametrize("at", [
+    datetime(2026, 3, 2, 9, 30, tzinfo=UTC),
+    datetime(2026, 3, 2, 9, 30, 5, 120, tzinfo=UTC),
+    datetime(2026, 3, 2, 9, 30, tzinfo=ZoneInfo("Asia/Shanghai")),
+])
+def test_timestamps_are_written_as_the_schema_writes_them(app: Flask, at: datetime) -> None:
+    with app.app_context():
+        answer = prebuilt({"at": at, "big": 2**70})
+        through_schema = app.json.response({"at": fields.DateTime().serialize("at", {"at": at}),
+                                            "big": 2**70})
+
+    assert answer.get_data() == through_schema.get_data()
+    assert json.loads(answer.get_data())["at"] == at.isoformat()
+
+
+def test_other_values_are_refused(app: Flask) -> None:
+    with app.app_context(), pytest.raises(TypeError):
+        prebuilt({"amount": Decimal("1.5")})

@@ -57,3 +57,10 @@ def test_answers_are_compact_utf8_in_the_order_given(app: Flask) -> None:
         answer = app.json.response({"名称": "补贴", "b": 1, "a": [1.5, None, Decimal("2.50")]})
 
     assert answer.get_data() == '{"名称":"补贴","b":1,"a":[1.5,null,"2.50"]}\n'.encode()
+
+
+def test_answers_beyond_what_orjson_writes_are_compact_too(app: Flask) -> None:
+    with app.app_context():
+        answer = app.json.response({"a": [1, 2], "n": 2**70})
+
+    assert answer.get_data() == b'{"a":[1,2],"n":1180591620717411303424}\n'
