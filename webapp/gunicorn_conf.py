@@ -23,9 +23,14 @@ threads = int(os.environ.get("PARKFLOW_WEB_THREADS", "4"))
 timeout = 60
 graceful_timeout = 20
 keepalive = 5
-# recycle workers now and then so that slow leaks cannot pile up
-max_requests = 2000
-max_requests_jitter = 200
+# recycle workers now and then so that slow leaks cannot pile up; not too often: a new worker
+# imports the app and parses each procedure again on its first use of it (about 0.4 s of CPU
+# and a few slow first answers), and at 2,000 requests a busy worker was replaced every 15 s
+max_requests = 20000
+max_requests_jitter = 2000
+# each worker touches a file on every turn of its loop to tell the arbiter it is alive: in
+# memory rather than on disk, as gunicorn advises (containers put /tmp on overlay disks)
+worker_tmp_dir = "/dev/shm" if os.access("/dev/shm", os.W_OK) else None  # noqa: S108
 
 accesslog = "-"
 errorlog = "-"
