@@ -91,21 +91,20 @@ class Client:
         self.body = json.dumps({"data": RETURN}).encode()
 
     def complete(self, task_id: str) -> int:
-        self.connection.request("POST", f"/api/v1/tasks/{task_id}/complete", body=self.body,
-                                headers=self.headers)
-        response = self.connection.getresponse()
-        response.read()
-        return response.status
+        return self._post(task_id)[0]
 
     def answer(self, task_id: str) -> dict[str, Any]:
         """Complete and read the answer: the application's view."""
+        status, body = self._post(task_id)
+        if status != 200:
+            raise RuntimeError(f"completion answered {status}: {body[:200]!r}")
+        return dict(json.loads(body))
+
+    def _post(self, task_id: str) -> tuple[int, bytes]:
         self.connection.request("POST", f"/api/v1/tasks/{task_id}/complete", body=self.body,
                                 headers=self.headers)
         response = self.connection.getresponse()
-        body = response.read()
-        if response.status != 200:
-            raise RuntimeError(f"completion answered {response.status}: {body[:200]!r}")
-        return dict(json.loads(body))
+        return response.status, response.read()
 
     def close(self) -> None:
         self.connection.close()
