@@ -19,16 +19,18 @@ import orjson
 # (or, without one, the fallback) as they would reach the standard library's
 OPTIONS = (orjson.OPT_NON_STR_KEYS | orjson.OPT_PASSTHROUGH_DATETIME
            | orjson.OPT_PASSTHROUGH_DATACLASS | orjson.OPT_PASSTHROUGH_SUBCLASS)
+# the same, but timestamps are written by orjson itself: the text ``datetime.isoformat`` gives
+ISO_TIMESTAMPS = OPTIONS & ~orjson.OPT_PASSTHROUGH_DATETIME
 # 19 digits and more may not fit in 64 bits
 LONG_NUMBER = re.compile(r"[0-9]{19}")
 
 
 def dumps(value: Any, *, default: Callable[[Any], Any] | None = None,
-          fallback: Callable[[Any], str] = json.dumps) -> str:
+          fallback: Callable[[Any], str] = json.dumps, options: int = OPTIONS) -> str:
     """``value`` as compact JSON text (UTF-8, not ASCII escapes); what orjson refuses (an
     integer beyond 64 bits, a value ``default`` does not know) is written by ``fallback``."""
     try:
-        return orjson.dumps(value, default=default, option=OPTIONS).decode()
+        return orjson.dumps(value, default=default, option=options).decode()
     except TypeError:
         return fallback(value)
 
@@ -46,4 +48,4 @@ def loads(text: str | bytes) -> Any:
     return json.loads(text)
 
 
-__all__ = ["LONG_NUMBER", "OPTIONS", "dumps", "loads"]
+__all__ = ["ISO_TIMESTAMPS", "LONG_NUMBER", "OPTIONS", "dumps", "loads"]

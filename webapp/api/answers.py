@@ -17,24 +17,21 @@ import json
 from datetime import date, datetime
 from typing import Any
 
-import orjson
 from flask import Response, current_app
 
-# timestamps are written by orjson itself, as ``datetime.isoformat`` writes them (the schema's
-# way); dataclasses and str or int subclasses are refused, as by ``webapp.jsontext``
-OPTIONS = (orjson.OPT_NON_STR_KEYS | orjson.OPT_PASSTHROUGH_DATACLASS
-           | orjson.OPT_PASSTHROUGH_SUBCLASS)
+from webapp import jsontext
 
 
 def prebuilt(data: Any, status: int = 200) -> Response:
     """``data``, made only of JSON values and timestamps, as the API's JSON answer."""
-    try:
-        text = orjson.dumps(data, option=OPTIONS).decode()
-    except TypeError:
-        # what orjson will not write (an integer beyond 64 bits), the standard library does
-        text = json.dumps(data, default=_timestamp, ensure_ascii=False, separators=(",", ":"))
+    text = jsontext.dumps(data, options=jsontext.ISO_TIMESTAMPS, fallback=_standard)
     # ending in a newline, as Flask's own JSON answers do
     return current_app.response_class(text + "\n", status=status, mimetype="application/json")
+
+
+def _standard(value: Any) -> str:
+    # what orjson will not write (an integer beyond 64 bits), written as compact as orjson does
+    return json.dumps(value, default=_timestamp, ensure_ascii=False, separators=(",", ":"))
 
 
 def _timestamp(value: Any) -> str:
