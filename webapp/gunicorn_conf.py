@@ -16,9 +16,12 @@ preload_app = False
 
 bind = [os.environ.get("PARKFLOW_BIND", "127.0.0.1:5000")]
 workers = int(os.environ.get("PARKFLOW_WEB_WORKERS", "2"))
-# threads let one slow request (a large deployment) not block the others of its process
-worker_class = "gthread"
-threads = int(os.environ.get("PARKFLOW_WEB_THREADS", "4"))
+# gunicorn's threaded worker that listens only while it has a free thread (see the module):
+# requests are CPU work in Python, whose threads take turns in one process, so one thread per
+# process and more processes serve most; extra threads help only where slow clients talk to
+# gunicorn directly (no buffering proxy in front)
+worker_class = "webapp.gunicorn_worker.BalancedThreadWorker"
+threads = int(os.environ.get("PARKFLOW_WEB_THREADS", "1"))
 
 timeout = 60
 graceful_timeout = 20

@@ -58,12 +58,15 @@ class StopFlag:
               help="Port to listen on.")
 @click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 64),
               help="Number of web processes.")
+@click.option("--threads", default=1, show_default=True, type=click.IntRange(1, 64),
+              help="Threads per web process (more only help slow clients without a proxy).")
 @click.option("--no-worker", is_flag=True, help="Do not start a job worker alongside.")
 @pass_state
-def serve(state: CliState, host: str, port: int, workers: int, no_worker: bool) -> None:
+def serve(state: CliState, host: str, port: int, workers: int, threads: int,
+          no_worker: bool) -> None:
     """Run the web server (gunicorn) and, unless --no-worker, one job worker."""
     _check_schema(state)
-    commands = [("web", gunicorn_command(host, port, workers))]
+    commands = [("web", gunicorn_command(host, port, workers, threads))]
     if not no_worker:
         if _has_worker_command():
             commands.append(("worker", worker_command()))
@@ -87,11 +90,11 @@ def serve(state: CliState, host: str, port: int, workers: int, no_worker: bool) 
         raise CommandFailed("; ".join(problems))
 
 
-def gunicorn_command(host: str, port: int, workers: int) -> list[str]:
+def gunicorn_command(host: str, port: int, workers: int, threads: int) -> list[str]:
     """The gunicorn command line for the package's config."""
     address = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
     return [sys.executable, "-m", "gunicorn", "--config", "python:webapp.gunicorn_conf",
-            "--bind", address, "--workers", str(workers)]
+            "--bind", address, "--workers", str(workers), "--threads", str(threads)]
 
 
 def worker_command() -> list[str]:

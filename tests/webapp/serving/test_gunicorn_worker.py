@@ -1,0 +1,106 @@
+"""The package's gunicorn settings spread simultaneous clients over the web processes.
+
+gunicorn runs with ``webapp.gunicorn_conf`` (one thread per process, the balanced worker) and
+a stand-in application whose requests each take a while and name the process that served them.
+"""
+
+from __future__ import annotations
+
+import http.client
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.webapp.serving.pid_app import PAUSE_SECONDS
+
+WORKERS = 2
+TRIALS = 3
+ROOT = Path(__file__).resolve().parents[3]
+
+pytestmark = pytest.mark.slow
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture
+def port(tmp_path: Path) -> Iterator[int]:
+    """gunicorn with the package's config, serving the stand-in application."""
+    port = _free_port()
+    ready = tmp_path / "ready"
+    ready.mkdir()
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith("PARKFLOW_")},
+           "PYTHONPATH": str(ROOT), "PID_APP_READY_DIR": str(ready),
+           "PARKFLOW_LOG_LEVEL": "warning"}
+    with (tmp_path / "gunicorn.log").open("wb") as log:
+        server = subprocess.Popen(  # noqa: S603 -- gunicorn of this environment
+            [sys.executable, "-m", "gunicorn", "--config", "python:webapp.gunicorn_conf",
+             "--bind", f"127.0.0.1:{port}", "--workers", str(WORKERS),
+             "tests.webapp.serving.pid_app:app"],
+            env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 60
+        while len(list(ready.iterdir())) < WORKERS:
+            assert server.poll() is None, (tmp_path / "gunicorn.log").read_text()
+            assert time.monotonic() < deadline, "the gunicorn workers did not start"
+            time.sleep(0.05)
+        time.sleep(0.3)  # each has loaded the application; let it start listening
+        yield port
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=30)
+
+
+def _simultaneous(port: int, count: int) -> tuple[list[str], float]:
+    """``count`` clients, each on its own kept-alive connection, send one request at the same
+    moment; the pids that answered and how long the slowest took."""
+    connections = [http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+                   for _ in range(count)]
+    for connection in connections:
+        connection.connect()
+    barrier = threading.Barrier(count)
+    answers: list[str] = [""] * count
+
+    def client(index: int) -> None:
+        barrier.wait()
+        connections[index].request("GET", "/")
+        answers[index] = connections[index].getresponse().read().decode()
+
+    began = time.monotonic()
+    threads = [threading.Thread(target=client, args=(i,)) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    took = time.monotonic() - began
+    for connection in connections:
+        connection.close()
+    return answers, took
+
+
+def test_simultaneous_clients_are_served_by_different_processes(port: int) -> None:
+    # a busy process does not take the connection: the free one does, so both run at once
+    for _ in range(TRIALS):
+        answers, took = _simultaneous(port, WORKERS)
+
+        assert len(set(answers)) == WORKERS, answers
+        assert took < 2 * PAUSE_SECONDS
+
+
+def test_more_clients_than_processes_wait_for_a_free_one(port: int) -> None:
+    answers, took = _simultaneous(port, 2 * WORKERS)
+
+    # each process served two of them, one after the other
+    assert sorted(answers.count(pid) for pid in set(answers)) == [2] * WORKERS
+    assert took >= 2 * PAUSE_SECONDS

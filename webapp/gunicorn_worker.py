@@ -1,0 +1,46 @@
+"""The gunicorn worker Parkflow runs: gunicorn's threaded worker, taking new connections only
+while one of its threads is free.
+
+Parkflow's requests are CPU work in Python (the engine, SQLite in-process), so the threads of
+one process take turns under the interpreter's lock: more threads per process add switching,
+not speed. Parkflow therefore runs one thread per process by default and spreads the load over
+processes. gunicorn's threaded worker, though, keeps accepting connections while its threads are
+busy (up to ``worker_connections``), and a kept-alive connection stays with the process that
+accepted it: a burst of clients could all land on one process while the other sits idle. This
+worker stops listening while all its threads are busy, so a new connection waits in the
+kernel's queue for whichever process is free first, as with gunicorn's sync worker, and
+kept-alive connections are still served as before.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import Future
+from typing import Any
+
+from gunicorn.workers.gthread import ThreadWorker
+
+
+class BalancedThreadWorker(ThreadWorker):  # type: ignore[misc]
+    """gunicorn's ``gthread`` worker that accepts only while it has a free thread."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.requests_in_hand = 0  # handed to the thread pool and not finished yet
+
+    def has_free_thread(self) -> bool:
+        return bool(self.requests_in_hand < self.cfg.threads)
+
+    def set_accept_enabled(self, enabled: bool) -> None:
+        # the worker's loop asks for accepting whenever it has room for connections
+        super().set_accept_enabled(enabled and self.has_free_thread())
+
+    def enqueue_req(self, conn: Any) -> None:
+        self.requests_in_hand += 1
+        super().enqueue_req(conn)
+        if not self.has_free_thread():
+            super().set_accept_enabled(False)
+
+    def finish_request(self, conn: Any, fs: Future[Any]) -> None:
+        # runs on the worker's loop, which listens again on its next turn if it may
+        self.requests_in_hand -= 1
+        super().finish_request(conn, fs)
