@@ -284,11 +284,24 @@ class Database:
 
     @contextmanager
     def read(self) -> Iterator[Session]:
-        """Yield a session for reading; whatever it did is rolled back at the end."""
+        """Yield a session for reading; it can change nothing.
+
+        On PostgreSQL the transaction is read-only and ends with a commit: psycopg forgets
+        every prepared statement of the connection on each rollback (and deallocates them in
+        the server), so a rollback after each page's reads would have the busiest statements
+        parsed and planned again. Elsewhere, and after an error, it is rolled back.
+        """
         with self.sessionmaker() as session:
+            if self.backend == "postgresql":
+                session.connection(execution_options={"postgresql_readonly": True})
             try:
                 yield session
-            finally:
+            except BaseException:
+                session.rollback()
+                raise
+            if self.backend == "postgresql":
+                session.commit()
+            else:
                 session.rollback()
 
     @contextmanager
