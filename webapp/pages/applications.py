@@ -183,13 +183,15 @@ def render_application(session: Session, where: Here, instance_id: str, *,
     """The application page (also shown again with the rating form's errors)."""
     instance = instance_for(session, where.viewer, instance_id)
     files = dossier.files_of(session, instance.id)
-    steps = dossier.timeline(session, instance)
+    past = dossier.history(session, instance, everything=request.args.get("history") == "all")
     tasks = dossier.open_tasks(session, instance.id)
     timers = dossier.waiting_timers(session, instance.id)
     current = dossier.current_steps(session, instance, tasks, timers, where.role.applicant_lanes)
     return render_template(
-        "application.html", instance=instance, here=where, steps=steps,
-        returns=dossier.returns(steps), current=current, files=files,
+        "application.html", instance=instance, here=where, past=past,
+        whole_history=url_for("pages.applications.show", instance_id=instance.id,
+                              history="all"),
+        current=current, files=files,
         attachments=attachments_of(session, instance.id),
         summary=dossier.summary(instance.definition, instance.data_summary, files),
         marks=dossier.marks(session, instance.id, tasks, timers),

@@ -15,13 +15,14 @@ from datetime import UTC, datetime
 from typing import Any
 
 from lxml import etree
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from engine.xmlsafe import parse_xml
 from webapp.models import HumanTask, Instance, Job, ProcessDefinition, StepHistory, User
 from webapp.pages.forms_render import display, properties
 from webapp.services.attachments import attachments_of
+from webapp.services.queries import steps_taken
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 CAMUNDA_NS = "http://camunda.org/schema/1.0/bpmn"
@@ -29,6 +30,9 @@ RETURN = "return"
 _facts_lock = threading.Lock()
 _facts: OrderedDict[str, ProcessFacts] = OrderedDict()
 MAX_FACTS = 256
+# what an application's page shows of its past unless asked for all of it
+LATEST_STEPS = 20
+LATEST_RETURNS = 3
 
 
 @dataclass(frozen=True)
@@ -148,39 +152,74 @@ def files_of(session: Session, instance_id: str) -> dict[str, str]:
     return {row.id: row.filename for row in attachments_of(session, instance_id)}
 
 
-def timeline(session: Session, instance: Instance) -> list[Step]:
-    """Every finished step (no routing) in the order it was recorded, with the people's names.
+@dataclass(frozen=True)
+class History:
+    """What an application's page shows of its past: the latest steps and returns for
+    correction, oldest first, and how many earlier ones are left out."""
 
-    Changes to one application are serialized by its lock, so the ids give the true order
-    even where the clocks of two web servers disagree.
+    steps: list[Step]
+    earlier_steps: int
+    returns: list[Step]
+    earlier_returns: int
+
+
+def history(session: Session, instance: Instance, *, everything: bool = False) -> History:
+    """The application's latest LATEST_STEPS finished steps (no routing) and LATEST_RETURNS
+    returns for correction, or all of them, with the people's names.
+
+    An application returned for correction a hundred times has hundreds of steps: the page
+    shows where it stands now and links to the whole story. Changes to one application are
+    serialized by its lock, so the ids give the true order even where the clocks of two web
+    servers disagree.
     """
-    rows = [row for row in session.scalars(
-        select(StepHistory).where(StepHistory.instance_id == instance.id)
-        .order_by(StepHistory.id))
-        if not row.kind.endswith("Gateway") and not row.kind.startswith("_")]
-    names = display_names(session, [r.completed_by for r in rows if r.completed_by])
-    starter = session.get(User, instance.started_by) if instance.started_by else None
-    steps = []
-    for row in rows:
-        actor = row.completed_by
-        if actor is None and row.kind == "StartEvent" and starter is not None:
-            actor = starter.username
+    taken = (StepHistory.instance_id == instance.id, steps_taken())
+    returned = (*taken, StepHistory.outcome == RETURN)
+    step_rows, earlier_steps = _latest(session, taken, None if everything else LATEST_STEPS)
+    return_rows, earlier_returns = _latest(session, returned,
+                                           None if everything else LATEST_RETURNS)
+    names = display_names(session, [r.completed_by for r in (*step_rows, *return_rows)
+                                    if r.completed_by])
+    starter = None
+    if instance.started_by and any(r.completed_by is None and r.kind == "StartEvent"
+                                   for r in step_rows):
+        starter = session.get(User, instance.started_by)
+        if starter is not None:
             names.setdefault(starter.username, starter.display_name)
-        data = row.data or {}
-        reasons = data.get("return_reasons") if row.outcome == RETURN else None
-        comment = data.get("comment")
-        steps.append(Step(
-            element_id=row.element_id, name=row.name, kind=row.kind, lane=row.lane,
-            actor=names.get(actor, actor) if actor else None, at=row.completed_at,
-            outcome=row.outcome,
-            reasons=[str(r) for r in reasons] if isinstance(reasons, list) else [],
-            comment=str(comment) if isinstance(comment, str) and comment.strip() else None))
-    return steps
+    steps = {row.id: _step(row, names, starter) for row in step_rows}
+    return History(
+        steps=list(steps.values()), earlier_steps=earlier_steps,
+        returns=[steps.get(row.id) or _step(row, names, starter) for row in return_rows],
+        earlier_returns=earlier_returns)
 
 
-def returns(steps: Iterable[Step]) -> list[Step]:
-    """The steps that sent the application back for correction, with their reasons."""
-    return [step for step in steps if step.outcome == RETURN]
+
+def _latest(session: Session, where: tuple[Any, ...], limit: int | None
+            ) -> tuple[list[StepHistory], int]:
+    """The last ``limit`` rows matching ``where`` (all without a limit), oldest first, and
+    how many come before them."""
+    query = select(StepHistory).where(*where)
+    if limit is None:
+        return list(session.scalars(query.order_by(StepHistory.id))), 0
+    rows = list(session.scalars(query.order_by(StepHistory.id.desc()).limit(limit)))[::-1]
+    if len(rows) < limit:
+        return rows, 0
+    total = session.scalar(select(func.count()).select_from(StepHistory).where(*where)) or 0
+    return rows, total - len(rows)
+
+
+def _step(row: StepHistory, names: Mapping[str, str], starter: User | None) -> Step:
+    actor = row.completed_by
+    if actor is None and row.kind == "StartEvent" and starter is not None:
+        actor = starter.username
+    data = row.data or {}
+    reasons = data.get("return_reasons") if row.outcome == RETURN else None
+    comment = data.get("comment")
+    return Step(
+        element_id=row.element_id, name=row.name, kind=row.kind, lane=row.lane,
+        actor=names.get(actor, actor) if actor else None, at=row.completed_at,
+        outcome=row.outcome,
+        reasons=[str(r) for r in reasons] if isinstance(reasons, list) else [],
+        comment=str(comment) if isinstance(comment, str) and comment.strip() else None)
 
 
 def display_names(session: Session, usernames: Iterable[str]) -> dict[str, str]:

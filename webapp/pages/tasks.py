@@ -156,7 +156,7 @@ def _render(session: Session, where: Here, task_id: str, *, raw: Mapping[str, An
     files = dossier.files_of(session, instance.id)
     if raw is None:
         raw = raw_from_data(schema, _prefill(session, task, data))
-    steps = dossier.timeline(session, instance)
+    past = dossier.history(session, instance, everything=request.args.get("history") == "all")
     tasks = dossier.open_tasks(session, instance.id)
     timers = dossier.waiting_timers(session, instance.id)
     source = data if task.status == "open" else instance.data_summary
@@ -166,8 +166,9 @@ def _render(session: Session, where: Here, task_id: str, *, raw: Mapping[str, An
         form_errors=(errors or {}).get(FORM_ERRORS, []), errors=errors or {},
         form_title=schema.get("title"), submitted=_submitted(schema, data, task, files),
         summary=dossier.summary(instance.definition, source, files), files=files,
-        attachments=attachments_of(session, instance.id), steps=steps,
-        returns=dossier.returns(steps), upload_name=upload_name,
+        attachments=attachments_of(session, instance.id), past=past,
+        whole_history=url_for("pages.tasks.show", task_id=task.id, history="all"),
+        upload_name=upload_name,
         current=dossier.current_steps(session, instance, tasks, timers,
                                       where.role.applicant_lanes),
         marks=dossier.marks(session, instance.id, tasks, timers),

@@ -118,14 +118,20 @@ _OPEN_STEPS_OF = Prepared(
     select(*_STEP_COLUMNS)
     .where(HumanTask.instance_id == bindparam("instance_id"), HumanTask.status == "open")
     .order_by(HumanTask.created_at, HumanTask.id))
-# gateways and the engine's helper tasks are routing, not steps anybody took: left out by the
-# database (a long-lived application has as many of them as steps)
+
+
+def steps_taken() -> ColumnElement[bool]:
+    """The history rows of steps somebody (or a timer) took: gateways and the engine's helper
+    tasks are routing, left out by the database (a long-lived application has as many of
+    them as steps)."""
+    return and_(~StepHistory.kind.endswith("Gateway", autoescape=True),
+                ~StepHistory.kind.startswith("_", autoescape=True))
+
+
 _HISTORY = Prepared(
     select(StepHistory.element_id, StepHistory.name, StepHistory.kind, StepHistory.lane,
            StepHistory.completed_by, StepHistory.completed_at, StepHistory.outcome)
-    .where(StepHistory.instance_id == bindparam("instance_id"),
-           ~StepHistory.kind.endswith("Gateway", autoescape=True),
-           ~StepHistory.kind.startswith("_", autoescape=True))
+    .where(StepHistory.instance_id == bindparam("instance_id"), steps_taken())
     .order_by(StepHistory.id))
 
 

@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from tests.webapp.apptools import Browser, text_of
 from tests.webapp.fixtures import (
+    CORRECTION,
     HANDOVER,
     MONDAY,
     REASONS,
@@ -24,6 +25,7 @@ from tests.webapp.fixtures import (
 from tests.webapp.pages.conftest import PDF
 from webapp.db import Database
 from webapp.models import Attachment, Rating
+from webapp.pages.dossier import LATEST_RETURNS, LATEST_STEPS
 from webapp.services.applications import fire_timers
 from webapp.services.attachments import MAX_FILE_BYTES
 
@@ -248,3 +250,49 @@ def test_an_open_application_cannot_be_rated(parks: Database, browser: OpenBrows
     assert 'name="grade"' not in text_of(enterprise.get(f"/applications/{instance_id}"))
     assert enterprise.post(f"/applications/{instance_id}/rating",
                            {"grade": "5"}).status_code == 409
+
+
+def test_a_long_history_shows_its_latest_steps_and_links_to_all(parks: Database,
+                                                                browser: OpenBrowser) -> None:
+    rounds = 12
+    instance_id = start(parks)
+    for number in range(1, rounds + 1):
+        complete(parks, instance_id, "preliminary_review",
+                 {"outcome": "return", "return_reasons": [f"第{number}轮：{REASONS[0]}"]},
+                 "zhang.wei")
+        complete(parks, instance_id, "correction", CORRECTION, "xinghe")
+    review = open_tasks(parks, instance_id)["preliminary_review"]
+    # the submission and two steps a round; the latest LATEST_STEPS of them are shown
+    taken = 1 + 2 * rounds
+    for page, anchor in ((f"/applications/{instance_id}", "xinghe"),
+                         (f"/tasks/{review.id}", "zhang.wei")):
+        visitor = browser(anchor)
+        html = text_of(visitor.get(page))
+        assert html.count('<li class="timeline-item') == LATEST_STEPS
+        earlier = re.search(r'id="earlier-steps">(.*?)</p>', html, re.S)
+        assert earlier is not None and f"{taken - LATEST_STEPS} 个较早的步骤" in earlier.group(1)
+        assert f'href="{page}?history=all#timeline-title"' in earlier.group(1)
+        returns = html.split('id="returns-title"')[1].split("</section>")[0]
+        shown_returns = re.findall(r"<li>第(\d+)轮", returns)
+        assert shown_returns == [str(n) for n in range(rounds, rounds - LATEST_RETURNS, -1)]
+        assert f"{rounds - LATEST_RETURNS} 次较早的退回" in returns
+        assert "星河科技 经办人" in html  # the actors of the steps shown are named
+
+        whole = text_of(visitor.get(f"{page}?history=all"))
+        assert whole.count('<li class="timeline-item') == taken
+        assert 'id="earlier-steps"' not in whole and 'id="earlier-returns"' not in whole
+        assert whole.count('<div class="return-round">') == rounds
+        # the submission, by the enterprise's applicant, comes first
+        first = whole.split('<li class="timeline-item')[1]
+        assert "星河科技 经办人" in first
+
+
+def test_a_short_history_is_shown_whole(parks: Database, browser: OpenBrowser) -> None:
+    instance_id = start(parks)
+    complete(parks, instance_id, "preliminary_review",
+             {"outcome": "return", "return_reasons": REASONS}, "zhang.wei")
+
+    html = text_of(browser("xinghe").get(f"/applications/{instance_id}"))
+
+    assert html.count('<li class="timeline-item') == 2
+    assert 'id="earlier-steps"' not in html and 'id="earlier-returns"' not in html

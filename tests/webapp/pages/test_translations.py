@@ -51,10 +51,16 @@ def test_the_compiled_catalog_matches_its_source(locale: str) -> None:
     folder = TRANSLATIONS / locale / "LC_MESSAGES"
     with (folder / "messages.mo").open("rb") as compiled:
         machine = gettext.GNUTranslations(compiled)
+    stale = f"{locale}: messages.mo is stale; run pybabel compile -d webapp/translations"
     for message in catalog(locale):
-        if message.id and message.string:
-            assert machine.gettext(str(message.id)) == message.string, (
-                f"{locale}: messages.mo is stale; run pybabel compile -d webapp/translations")
+        if not (message.id and message.string):
+            continue
+        if isinstance(message.id, tuple):  # singular and plural: one form, or one and many
+            singular, plural = (str(text) for text in message.id)
+            assert machine.ngettext(singular, plural, 1) == message.string[0], stale
+            assert machine.ngettext(singular, plural, 5) == message.string[-1], stale
+        else:
+            assert machine.gettext(str(message.id)) == message.string, stale
 
 
 def test_chinese_reads_as_chinese() -> None:
