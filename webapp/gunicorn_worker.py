@@ -10,6 +10,10 @@ accepted it: a burst of clients could all land on one process while the other si
 worker stops listening while all its threads are busy, so a new connection waits in the
 kernel's queue for whichever process is free first, as with gunicorn's sync worker, and
 kept-alive connections are still served as before.
+
+A new connection gets FIRST_BYTES_SECONDS to send its request before its thread gives it back
+to the loop (gunicorn itself waits five seconds): browsers open connections ahead of need, and
+with one thread per process such a silent connection would hold the process that long.
 """
 
 from __future__ import annotations
@@ -17,7 +21,10 @@ from __future__ import annotations
 from concurrent.futures import Future
 from typing import Any
 
-from gunicorn.workers.gthread import ThreadWorker
+from gunicorn.workers.gthread import _DEFER, ThreadWorker
+
+# how long a thread waits for a new connection's first bytes before the loop waits instead
+FIRST_BYTES_SECONDS = 0.05
 
 
 class BalancedThreadWorker(ThreadWorker):  # type: ignore[misc]
@@ -39,6 +46,12 @@ class BalancedThreadWorker(ThreadWorker):  # type: ignore[misc]
         super().enqueue_req(conn)
         if not self.has_free_thread():
             super().set_accept_enabled(False)
+
+    def handle(self, conn: Any) -> Any:
+        if not conn.initialized and not conn.data_ready and not conn.wait_for_data(
+                FIRST_BYTES_SECONDS):
+            return _DEFER  # the loop waits for its bytes; this thread is free again
+        return super().handle(conn)
 
     def finish_request(self, conn: Any, fs: Future[Any]) -> None:
         # runs on the worker's loop, which listens again on its next turn if it may

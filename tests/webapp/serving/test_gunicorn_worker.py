@@ -104,3 +104,22 @@ def test_more_clients_than_processes_wait_for_a_free_one(port: int) -> None:
     # each process served two of them, one after the other
     assert sorted(answers.count(pid) for pid in set(answers)) == [2] * WORKERS
     assert took >= 2 * PAUSE_SECONDS
+
+
+def test_a_silent_connection_does_not_hold_a_process(port: int) -> None:
+    # browsers open connections before they need them; each process accepts one of these
+    silent = [socket.create_connection(("127.0.0.1", port)) for _ in range(WORKERS)]
+    try:
+        time.sleep(0.3)  # accepted, and given back to the loop
+
+        answers, took = _simultaneous(port, WORKERS)
+
+        assert len(set(answers)) == WORKERS, answers
+        assert took < 2 * PAUSE_SECONDS
+        # a silent connection that speaks at last is answered
+        silent[0].sendall(b"GET / HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n")
+        silent[0].settimeout(30)
+        assert silent[0].recv(1024).startswith(b"HTTP/1.1 200")
+    finally:
+        for connection in silent:
+            connection.close()
