@@ -192,7 +192,6 @@ def history(session: Session, instance: Instance, *, everything: bool = False) -
         earlier_returns=earlier_returns)
 
 
-
 def _latest(session: Session, where: tuple[Any, ...], limit: int | None
             ) -> tuple[list[StepHistory], int]:
     """The last ``limit`` rows matching ``where`` (all without a limit), oldest first, and
