@@ -173,10 +173,14 @@ def history(session: Session, instance: Instance, *, everything: bool = False) -
     servers disagree.
     """
     taken = (StepHistory.instance_id == instance.id, steps_taken())
-    returned = (*taken, StepHistory.outcome == RETURN)
     step_rows, earlier_steps = _latest(session, taken, None if everything else LATEST_STEPS)
-    return_rows, earlier_returns = _latest(session, returned,
-                                           None if everything else LATEST_RETURNS)
+    if earlier_steps:
+        return_rows, earlier_returns = _latest(
+            session, (*taken, StepHistory.outcome == RETURN), LATEST_RETURNS)
+    else:  # every step is at hand, and so is every return
+        returned = [row for row in step_rows if row.outcome == RETURN]
+        return_rows = returned if everything else returned[-LATEST_RETURNS:]
+        earlier_returns = len(returned) - len(return_rows)
     names = display_names(session, [r.completed_by for r in (*step_rows, *return_rows)
                                     if r.completed_by])
     starter = None

@@ -295,4 +295,21 @@ def test_a_short_history_is_shown_whole(parks: Database, browser: OpenBrowser) -
     html = text_of(browser("xinghe").get(f"/applications/{instance_id}"))
 
     assert html.count('<li class="timeline-item') == 2
+    assert html.count('<div class="return-round">') == 1 and REASONS[1] in html
     assert 'id="earlier-steps"' not in html and 'id="earlier-returns"' not in html
+
+
+def test_returns_beyond_the_latest_steps_are_counted(parks: Database,
+                                                     browser: OpenBrowser) -> None:
+    # all the steps are shown, the returns are more than the page lists
+    instance_id = start(parks)
+    for number in range(1, LATEST_RETURNS + 3):
+        complete(parks, instance_id, "preliminary_review",
+                 {"outcome": "return", "return_reasons": [f"第{number}轮"]}, "zhang.wei")
+        complete(parks, instance_id, "correction", CORRECTION, "xinghe")
+
+    html = text_of(browser("xinghe").get(f"/applications/{instance_id}"))
+
+    assert 'id="earlier-steps"' not in html
+    assert html.count('<div class="return-round">') == LATEST_RETURNS
+    assert "另有 2 次较早的退回" in html
