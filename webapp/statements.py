@@ -20,7 +20,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Dialect, Engine, event
+from sqlalchemy import Dialect, Engine, bindparam, event
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql import ClauseElement
@@ -28,6 +28,8 @@ from sqlalchemy.sql.compiler import SQLCompiler
 
 Processor = Callable[[Any], Any] | None
 _GIVEN = object()  # marks a parameter the caller gives (not a constant of the statement)
+# the most rows one multi-row INSERT carries (PostgreSQL; more go in further statements)
+ROWS_PER_INSERT = 20
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,7 +66,8 @@ class Prepared:
     def __init__(self, statement: ClauseElement) -> None:
         self.statement = statement
         self._is_insert = bool(getattr(statement, "is_insert", False))
-        self._compiled: dict[tuple[str, tuple[str, ...] | None], _Compiled] = {}
+        # by (dialect, inserted columns, rows in one statement)
+        self._compiled: dict[tuple[str, tuple[str, ...] | None, int], _Compiled] = {}
 
     def run(self, connection: Connection, values: Mapping[str, Any]) -> Any:
         """Execute once; the driver's cursor (in a batch, its ``rowcount`` is known only
@@ -83,6 +86,19 @@ class Prepared:
         if self._is_insert and any(row.keys() != rows[0].keys() for row in rows):
             # the columns come from the first row: another row's extra value would be lost
             raise ValueError("every row of one insert must name the same columns")
+        if self._is_insert and connection.dialect.name == "postgresql":
+            # one statement of several rows: PostgreSQL runs its executor (and the driver its
+            # Python) once per statement, not once per row
+            for start in range(0, len(rows), ROWS_PER_INSERT):
+                chunk = rows[start:start + ROWS_PER_INSERT]
+                if len(chunk) == 1:
+                    _execute(connection, compiled.sql, compiled.parameters(chunk[0]), many=False)
+                    continue
+                several = self._for_rows(connection.dialect, tuple(chunk[0]), len(chunk))
+                _execute(connection, several.sql, several.parameters(
+                    {f"r{number}_{key}": value for number, row in enumerate(chunk)
+                     for key, value in row.items()}), many=False)
+            return
         _execute(connection, compiled.sql, [compiled.parameters(row) for row in rows], many=True)
 
     def rows(self, connection: Connection, values: Mapping[str, Any]) -> list[Any]:
@@ -114,14 +130,30 @@ class Prepared:
 
     def _for(self, dialect: Dialect, values: Mapping[str, Any]) -> _Compiled:
         columns = tuple(values) if self._is_insert else None
-        key = (dialect.name, columns)
+        key = (dialect.name, columns, 1)
         found = self._compiled.get(key)
         if found is None:
-            found = self._compiled[key] = self._compile(dialect, columns)
+            found = self._compiled[key] = self._compile(self.statement, dialect, columns)
         return found
 
-    def _compile(self, dialect: Dialect, columns: tuple[str, ...] | None) -> _Compiled:
-        compiled = self.statement.compile(
+    def _for_rows(self, dialect: Dialect, columns: tuple[str, ...], count: int) -> _Compiled:
+        """The insert of ``count`` rows in one statement; row n's values are named
+        ``r<n>_<column>``."""
+        key = (dialect.name, columns, count)
+        found = self._compiled.get(key)
+        if found is None:
+            table = self.statement.table  # type: ignore[attr-defined]
+            statement = self.statement.values([  # type: ignore[attr-defined]
+                {column: bindparam(f"r{number}_{column}", type_=table.c[column].type)
+                 for column in columns}
+                for number in range(count)])
+            found = self._compiled[key] = self._compile(statement, dialect, None)
+        return found
+
+    @staticmethod
+    def _compile(statement: ClauseElement, dialect: Dialect,
+                 columns: tuple[str, ...] | None) -> _Compiled:
+        compiled = statement.compile(
             dialect=dialect, column_keys=list(columns) if columns is not None else None)
         assert isinstance(compiled, SQLCompiler)
         if compiled.insert_prefetch or compiled.update_prefetch:
@@ -141,8 +173,8 @@ class Prepared:
                 binds.append((name, None, bind.value if convert is None else convert(bind.value)))
         row: type[tuple[Any, ...]] | None = None
         results: tuple[Processor, ...] = ()
-        if getattr(self.statement, "is_select", False):
-            columns = list(self.statement.selected_columns)  # type: ignore[attr-defined]
+        if getattr(statement, "is_select", False):
+            columns = list(statement.selected_columns)  # type: ignore[attr-defined]
             keys = [column.key for column in columns]
             row = namedtuple("Row", keys, rename=True)  # type: ignore[misc]  # noqa: PYI024
             results = tuple(column.type.dialect_impl(dialect).result_processor(dialect, None)

@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 
 from webapp.db import Database
 from webapp.models import Job, Park
-from webapp.statements import Batch, Prepared, batched, rows_of
+from webapp.statements import ROWS_PER_INSERT, Batch, Prepared, batched, rows_of
 
 WHEN = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)
 INSERT_JOB = Prepared(insert(Job.__table__))  # type: ignore[arg-type]
@@ -71,6 +71,35 @@ def test_driver_errors_are_sqlalchemys(db: Database, park_id: str) -> None:
     with db.read() as session:
         assert session.scalars(select(Job)).all() == []
 
+
+
+def test_many_rows_go_in_chunks_and_keep_their_order(db: Database, park_id: str) -> None:
+    # on PostgreSQL ROWS_PER_INSERT rows share one statement: two full ones and one single row
+    count = 2 * ROWS_PER_INSERT + 1
+    keys = [f"k{number:03}" for number in range(count)]
+    with db.write() as session, batched(session.connection()):
+        INSERT_JOB.run_many(session.connection(), [
+            job(park_id, key, attempts=number) for number, key in enumerate(keys)])
+    with db.read() as session:
+        rows = session.execute(select(Job.dedupe_key, Job.attempts, Job.payload)
+                               .order_by(Job.id)).all()
+    assert [(key, attempts) for key, attempts, _ in rows] == [
+        (key, number) for number, key in enumerate(keys)]
+    assert {tuple(payload["n"]) for *_, payload in rows} == {(1, 2)}
+
+
+def test_a_taken_dedupe_key_skips_only_that_row(db: Database, park_id: str) -> None:
+    from webapp.services import jobs
+
+    with db.write() as session:
+        jobs.enqueue(session, [job(park_id, "a")])
+    with db.write() as session:
+        # taken before, and twice in the same call: each kept once
+        jobs.enqueue(session, [job(park_id, "a", attempts=1), job(park_id, "b"),
+                               job(park_id, "b", attempts=2), job(park_id, None)])
+    with db.read() as session:
+        assert sorted(session.execute(select(Job.dedupe_key, Job.attempts)).all(),
+                      key=repr) == sorted([("a", 0), ("b", 0), (None, 0)], key=repr)
 
 def test_missing_values_are_refused_before_anything_runs(db: Database, park_id: str) -> None:
     incomplete = job(park_id, "a")
