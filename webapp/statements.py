@@ -174,11 +174,11 @@ class Prepared:
         row: type[tuple[Any, ...]] | None = None
         results: tuple[Processor, ...] = ()
         if getattr(statement, "is_select", False):
-            columns = list(statement.selected_columns)  # type: ignore[attr-defined]
-            keys = [column.key for column in columns]
+            selected = list(statement.selected_columns)  # type: ignore[attr-defined]
+            keys = [column.key for column in selected]
             row = namedtuple("Row", keys, rename=True)  # type: ignore[misc]  # noqa: PYI024
             results = tuple(column.type.dialect_impl(dialect).result_processor(dialect, None)
-                            for column in columns)
+                            for column in selected)
         return _Compiled(sql=compiled.string, binds=tuple(binds),
                          names=None if compiled.positional else tuple(names or ()),
                          row=row, results=results)
