@@ -16,6 +16,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from webapp import api as rest
 from webapp import jsontext
 from webapp.admin import register_admin
+from webapp.api import caller
 from webapp.api.errors import register_error_handlers
 from webapp.config import ConfigError, Settings
 from webapp.extensions import api, limiter, store
@@ -40,6 +41,7 @@ def create_app(settings: Settings | None = None,
     app.session_interface = PagesOnlySessionInterface()
     trust_proxies(app)
     store.init_app(app)
+    caller.init_app(app)
     limiter.init_app(app)
     api.init_app(app)
     register_error_handlers(app)

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import os
+import re
 import threading
 import time
 import uuid
+import weakref
 from collections.abc import Iterable, Iterator
 from contextlib import ExitStack, contextmanager
 from contextvars import ContextVar
 from datetime import UTC, date, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy import (
     JSON,
@@ -262,6 +264,63 @@ class WriterQueue:
         self._file = None
 
 
+class Forgetful(Protocol):
+    """A cache that can drop everything it holds."""
+
+    def clear(self) -> None: ...
+
+
+# caches to clear on writes to their tables, by database (its URL), then by tables: shared by
+# every Database of this process on the same database, so a change made through one is seen by
+# all of them
+_Watch = tuple[re.Pattern[str], "weakref.WeakSet[Any]"]
+_FORGETTING: dict[str, dict[tuple[str, ...], _Watch]] = {}
+_WROTE = "parkflow_wrote"  # connection info: the caches whose tables the transaction wrote to
+
+
+def _watches(engine: Engine) -> dict[tuple[str, ...], _Watch]:
+    return _FORGETTING.setdefault(engine.url.render_as_string(hide_password=True), {})
+
+
+def _forgetting(engine: Engine, tables: tuple[str, ...]) -> weakref.WeakSet[Any]:
+    watches = _watches(engine)
+    found = watches.get(tables)
+    if found is None:
+        names = "|".join(re.escape(table) for table in tables)
+        found = watches[tables] = (
+            re.compile(rf'\s*(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+"?(?:{names})\b',
+                       re.IGNORECASE),
+            weakref.WeakSet())
+    return found[1]
+
+
+def _clear(caches: weakref.WeakSet[Any]) -> None:
+    for cache in list(caches):
+        cache.clear()
+
+
+def _tell_caches_of_writes(engine: Engine) -> None:
+    """Let the caches of ``Database.forget_on_writes`` know of this engine's writes."""
+    watches = _watches(engine)
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _on_statement(connection: Connection, _cursor: Any, statement: str,
+                      *_args: Any) -> None:
+        for writes, caches in list(watches.values()):
+            if caches and writes.match(statement):
+                connection.info.setdefault(_WROTE, []).append(caches)
+                _clear(caches)
+
+    @event.listens_for(engine, "commit")
+    def _on_commit(connection: Connection) -> None:
+        for caches in connection.info.pop(_WROTE, ()):
+            _clear(caches)
+
+    @event.listens_for(engine, "rollback")
+    def _on_rollback(connection: Connection) -> None:
+        connection.info.pop(_WROTE, None)
+
+
 def _writer_queue(engine: Engine) -> WriterQueue | None:
     database = engine.url.database if engine.dialect.name == "sqlite" else None
     if not database or database == ":memory:" or database.startswith("file:"):
@@ -276,6 +335,20 @@ class Database:
         self.engine = make_engine(url, **engine_kwargs)
         self.sessionmaker = sessionmaker(bind=self.engine, expire_on_commit=False)
         self._writers = _writer_queue(self.engine)
+        _tell_caches_of_writes(self.engine)
+
+    def forget_on_writes(self, tables: Iterable[str], cache: Forgetful) -> None:
+        """Have ``cache.clear()`` called whenever this process writes to one of ``tables`` of
+        this database (through any ``Database`` on it): when the statement runs, and again
+        when its transaction commits.
+
+        For caches of what those tables hold: the first call drops what the change makes
+        stale, the second what another thread read back in before the change was committed.
+        Every statement of SQLAlchemy's is seen, ORM and Core alike; the prepared statements
+        of the busiest path (`webapp.statements`) are not, and write none of the tables a
+        cache may watch. The cache is held weakly.
+        """
+        _forgetting(self.engine, tuple(sorted(tables))).add(cache)
 
     @property
     def backend(self) -> str:

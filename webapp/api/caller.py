@@ -2,15 +2,59 @@
 
 from __future__ import annotations
 
-from flask import g, request
+import time
+from collections.abc import Callable
 
-from webapp.api.scoping import Viewer, viewer_for_token
-from webapp.extensions import store
+from flask import Flask, current_app, g, request
+
+from webapp.api.scoping import TOKEN_OWNER_TABLES, TokenOwner, Viewer, token_owner
+from webapp.extensions import DATABASE_KEY, store
+from webapp.services import tokens
 from webapp.services.tokens import Unauthenticated
 
 PUBLIC_ENDPOINTS = frozenset({"auth.issue_token", "health.healthz"})
 SIGN_IN_HINT = ("send the header Authorization: Bearer <token>; "
                 "get a token from POST /api/v1/auth/token")
+RECENT_OWNERS_KEY = "parkflow.recent_token_owners"
+# how long a web process goes by what it last read of a token's owner
+OWNER_SECONDS = 1.0
+
+
+class RecentOwners:
+    """The owners of the tokens this process read in the last OWNER_SECONDS, by token hash.
+
+    Every API request names its caller by token, and reading the owner (user, parks, roles,
+    groups) was a query of its own on every call: a busy reviewer's client sends the same
+    token many times a second. A change made in this process to what an owner is read from
+    (signing out, an account switched off, a role or group changed) empties the cache at
+    once (`Database.forget_on_writes`); one made by another process is seen here within
+    OWNER_SECONDS. Expiry is checked on every request.
+    """
+
+    def __init__(self, seconds: float = OWNER_SECONDS, most: int = 10_000,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.seconds, self.most, self.clock = seconds, most, clock
+        self._owners: dict[str, tuple[float, TokenOwner]] = {}
+
+    def get(self, token_hash: str) -> TokenOwner | None:
+        found = self._owners.get(token_hash)
+        if found is None or found[0] <= self.clock():
+            return None
+        return found[1]
+
+    def put(self, token_hash: str, owner: TokenOwner) -> None:
+        if len(self._owners) >= self.most:
+            self._owners = {}
+        self._owners[token_hash] = (self.clock() + self.seconds, owner)
+
+    def clear(self) -> None:
+        self._owners = {}
+
+
+def init_app(app: Flask) -> None:
+    """Give the app its cache of token owners (after its database)."""
+    recent = app.extensions[RECENT_OWNERS_KEY] = RecentOwners()
+    app.extensions[DATABASE_KEY].forget_on_writes(TOKEN_OWNER_TABLES, recent)
 
 
 def authenticate_request() -> None:
@@ -18,8 +62,17 @@ def authenticate_request() -> None:
     if request.endpoint in PUBLIC_ENDPOINTS:
         return
     secret = bearer_secret()
-    with store.database.single_read() as connection:
-        g.parkflow_viewer = viewer_for_token(connection, secret)
+    tokens.check_format(secret)
+    token_hash = tokens.token_hash(secret)
+    recent: RecentOwners = current_app.extensions[RECENT_OWNERS_KEY]
+    owner = recent.get(token_hash)
+    if owner is None:
+        with store.database.single_read() as connection:
+            owner = token_owner(connection, token_hash)
+        if owner is None:
+            raise Unauthenticated("the token is not valid")
+        recent.put(token_hash, owner)
+    g.parkflow_viewer = owner.check_standing()
 
 
 def current_viewer() -> Viewer:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -102,15 +103,33 @@ def load_viewer(session: Session, user: User) -> Viewer:
     return _viewer(user.id, user.username, [row[2:] for row in rows])
 
 
-def viewer_for_token(connection: Connection, secret: str) -> Viewer:
-    """The viewer an API token belongs to; raises Unauthenticated for a bad or expired one."""
-    tokens.check_format(secret)
-    rows = _BY_TOKEN.rows(connection, {"token_hash": tokens.token_hash(secret)})
+@dataclass(frozen=True)
+class TokenOwner:
+    """Whom a stored API token belongs to, and whether it may still be used."""
+
+    viewer: Viewer
+    expires_at: datetime
+    is_active: bool
+
+    def check_standing(self) -> Viewer:
+        """The viewer; raises Unauthenticated once the token expired or the account is off."""
+        tokens.check_standing(expires_at=self.expires_at, is_active=self.is_active)
+        return self.viewer
+
+
+def token_owner(connection: Connection, token_hash: str) -> TokenOwner | None:
+    """The owner of the token stored as ``token_hash``; None when there is no such token."""
+    rows = _BY_TOKEN.rows(connection, {"token_hash": token_hash})
     if not rows:
-        raise tokens.Unauthenticated("the token is not valid")
+        return None
     user_id, username, is_active, expires_at = rows[0][:4]
-    tokens.check_standing(expires_at=expires_at, is_active=is_active)
-    return _viewer(user_id, username, [row[4:] for row in rows])
+    return TokenOwner(_viewer(user_id, username, [row[4:] for row in rows]), expires_at,
+                      is_active)
+
+
+# what a token's owner is read from: a change to any of them may change who the owner is
+TOKEN_OWNER_TABLES = frozenset({"users", "api_tokens", "memberships", "parks", "groups",
+                                "group_members"})
 
 
 def _viewer(user_id: str, username: str, roles: Iterable[Sequence[Any]]) -> Viewer:

@@ -5,16 +5,21 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
 import time_machine
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import delete, select, update
 
 from tests.webapp.api.conftest import Login
 from tests.webapp.api.helpers import error_code
 from tests.webapp.apptools import PASSWORD, make_app
+from webapp.api import caller
+from webapp.api.caller import OWNER_SECONDS, RECENT_OWNERS_KEY, RecentOwners
+from webapp.api.scoping import TokenOwner, Viewer
 from webapp.db import Database, utcnow
 from webapp.extensions import DATABASE_KEY
-from webapp.models import ApiToken, User
+from webapp.models import ApiToken, GroupMember, Membership, Park, User
 from webapp.services.tokens import token_hash
 
 TOKEN_URL = "/api/v1/auth/token"
@@ -132,6 +137,95 @@ def test_token_of_a_disabled_user_stops_working(client: FlaskClient, login: Logi
 
     assert client.get("/api/v1/tasks", headers=headers).status_code == 401
 
+
+
+def test_a_tokens_owner_is_read_once_while_it_is_fresh(
+        client: FlaskClient, login: Login, monkeypatch: pytest.MonkeyPatch) -> None:
+    reads: list[str] = []
+    read = caller.token_owner
+    monkeypatch.setattr(caller, "token_owner",
+                        lambda connection, digest: reads.append(digest) or read(connection, digest))
+    headers = login("zhang.wei")
+
+    assert [client.get("/api/v1/tasks", headers=headers).status_code
+            for _ in range(3)] == [200, 200, 200]
+    assert len(reads) == 1
+
+
+def _owners(client: FlaskClient) -> RecentOwners:
+    owners: RecentOwners = client.application.extensions[RECENT_OWNERS_KEY]
+    return owners
+
+
+def _secret(headers: dict[str, str]) -> str:
+    return headers["Authorization"].removeprefix("Bearer ")
+
+
+@pytest.mark.parametrize("change", ["account", "membership", "group", "park"])
+def test_a_change_to_the_owner_in_this_process_counts_at_once(
+        client: FlaskClient, login: Login, parks: Database, change: str) -> None:
+    headers = login("zhang.wei")
+    assert client.get("/api/v1/tasks", headers=headers).status_code == 200
+    digest = token_hash(_secret(headers))
+    assert _owners(client).get(digest) is not None
+    # through another Database object on the same database: every one of this process counts
+    with parks.write() as session:
+        user = session.scalars(select(User).where(User.username == "zhang.wei")).one()
+        if change == "account":
+            user.is_active = False
+        elif change == "membership":
+            session.execute(delete(Membership).where(Membership.user_id == user.id))
+        elif change == "group":
+            session.execute(delete(GroupMember).where(GroupMember.user_id == user.id))
+        else:
+            session.execute(update(Park).values(name="改名的园区"))
+
+    assert _owners(client).get(digest) is None
+    if change == "account":
+        assert client.get("/api/v1/tasks", headers=headers).status_code == 401
+
+
+def test_a_change_rolled_back_or_elsewhere_is_seen_within_a_second(
+        client: FlaskClient, login: Login, parks: Database) -> None:
+    now = [1000.0]
+    _owners(client).clock = lambda: now[0]
+    headers = login("zhang.wei")
+    assert client.get("/api/v1/tasks", headers=headers).status_code == 200
+    # another process's change: on the driver's own connection, which this process does not see
+    raw = parks.engine.raw_connection()
+    try:
+        cursor = raw.cursor()
+        cursor.execute("UPDATE users SET is_active = FALSE WHERE username = 'zhang.wei'")
+        cursor.close()
+        raw.commit()
+    finally:
+        raw.close()
+
+    now[0] += OWNER_SECONDS / 2
+    assert client.get("/api/v1/tasks", headers=headers).status_code == 200
+    now[0] += OWNER_SECONDS / 2
+    assert client.get("/api/v1/tasks", headers=headers).status_code == 401
+
+
+def test_expiry_is_checked_on_every_request(client: FlaskClient, login: Login) -> None:
+    headers = login("zhang.wei")
+    assert client.get("/api/v1/tasks", headers=headers).status_code == 200
+
+    with time_machine.travel(utcnow() + timedelta(days=2)):
+        assert client.get("/api/v1/tasks", headers=headers).status_code == 401
+
+
+def test_recent_owners_forget_the_oldest_when_full() -> None:
+    now = [0.0]
+    owners = RecentOwners(seconds=1.0, most=2, clock=lambda: now[0])
+    owner = TokenOwner(Viewer("u", "u", {}), utcnow() + timedelta(hours=1), True)
+    owners.put("a", owner)
+    owners.put("b", owner)
+    assert owners.get("a") is owner and owners.get("nobody") is None
+    owners.put("c", owner)  # full: everything goes, then c comes in
+    assert (owners.get("a"), owners.get("c")) == (None, owner)
+    now[0] = 1.0
+    assert owners.get("c") is None
 
 def _rate_limited_app(database_url: str, tmp_path: Path) -> Flask:
     return make_app(database_url, tmp_path / "instance", RATELIMIT_ENABLED=True,
