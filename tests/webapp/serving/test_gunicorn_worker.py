@@ -15,6 +15,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -34,9 +35,10 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-@pytest.fixture
-def port(tmp_path: Path) -> Iterator[int]:
-    """gunicorn with the package's config, serving the stand-in application."""
+@contextmanager
+def _served(tmp_path: Path, workers: int, *options: str) -> Iterator[int]:
+    """gunicorn with the package's config (and ``options``), serving the stand-in
+    application; yields its port once every worker is up."""
     port = _free_port()
     ready = tmp_path / "ready"
     ready.mkdir()
@@ -46,12 +48,12 @@ def port(tmp_path: Path) -> Iterator[int]:
     with (tmp_path / "gunicorn.log").open("wb") as log:
         server = subprocess.Popen(  # noqa: S603 -- gunicorn of this environment
             [sys.executable, "-m", "gunicorn", "--config", "python:webapp.gunicorn_conf",
-             "--bind", f"127.0.0.1:{port}", "--workers", str(WORKERS),
+             "--bind", f"127.0.0.1:{port}", "--workers", str(workers), *options,
              "tests.webapp.serving.pid_app:app"],
             env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
     try:
         deadline = time.monotonic() + 60
-        while len(list(ready.iterdir())) < WORKERS:
+        while len(list(ready.iterdir())) < workers:
             assert server.poll() is None, (tmp_path / "gunicorn.log").read_text()
             assert time.monotonic() < deadline, "the gunicorn workers did not start"
             time.sleep(0.05)
@@ -60,6 +62,13 @@ def port(tmp_path: Path) -> Iterator[int]:
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=30)
+
+
+@pytest.fixture
+def port(tmp_path: Path) -> Iterator[int]:
+    """gunicorn with the package's config, serving the stand-in application."""
+    with _served(tmp_path, WORKERS) as port:
+        yield port
 
 
 def _simultaneous(port: int, count: int) -> tuple[list[str], float]:
@@ -123,3 +132,27 @@ def test_a_silent_connection_does_not_hold_a_process(port: int) -> None:
     finally:
         for connection in silent:
             connection.close()
+
+
+def test_requests_sent_ahead_on_one_connection_are_all_answered(port: int) -> None:
+    # pipelining: the next requests are read with the first; each is answered in turn
+    with socket.create_connection(("127.0.0.1", port)) as connection:
+        connection.sendall(b"GET / HTTP/1.1\r\nHost: test\r\n\r\n" * 2
+                           + b"GET / HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n")
+        connection.settimeout(30)
+        received = b""
+        while chunk := connection.recv(65536):
+            received += chunk
+
+    assert received.count(b"HTTP/1.1 200 OK") == 3
+    pids = {part.rsplit(b"\r\n\r\n", 1)[-1][:12] for part in received.split(b"HTTP/1.1 ")[1:]}
+    assert len(pids) == 1, received
+
+
+def test_with_more_threads_a_process_serves_that_many_at_once(tmp_path: Path) -> None:
+    # the thread pool (for slow clients without a buffering proxy in front)
+    with _served(tmp_path, 1, "--threads", "2") as port:
+        answers, took = _simultaneous(port, 2)
+
+    assert len(set(answers)) == 1
+    assert took < 2 * PAUSE_SECONDS
