@@ -187,8 +187,14 @@ class Prepared:
 def rows_of(connection: Connection,
             *queries: tuple[Prepared, Mapping[str, Any]]) -> list[list[Any]]:
     """The rows of several queries (see :meth:`Prepared.rows`), all sent before the first
-    answer is awaited: in a PostgreSQL batch, one round trip for them and the writes before."""
+    answer is awaited: in a PostgreSQL batch, one round trip for them and the writes before.
+
+    That round trip also ends the batch's pipeline (a later statement opens another): asking
+    for the answers inside it would cost one round trip, and ending it afterwards a second."""
     waiting = [query._sent(connection, values) for query, values in queries]
+    batch = _batch_of(connection)
+    if batch is not None:
+        batch._wait()
     return [fetch() for fetch in waiting]
 
 

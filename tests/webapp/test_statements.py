@@ -169,6 +169,16 @@ def test_postgresql_batches_are_pipelined(db: Database, park_id: str) -> None:
         assert isinstance(batch, Batch) and driver.pgconn.pipeline_status != 0
         session.scalars(select(Job.id)).all()
         assert driver.pgconn.pipeline_status == 0
+        # the answers of prepared queries end the pipeline too (one round trip for all);
+        # the next write opens another
+        INSERT_JOB.run(connection, job(park_id, "b"))
+        (found,) = rows_of(connection, (JOBS_OF, {"park_id": park_id}))
+        assert [row.dedupe_key for row in found] == ["a", "b"]
+        assert driver.pgconn.pipeline_status == 0
+        INSERT_JOB.run(connection, job(park_id, "c"))
+        assert driver.pgconn.pipeline_status != 0
+    with db.read() as session:
+        assert sorted(session.scalars(select(Job.dedupe_key))) == ["a", "b", "c"]
 
 
 def test_a_single_read_opens_no_transaction(db: Database, park_id: str) -> None:
