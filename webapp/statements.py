@@ -23,6 +23,8 @@ from typing import Any
 from sqlalchemy import Dialect, Engine, bindparam, event
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session, make_transient_to_detached
+from sqlalchemy.orm.attributes import instance_state
 from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.compiler import SQLCompiler
 
@@ -183,6 +185,53 @@ class Prepared:
                          names=None if compiled.positional else tuple(names or ()),
                          row=row, results=results)
 
+
+
+class Entities:
+    """Whole rows of mapped classes from one prepared query, as objects of a session.
+
+    ``columns`` are what an ORM query loads of each class (deferred columns left out), for
+    building the query; :meth:`objects` turns a row of it into persistent objects, as if the
+    ORM had loaded them, without the ORM's loading machinery that is set up anew for every
+    query it runs. A class whose primary key comes back NULL (an outer join that found
+    nothing) gives None.
+    """
+
+    def __init__(self, *models: type[Any]) -> None:
+        self._models = []
+        columns = []
+        for model in models:
+            props = [prop for prop in model.__mapper__.column_attrs if not prop.deferred]
+            keys = tuple(prop.key for prop in props)
+            primary = model.__mapper__.primary_key[0]
+            first_key = next(prop.key for prop in props if prop.columns[0] is primary)
+            self._models.append((model, keys, keys.index(first_key)))
+            columns += [prop.columns[0] for prop in props]
+        self.columns: tuple[Any, ...] = tuple(columns)
+
+    def objects(self, session: Session, row: Sequence[Any]) -> list[Any]:
+        """The objects of one row of the query, in the order of the classes given."""
+        found = []
+        start = 0
+        for model, keys, primary in self._models:
+            values = row[start:start + len(keys)]
+            start += len(keys)
+            found.append(None if values[primary] is None
+                         else _persistent(session, model, keys, values))
+        return found
+
+
+def _persistent(session: Session, model: type[Any], keys: tuple[str, ...],
+                values: Sequence[Any]) -> Any:
+    """The row as a persistent object of ``session`` (the one it holds already, if any)."""
+    obj = model.__mapper__.class_manager.new_instance()
+    obj.__dict__.update(zip(keys, values, strict=True))
+    make_transient_to_detached(obj)  # the values count as loaded, the rest as not yet
+    held = session.identity_map.get(instance_state(obj).key)
+    if held is not None:
+        return held
+    session.add(obj)
+    return obj
 
 def rows_of(connection: Connection,
             *queries: tuple[Prepared, Mapping[str, Any]]) -> list[list[Any]]:

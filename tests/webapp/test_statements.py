@@ -5,13 +5,13 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import bindparam, delete, insert, select, update
+from sqlalchemy import bindparam, delete, insert, inspect, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
 from webapp.db import Database
-from webapp.models import Job, Park
-from webapp.statements import ROWS_PER_INSERT, Batch, Prepared, batched, rows_of
+from webapp.models import Enterprise, Job, Park, ProcessDefinition
+from webapp.statements import ROWS_PER_INSERT, Batch, Entities, Prepared, batched, rows_of
 
 WHEN = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)
 INSERT_JOB = Prepared(insert(Job.__table__))  # type: ignore[arg-type]
@@ -300,3 +300,49 @@ def test_held_writes_never_run_when_the_batch_fails_or_before_release_refuses(
         INSERT_JOB.run(session.connection(), job(park_id, "c"))
     with db.read() as session:
         assert session.scalars(select(Job.dedupe_key)).all() == ["c"]
+
+
+
+# --- whole rows as objects of a session ----------------------------------------------------
+
+PARK_AND_ENTERPRISE = Entities(Park, Enterprise)
+PARKS = Prepared(select(*PARK_AND_ENTERPRISE.columns).select_from(Park)
+                 .outerjoin(Enterprise, Enterprise.park_id == Park.id)
+                 .order_by(Park.slug))
+
+
+def test_rows_become_persistent_objects_as_the_orm_loads_them(db: Database,
+                                                              park_id: str) -> None:
+    with db.write() as session:
+        session.add(Park(slug="q", name="另一个园区", settings={"scripts_enabled": False}))
+        session.add(Enterprise(park_id=park_id, name="星河科技"))
+    with db.write() as session:
+        rows = PARKS.rows(session.connection(), {})
+        (p, enterprise), (q, nobody) = (PARK_AND_ENTERPRISE.objects(session, row)
+                                        for row in rows)
+        loaded = session.execute(select(Park, Enterprise).outerjoin(
+            Enterprise, Enterprise.park_id == Park.id).order_by(Park.slug)).all()
+        # the same objects the ORM finds: the session holds them already
+        assert [tuple(row) for row in loaded] == [(p, enterprise), (q, None)]
+        assert nobody is None
+        assert (p.slug, enterprise.name) == ("p", "星河科技")
+        assert q.settings == {"scripts_enabled": False}
+        assert inspect(p).persistent and not session.dirty
+        # a change is flushed like any other
+        q.name = "改名"
+    with db.read() as session:
+        assert session.scalars(select(Park.name).where(Park.slug == "q")).one() == "改名"
+
+
+def test_deferred_columns_load_on_first_use(db: Database, park_id: str) -> None:
+    with db.write() as session:
+        session.add(ProcessDefinition(park_id=park_id, key="k", version=1, name="流程",
+                                      content_hash="h", bpmn_xml="<definitions/>",
+                                      forms={"f": {"type": "object"}}))
+    definitions = Entities(ProcessDefinition)
+    with db.read() as session:
+        (row,) = Prepared(select(*definitions.columns)).rows(session.connection(), {})
+        [definition] = definitions.objects(session, row)
+        assert "bpmn_xml" not in definition.__dict__
+        assert (definition.bpmn_xml, definition.forms) == ("<definitions/>",
+                                                          {"f": {"type": "object"}})

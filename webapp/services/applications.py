@@ -45,7 +45,7 @@ from webapp.services.errors import Conflict, Forbidden, Invalid, NotFound
 from webapp.services.people import Worker, find_worker, may_work
 from webapp.services.processes import get_latest
 from webapp.services.projections import write_snapshot
-from webapp.statements import Prepared, batched
+from webapp.statements import Entities, Prepared, batched
 
 
 def start_application(
@@ -236,23 +236,24 @@ def _engine_call(call: Callable[[], Snapshot]) -> Snapshot:
 
 
 # the statements of every completion, built once: building one costs more than running it
-# the task, its instance and what a step needs of them, as plain entities of one row (no
-# eager-loading adapters to build for every call)
-_TASK_AND_INSTANCE = (
-    select(HumanTask, Instance, Park, ProcessDefinition, Enterprise)
+# the task, its instance and what a step needs of them: one row, made objects of the session
+_LOCKED = Entities(HumanTask, Instance, Park, ProcessDefinition, Enterprise)
+_TASK_AND_INSTANCE = Prepared(
+    select(*_LOCKED.columns).select_from(HumanTask)
     .join(Instance, Instance.id == HumanTask.instance_id)
     .join(Park, Park.id == Instance.park_id)
     .join(ProcessDefinition, ProcessDefinition.id == Instance.definition_id)
     .outerjoin(Enterprise, Enterprise.id == Instance.enterprise_id)
-    .where(HumanTask.id == bindparam("task_id")).with_for_update(of=[Instance, HumanTask]))
+    .where(HumanTask.id == bindparam("task_id"))
+    .with_for_update(of=[Instance.__table__, HumanTask.__table__]))  # type: ignore[list-item]
 
 
 def _lock_task(session: Session, task_id: str) -> tuple[HumanTask, Instance]:
     """The task and its instance, the instance locked for the rest of the transaction."""
-    found = session.execute(_TASK_AND_INSTANCE, {"task_id": task_id}).one_or_none()
-    if found is None:
+    found = _TASK_AND_INSTANCE.rows(session.connection(), {"task_id": task_id})
+    if not found:
         raise NotFound(f"task {task_id!r}")
-    task, instance, park, definition, enterprise = found
+    task, instance, park, definition, enterprise = _LOCKED.objects(session, found[0])
     # known from this row: the relationships need no queries of their own
     set_committed_value(instance, "park", park)
     set_committed_value(instance, "definition", definition)
