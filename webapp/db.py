@@ -308,7 +308,9 @@ def _tell_caches_of_writes(engine: Engine) -> None:
                       *_args: Any) -> None:
         for writes, caches in list(watches.values()):
             if caches and writes.match(statement):
-                connection.info.setdefault(_WROTE, []).append(caches)
+                wrote = connection.info.setdefault(_WROTE, [])
+                if not any(known is caches for known in wrote):
+                    wrote.append(caches)
                 _clear(caches)
 
     @event.listens_for(engine, "commit")

@@ -90,13 +90,9 @@ class BalancedThreadWorker(ThreadWorker):  # type: ignore[misc]
         try:
             while self._queued:
                 current = self._queued.popleft()
+                # handle() answers every error itself; what escapes it ends the process
                 done: Future[Any] = Future()
-                try:
-                    done.set_result(self.handle(current))
-                except BaseException as exc:  # handle() answers errors; this is SystemExit
-                    done.set_exception(exc)
-                    self.finish_request(current, done)
-                    raise
+                done.set_result(self.handle(current))
                 self.finish_request(current, done)
         finally:
             self._queued = None

@@ -94,7 +94,7 @@ class Prepared:
             for start in range(0, len(rows), ROWS_PER_INSERT):
                 chunk = rows[start:start + ROWS_PER_INSERT]
                 if len(chunk) == 1:
-                    _execute(connection, compiled.sql, compiled.parameters(chunk[0]), many=False)
+                    self.run(connection, chunk[0])
                     continue
                 several = self._for_rows(connection.dialect, tuple(chunk[0]), len(chunk))
                 _execute(connection, several.sql, several.parameters(

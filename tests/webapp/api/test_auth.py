@@ -215,7 +215,7 @@ def test_expiry_is_checked_on_every_request(client: FlaskClient, login: Login) -
         assert client.get("/api/v1/tasks", headers=headers).status_code == 401
 
 
-def test_recent_owners_forget_the_oldest_when_full() -> None:
+def test_recent_owners_start_afresh_when_full() -> None:
     now = [0.0]
     owners = RecentOwners(seconds=1.0, most=2, clock=lambda: now[0])
     owner = TokenOwner(Viewer("u", "u", {}), utcnow() + timedelta(hours=1), True)

@@ -149,10 +149,25 @@ def test_requests_sent_ahead_on_one_connection_are_all_answered(port: int) -> No
     assert len(pids) == 1, received
 
 
+def _thread_kind(port: int) -> str:
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    try:
+        connection.request("GET", "/thread")
+        return connection.getresponse().read().decode()
+    finally:
+        connection.close()
+
+
+def test_with_one_thread_the_listening_thread_runs_the_request(port: int) -> None:
+    assert _thread_kind(port) == "main"
+
+
 def test_with_more_threads_a_process_serves_that_many_at_once(tmp_path: Path) -> None:
     # the thread pool (for slow clients without a buffering proxy in front)
     with _served(tmp_path, 1, "--threads", "2") as port:
         answers, took = _simultaneous(port, 2)
+        kind = _thread_kind(port)
 
     assert len(set(answers)) == 1
     assert took < 2 * PAUSE_SECONDS
+    assert kind == "pool"
