@@ -142,7 +142,10 @@ def make_engine(url: str | URL, **kwargs: Any) -> Engine:
         _configure_sqlite(engine)
         end_batches_before_statements(engine)
         return engine
-    connect_args = {"connect_timeout": 10, **kwargs.pop("connect_args", {})}
+    # psycopg prepares no statements of its own: the busiest ones are prepared by
+    # webapp.pgpipe, and psycopg would deallocate them with its own after every rollback
+    connect_args = {"connect_timeout": 10, "prepare_threshold": None,
+                    **kwargs.pop("connect_args", {})}
     engine = create_engine(parsed, connect_args=connect_args, **kwargs)
     _ping_when_idle(engine)
     end_batches_before_statements(engine)
@@ -359,24 +362,14 @@ class Database:
 
     @contextmanager
     def read(self) -> Iterator[Session]:
-        """Yield a session for reading; it can change nothing.
-
-        On PostgreSQL the transaction is read-only and ends with a commit: psycopg forgets
-        every prepared statement of the connection on each rollback (and deallocates them in
-        the server), so a rollback after each page's reads would have the busiest statements
-        parsed and planned again. Elsewhere, and after an error, it is rolled back.
-        """
+        """Yield a session for reading; it can change nothing (on PostgreSQL the transaction
+        is read-only as well). It is rolled back at the end."""
         with self.sessionmaker() as session:
             if self.backend == "postgresql":
                 session.connection(execution_options={"postgresql_readonly": True})
             try:
                 yield session
-            except BaseException:
-                session.rollback()
-                raise
-            if self.backend == "postgresql":
-                session.commit()
-            else:
+            finally:
                 session.rollback()
 
     @contextmanager

@@ -28,6 +28,8 @@ from sqlalchemy.orm.attributes import instance_state
 from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.compiler import SQLCompiler
 
+from webapp import pgpipe
+
 Processor = Callable[[Any], Any] | None
 _GIVEN = object()  # marks a parameter the caller gives (not a constant of the statement)
 # the most rows one multi-row INSERT carries (PostgreSQL; more go in further statements)
@@ -44,14 +46,26 @@ class _Compiled:
     # of a query: a row class named after its columns, and each column's conversion
     row: type[tuple[Any, ...]] | None = None
     results: tuple[Processor, ...] = ()
+    # for libpq itself (PostgreSQL, see webapp.pgpipe): the SQL with $n parameters, and the
+    # binds in their order
+    libpq_sql: bytes | None = None
+    libpq_binds: tuple[tuple[str, Processor, Any], ...] = ()
 
     def parameters(self, values: Mapping[str, Any]) -> Sequence[Any] | dict[str, Any]:
-        converted = [constant if constant is not _GIVEN
-                     else values[name] if convert is None else convert(values[name])
-                     for name, convert, constant in self.binds]
+        converted = _converted(self.binds, values)
         if self.names is None:
             return converted
         return dict(zip(self.names, converted, strict=True))
+
+    def libpq_parameters(self, values: Mapping[str, Any]) -> list[Any]:
+        return _converted(self.libpq_binds, values)
+
+
+def _converted(binds: tuple[tuple[str, Processor, Any], ...],
+               values: Mapping[str, Any]) -> list[Any]:
+    return [constant if constant is not _GIVEN
+            else values[name] if convert is None else convert(values[name])
+            for name, convert, constant in binds]
 
 
 class Prepared:
@@ -75,7 +89,7 @@ class Prepared:
         """Execute once; the driver's cursor (in a batch, its ``rowcount`` is known only
         after the batch)."""
         compiled = self._for(connection.dialect, values)
-        return _execute(connection, compiled.sql, compiled.parameters(values), many=False)
+        return _execute(connection, compiled, values, many=False)
 
     def run_many(self, connection: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
         """Execute once for each of ``rows`` (all with the same keys), in one driver call."""
@@ -97,11 +111,11 @@ class Prepared:
                     self.run(connection, chunk[0])
                     continue
                 several = self._for_rows(connection.dialect, tuple(chunk[0]), len(chunk))
-                _execute(connection, several.sql, several.parameters(
-                    {f"r{number}_{key}": value for number, row in enumerate(chunk)
-                     for key, value in row.items()}), many=False)
+                _execute(connection, several, {
+                    f"r{number}_{key}": value for number, row in enumerate(chunk)
+                    for key, value in row.items()}, many=False)
             return
-        _execute(connection, compiled.sql, [compiled.parameters(row) for row in rows], many=True)
+        _execute(connection, compiled, rows, many=True)
 
     def rows(self, connection: Connection, values: Mapping[str, Any]) -> list[Any]:
         """Run a query; its rows as named tuples (``row.name`` or by position), each value
@@ -113,12 +127,12 @@ class Prepared:
         """Send a query; a function that waits for its rows."""
         compiled = self._for(connection.dialect, values)
         assert compiled.row is not None, "rows() is for queries"
-        cursor = _execute(connection, compiled.sql, compiled.parameters(values), many=False,
-                          query=True)
+        cursor = _execute(connection, compiled, values, many=False, query=True)
 
         def fetch() -> list[Any]:
             try:
-                found = cursor.fetchall()
+                found = (pgpipe.rows(_driver(connection), cursor)
+                         if isinstance(cursor, pgpipe.Sent) else cursor.fetchall())
             except connection.dialect.loaded_dbapi.Error as exc:
                 raise _wrapped(connection, compiled.sql, None, exc) from exc
             make, results = compiled.row._make, compiled.results  # type: ignore[union-attr]
@@ -181,9 +195,16 @@ class Prepared:
             row = namedtuple("Row", keys, rename=True)  # type: ignore[misc]  # noqa: PYI024
             results = tuple(column.type.dialect_impl(dialect).result_processor(dialect, None)
                             for column in selected)
+        libpq_sql: bytes | None = None
+        libpq_binds: tuple[tuple[str, Processor, Any], ...] = ()
+        if dialect.name == "postgresql" and dialect.driver == "psycopg":
+            libpq_sql, order = pgpipe.positional(compiled.string)
+            by_bind = {bind[0]: bind for bind in binds}
+            libpq_binds = tuple(by_bind[name] for name in order)
         return _Compiled(sql=compiled.string, binds=tuple(binds),
                          names=None if compiled.positional else tuple(names or ()),
-                         row=row, results=results)
+                         row=row, results=results, libpq_sql=libpq_sql,
+                         libpq_binds=libpq_binds)
 
 
 
@@ -240,38 +261,86 @@ def rows_of(connection: Connection,
 
     That round trip also ends the batch's pipeline (a later statement opens another): asking
     for the answers inside it would cost one round trip, and ending it afterwards a second."""
-    waiting = [query._sent(connection, values) for query, values in queries]
-    batch = _batch_of(connection)
-    if batch is not None:
+    with batched(connection) as batch:
+        waiting = [query._sent(connection, values) for query, values in queries]
         batch._wait()
     return [fetch() for fetch in waiting]
 
 
-def _execute(connection: Connection, sql: str, parameters: Any, *, many: bool,
+def _execute(connection: Connection, compiled: _Compiled, values: Any, *, many: bool,
              query: bool = False) -> Any:
-    """Run on the driver's cursor, inside the connection's batch if one is open; the cursor
-    (or, for a write the batch holds back, a stand-in whose ``rowcount`` is known once it ran).
-    """
+    """Run inside the connection's batch if one is open, else at once; what tells the row
+    count: the driver's cursor, a statement of a pipeline (`pgpipe.Sent`), or for a write the
+    batch holds back, a stand-in whose ``rowcount`` is known once it ran. ``values`` are a
+    sequence of rows with ``many``."""
     batch = connection.info.get(_BATCH)
     if batch is not None:
         if batch._held is not None:
             if not query:
-                return batch._hold(sql, parameters, many)
+                return batch._hold(compiled, values, many)
             batch.release()
-        batch._send()
-    return _run(connection, sql, parameters, many)
+        pipe = batch._pipe()
+        if pipe is not None:
+            return _send(connection, pipe, compiled, values, many)
+    elif compiled.libpq_sql is not None and pgpipe.usable(driver := _driver(connection)):
+        # a pipeline of one statement: sent, prepared if need be, in one round trip
+        pipe = pgpipe.Pipe(driver)
+        try:
+            sent = _send(connection, pipe, compiled, values, many)
+        except BaseException:
+            pipe.abandon()
+            raise
+        try:
+            pipe.finish()
+        except connection.dialect.loaded_dbapi.Error as exc:
+            raise _wrapped(connection, compiled.sql, values, exc) from exc
+        return sent
+    return _run(connection, compiled, values, many)
 
 
-def _run(connection: Connection, sql: str, parameters: Any, many: bool) -> Any:
+def _run(connection: Connection, compiled: _Compiled, values: Any, many: bool) -> Any:
+    """Run on the driver's cursor; the cursor."""
     cursor = connection.connection.cursor()
     try:
         if many:
-            cursor.executemany(sql, parameters)
+            rows: list[Any] = [compiled.parameters(row) for row in values]
+            cursor.executemany(compiled.sql, rows)
         else:
-            cursor.execute(sql, parameters)
+            cursor.execute(compiled.sql, compiled.parameters(values))
     except connection.dialect.loaded_dbapi.Error as exc:
-        raise _wrapped(connection, sql, parameters, exc) from exc
+        raise _wrapped(connection, compiled.sql, values, exc) from exc
     return cursor
+
+
+def _send(connection: Connection, pipe: pgpipe.Pipe, compiled: _Compiled, values: Any,
+          many: bool) -> Any:
+    """Send into a libpq pipeline; what tells the row count once it has finished."""
+    assert compiled.libpq_sql is not None
+    try:
+        if many:
+            return _Several([pipe.send(compiled.libpq_sql, compiled.libpq_parameters(row))
+                             for row in values])
+        return pipe.send(compiled.libpq_sql, compiled.libpq_parameters(values))
+    except connection.dialect.loaded_dbapi.Error as exc:  # a value psycopg cannot adapt
+        raise _wrapped(connection, compiled.sql, values, exc) from exc
+
+
+class _Several:
+    """The statements of one ``run_many`` in a pipeline: their row counts added up, as
+    ``executemany`` gives."""
+
+    __slots__ = ("sent",)
+
+    def __init__(self, sent: list[pgpipe.Sent]) -> None:
+        self.sent = sent
+
+    @property
+    def rowcount(self) -> int:
+        return sum(one.rowcount for one in self.sent)
+
+
+def _driver(connection: Connection) -> Any:
+    return connection.connection.driver_connection
 
 
 def _wrapped(connection: Connection, sql: str, parameters: Any, exc: Exception) -> DBAPIError:
@@ -285,8 +354,9 @@ _BATCH = "parkflow_batch"  # key in the pooled connection's info: the batch open
 class Batch:
     """Statements sent together where the driver can.
 
-    On PostgreSQL the :class:`Prepared` statements of a batch go out in pipeline mode: sent
-    without waiting for each answer, one round trip for all of them instead of one each.
+    On PostgreSQL the :class:`Prepared` statements of a batch go out in one libpq pipeline
+    (`webapp.pgpipe`): sent without waiting for each answer, one round trip for all of them
+    instead of one each.
     Any other statement (SQLAlchemy's own, e.g. a query of the ORM) first ends the pipeline
     and waits for the answers so far, then runs as usual; the next prepared statement starts
     a new one. Row counts are therefore known only when the batch ends, and :meth:`expect`
@@ -298,11 +368,11 @@ class Batch:
         self.connection = connection
         self._checks: list[tuple[Any, int, Callable[[], Exception]]] = []
         # writes held back until the batch first needs the database (see hold_writes)
-        self._held: list[tuple[str, Any, bool, _Later]] | None = None
+        self._held: list[tuple[_Compiled, Any, bool, _Later]] | None = None
         self._before_release: Callable[[], None] = _nothing
-        driver = connection.connection.driver_connection
-        self._pipelines = connection.dialect.name == "postgresql" and hasattr(driver, "pipeline")
-        self._open: Any = None  # the driver's pipeline while one is open
+        self._driver = _driver(connection)
+        self._pipelines = connection.dialect.name == "postgresql" and pgpipe.usable(self._driver)
+        self._open: pgpipe.Pipe | None = None  # the pipeline while one is open
 
     def expect(self, cursor: Any, rowcount: int, error: Callable[[], Exception]) -> None:
         """At the end of the batch, raise ``error()`` unless ``cursor`` changed ``rowcount``
@@ -328,21 +398,25 @@ class Batch:
             return
         before, self._before_release = self._before_release, _nothing
         before()
-        self._send()
-        for sql, parameters, many, later in held:
-            later.cursor = _run(self.connection, sql, parameters, many)
+        pipe = self._pipe()
+        for compiled, values, many, later in held:
+            later.cursor = (_send(self.connection, pipe, compiled, values, many)
+                            if pipe is not None else _run(self.connection, compiled, values, many))
 
-    def _hold(self, sql: str, parameters: Any, many: bool) -> _Later:
+    def _hold(self, compiled: _Compiled, values: Any, many: bool) -> _Later:
         assert self._held is not None
         later = _Later()
-        self._held.append((sql, parameters, many, later))
+        self._held.append((compiled, values, many, later))
         return later
 
-    def _send(self) -> None:
-        """Before a prepared statement: make sure a pipeline is open (where there are any)."""
+    def _pipe(self) -> pgpipe.Pipe | None:
+        """The open pipeline, opened if need be; None where statements run one by one."""
         if self._pipelines and self._open is None:
-            self._open = self.connection.connection.driver_connection.pipeline()
-            self._open.__enter__()
+            try:
+                self._open = pgpipe.Pipe(self._driver)
+            except self.connection.dialect.loaded_dbapi.Error as exc:
+                raise _wrapped(self.connection, "(batch)", None, exc) from exc
+        return self._open
 
     def _wait(self, failing: BaseException | None = None) -> None:
         """Run the writes held back (unless the batch is ``failing``: they are dropped), then
@@ -352,15 +426,16 @@ class Batch:
             self.release()
         else:
             self._held = None  # the writes held back never run
-        pipeline, self._open = self._open, None
-        if pipeline is None:
+        pipe, self._open = self._open, None
+        if pipe is None:
             return
-        error = (type(failing), failing, failing.__traceback__) if failing else (None,) * 3
+        if failing is not None:
+            pipe.abandon()
+            return
         try:
-            pipeline.__exit__(*error)
+            pipe.finish()
         except self.connection.dialect.loaded_dbapi.Error as exc:
-            if failing is None:
-                raise _wrapped(self.connection, "(batch)", None, exc) from exc
+            raise _wrapped(self.connection, "(batch)", None, exc) from exc
 
     def _verify(self) -> None:
         for cursor, rowcount, error in self._checks:

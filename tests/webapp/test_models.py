@@ -228,19 +228,6 @@ def test_read_keeps_nothing(db: Database) -> None:
         assert session.scalars(select(Park)).all() == []
 
 
-def test_reads_keep_the_prepared_statements(db: Database) -> None:
-    if db.backend != "postgresql":
-        pytest.skip("prepared statements are psycopg's, on PostgreSQL")
-    # psycopg prepares a statement on its fifth run on a connection, and forgets them all
-    # whenever a transaction is rolled back
-    for _ in range(6):
-        with db.read() as session:
-            session.scalars(select(Park)).all()
-    with db.read() as session:
-        prepared = session.scalars(text("SELECT statement FROM pg_prepared_statements")).all()
-    assert any("FROM parks" in statement for statement in prepared), prepared
-
-
 def test_nested_writes_are_refused(db: Database) -> None:
     with db.write(), pytest.raises(RuntimeError, match="already open"), db.write():
         pass

@@ -266,9 +266,13 @@ def test_a_query_or_an_orm_statement_runs_the_held_writes_first(
         INSERT_JOB.run(connection, job(park_id, "a"))
         assert [row.dedupe_key for row in JOBS_OF.rows(connection, {"park_id": park_id})] == [
             "a"]
-        # later writes run at once: only what came before the first query was held
-        INSERT_JOB.run(connection, job(park_id, "b"))
-        assert _keys_seen_by_driver(connection) == ["a", "b"]
+        # later writes go at once: only what came before the first query was held
+        written = INSERT_JOB.run(connection, job(park_id, "b"))
+        if db.backend == "postgresql":  # sent in the batch's pipeline, counted at its end
+            with pytest.raises(RuntimeError, match="not finished"):
+                _ = written.rowcount
+        else:
+            assert written.rowcount == 1 and _keys_seen_by_driver(connection) == ["a", "b"]
         batch.hold_writes(lambda: None)
         INSERT_JOB.run(connection, job(park_id, "c"))
         assert session.scalars(select(Job.dedupe_key).order_by(Job.dedupe_key)).all() == [
