@@ -124,7 +124,11 @@ class Pipe:
         begin = self._pg.transaction_status == _IDLE and not driver.autocommit
         self._pg.enter_pipeline_mode()
         if begin:
-            self._pg.send_query_params(_begin_command(driver), None)
+            try:
+                self._pg.send_query_params(_begin_command(driver), None)
+            except BaseException:
+                self.abandon()
+                raise
             self._sent.append(None)
 
     def send(self, sql: bytes, values: Sequence[Any]) -> Sent:

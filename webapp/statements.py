@@ -284,7 +284,10 @@ def _execute(connection: Connection, compiled: _Compiled, values: Any, *, many: 
             return _send(connection, pipe, compiled, values, many)
     elif compiled.libpq_sql is not None and pgpipe.usable(driver := _driver(connection)):
         # a pipeline of one statement: sent, prepared if need be, in one round trip
-        pipe = pgpipe.Pipe(driver)
+        try:
+            pipe = pgpipe.Pipe(driver)
+        except connection.dialect.loaded_dbapi.Error as exc:
+            raise _wrapped(connection, compiled.sql, values, exc) from exc
         try:
             sent = _send(connection, pipe, compiled, values, many)
         except BaseException:
