@@ -44,7 +44,7 @@ from webapp.services.engines import engine_for, version_of
 from webapp.services.errors import Conflict, Forbidden, Invalid, NotFound
 from webapp.services.people import Worker, find_worker, may_work
 from webapp.services.processes import get_latest
-from webapp.services.projections import write_snapshot
+from webapp.services.projections import nothing_awaited, write_snapshot
 from webapp.statements import Entities, Prepared, batched
 
 
@@ -71,15 +71,17 @@ def start_application(
             park_id=park.id, definition_id=definition.id, enterprise_id=enterprise.id,
             reference=allocate_reference(session, park, now.year), started_by=user.id,
             started_at=now, state=b"", status="active",
-            promised_at=_promised_at(version, engine, now),
+            promised_at=_promised_at(version, engine, now), waits=nothing_awaited(),
         )
         session.add(instance)
         session.flush()
-        write_snapshot(session, instance, park, snapshot, actor=actor, now=now)
-        audit.record(session, park_id=park.id, actor=actor, action="application.started",
-                     instance_id=instance.id,
-                     details={"process_key": process_key, "version": definition.version,
-                              "reference": instance.reference, "enterprise": enterprise.name})
+        with batched(session.connection()) as batch:
+            write_snapshot(session, instance, park, snapshot, actor=actor, now=now, batch=batch)
+            audit.append(session, park_id=park.id, actor=actor, action="application.started",
+                         instance_id=instance.id, at=now,
+                         details={"process_key": process_key, "version": definition.version,
+                                  "reference": instance.reference,
+                                  "enterprise": enterprise.name})
         return instance.id
 
 

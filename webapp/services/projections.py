@@ -90,6 +90,12 @@ def _update_instance(session: Session, instance: Instance, changes: dict[str, An
     set_committed_value(instance, "version", version + 1)
 
 
+def nothing_awaited() -> dict[str, Any]:
+    """What a new instance waits for before its first snapshot is written: nothing, so the
+    first write reads back no task rows, timer jobs or deadlines (there are none yet)."""
+    return {"tasks": [], "timers": {}, "messages": []}
+
+
 def _waits(snapshot: Snapshot) -> dict[str, Any]:
     """What the instance waits for, comparable with the last one written: its open tasks,
     timers and messages."""
