@@ -22,10 +22,11 @@ import re
 import select
 import weakref
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 import psycopg
 from psycopg import pq
+from psycopg.abc import Buffer
 from psycopg.adapt import PyFormat, Transformer
 from psycopg.errors import error_from_result
 
@@ -56,6 +57,23 @@ def positional(sql: str) -> tuple[bytes, tuple[str, ...]]:
 
     text = _PLACEHOLDER.sub(number, sql)
     return text.encode(), tuple(order)
+
+
+class Dumped(NamedTuple):
+    """Values as they go on the wire (see :func:`dumped`)."""
+
+    data: Sequence[Buffer | None]
+    formats: Sequence[pq.Format]
+
+
+def dumped(driver: psycopg.Connection[Any], values: Sequence[Any]) -> Dumped:
+    """``values`` as the bytes a statement sends for them: text, as psycopg's cursors send,
+    but bytes in binary (bytea's text form is twice as long and must be parsed again)."""
+    formats = [PyFormat.BINARY if isinstance(value, bytes | bytearray | memoryview)
+               else PyFormat.TEXT for value in values]
+    transformer = _known(driver).transformer
+    data = transformer.dump_sequence(values, formats)
+    return Dumped(data, list(transformer.formats or ()))
 
 
 class Sent:
@@ -131,8 +149,11 @@ class Pipe:
                 raise
             self._sent.append(None)
 
-    def send(self, sql: bytes, values: Sequence[Any]) -> Sent:
-        """Send ``sql`` (``$n`` parameters) with ``values``; prepares it first if needed."""
+    def send(self, sql: bytes, values: Sequence[Any] | Dumped) -> Sent:
+        """Send ``sql`` (``$n`` parameters) with ``values`` (or what :func:`dumped` made of
+        them); prepares it first if needed."""
+        if not isinstance(values, Dumped):
+            values = dumped(self._driver, values)
         name = self._known.prepared.get(sql) or self._preparing.get(sql)
         if name is None:
             self._known.named += 1
@@ -140,13 +161,7 @@ class Pipe:
             self._pg.send_prepare(name, sql)
             self._preparing[sql] = name
             self._sent.append(_Prepare(sql, name))
-        # text, as psycopg's cursors send, but bytes in binary: bytea's text form is twice
-        # as long and must be escaped and parsed again
-        formats = [PyFormat.BINARY if isinstance(value, bytes | bytearray | memoryview)
-                   else PyFormat.TEXT for value in values]
-        transformer = self._known.transformer
-        data = transformer.dump_sequence(values, formats)
-        self._pg.send_query_prepared(name, data, transformer.formats)
+        self._pg.send_query_prepared(name, values.data, values.formats)
         sent = Sent()
         self._sent.append(sent)
         return sent

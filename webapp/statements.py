@@ -1,4 +1,4 @@
-"""The statements of the busiest path, compiled once and run on the driver's own cursor.
+"""The statements of the busiest path, compiled once and run on the driver itself.
 
 Every task completion writes the same handful of rows: the instance, the closed and opened
 tasks, step history, jobs and an audit event. Through SQLAlchemy each statement costs about
@@ -6,7 +6,8 @@ three times what the database itself spends on it (parameter handling, execution
 events and result set-up are rebuilt for every call). A :class:`Prepared` statement is still
 written as SQLAlchemy Core and compiled by SQLAlchemy, once per dialect and set of columns,
 with SQLAlchemy's own type conversions for its parameters; only the execution goes straight
-to the driver's cursor, inside the session's transaction.
+to the driver, inside the session's transaction: on PostgreSQL through libpq's pipeline as a
+statement prepared once per connection (`webapp.pgpipe`), elsewhere on the driver's cursor.
 
 Driver errors come out as SQLAlchemy's exceptions (IntegrityError, OperationalError, ...),
 exactly as from ``session.execute``.
@@ -86,8 +87,8 @@ class Prepared:
         self._compiled: dict[tuple[str, tuple[str, ...] | None, int], _Compiled] = {}
 
     def run(self, connection: Connection, values: Mapping[str, Any]) -> Any:
-        """Execute once; the driver's cursor (in a batch, its ``rowcount`` is known only
-        after the batch)."""
+        """Execute once; what tells its ``rowcount`` (in a batch, known only after the
+        batch)."""
         compiled = self._for(connection.dialect, values)
         return _execute(connection, compiled, values, many=False)
 
@@ -277,11 +278,13 @@ def _execute(connection: Connection, compiled: _Compiled, values: Any, *, many: 
     if batch is not None:
         if batch._held is not None:
             if not query:
-                return batch._hold(compiled, values, many)
+                # converted now: what the caller's values hold later does not change them
+                return batch._hold(compiled, batch._as_sent(compiled, values, many), many)
             batch.release()
         pipe = batch._pipe()
         if pipe is not None:
-            return _send(connection, pipe, compiled, values, many)
+            return _send(connection, pipe, compiled,
+                         _parameters(compiled, values, many, libpq=True), many)
     elif compiled.libpq_sql is not None and pgpipe.usable(driver := _driver(connection)):
         # a pipeline of one statement: sent, prepared if need be, in one round trip
         try:
@@ -289,7 +292,8 @@ def _execute(connection: Connection, compiled: _Compiled, values: Any, *, many: 
         except connection.dialect.loaded_dbapi.Error as exc:
             raise _wrapped(connection, compiled.sql, values, exc) from exc
         try:
-            sent = _send(connection, pipe, compiled, values, many)
+            sent = _send(connection, pipe, compiled,
+                         _parameters(compiled, values, many, libpq=True), many)
         except BaseException:
             pipe.abandon()
             raise
@@ -298,34 +302,39 @@ def _execute(connection: Connection, compiled: _Compiled, values: Any, *, many: 
         except connection.dialect.loaded_dbapi.Error as exc:
             raise _wrapped(connection, compiled.sql, values, exc) from exc
         return sent
-    return _run(connection, compiled, values, many)
+    return _run(connection, compiled, _parameters(compiled, values, many, libpq=False), many)
 
 
-def _run(connection: Connection, compiled: _Compiled, values: Any, many: bool) -> Any:
+def _parameters(compiled: _Compiled, values: Any, many: bool, *, libpq: bool) -> Any:
+    """The values converted for the driver: for libpq's numbered parameters or the cursor's
+    named ones; a list of them with ``many``."""
+    convert = compiled.libpq_parameters if libpq else compiled.parameters
+    return [convert(row) for row in values] if many else convert(values)
+
+
+def _run(connection: Connection, compiled: _Compiled, parameters: Any, many: bool) -> Any:
     """Run on the driver's cursor; the cursor."""
     cursor = connection.connection.cursor()
     try:
         if many:
-            rows: list[Any] = [compiled.parameters(row) for row in values]
-            cursor.executemany(compiled.sql, rows)
+            cursor.executemany(compiled.sql, parameters)
         else:
-            cursor.execute(compiled.sql, compiled.parameters(values))
+            cursor.execute(compiled.sql, parameters)
     except connection.dialect.loaded_dbapi.Error as exc:
-        raise _wrapped(connection, compiled.sql, values, exc) from exc
+        raise _wrapped(connection, compiled.sql, parameters, exc) from exc
     return cursor
 
 
-def _send(connection: Connection, pipe: pgpipe.Pipe, compiled: _Compiled, values: Any,
+def _send(connection: Connection, pipe: pgpipe.Pipe, compiled: _Compiled, parameters: Any,
           many: bool) -> Any:
     """Send into a libpq pipeline; what tells the row count once it has finished."""
     assert compiled.libpq_sql is not None
     try:
         if many:
-            return _Several([pipe.send(compiled.libpq_sql, compiled.libpq_parameters(row))
-                             for row in values])
-        return pipe.send(compiled.libpq_sql, compiled.libpq_parameters(values))
+            return _Several([pipe.send(compiled.libpq_sql, row) for row in parameters])
+        return pipe.send(compiled.libpq_sql, parameters)
     except connection.dialect.loaded_dbapi.Error as exc:  # a value psycopg cannot adapt
-        raise _wrapped(connection, compiled.sql, values, exc) from exc
+        raise _wrapped(connection, compiled.sql, parameters, exc) from exc
 
 
 class _Several:
@@ -402,15 +411,28 @@ class Batch:
         before, self._before_release = self._before_release, _nothing
         before()
         pipe = self._pipe()
-        for compiled, values, many, later in held:
-            later.cursor = (_send(self.connection, pipe, compiled, values, many)
-                            if pipe is not None else _run(self.connection, compiled, values, many))
+        for compiled, parameters, many, later in held:
+            later.cursor = (
+                _send(self.connection, pipe, compiled, parameters, many) if pipe is not None
+                else _run(self.connection, compiled, parameters, many))
 
-    def _hold(self, compiled: _Compiled, values: Any, many: bool) -> _Later:
+    def _hold(self, compiled: _Compiled, parameters: Any, many: bool) -> _Later:
         assert self._held is not None
         later = _Later()
-        self._held.append((compiled, values, many, later))
+        self._held.append((compiled, parameters, many, later))
         return later
+
+    def _as_sent(self, compiled: _Compiled, values: Any, many: bool) -> Any:
+        """The parameters of a write to hold back, as they will go to the database."""
+        parameters = _parameters(compiled, values, many, libpq=self._pipelines)
+        if not self._pipelines:
+            return parameters
+        try:
+            if many:
+                return [pgpipe.dumped(self._driver, row) for row in parameters]
+            return pgpipe.dumped(self._driver, parameters)
+        except self.connection.dialect.loaded_dbapi.Error as exc:  # a value it cannot adapt
+            raise _wrapped(self.connection, compiled.sql, parameters, exc) from exc
 
     def _pipe(self) -> pgpipe.Pipe | None:
         """The open pipeline, opened if need be; None where statements run one by one."""

@@ -130,6 +130,10 @@ def test_an_unadaptable_value_fails_cleanly_and_the_connection_goes_on(pg: Datab
         connection = session.connection()
         INSERT_PARK.run(connection, park("a"))
         INSERT_PARK.run(connection, park("b", name=object()))
+    with pytest.raises(DBAPIError, match="cannot adapt"), pg.write() as session, \
+            batched(session.connection()) as batch:
+        batch.hold_writes(lambda: None)  # held writes are turned into bytes when made
+        INSERT_PARK.run(session.connection(), park("c", name=object()))
     with pytest.raises(DBAPIError, match="cannot adapt"), pg.write() as session:
         INSERT_PARK.run(session.connection(), park("c", name=object()))
     with pg.write() as session:

@@ -350,3 +350,16 @@ def test_deferred_columns_load_on_first_use(db: Database, park_id: str) -> None:
         assert "bpmn_xml" not in definition.__dict__
         assert (definition.bpmn_xml, definition.forms) == ("<definitions/>",
                                                           {"f": {"type": "object"}})
+
+
+def test_a_held_write_keeps_the_values_it_was_given(db: Database, park_id: str) -> None:
+    with db.write() as session, batched(session.connection()) as batch:
+        batch.hold_writes(lambda: None)
+        row = job(park_id, "a")
+        INSERT_JOB.run(session.connection(), row)
+        # the caller goes on with its objects before the write runs
+        row["dedupe_key"] = "b"
+        row["payload"]["n"].append(3)  # type: ignore[index]
+    with db.read() as session:
+        assert [(j.dedupe_key, j.payload) for j in session.scalars(select(Job))] == [
+            ("a", {"说明": "提醒", "n": [1, 2]})]
