@@ -45,6 +45,12 @@ from webapp.models import (
 )
 from webapp.services import tokens
 from webapp.services.errors import Forbidden, NotFound
+from webapp.services.loading import (
+    held_instance,
+    held_task,
+    instance_with_relations,
+    task_with_instance,
+)
 from webapp.services.people import Worker, lanes_in
 from webapp.statements import Prepared
 
@@ -189,7 +195,10 @@ def instance_for(session: Session, viewer: Viewer, instance_id: str, *,
     Holding one of ``roles`` in the application's park is enough to act on it; someone who
     can see it without such a role gets 403, anybody else 404.
     """
-    instance = session.get(Instance, instance_id) if len(instance_id) <= MAX_ID_LENGTH else None
+    instance = None
+    if len(instance_id) <= MAX_ID_LENGTH:
+        instance = (held_instance(session, instance_id)
+                    or instance_with_relations(session, instance_id))
     role = viewer.parks.get(instance.park_id) if instance is not None else None
     if instance is None or role is None:
         raise NotFound(f"application {instance_id!r}")
@@ -204,7 +213,11 @@ def instance_for(session: Session, viewer: Viewer, instance_id: str, *,
 
 def task_for(session: Session, viewer: Viewer, task_id: str) -> HumanTask:
     """A task the viewer may see: one of an application they see (enterprises: their own)."""
-    task = session.get(HumanTask, task_id) if len(task_id) <= MAX_ID_LENGTH else None
+    task = None
+    if len(task_id) <= MAX_ID_LENGTH:
+        task = held_task(session, task_id)
+        if task is None and (found := task_with_instance(session, task_id)) is not None:
+            task = found[0]
     role = viewer.parks.get(task.park_id) if task is not None else None
     if task is None or role is None or not _sees_task(session, viewer, role, task):
         raise NotFound(f"task {task_id!r}")

@@ -14,7 +14,6 @@ from typing import Any
 
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
 from engine import (
@@ -34,7 +33,6 @@ from webapp.models import (
     Instance,
     Membership,
     Park,
-    ProcessDefinition,
     User,
     allocate_reference,
 )
@@ -42,10 +40,11 @@ from webapp.services import audit
 from webapp.services.accounts import find_user, get_park
 from webapp.services.engines import engine_for, version_of
 from webapp.services.errors import Conflict, Forbidden, Invalid, NotFound
+from webapp.services.loading import task_with_instance
 from webapp.services.people import Worker, find_worker, may_work
 from webapp.services.processes import get_latest
 from webapp.services.projections import nothing_awaited, write_snapshot
-from webapp.statements import Entities, Prepared, batched
+from webapp.statements import Prepared, batched
 
 
 def start_application(
@@ -237,35 +236,17 @@ def _engine_call(call: Callable[[], Snapshot]) -> Snapshot:
         raise Invalid(str(exc)) from exc
 
 
-# the statements of every completion, built once: building one costs more than running it
-# the task, its instance and what a step needs of them: one row, made objects of the session
-_LOCKED = Entities(HumanTask, Instance, Park, ProcessDefinition, Enterprise)
-_TASK_AND_INSTANCE = Prepared(
-    select(*_LOCKED.columns).select_from(HumanTask)
-    .join(Instance, Instance.id == HumanTask.instance_id)
-    .join(Park, Park.id == Instance.park_id)
-    .join(ProcessDefinition, ProcessDefinition.id == Instance.definition_id)
-    .outerjoin(Enterprise, Enterprise.id == Instance.enterprise_id)
-    .where(HumanTask.id == bindparam("task_id"))
-    .with_for_update(of=[Instance.__table__, HumanTask.__table__]))  # type: ignore[list-item]
-
-
 def _lock_task(session: Session, task_id: str) -> tuple[HumanTask, Instance]:
-    """The task and its instance, the instance locked for the rest of the transaction."""
-    found = _TASK_AND_INSTANCE.rows(session.connection(), {"task_id": task_id})
-    if not found:
+    """The task and its instance (with what a step needs of it), both rows locked for the
+    rest of the transaction."""
+    found = task_with_instance(session, task_id, lock=True)
+    if found is None:
         raise NotFound(f"task {task_id!r}")
-    task, instance, park, definition, enterprise = _LOCKED.objects(session, found[0])
-    # known from this row: the relationships need no queries of their own
-    set_committed_value(instance, "park", park)
-    set_committed_value(instance, "definition", definition)
-    set_committed_value(instance, "enterprise", enterprise)
-    set_committed_value(task, "instance", instance)
     # the task row is locked too: after waiting for the lock, PostgreSQL (read committed)
     # returns the newest version of every locked row, so the loser of a race sees the task
     # completed. SQLite either took its write lock before reading anything, or reads first
     # and checks what it read once it holds the lock (see complete_task).
-    return task, instance
+    return found
 
 
 def _closed_message(task: HumanTask) -> str:
