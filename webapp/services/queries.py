@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from typing import Any, Literal
 
 from sqlalchemy import ColumnElement, Select, and_, bindparam, func, or_, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, defer, joinedload, selectinload
 
 from webapp.models import (
     AuditEvent,
@@ -88,7 +88,8 @@ def instance_view(session: Session, instance: Instance, *, now: datetime | None 
 def list_instances(session: Session, visible: ColumnElement[bool], *, status: str | None,
                    process_key: str | None, limit: int, after: tuple[Any, ...] | None) -> Page:
     """Applications matching ``visible`` and the filters, newest first (no history)."""
-    stmt = select(Instance).where(visible).options(*_instance_loads())
+    # not the applications' states: kilobytes each, and a summary shows nothing of them
+    stmt = select(Instance).where(visible).options(defer(Instance.state), *_instance_loads())
     if status is not None:
         stmt = stmt.where(Instance.status == status)
     if process_key is not None:
@@ -218,8 +219,14 @@ def inbox(session: Session, visible: ColumnElement[bool], *, limit: int,
           after: tuple[Any, ...] | None) -> Page:
     """Open tasks matching ``visible``: overdue and soonest due first, undated last."""
     due = func.coalesce(HumanTask.due_at, NEVER_DUE)
+    # one statement: each task with just what its item shows of its application, not the
+    # application's state (kilobytes each)
     stmt = (select(HumanTask).where(visible, HumanTask.status == "open")
-            .options(selectinload(HumanTask.instance).options(*_instance_loads())))
+            .options(joinedload(HumanTask.instance, innerjoin=True)
+                     .load_only(Instance.reference, Instance.park_id, Instance.definition_id)
+                     .options(joinedload(Instance.park, innerjoin=True).load_only(Park.slug),
+                              joinedload(Instance.definition, innerjoin=True)
+                              .load_only(ProcessDefinition.key))))
     now = datetime.now(UTC)
     return _page(session, stmt, [due, HumanTask.created_at, HumanTask.id], limit=limit,
                  after=after, descending=False,
