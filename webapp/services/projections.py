@@ -15,6 +15,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from engine import OpenTask, Snapshot, StepRecord, TimerWait
 from webapp.models import HumanTask, Instance, Job, MessageWait, Park, StepHistory
 from webapp.services import deadlines, jobs
+from webapp.services.loading import held_task
 from webapp.statements import Batch, Prepared, batched
 
 SUMMARY_KEYS = 40
@@ -148,7 +149,6 @@ _UPDATE_INSTANCE = Prepared(
 _DROP_TIMER_JOB = Prepared(delete(Job).where(
     Job.instance_id == bindparam("instance_id"), Job.kind == "timer", Job.status == "pending",
     Job.task_id == bindparam("task_id")))
-_TASK_MAPPER = HumanTask.__mapper__
 _OPEN_TASKS = select(HumanTask).where(HumanTask.instance_id == bindparam("instance_id"),
                                      HumanTask.status == "open")
 
@@ -172,7 +172,7 @@ def _sync_tasks(session: Session, instance: Instance, open_tasks: tuple[OpenTask
     closed = [task_id for task_id in before if task_id not in wanted]
     closing = {task_id: _closing(steps.get(task_id), now) for task_id in closed}
     for task_id, values in closing.items():
-        row = rows.get(task_id) or _held(session, task_id)
+        row = rows.get(task_id) or held_task(session, task_id)
         if row is not None:
             for key, value in values.items():
                 set_committed_value(row, key, value)
@@ -193,12 +193,6 @@ def _closing(step: StepRecord | None, now: datetime) -> dict[str, Any]:
                 "outcome": None}
     return {"status": "completed", "completed_at": step.completed_at,
             "completed_by": step.completed_by, "outcome": step.outcome}
-
-
-def _held(session: Session, task_id: str) -> HumanTask | None:
-    """The task's row if this session already holds it (no query)."""
-    found = session.identity_map.get(_TASK_MAPPER.identity_key_from_primary_key([task_id]))
-    return found if isinstance(found, HumanTask) else None
 
 
 def _new_task(instance: Instance, task: OpenTask, now: datetime) -> HumanTask:
