@@ -34,7 +34,8 @@ _OK = pq.ExecStatus.COMMAND_OK
 _FAILED = pq.ExecStatus.FATAL_ERROR
 _SYNC = pq.ExecStatus.PIPELINE_SYNC
 _IDLE = pq.TransactionStatus.IDLE
-_BINARY, _TEXT = pq.Format.BINARY, pq.Format.TEXT
+_SQLSTATE = pq.DiagnosticField.SQLSTATE
+_NO_SUCH_STATEMENT = b"26000"  # invalid_sql_statement_name
 # psycopg's named placeholders (as SQLAlchemy writes them for it) and its escaped percent sign
 _PLACEHOLDER = re.compile(r"%\(([^)]+)\)s|%%")
 
@@ -179,6 +180,10 @@ class Pipe:
             if failed is None and result.status == _FAILED:
                 failed = result
         if failed is not None:
+            if failed.error_field(_SQLSTATE) == _NO_SUCH_STATEMENT:
+                # something deallocated them behind this module's back (DEALLOCATE ALL,
+                # DISCARD ALL): this transaction fails, the next prepares them again
+                self._known.prepared.clear()
             raise error_from_result(failed, encoding=self._driver.info.encoding)
 
     def abandon(self) -> None:

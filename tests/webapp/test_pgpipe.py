@@ -178,3 +178,17 @@ def test_bytes_go_and_come_back_whole(pg: Database) -> None:
         assert [row.data for row in read.rows(session.connection(), {"id": 1})] == [data]
         assert session.execute(select(BLOBS.c.data).order_by(BLOBS.c.id)).scalars().all() == [
             data, b"", None]
+
+
+def test_statements_deallocated_behind_its_back_are_prepared_again(pg: Database) -> None:
+    with pg.write() as session:
+        INSERT_PARK.run(session.connection(), park("a"))
+    with pg.write() as session:
+        session.execute(text("DEALLOCATE ALL"))
+    # the transaction that finds them gone fails; the next one prepares them again
+    with pytest.raises(DBAPIError, match="does not exist"), pg.write() as session:
+        INSERT_PARK.run(session.connection(), park("b"))
+    with pg.write() as session:
+        INSERT_PARK.run(session.connection(), park("c"))
+    with pg.read() as session:
+        assert sorted(session.scalars(select(Park.slug))) == ["a", "c"]
