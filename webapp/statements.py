@@ -285,23 +285,10 @@ def _execute(connection: Connection, compiled: _Compiled, values: Any, *, many: 
         if pipe is not None:
             return _send(connection, pipe, compiled,
                          _parameters(compiled, values, many, libpq=True), many)
-    elif compiled.libpq_sql is not None and pgpipe.usable(driver := _driver(connection)):
-        # a pipeline of one statement: sent, prepared if need be, in one round trip
-        try:
-            pipe = pgpipe.Pipe(driver)
-        except connection.dialect.loaded_dbapi.Error as exc:
-            raise _wrapped(connection, compiled.sql, values, exc) from exc
-        try:
-            sent = _send(connection, pipe, compiled,
-                         _parameters(compiled, values, many, libpq=True), many)
-        except BaseException:
-            pipe.abandon()
-            raise
-        try:
-            pipe.finish()
-        except connection.dialect.loaded_dbapi.Error as exc:
-            raise _wrapped(connection, compiled.sql, values, exc) from exc
-        return sent
+    elif compiled.libpq_sql is not None and pgpipe.usable(_driver(connection)):
+        # a batch of its own: one round trip, the statement prepared first if need be
+        with batched(connection):
+            return _execute(connection, compiled, values, many=many, query=query)
     return _run(connection, compiled, _parameters(compiled, values, many, libpq=False), many)
 
 

@@ -203,10 +203,8 @@ def _own(session: Session, job: ClaimedJob, worker_id: str) -> Job | None:
     found = _OWN.rows(session.connection(), {"job_id": job.id, "worker_id": worker_id})
     if not found:
         return None
+    # (the session is new: it holds no copy the row would have to refresh)
     (row,) = _OWNED.objects(session, found[0])
-    # a copy the session held already is brought up to the row just read under the lock
-    for key, value in found[0]._asdict().items():
-        set_committed_value(row, key, value)
     return cast(Job, row)
 
 
