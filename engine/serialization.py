@@ -26,12 +26,15 @@ from SpiffWorkflow.bpmn.serializer.migration.version_migration import MIGRATIONS
 from SpiffWorkflow.bpmn.specs.data_spec import TaskDataReference
 from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent
 from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import LoopTask
+from SpiffWorkflow.bpmn.specs.mixins.parallel_gateway import ParallelGateway
+from SpiffWorkflow.bpmn.specs.mixins.unstructured_join import UnstructuredJoin
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.camunda.serializer.config import CAMUNDA_CONFIG
 from SpiffWorkflow.camunda.specs.multiinstance_task import (
     ParallelMultiInstanceTask,
     SequentialMultiInstanceTask,
 )
+from SpiffWorkflow.specs.Join import Join
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.deep_merge import DeepMerge
 from SpiffWorkflow.util.task import TaskState
@@ -275,14 +278,98 @@ def _prune_tree(workflow: Any) -> int:
         if parent is not None:
             keep.add(parent)
     keep |= below
+    common = _common_ancestors(active, parent_of)
     keep |= _branch_points(active, parent_of)
+    keep |= _join_tokens(tasks.values(), parent_of, common)
+    keep |= _looked_up_ancestors(workflow, active, parent_of, tasks)
     if len(keep) == len(tasks):
         return 0
-    children = _relink(keep, tasks, parent_of)
-    _reorder(workflow, root, children)
+    _relink(keep, root, tasks)
     if workflow.last_task is not None and workflow.last_task.id not in workflow.tasks:
         workflow.last_task = None
     return len(tasks) - len(keep)
+
+
+def _common_ancestors(active: list[Any], parent_of: Mapping[Any, Any]) -> set[Any]:
+    """The tasks above every unfinished task: every task created later is below them too."""
+    first, *rest = active
+    common = set(_ancestors(first, parent_of))
+    for task in rest:
+        common.intersection_update(_ancestors(task, parent_of))
+    return common
+
+
+def _ancestors(task: Any, parent_of: Mapping[Any, Any]) -> Iterable[Any]:
+    parent = parent_of[task]
+    while parent is not None:
+        yield parent
+        parent = parent_of[parent]
+
+
+def _looked_up_ancestors(workflow: Any, active: list[Any], parent_of: Mapping[Any, Any],
+                         tasks: dict[UUID, Any]) -> set[Any]:
+    """Ancestors a join finds by walking up from an unfinished task, and what it reads there.
+
+    A parallel join that is part of a loop walks up from a task of a later round until it
+    meets a task of one of its inputs: the nearest task of each input spec above an unfinished
+    task is where such a walk can stop (it passes a farther one only when that spec no longer
+    counts). A boundary or start-event join looks for its split by name above itself and reads
+    the split's children.
+    """
+    inputs, splits = _looked_up_specs(workflow.spec)
+    if not inputs and not splits:
+        return set()
+    found: set[Any] = set()
+    for task in active:
+        seen: set[str] = set()
+        for ancestor in _ancestors(task, parent_of):
+            name = ancestor.task_spec.name
+            if name in seen or (name not in inputs and name not in splits):
+                continue
+            seen.add(name)
+            found.add(ancestor)
+            if name in splits:
+                found.update(tasks[child] for child in ancestor._children)
+    return found
+
+
+def _looked_up_specs(spec: Any) -> tuple[frozenset[str], frozenset[str]]:
+    """Names of the specs that joins of ``spec`` look up among ancestors (see above)."""
+    inputs: set[str] = set()
+    splits: set[str] = set()
+    for task_spec in spec.task_specs.values():
+        if isinstance(task_spec, ParallelGateway):
+            inputs.update(each.name for each in task_spec.inputs)
+        elif isinstance(task_spec, Join) and task_spec.split_task:
+            splits.add(task_spec.split_task)
+    return frozenset(inputs), frozenset(splits)
+
+
+def _join_tokens(tasks: Iterable[Any], parent_of: Mapping[Any, Any],
+                 common: set[Any]) -> set[Any]:
+    """Finished join tasks a join may still consult, with the parents it reads them through.
+
+    A parallel or inclusive join decides whether to fire by looking at every task of its spec
+    in the tree, finished ones included, and at their parents: a token that arrived earlier
+    and was cancelled when the next one came in still counts as that input's arrival, and its
+    parent's data is merged when the join fires. Such tasks hang off to the side, never above
+    the unfinished ones, so keeping them does not deepen the tree. A parallel join's task above
+    every unfinished one (one that fired) is skipped by every later evaluation of that join,
+    since each later task descends from it; an inclusive join stops its search there instead,
+    so it is kept as well.
+    """
+    found: set[Any] = set()
+    for task in tasks:
+        spec = task.task_spec
+        if not isinstance(spec, UnstructuredJoin):
+            continue
+        if isinstance(spec, ParallelGateway) and task in common:
+            continue
+        found.add(task)
+        parent = parent_of[task]
+        if parent is not None:
+            found.add(parent)
+    return found
 
 
 def _branch_points(active: list[Any], parent_of: Mapping[Any, Any]) -> set[Any]:
@@ -307,38 +394,29 @@ def _descendants(task: Any, tasks: dict[UUID, Any]) -> Iterable[Any]:
         stack.extend(tasks[child] for child in task._children)
 
 
-def _relink(keep: set[Any], tasks: dict[UUID, Any],
-            parent_of: Mapping[Any, Any]) -> dict[Any, list[Any]]:
-    """Hang every kept task under its nearest kept ancestor, preserving child order.
+def _relink(keep: set[Any], root: Any, tasks: dict[UUID, Any]) -> None:
+    """Hang every kept task under its nearest kept ancestor; list the kept tasks parents-first.
 
-    Returns each kept task's new children.
+    The kept tasks keep the order of a depth-first walk of the whole tree, which is the order
+    SpiffWorkflow runs ready tasks in and finds them in. Restoring task data deltas needs each
+    parent listed before its children, which that order gives too.
     """
-    new_parent: dict[Any, Any] = {}
-    for task in keep:
-        parent = parent_of[task]
-        while parent is not None and parent not in keep:
-            parent = parent_of[parent]
-        new_parent[task] = parent
     children: dict[Any, list[Any]] = {task: [] for task in keep}
-    for task in tasks.values():  # the task map's order
-        if task in keep and new_parent[task] is not None:
-            children[new_parent[task]].append(task)
-    for task in keep:
-        parent = new_parent[task]
-        task._parent = parent.id if parent is not None else None
-        task._children = [child.id for child in children[task]]
-    return children
-
-
-def _reorder(workflow: Any, root: Any, children: Mapping[Any, list[Any]]) -> None:
-    """Parents before children: restoring task data deltas needs the parent first.
-
-    Only tasks reachable from the root are listed, so the pruned ones drop out here.
-    """
     ordered: dict[UUID, Any] = {}
-    stack = [root]
+    # (task, its nearest kept ancestor) in depth-first order over the whole tree
+    stack: list[tuple[Any, Any]] = [(root, None)]
     while stack:
-        task = stack.pop()
-        ordered[task.id] = task
-        stack.extend(reversed(children[task]))
-    workflow.tasks = ordered
+        task, kept_above = stack.pop()
+        if task in keep:
+            ordered[task.id] = task
+            if kept_above is not None:
+                children[kept_above].append(task)
+            kept_above = task
+        stack.extend((tasks[child], kept_above) for child in reversed(task._children))
+    for task in keep:
+        task._children = [child.id for child in children[task]]
+        for child in children[task]:
+            child._parent = task.id
+    # every kept task's ancestors lead to the root, which is kept: all are reachable
+    tasks.clear()
+    tasks.update(ordered)

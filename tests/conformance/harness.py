@@ -1,0 +1,185 @@
+"""Run one diagram in raw SpiffWorkflow and through Parkflow's engine, driven alike.
+
+Raw means SpiffWorkflow alone: its Camunda parser, ``BpmnWorkflow`` and its default script
+engine, one object in memory for the whole run. Parkflow means `engine.Engine`, which loads the
+stored state, acts and stores it again on every call, pruning finished history each time. Both
+runs get the same start data and, at every step, complete the same user task (chosen by element
+id from what both offer) with the same data. A `Trace` records what each run showed after each
+step; two traces must be equal.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+from SpiffWorkflow.camunda.parser.CamundaParser import CamundaParser
+from SpiffWorkflow.util.task import TaskState
+
+from engine import Engine, ProcessVersion, prepare_deployment
+
+# how a run chooses the task to complete and the data to complete it with
+Chooser = Callable[[list[str], int], str]
+DataFor = Callable[[str, int], dict[str, Any]]
+
+
+@dataclass
+class Trace:
+    """What a run showed, step by step: comparable between raw and Parkflow."""
+
+    steps: list[tuple[str, tuple[str, ...], tuple[str, ...]]] = field(default_factory=list)
+    status: str = "active"
+    data: dict[str, Any] = field(default_factory=dict)
+
+    def step(self, action: str, completed: list[str], open_now: list[str]) -> None:
+        self.steps.append((action, tuple(sorted(completed)), tuple(sorted(open_now))))
+
+    def fail(self, action: str) -> None:
+        """The step ``action`` failed: the run ends in error (how far it got is not compared:
+        SpiffWorkflow alone leaves its tree half-advanced, where Parkflow keeps the failed
+        task for a retry)."""
+        self.status = "error"
+        self.steps.append((action, ("(failed)",), ()))
+
+
+def visit_data(element_id: str, visit: int) -> dict[str, Any]:
+    """The data a user task is completed with: how often it was completed, by element."""
+    return {f"n_{element_id}": visit}
+
+
+def seeded_chooser(seed: int) -> Chooser:
+    """Pick among the open element ids (sorted) by a seeded random sequence."""
+    rng = random.Random(seed)
+
+    def choose(open_ids: list[str], step: int) -> str:
+        return sorted(set(open_ids))[rng.randrange(len(set(open_ids)))]
+
+    return choose
+
+
+def _completed_now(tasks: list[Any], before: set[Any]) -> list[str]:
+    return [t.task_spec.bpmn_id for t in tasks
+            if t.state == TaskState.COMPLETED and t.task_spec.bpmn_id and t.id not in before]
+
+
+def _all_tasks(workflow: BpmnWorkflow) -> list[Any]:
+    found = list(workflow.tasks.values())
+    for sub in workflow.subprocesses.values():
+        found.extend(sub.tasks.values())
+    return found
+
+
+def run_raw(bpmn: Mapping[str, bytes], dmn: Mapping[str, bytes], process_id: str, *,
+            start_data: Mapping[str, Any], choose: Chooser, data_for: DataFor = visit_data,
+            max_steps: int = 2000) -> Trace:
+    """Drive ``process_id`` in SpiffWorkflow alone."""
+    parser = CamundaParser()
+    for name, content in bpmn.items():
+        parser.add_bpmn_str(content, filename=name)
+    for name, content in dmn.items():
+        parser.add_dmn_str(content, filename=name)
+    workflow = BpmnWorkflow(parser.get_spec(process_id),
+                            parser.get_subprocess_specs(process_id))
+    workflow.task_tree.data.update(start_data)
+    trace = Trace()
+    visits: dict[str, int] = {}
+
+    def act(action: str, do: Callable[[], None]) -> bool:
+        before = {t.id for t in _all_tasks(workflow) if t.state == TaskState.COMPLETED}
+        try:
+            do()
+            workflow.do_engine_steps()
+        except Exception:  # noqa: BLE001 - SpiffWorkflow fails with more than its own errors
+            trace.fail(action)
+            return False
+        ready = [t.task_spec.bpmn_id for t in workflow.get_tasks(state=TaskState.READY,
+                                                                   manual=True)]
+        trace.step(action, _completed_now(_all_tasks(workflow), before), ready)
+        return True
+
+    if not act("start", lambda: None):
+        return trace
+    for step in range(max_steps):
+        ready = workflow.get_tasks(state=TaskState.READY, manual=True)
+        if not ready:
+            break
+        element = choose([t.task_spec.bpmn_id for t in ready], step)
+        task = next(t for t in ready if t.task_spec.bpmn_id == element)
+        visits[element] = visits.get(element, 0) + 1
+        data = data_for(element, visits[element])
+
+        def complete(task: Any = task, data: dict[str, Any] = data) -> None:
+            task.set_data(**data)
+            task.run()
+
+        if not act(element, complete):
+            return trace
+    trace.status = _raw_status(workflow)
+    trace.data = _plain(dict(workflow.data if workflow.is_completed() else _live_data(workflow)))
+    return trace
+
+
+def _raw_status(workflow: BpmnWorkflow) -> str:
+    if not workflow.is_completed():
+        return "active"
+    return "completed" if workflow.success else "cancelled"
+
+
+def _live_data(workflow: BpmnWorkflow) -> dict[str, Any]:
+    for state in (TaskState.READY, TaskState.WAITING):
+        task = workflow.get_next_task(state=state)
+        if task is not None:
+            return dict(task.data)
+    return dict(workflow.task_tree.data)
+
+
+def deploy(bpmn: Mapping[str, bytes], dmn: Mapping[str, bytes],
+           forms: Mapping[str, Any] | None = None) -> dict[str, ProcessVersion]:
+    """The deployment's executable processes, by key, as Parkflow deploys them."""
+    return {v.key: v for v in prepare_deployment(dict(bpmn), dict(dmn), dict(forms or {}))}
+
+
+def run_parkflow(version: ProcessVersion, *, start_data: Mapping[str, Any], choose: Chooser,
+                 data_for: DataFor = visit_data, engine: Engine | None = None,
+                 max_steps: int = 2000) -> Trace:
+    """Drive ``version`` through Parkflow's engine, the state stored between every call."""
+    engine = engine or Engine()
+    trace = Trace()
+    visits: dict[str, int] = {}
+    snapshot = engine.start(version, dict(start_data), actor="applicant")
+
+    def record(action: str) -> bool:
+        if snapshot.status == "error":
+            trace.fail(action)
+            return False
+        trace.step(action, [s.element_id for s in snapshot.steps],
+                   [t.element_id for t in snapshot.open_tasks])
+        return True
+
+    if not record("start"):
+        return trace
+    for step in range(max_steps):
+        if not snapshot.open_tasks:
+            break
+        element = choose([t.element_id for t in snapshot.open_tasks], step)
+        task = next(t for t in snapshot.open_tasks if t.element_id == element)
+        visits[element] = visits.get(element, 0) + 1
+        try:
+            snapshot = engine.complete_task(version, snapshot.state, task.task_id,
+                                            data_for(element, visits[element]), actor="reviewer")
+        except Exception:  # noqa: BLE001 - as SpiffWorkflow fails in the raw run
+            trace.fail(element)
+            return trace
+        if not record(element):
+            return trace
+    trace.status = snapshot.status
+    trace.data = _plain(dict(snapshot.data))
+    return trace
+
+
+def _plain(data: dict[str, Any]) -> dict[str, Any]:
+    # what a step may leave beside the process variables, in either run
+    return {key: value for key, value in data.items() if key not in {"data_objects"}}
