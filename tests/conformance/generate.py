@@ -3,7 +3,8 @@
 A diagram is a tree of blocks: a task, a sequence, a parallel, inclusive or exclusive split of
 2-6 branches with its join, an exclusive loop, an embedded subprocess, a call activity, a
 multi-instance user task (sequential or parallel, over a cardinality or a collection) and a
-subprocess whose error end event a boundary event catches. `blocks()` is the hypothesis
+subprocess whose error end event a boundary event catches, and a user task with an
+interrupting or non-interrupting boundary timer. `blocks()` is the hypothesis
 strategy; `render()` writes one tree as a BPMN file and the start data it expects.
 
 Conditions read ``seed`` (start data) and the visit counts the driver submits (``n_<task>``,
@@ -43,6 +44,7 @@ def blocks(max_leaves: int = 12) -> st.SearchStrategy[Block]:
             inner.map(lambda b: ("error", b)),
             st.tuples(st.booleans(), st.booleans(), st.integers(1, 4))
             .map(lambda t: ("multi", *t)),
+            st.tuples(st.booleans(), st.integers(1, 72)).map(lambda t: ("timer", *t)),
         )
 
     return st.recursive(leaf, compound, max_leaves=max_leaves)
@@ -206,6 +208,25 @@ class _Writer:
         self.flow(box, handle, merge)
         self.flow(box, sub_id, merge)
         return sub_id, merge
+
+    def _timer(self, box: _Container, interrupting: bool, hours: int) -> tuple[str, str]:
+        """A user task with a boundary timer: taken over when interrupting, else a reminder."""
+        task, _ = self._user(box)
+        cancel = "true" if interrupting else "false"
+        timer = self.node(box, "boundaryEvent", "t",
+                          f' attachedToRef="{task}" cancelActivity="{cancel}"',
+                          '<bpmn:timerEventDefinition><bpmn:timeDuration>'
+                          f'"PT{hours}H"</bpmn:timeDuration></bpmn:timerEventDefinition>')
+        handle, _ = self._user(box)
+        self.flow(box, timer, handle)
+        if not interrupting:
+            end = self.node(box, "endEvent", "e")
+            self.flow(box, handle, end)
+            return task, task
+        merge = self.node(box, "exclusiveGateway", "g")
+        self.flow(box, handle, merge)
+        self.flow(box, task, merge)
+        return task, merge
 
     def _multi(self, box: _Container, sequential: bool, over_collection: bool,
                size: int) -> tuple[str, str]:

@@ -13,8 +13,12 @@ from __future__ import annotations
 import random
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import time_machine
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.camunda.parser.CamundaParser import CamundaParser
 from SpiffWorkflow.util.task import TaskState
@@ -43,6 +47,11 @@ class Trace:
         task for a retry)."""
         self.status = "error"
         self.steps.append((action, ("(failed)",), ()))
+
+
+# both runs start at the same frozen instant; firing a timer moves the clock past its due time
+EPOCH = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)
+TIMER = "timer:"
 
 
 def visit_data(element_id: str, visit: int) -> dict[str, Any]:
@@ -97,29 +106,54 @@ def run_raw(bpmn: Mapping[str, bytes], dmn: Mapping[str, bytes], process_id: str
             return False
         ready = [t.task_spec.bpmn_id for t in workflow.get_tasks(state=TaskState.READY,
                                                                    manual=True)]
-        trace.step(action, _completed_now(_all_tasks(workflow), before), ready)
+        timers = [TIMER + element for element in _raw_timers(workflow)]
+        trace.step(action, _completed_now(_all_tasks(workflow), before), ready + timers)
         return True
 
-    if not act("start", lambda: None):
-        return trace
-    for step in range(max_steps):
-        ready = workflow.get_tasks(state=TaskState.READY, manual=True)
-        if not ready:
-            break
-        element = choose([t.task_spec.bpmn_id for t in ready], step)
-        task = next(t for t in ready if t.task_spec.bpmn_id == element)
-        visits[element] = visits.get(element, 0) + 1
-        data = data_for(element, visits[element])
-
-        def complete(task: Any = task, data: dict[str, Any] = data) -> None:
-            task.set_data(**data)
-            task.run()
-
-        if not act(element, complete):
+    with time_machine.travel(EPOCH, tick=False) as clock:
+        if not act("start", lambda: None):
             return trace
+        for step in range(max_steps):
+            ready = workflow.get_tasks(state=TaskState.READY, manual=True)
+            timers = _raw_timers(workflow)
+            if not ready and not timers:
+                break
+            element = choose([t.task_spec.bpmn_id for t in ready]
+                             + [TIMER + each for each in timers], step)
+            if element.startswith(TIMER):
+                clock.move_to(timers[element[len(TIMER):]] + timedelta(seconds=1))
+                if not act(element, workflow.refresh_timers):
+                    return trace
+                continue
+            if not _raw_complete(act, ready, element, visits, data_for):
+                return trace
     trace.status = _raw_status(workflow)
     trace.data = _plain(dict(workflow.data if workflow.is_completed() else _live_data(workflow)))
     return trace
+
+
+def _raw_complete(act: Callable[[str, Callable[[], None]], bool], ready: list[Any],
+                  element: str, visits: dict[str, int], data_for: DataFor) -> bool:
+    task = next(t for t in ready if t.task_spec.bpmn_id == element)
+    visits[element] = visits.get(element, 0) + 1
+    data = data_for(element, visits[element])
+
+    def complete(task: Any = task, data: dict[str, Any] = data) -> None:
+        task.set_data(**data)
+        task.run()
+
+    return act(element, complete)
+
+
+def _raw_timers(workflow: BpmnWorkflow) -> dict[str, datetime]:
+    """Waiting timers by element id, with their due times (as SpiffWorkflow stored them)."""
+    found: dict[str, datetime] = {}
+    for task in workflow.get_tasks(state=TaskState.WAITING, spec_class=CatchingEvent):
+        if isinstance(task.task_spec.event_definition, TimerEventDefinition):
+            value = task.internal_data.get("event_value")
+            if isinstance(value, str):
+                found[task.task_spec.bpmn_id] = datetime.fromisoformat(value)
+    return found
 
 
 def _raw_status(workflow: BpmnWorkflow) -> str:
@@ -149,32 +183,34 @@ def run_parkflow(version: ProcessVersion, *, start_data: Mapping[str, Any], choo
     engine = engine or Engine()
     trace = Trace()
     visits: dict[str, int] = {}
-    snapshot = engine.start(version, dict(start_data), actor="applicant")
-
-    def record(action: str) -> bool:
-        if snapshot.status == "error":
-            trace.fail(action)
-            return False
-        trace.step(action, [s.element_id for s in snapshot.steps],
-                   [t.element_id for t in snapshot.open_tasks])
-        return True
-
-    if not record("start"):
-        return trace
-    for step in range(max_steps):
-        if not snapshot.open_tasks:
-            break
-        element = choose([t.element_id for t in snapshot.open_tasks], step)
-        task = next(t for t in snapshot.open_tasks if t.element_id == element)
-        visits[element] = visits.get(element, 0) + 1
-        try:
-            snapshot = engine.complete_task(version, snapshot.state, task.task_id,
-                                            data_for(element, visits[element]), actor="reviewer")
-        except Exception:  # noqa: BLE001 - as SpiffWorkflow fails in the raw run
-            trace.fail(element)
-            return trace
-        if not record(element):
-            return trace
+    with time_machine.travel(EPOCH, tick=False) as clock:
+        snapshot = engine.start(version, dict(start_data), actor="applicant")
+        action = "start"
+        for step in range(max_steps + 1):
+            if snapshot.status == "error":
+                trace.fail(action)
+                return trace
+            timers = {timer.element_id: timer.due_at for timer in snapshot.timers}
+            trace.step(action, [s.element_id for s in snapshot.steps],
+                       [t.element_id for t in snapshot.open_tasks]
+                       + [TIMER + element for element in timers])
+            if step == max_steps or not (snapshot.open_tasks or timers):
+                break
+            action = choose([t.element_id for t in snapshot.open_tasks]
+                            + [TIMER + element for element in timers], step)
+            try:
+                if action.startswith(TIMER):
+                    clock.move_to(timers[action[len(TIMER):]] + timedelta(seconds=1))
+                    snapshot = engine.fire_due_timers(version, snapshot.state)
+                    continue
+                task = next(t for t in snapshot.open_tasks if t.element_id == action)
+                visits[action] = visits.get(action, 0) + 1
+                snapshot = engine.complete_task(version, snapshot.state, task.task_id,
+                                                data_for(action, visits[action]),
+                                                actor="reviewer")
+            except Exception:  # noqa: BLE001 - as SpiffWorkflow fails in the raw run
+                trace.fail(action)
+                return trace
     trace.status = snapshot.status
     trace.data = _plain(dict(snapshot.data))
     return trace
