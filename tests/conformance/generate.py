@@ -27,13 +27,15 @@ HEAD = ('<?xml version="1.0" encoding="UTF-8"?>\n'
         'id="generated_definitions" targetNamespace="urn:parkflow:conformance">\n')
 
 
-def blocks(max_leaves: int = 12) -> st.SearchStrategy[Block]:
-    """Trees of blocks with at most about ``max_leaves`` tasks."""
+def blocks(max_leaves: int = 12, *, timers: bool = True) -> st.SearchStrategy[Block]:
+    """Trees of blocks with at most about ``max_leaves`` tasks (and boundary timers)."""
     leaf = st.sampled_from([("user",), ("user",), ("script",)])
 
     def compound(inner: st.SearchStrategy[Block]) -> st.SearchStrategy[Block]:
         branches = st.lists(inner, min_size=2, max_size=6)
+        timer = st.tuples(st.booleans(), st.integers(1, 72)).map(lambda t: ("timer", *t))
         return st.one_of(
+            timer if timers else st.nothing(),
             st.lists(inner, min_size=2, max_size=4).map(lambda b: ("seq", b)),
             branches.map(lambda b: ("par", b)),
             branches.map(lambda b: ("incl", b)),
@@ -44,7 +46,6 @@ def blocks(max_leaves: int = 12) -> st.SearchStrategy[Block]:
             inner.map(lambda b: ("error", b)),
             st.tuples(st.booleans(), st.booleans(), st.integers(1, 4))
             .map(lambda t: ("multi", *t)),
-            st.tuples(st.booleans(), st.integers(1, 72)).map(lambda t: ("timer", *t)),
         )
 
     return st.recursive(leaf, compound, max_leaves=max_leaves)

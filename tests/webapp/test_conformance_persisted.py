@@ -3,6 +3,7 @@
 Generated diagrams (tests/conformance/generate.py) are deployed into a park and driven through
 the services the API and the pages call, on SQLite and on PostgreSQL: the open tasks after
 every step and the end state must be those raw SpiffWorkflow shows for the same choices.
+(Timers are left to tests/conformance, which moves one clock for both runs.)
 """
 
 from __future__ import annotations
@@ -70,7 +71,7 @@ def run_stored(db: Database, bpmn: bytes, start_data: dict, order: int) -> list[
 
 @settings(max_examples=25, deadline=None, database=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
-@given(blocks(max_leaves=10), st.integers(0, 60), st.integers(0, 10**6))
+@given(blocks(max_leaves=10, timers=False), st.integers(0, 60), st.integers(0, 10**6))
 def test_generated_diagrams_run_through_the_store_as_in_spiffworkflow(
         db: Database, block: Block, seed: int, order: int) -> None:
     prepare(db)
