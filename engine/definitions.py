@@ -20,6 +20,7 @@ from lxml import etree
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 
 from .errors import InvalidProcess, Problem
+from .multi_instance import require_collections
 from .services import ParkParser
 from .timers import normalize_timer_expressions
 from .validation import SourceSet, human_task_specs, validate_sources
@@ -186,4 +187,5 @@ def compile_process(version: ProcessVersion) -> CompiledProcess:
         raise InvalidProcess([problem]) from exc
     for each in (spec, *subprocess_specs.values()):
         normalize_timer_expressions(each)
+        require_collections(each)
     return CompiledProcess(version=version, spec=spec, subprocess_specs=subprocess_specs)
