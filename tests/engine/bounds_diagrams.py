@@ -66,3 +66,19 @@ def multi_instance(sequential: bool) -> bytes:
     <bpmn:sequenceFlow id="f2" sourceRef="sign" targetRef="end"/>
   </bpmn:process>""",
     )
+
+
+# Called from another file: one inspection by the office, with the "inspection" form.
+INSPECTION = diagram(
+    "inspection",
+    """
+  <bpmn:process id="inspection" isExecutable="true">
+    <bpmn:startEvent id="inspection_start"/>
+    <bpmn:userTask id="inspect" name="Inspect" camunda:candidateGroups="office"
+                   camunda:formKey="inspection"/>
+    <bpmn:endEvent id="inspection_end"/>
+    <bpmn:sequenceFlow id="i1" sourceRef="inspection_start" targetRef="inspect"/>
+    <bpmn:sequenceFlow id="i2" sourceRef="inspect" targetRef="inspection_end"/>
+  </bpmn:process>""",
+)
+INSPECTION_FORM = {"type": "object", "properties": {"passed": {"type": "boolean"}}}

@@ -52,7 +52,8 @@ def version_of(definition: ProcessDefinition) -> ProcessVersion:
         return found
     version = ProcessVersion.from_sources(
         definition.key, definition.bpmn_xml.encode("utf-8"), tuple(
-            d.encode("utf-8") for d in definition.dmn_xml), definition.forms)
+            d.encode("utf-8") for d in definition.dmn_xml), definition.forms,
+        called=tuple(c.encode("utf-8") for c in definition.called_bpmn_xml or ()))
     with _lock:
         _versions[definition.content_hash + definition.key] = version
         while len(_versions) > MAX_VERSIONS:
