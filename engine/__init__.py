@@ -17,6 +17,7 @@ from .errors import (
     ScriptFailed,
     TaskNotOpen,
 )
+from .limits import RunLimits
 from .runtime import Engine
 from .sandbox import ScriptLimits
 from .serialization import StateCorrupt
@@ -47,6 +48,7 @@ __all__ = [
     "OpenTask",
     "Problem",
     "ProcessVersion",
+    "RunLimits",
     "ScriptFailed",
     "ScriptLimits",
     "Snapshot",

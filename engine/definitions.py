@@ -20,6 +20,7 @@ from lxml import etree
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 
 from .errors import InvalidProcess, Problem
+from .multi_instance import require_collections
 from .services import ParkParser
 from .timers import normalize_timer_expressions
 from .validation import SourceSet, human_task_specs, validate_sources
@@ -44,15 +45,18 @@ class ProcessVersion:
     promised_duration: str | None = None
     start_form_key: str | None = None
     human_tasks: Mapping[str, HumanTaskSpec] = field(default_factory=dict)
+    # the other BPMN files of its deployment that its call activities reach, at any depth
+    called: tuple[bytes, ...] = ()
 
     @classmethod
     def from_sources(
         cls, key: str, bpmn: bytes, dmn: tuple[bytes, ...] = (),
-        forms: Mapping[str, Any] | None = None,
+        forms: Mapping[str, Any] | None = None, called: tuple[bytes, ...] = (),
     ) -> ProcessVersion:
         """Rebuild a version from stored sources (the store keeps only these)."""
-        versions = prepare_deployment({"process.bpmn": bpmn}, dict(enumerate_dmn(dmn)),
-                                      forms or {}, validate=False)
+        files = {"process.bpmn": bpmn, **{f"called{i}.bpmn": c for i, c in enumerate(called)}}
+        versions = prepare_deployment(files, dict(enumerate_dmn(dmn)), forms or {},
+                                      validate=False)
         for version in versions:
             if version.key == key:
                 return version
@@ -77,14 +81,41 @@ def prepare_deployment(
         if problems:
             raise InvalidProcess(problems)
     decisions = {_decision_id(content): content for content in dmn_files.values()}
+    roots = {name: parse_xml(content).getroot() for name, content in bpmn_files.items()}
+    reached = _called_files(roots)
     versions: list[ProcessVersion] = []
-    for content in bpmn_files.values():
-        root = parse_xml(content).getroot()
-        tasks = human_task_specs(root)
-        for process in root.iter(f"{{{BPMN_NS}}}process"):
+    for name, content in bpmn_files.items():
+        documents = [roots[name], *(roots[other] for other in reached[name])]
+        called = tuple(bpmn_files[other] for other in reached[name])
+        tasks: dict[str, HumanTaskSpec] = {}
+        for document in reversed(documents):  # the version's own file wins a clash of ids
+            tasks.update(human_task_specs(document))
+        for process in roots[name].iter(f"{{{BPMN_NS}}}process"):
             if process.get("isExecutable") == "true":
-                versions.append(_describe(process, root, content, decisions, forms, tasks))
+                versions.append(_describe(process, documents, content, called, decisions,
+                                          forms, tasks))
     return tuple(versions)
+
+
+def _called_files(roots: Mapping[str, etree._Element]) -> dict[str, list[str]]:
+    """For each file, the other files its call activities reach, directly or not, in order.
+
+    SpiffWorkflow resolves a ``calledElement`` among the processes its parser was given, so a
+    version must bring every file its calls lead to, or its start fails with "process not
+    found" although the deployment had the process.
+    """
+    home = {process.get("id", ""): name for name, root in roots.items()
+            for process in root.iter(f"{{{BPMN_NS}}}process")}
+    calls = {name: [home[ref] for call in root.iter(f"{{{BPMN_NS}}}callActivity")
+                    if (ref := call.get("calledElement", "")) in home]
+             for name, root in roots.items()}
+    reached: dict[str, list[str]] = {}
+    for name in roots:
+        seen = [name]
+        for current in seen:
+            seen.extend(other for other in calls[current] if other not in seen)
+        reached[name] = seen[1:]
+    return reached
 
 
 def _decision_id(content: bytes) -> str:
@@ -95,16 +126,18 @@ def _decision_id(content: bytes) -> str:
 
 def _describe(
     process: etree._Element,
-    document: etree._Element,
+    documents: list[etree._Element],
     content: bytes,
+    called: tuple[bytes, ...],
     decisions: Mapping[str, bytes],
     forms: Mapping[str, Any],
     tasks: Mapping[str, HumanTaskSpec],
 ) -> ProcessVersion:
-    # a version runs its whole file: call activities reach the other processes in it
-    refs = {el.get(f"{{{CAMUNDA_NS}}}decisionRef") for el in document.iter()}
+    # a version runs its whole file and the files it calls: call activities reach them all
+    elements = [el for document in documents for el in document.iter()]
+    refs = {el.get(f"{{{CAMUNDA_NS}}}decisionRef") for el in elements}
     dmn = tuple(decisions[ref] for ref in sorted(r for r in refs if r) if ref in decisions)
-    keys = {el.get(f"{{{CAMUNDA_NS}}}formKey") for el in document.iter()}
+    keys = {el.get(f"{{{CAMUNDA_NS}}}formKey") for el in elements}
     used_forms = {k: forms[k] for k in sorted(k for k in keys if k) if k in forms}
     start = process.find(f"{{{BPMN_NS}}}startEvent")
     return ProcessVersion(
@@ -113,10 +146,11 @@ def _describe(
         bpmn=content,
         dmn=dmn,
         forms=used_forms,
-        content_hash=content_hash(content, dmn, used_forms),
+        content_hash=content_hash(content, dmn, used_forms, called),
         promised_duration=_property(process, "promisedDuration"),
         start_form_key=start.get(f"{{{CAMUNDA_NS}}}formKey") if start is not None else None,
         human_tasks=dict(tasks),
+        called=called,
     )
 
 
@@ -129,13 +163,17 @@ def _property(element: etree._Element, name: str) -> str | None:
     return None
 
 
-def content_hash(bpmn: bytes, dmn: tuple[bytes, ...], forms: Mapping[str, Any]) -> str:
+def content_hash(bpmn: bytes, dmn: tuple[bytes, ...], forms: Mapping[str, Any],
+                 called: tuple[bytes, ...] = ()) -> str:
     """SHA-256 over exactly what a version runs on."""
     digest = hashlib.sha256()
     digest.update(bpmn)
     for content in dmn:
         digest.update(b"\0dmn\0" + content)
     digest.update(b"\0forms\0" + orjson.dumps(forms, option=orjson.OPT_SORT_KEYS))
+    # versions that call no other file keep the hash they were deployed with
+    for content in called:
+        digest.update(b"\0called\0" + content)
     return digest.hexdigest()
 
 
@@ -179,6 +217,8 @@ def compile_process(version: ProcessVersion) -> CompiledProcess:
         for content in version.dmn:
             parser.add_dmn_str(content)
         parser.add_bpmn_str(version.bpmn, filename=f"{version.key}.bpmn")
+        for number, content in enumerate(version.called):
+            parser.add_bpmn_str(content, filename=f"{version.key}.called{number}.bpmn")
         spec = parser.get_spec(version.key)
         subprocess_specs = parser.get_subprocess_specs(version.key)
     except ValidationException as exc:
@@ -186,4 +226,5 @@ def compile_process(version: ProcessVersion) -> CompiledProcess:
         raise InvalidProcess([problem]) from exc
     for each in (spec, *subprocess_specs.values()):
         normalize_timer_expressions(each)
+        require_collections(each)
     return CompiledProcess(version=version, spec=spec, subprocess_specs=subprocess_specs)

@@ -23,6 +23,7 @@ from forms import data_errors
 from .definitions import BPMN_NS, CAMUNDA_NS, ProcessVersion, SpecCache
 from .errors import FormDataInvalid, TaskNotOpen
 from .expressions import FUNCTIONS
+from .limits import Budget, OverBudget, RunLimits, check_reachable
 from .messages import awaited_messages, deliver
 from .sandbox import ScriptLimits
 from .scripting import ParkEnvironment, ParkScriptEngine
@@ -34,6 +35,7 @@ from .tasks import (
     assign_dates,
     completed_ids,
     open_tasks,
+    record_failure,
     step_error,
     step_records,
     stored_failure,
@@ -55,8 +57,10 @@ class Engine:
         calendar: WorkCalendar | None = None,
         scripts_enabled: bool = True,
         script_limits: ScriptLimits | None = None,
+        run_limits: RunLimits | None = None,
         cache: SpecCache | None = None,
     ) -> None:
+        self.limits = run_limits or RunLimits()
         self.calendar: WorkCalendar = calendar or WeekendCalendar()
         self.functions: dict[str, Callable[..., Any]] = {
             **FUNCTIONS, **timer_functions(self.calendar)}
@@ -166,16 +170,24 @@ class Engine:
         completed_before = completed_ids(workflow)
         error: StepError | None = None
         walk: TaskWalk | None = None
+        budget = Budget(self.limits)
         try:
             act()
-            workflow.do_engine_steps()
+            workflow.do_engine_steps(will_complete_task=budget)
             after = TaskWalk(workflow)
             if finish_exhausted_cycles(after.waiting_events()):
-                workflow.do_engine_steps()
-            else:
-                walk = after  # nothing ran since, so the walk still shows the tree
+                workflow.do_engine_steps(will_complete_task=budget)
+                after = TaskWalk(workflow)
+            walk = after  # from here on only task states change: the walk stays valid
+            check_reachable(walk.everything)
         except SpiffWorkflowException as exc:
             error = step_error(workflow, exc)
+        except OverBudget as exc:
+            # the task that would have run next is left in error, so a retry resumes there;
+            # the engine's own tasks (a process's root) have no element: name the process
+            element = exc.task.task_spec.bpmn_id or exc.task.workflow.spec.name
+            error = StepError(element, None, exc.message)
+            record_failure(exc.task, error)
         if walk is None:
             walk = TaskWalk(workflow)
         now = datetime.now(UTC)

@@ -280,7 +280,7 @@ def step_error(workflow: BpmnWorkflow, exc: SpiffWorkflowException) -> StepError
         error = StepError(element or "", original.line, original.message)
     else:
         line = getattr(exc, "line_number", None) or None
-        message = str(original) if original is not None else str(exc).splitlines()[0]
+        message = str(original) if original is not None else str(exc).splitlines()[0].strip()
         error = StepError(element or "", line, message)
     if failed is not None and failed.state == TaskState.ERROR:
         failed.internal_data[FAILURE] = {"line": error.line, "message": error.message}

@@ -43,6 +43,46 @@ def check_deployment(deploy: Deployment) -> Iterator[Problem]:
     yield from _duplicates([p for doc in deploy.bpmn for p in doc.processes()], "process")
     yield from _duplicates(
         [d for doc in deploy.dmn for d in doc.root.iter("{*}decision")], "decision")
+    yield from _call_cycles(deploy)
+
+
+def _call_cycles(deploy: Deployment) -> Iterator[Problem]:
+    """Call activities through which a process ends up calling itself.
+
+    Such an instance would start subprocesses without end; the run-time budget would stop
+    it, but the diagram can never work, so it is refused here with every call on the cycle.
+    """
+    calls = {key: [(call, call.get("calledElement", "")) for call in process.iter(
+        bpmn("callActivity")) if call.get("calledElement", "") in deploy.processes]
+        for key, process in deploy.processes.items() if is_executable(process)}
+    for key, edges in calls.items():
+        for call, called in edges:
+            path = _call_path(calls, called, key)
+            if path is not None:
+                chain = " → ".join([key, *path])
+                yield problem(call, f"call activity '{call.get('id')}' is part of a call "
+                                    f"cycle ({chain}): a process must not call itself, "
+                                    "directly or through other call activities")
+
+
+def _call_path(calls: dict[str, list[tuple[etree._Element, str]]], start: str,
+               goal: str) -> list[str] | None:
+    """The shortest chain of called processes from ``start`` to ``goal``, or None."""
+    came_from: dict[str, str | None] = {start: None}
+    queue = [start]
+    for current in queue:
+        if current == goal:
+            path: list[str] = []
+            step: str | None = current
+            while step is not None:
+                path.append(step)
+                step = came_from[step]
+            return path[::-1]
+        for _, called in calls.get(current, ()):
+            if called not in came_from:
+                came_from[called] = current
+                queue.append(called)
+    return None
 
 
 def _duplicates(elements: list[etree._Element], what: str) -> Iterator[Problem]:

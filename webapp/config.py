@@ -7,6 +7,9 @@ import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
+
+from engine import RunLimits
 
 KEY_FILE_NAME = "secret_key"
 _TRUE = frozenset({"1", "true", "yes", "on"})
@@ -42,6 +45,7 @@ class Settings:
     database_url: str
     secret_key: str = field(repr=False)
     smtp: SmtpSettings = field(default_factory=SmtpSettings)
+    run_limits: RunLimits = field(default_factory=RunLimits)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ) -> Settings:
@@ -54,6 +58,7 @@ class Settings:
             database_url=database_url,
             secret_key=secret_key,
             smtp=_smtp_from_env(environ),
+            run_limits=run_limits_from_env(environ),
         )
 
 
@@ -126,3 +131,28 @@ def _parse_bool(name: str, raw: str | None) -> bool:
     if value in _FALSE:
         return False
     raise ConfigError(f"{name} must be one of 1/0, true/false, yes/no, on/off, not {raw!r}")
+
+
+_RUN_LIMITS = (
+    ("PARKFLOW_ENGINE_MAX_STEPS", "max_steps", int),
+    ("PARKFLOW_ENGINE_MAX_SECONDS", "max_seconds", float),
+    ("PARKFLOW_STATE_MAX_STEP_BYTES", "max_step_bytes", int),
+    ("PARKFLOW_STATE_MAX_BYTES", "max_state_bytes", int),
+)
+
+
+def run_limits_from_env(environ: Mapping[str, str] = os.environ) -> RunLimits:
+    """The engine's bounds per call and per instance; unset variables keep the defaults."""
+    values: dict[str, Any] = {}
+    for name, field_name, kind in _RUN_LIMITS:
+        raw = (environ.get(name) or "").strip()
+        if not raw:
+            continue
+        try:
+            value = kind(raw)
+        except ValueError:
+            value = 0
+        if not value > 0:
+            raise ConfigError(f"{name} must be a positive number, not {raw!r}")
+        values[field_name] = value
+    return RunLimits(**values)

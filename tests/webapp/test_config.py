@@ -78,3 +78,22 @@ def test_settings_are_frozen(tmp_path: Path) -> None:
     settings = Settings.from_env({"PARKFLOW_INSTANCE_PATH": str(tmp_path)})
     with pytest.raises(dataclasses.FrozenInstanceError):
         settings.database_url = "sqlite://"  # type: ignore[misc]
+
+
+def test_engine_bounds_come_from_the_environment(tmp_path: Path) -> None:
+    settings = Settings.from_env({"PARKFLOW_INSTANCE_PATH": str(tmp_path),
+                                  "PARKFLOW_ENGINE_MAX_STEPS": "500",
+                                  "PARKFLOW_ENGINE_MAX_SECONDS": "2.5",
+                                  "PARKFLOW_STATE_MAX_BYTES": "1000000"})
+
+    assert settings.run_limits.max_steps == 500
+    assert settings.run_limits.max_seconds == 2.5
+    assert settings.run_limits.max_state_bytes == 1_000_000
+    assert settings.run_limits.max_step_bytes == 2 * 2**20
+
+
+@pytest.mark.parametrize("raw", ["many", "0", "-3"])
+def test_a_malformed_engine_bound_names_the_variable(tmp_path: Path, raw: str) -> None:
+    with pytest.raises(ConfigError, match="PARKFLOW_ENGINE_MAX_STEPS"):
+        Settings.from_env({"PARKFLOW_INSTANCE_PATH": str(tmp_path),
+                           "PARKFLOW_ENGINE_MAX_STEPS": raw})

@@ -31,6 +31,8 @@ class ProcessDefinition(Base):
     # the sources are loaded only when a version is parsed (once per process, then cached)
     bpmn_xml: Mapped[str] = mapped_column(Text, deferred=True)
     dmn_xml: Mapped[list[str]] = mapped_column(JSONType, default=list, deferred=True)
+    # the other BPMN files of its deployment that its call activities reach
+    called_bpmn_xml: Mapped[list[str]] = mapped_column(JSONType, default=list, deferred=True)
     # formKey -> JSON Schema
     forms: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict, deferred=True)
     # ISO 8601 duration or working days ("5WD") from start to the promised answer

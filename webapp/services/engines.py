@@ -6,11 +6,13 @@ park's engine is keyed by the settings it was built from, so a changed setting b
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections import OrderedDict
 
-from engine import Engine, ProcessVersion
+from engine import Engine, ProcessVersion, RunLimits
 from engine.calendars import ParkCalendar
+from webapp.config import run_limits_from_env
 from webapp.models import Park, ProcessDefinition
 from webapp.services.calendars import park_calendar
 
@@ -28,12 +30,18 @@ def engine_for(park: Park) -> Engine:
     with _lock:
         found = _engines.get(key)
     if found is None:
-        found = Engine(calendar=key[0], scripts_enabled=key[1])
+        found = Engine(calendar=key[0], scripts_enabled=key[1], run_limits=run_limits())
         with _lock:
             _engines[key] = found
             while len(_engines) > MAX_ENGINES:
                 _engines.popitem(last=False)
     return found
+
+
+@functools.cache
+def run_limits() -> RunLimits:
+    """The engine's bounds, read from the environment once per process."""
+    return run_limits_from_env()
 
 
 def version_of(definition: ProcessDefinition) -> ProcessVersion:
@@ -44,7 +52,8 @@ def version_of(definition: ProcessDefinition) -> ProcessVersion:
         return found
     version = ProcessVersion.from_sources(
         definition.key, definition.bpmn_xml.encode("utf-8"), tuple(
-            d.encode("utf-8") for d in definition.dmn_xml), definition.forms)
+            d.encode("utf-8") for d in definition.dmn_xml), definition.forms,
+        called=tuple(c.encode("utf-8") for c in definition.called_bpmn_xml or ()))
     with _lock:
         _versions[definition.content_hash + definition.key] = version
         while len(_versions) > MAX_VERSIONS:

@@ -53,6 +53,7 @@ def _store(session: Session, park: Park, version: ProcessVersion, actor: str | N
         content_hash=version.content_hash,
         bpmn_xml=version.bpmn.decode("utf-8"),
         dmn_xml=[content.decode("utf-8") for content in version.dmn],
+        called_bpmn_xml=[content.decode("utf-8") for content in version.called],
         forms=dict(version.forms),
         promised_duration=version.promised_duration,
         deployed_by=actor_id,
