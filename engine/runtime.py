@@ -149,10 +149,11 @@ class Engine:
     def check_data(self, version: ProcessVersion, form_key: str | None,
                    data: Mapping[str, Any]) -> None:
         """Raise FormDataInvalid unless ``data`` may be submitted to a form (server-side check)."""
-        errors = {key: ["is a reserved name"] for key in data if not self._allowed_key(key)}
         schema = version.forms.get(form_key) if form_key else None
-        if schema is not None:
-            errors.update(data_errors(schema, data))
+        errors = data_errors(schema, data) if schema is not None else {}
+        # a reserved name is refused as such, whether or not a form lists it
+        errors.update({str(key): ["is a reserved name"] for key in data
+                       if not self._allowed_key(key)})
         if errors:
             raise FormDataInvalid(errors)
 

@@ -18,6 +18,8 @@ import orjson
 from jsonschema import Draft202012Validator, FormatChecker
 from jsonschema.exceptions import SchemaError
 
+from forms.fields import NOT_A_FIELD, undefined_fields
+
 FORMS_DIR = Path(__file__).parent
 
 
@@ -132,11 +134,14 @@ def data_errors(schema: Mapping[str, Any], data: Mapping[str, Any]) -> dict[str,
     This runs on every task completion. Valid data, by far the common case, is recognised by
     a compiled validator in a few microseconds; only data it rejects goes through the
     Python validator, which words the messages (and has the final say).
+
+    A name the form does not define is refused whether or not the schema forbids
+    ``additionalProperties``: a form's fields are all that may be submitted through it.
     """
     validator, quick = _validators_of(schema)
-    if quick is not None and _quickly_valid(quick, data):
+    errors: dict[str, list[str]] = {name: [NOT_A_FIELD] for name in undefined_fields(schema, data)}
+    if not errors and quick is not None and _quickly_valid(quick, data):
         return {}
-    errors: dict[str, list[str]] = {}
     for error in validator.iter_errors(data):
         path = list(error.absolute_path)
         if error.validator == "required" and isinstance(error.instance, Mapping):
@@ -150,8 +155,9 @@ def data_errors(schema: Mapping[str, Any], data: Mapping[str, Any]) -> dict[str,
         if error.validator == "additionalProperties" and isinstance(error.instance, Mapping):
             allowed = set(error.schema.get("properties", {}))
             for name in (key for key in error.instance if key not in allowed):
-                errors.setdefault(".".join(map(str, [*path, name])), []).append(
-                    "is not a field of this form")
+                messages = errors.setdefault(".".join(map(str, [*path, name])), [])
+                if NOT_A_FIELD not in messages:
+                    messages.append(NOT_A_FIELD)
             continue
         field = ".".join(map(str, path)) or "(form)"
         errors.setdefault(field, []).append(error.message)

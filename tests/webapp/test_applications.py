@@ -78,7 +78,9 @@ def test_start_stores_the_application_its_first_task_history_and_audit(demo_db: 
     assert (instance.definition.key, instance.definition.version) == ("policy_subsidy", 1)
     # 20 working days, weekends excluded
     assert instance.promised_at == local(30)
-    assert instance.data_summary["company_name"] == APPLICATION["company_name"]
+    # the enterprise's name comes from its record, whatever the application typed
+    assert APPLICATION["company_name"] != ENTERPRISE
+    assert instance.data_summary["company_name"] == ENTERPRISE
     with demo_db.read() as session:
         starter = session.get_one(User, instance.started_by)
         assert starter.username == "xinghe"

@@ -202,9 +202,32 @@ class TaskSchema(Schema):
     status = fields.String(required=True)
 
 
+class DecisionSchema(Schema):
+    task_id = fields.String(allow_none=True)
+    element_id = fields.String(required=True)
+    name = fields.String(required=True)
+    completed_by = fields.String(required=True)
+    completed_at = fields.DateTime(required=True)
+    outcome = fields.String(allow_none=True)
+    data = fields.Dict(required=True, metadata={"description": "what that task submitted"})
+
+
+class TaskContextSchema(Schema):
+    application = fields.Dict(required=True, metadata={
+        "description": "the application form's fields as the process holds them"})
+    fields_ = fields.Dict(required=True, data_key="fields", attribute="fields", metadata={
+        "description": "the values of the form's read-only fields"})
+    decisions = fields.List(fields.Nested(DecisionSchema), required=True, metadata={
+        "description": "earlier decisions of the application, oldest first, with who took them"})
+
+
 class TaskDetailSchema(TaskSchema):
     form = fields.Dict(allow_none=True, metadata={"description": "JSON Schema of the task form"})
-    data = fields.Dict(required=True, metadata={"description": "the data the task shows"})
+    form_data = fields.Dict(required=True, metadata={
+        "description": "the values the form opens with: only its own fields, blank unless the "
+                       "model declares a field prefilled; once done, what the task submitted"})
+    context = fields.Nested(TaskContextSchema, required=True, metadata={
+        "description": "read-only facts shown beside the form, never its values"})
     completed_by = fields.String(allow_none=True)
     completed_at = fields.DateTime(allow_none=True)
     outcome = fields.String(allow_none=True)

@@ -25,10 +25,10 @@ from werkzeug.wrappers import Response
 
 from webapp.api.scoping import instance_for, visible_instances
 from webapp.extensions import store
-from webapp.models import Park, ProcessDefinition, User
+from webapp.models import Enterprise, Park, ProcessDefinition, User
 from webapp.pages import dossier
 from webapp.pages.access import Here, accepts_uploads, here
-from webapp.pages.attachments import REQUEST_LIMIT, take_uploads, upload_name
+from webapp.pages.attachments import REQUEST_LIMIT, sent_strangers, take_uploads, upload_name
 from webapp.pages.forms_render import (
     FORM_ERRORS,
     build_fields,
@@ -39,7 +39,7 @@ from webapp.pages.forms_render import (
     raw_from_request,
 )
 from webapp.pages.ratings import GRADE_LABELS, rating_context
-from webapp.services import queries
+from webapp.services import queries, taskforms
 from webapp.services.applications import start_application
 from webapp.services.attachments import attachments_of, link_pending, pending_of
 from webapp.services.errors import Forbidden, Invalid, NotFound
@@ -93,7 +93,10 @@ def apply(process_key: str) -> Response | tuple[str, int]:
     where = _applicant()
     with store.database.read() as session:
         definition = _definition(session, where, process_key)
-        schema = dossier.start_schema(definition) or {"type": "object", "properties": {}}
+        full = dossier.start_schema(definition) or {"type": "object", "properties": {}}
+        identity = _identity(session, where, full)
+    # the enterprise's own name and code come from its record: shown, not typed
+    schema = taskforms.locked(full, identity)
     actor = where.viewer.username
     uploaded, upload_errors = take_uploads(schema, park_id=where.role.park_id, instance_id=None,
                                            actor=actor)
@@ -106,7 +109,8 @@ def apply(process_key: str) -> Response | tuple[str, int]:
             session, user, where.role.park_id, [i for v in raw.values()
                                                 if isinstance(v, list) for i in v])}
     data, conversion_errors = parse(schema, raw, uploaded=uploaded, allowed_files=pending)
-    errors = check(schema, data, {**conversion_errors, **upload_errors})
+    errors = check(full, {**data, **identity},
+                   {**conversion_errors, **upload_errors, **sent_strangers(schema)})
     instance_id = None
     if not errors:
         try:
@@ -218,14 +222,22 @@ def _definition(session: Session, where: Here, process_key: str) -> ProcessDefin
     return definition
 
 
+def _identity(session: Session, where: Here, schema: Mapping[str, Any]) -> dict[str, Any]:
+    """The application form's enterprise fields, as the applicant's enterprise record has them."""
+    enterprise = session.get(Enterprise, where.role.enterprise_id)
+    return taskforms.identity(schema, enterprise) if enterprise is not None else {}
+
+
 def _render_new(session: Session, definition: ProcessDefinition, *, raw: Mapping[str, Any],
                 errors: Mapping[str, list[str]], pending: Mapping[str, str]) -> str:
-    schema = dossier.start_schema(definition) or {"type": "object", "properties": {}}
+    full = dossier.start_schema(definition) or {"type": "object", "properties": {}}
+    identity = _identity(session, here(), full)
+    schema = taskforms.locked(full, identity)
     facts = dossier.process_facts(definition)
     return render_template(
         "apply.html", definition=definition, description=facts.description,
         form_title=schema.get("title"), form_description=None,
-        fields=build_fields(schema, raw, shown={}, errors=errors, files=pending),
+        fields=build_fields(schema, raw, shown=identity, errors=errors, files=pending),
         errors=errors, form_errors=errors.get(FORM_ERRORS, []), upload_name=upload_name)
 
 

@@ -15,7 +15,7 @@ from webapp.api.scoping import instance_for
 from webapp.extensions import store
 from webapp.models import Attachment
 from webapp.pages.access import MAX_ID_LENGTH, here
-from webapp.pages.forms_render import properties, widget_of
+from webapp.pages.forms_render import properties, strangers, widget_of
 from webapp.services.attachments import INLINE, MAX_FILE_BYTES, FileRefused, file_path, store_upload
 from webapp.services.errors import NotFound
 
@@ -29,6 +29,14 @@ REQUEST_LIMIT = 3 * MAX_FILE_BYTES + 1024 * 1024
 def upload_name(field_name: str) -> str:
     """The name of the file input that adds files to a file field."""
     return field_name + UPLOAD_SUFFIX
+
+
+def sent_strangers(schema: Mapping[str, Any]) -> dict[str, list[str]]:
+    """The form-wide error naming what the request sent beside the form's fields and their
+    file inputs (none: empty)."""
+    inputs = [upload_name(name) for name, prop in properties(schema).items()
+              if widget_of(prop) == "file"]
+    return strangers(schema, [*request.form, *request.files], also=inputs)
 
 
 def take_uploads(schema: Mapping[str, Any], *, park_id: str, instance_id: str | None,

@@ -284,6 +284,25 @@ def _integer(text: str) -> int:
 
 # --- checking ----------------------------------------------------------------------------
 
+# what a page's form sends beside the schema's fields
+PAGE_FIELDS = frozenset({"csrf_token"})
+
+
+def strangers(schema: Mapping[str, Any], names: Iterable[str], *,
+              also: Iterable[str] = ()) -> dict[str, list[str]]:
+    """A form-wide error naming what was sent that the form does not define (none: empty).
+
+    A browser sends only the form's own fields (and the inputs ``also`` names); anything else
+    was added on purpose, and is refused as the API refuses it rather than dropped unseen.
+    """
+    known = {*properties(schema), *PAGE_FIELDS, *also}
+    found = sorted({name for name in names if name not in known})
+    if not found:
+        return {}
+    return {FORM_ERRORS: [_("Fields this form does not define: %(names)s",
+                            names="、".join(found))]}
+
+
 
 def check(schema: Mapping[str, Any], data: Mapping[str, Any],
           conversion_errors: Mapping[str, list[str]]) -> dict[str, list[str]]:

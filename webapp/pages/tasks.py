@@ -8,16 +8,16 @@ from typing import Any
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import login_required
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
 from webapp.api.scoping import task_for
 from webapp.extensions import store
-from webapp.models import HumanTask, StepHistory, User
+from webapp.models import HumanTask, User
 from webapp.pages import dossier
 from webapp.pages.access import Here, accepts_uploads, here
-from webapp.pages.attachments import REQUEST_LIMIT, take_uploads, upload_name
+from webapp.pages.attachments import REQUEST_LIMIT, sent_strangers, take_uploads, upload_name
+from webapp.pages.decisions import decision_lines
 from webapp.pages.forms_render import (
     FORM_ERRORS,
     build_fields,
@@ -30,15 +30,13 @@ from webapp.pages.forms_render import (
     raw_from_data,
     raw_from_request,
 )
-from webapp.services import applications
+from webapp.services import applications, taskforms
 from webapp.services import tasks as task_service
 from webapp.services.attachments import attachments_of
-from webapp.services.engines import engine_for, version_of
 from webapp.services.errors import Conflict, Forbidden, Invalid
 from webapp.services.people import is_applicant_task, may_work_on
 
 bp = Blueprint("tasks", __name__)
-EMPTY_FORM: dict[str, Any] = {"type": "object", "properties": {}}
 
 
 @bp.route("/tasks/<task_id>")
@@ -58,14 +56,14 @@ def complete(task_id: str) -> Response | tuple[str, int]:
     with store.database.read() as session:
         task = task_for(session, where.viewer, task_id)
         _check_may_work(session, where, task)
-        schema = _schema(task)
+        schema = taskforms.task_form(task)
         instance_id, park_id, task_name = task.instance_id, task.park_id, task.name
         allowed = set(dossier.files_of(session, instance_id))
     uploaded, upload_errors = take_uploads(schema, park_id=park_id, instance_id=instance_id,
                                            actor=where.viewer.username)
     raw = _with_uploads(raw_from_request(schema, request.form), uploaded)
     data, conversion_errors = parse(schema, raw, uploaded=uploaded, allowed_files=allowed)
-    errors = check(schema, data, {**conversion_errors, **upload_errors})
+    errors = check(schema, data, {**conversion_errors, **upload_errors, **sent_strangers(schema)})
     if not errors:
         try:
             applications.complete_task(store.database, task_id=task_id, data=data,
@@ -112,11 +110,6 @@ def _with_uploads(raw: dict[str, Any], uploaded: Mapping[str, list[str]]) -> dic
     return raw
 
 
-def _schema(task: HumanTask) -> dict[str, Any]:
-    schema = task.instance.definition.forms.get(task.form_key) if task.form_key else None
-    return schema if isinstance(schema, dict) else EMPTY_FORM
-
-
 def _check_may_work(session: Session, where: Here, task: HumanTask) -> None:
     if task.status != "open":
         raise Conflict(f"task {task.id} is no longer open")
@@ -125,46 +118,30 @@ def _check_may_work(session: Session, where: Here, task: HumanTask) -> None:
         raise Forbidden("not among the people this task waits for")
 
 
-def _task_data(session: Session, task: HumanTask) -> dict[str, Any]:
-    instance = task.instance
-    if task.status == "open":
-        return engine_for(instance.park).task_data(version_of(instance.definition),
-                                                   instance.state, task.id)
-    step = session.scalars(select(StepHistory).where(
-        StepHistory.instance_id == instance.id, StepHistory.task_id == task.id)).first()
-    return dict(step.data) if step is not None and step.data else {}
-
-
-def _prefill(session: Session, task: HumanTask, data: Mapping[str, Any]) -> dict[str, Any]:
-    """The data to prefill with, less what earlier rounds of this same step decided."""
-    decided: set[str] = set()
-    for written in session.scalars(select(StepHistory.data).where(
-            StepHistory.instance_id == task.instance_id,
-            StepHistory.element_id == task.element_id)):
-        decided.update(written or {})
-    return {key: value for key, value in data.items() if key not in decided}
-
-
 def _render(session: Session, where: Here, task_id: str, *, raw: Mapping[str, Any] | None = None,
             errors: Mapping[str, list[str]] | None = None) -> str:
     task = task_for(session, where.viewer, task_id)
     instance = task.instance
-    schema = _schema(task)
-    data = _task_data(session, task)
+    schema = taskforms.task_form(task)
+    variables = taskforms.variables_of(task)
     user = session.get_one(User, where.viewer.user_id)
     may_work = task.status == "open" and may_work_on(session, user, instance.park, instance, task)
     files = dossier.files_of(session, instance.id)
     if raw is None:
-        raw = raw_from_data(schema, _prefill(session, task, data))
+        raw = raw_from_data(schema, taskforms.form_data(session, task, variables))
     past = dossier.history(session, instance, everything=request.args.get("history") == "all")
     tasks = dossier.open_tasks(session, instance.id)
     timers = dossier.waiting_timers(session, instance.id)
-    source = data if task.status == "open" else instance.data_summary
+    source = variables if task.status == "open" else instance.data_summary
     return render_template(
         "task.html", task=task, instance=instance, here=where, may_work=may_work,
-        fields=build_fields(schema, raw, shown=data, errors=errors or {}, files=files),
+        fields=build_fields(schema, raw, shown=taskforms.shown(task, variables),
+                            errors=errors or {}, files=files),
         form_errors=(errors or {}).get(FORM_ERRORS, []), errors=errors or {},
-        form_title=schema.get("title"), submitted=_submitted(schema, data, task, files),
+        form_title=schema.get("title"),
+        submitted=_submitted(schema, taskforms.submitted(session, task), task, files),
+        decisions=decision_lines(session, taskforms.decisions(session, instance, before=task),
+                                 files),
         summary=dossier.summary(instance.definition, source, files), files=files,
         attachments=attachments_of(session, instance.id), past=past,
         whole_history=url_for("pages.tasks.show", task_id=task.id, history="all"),

@@ -26,6 +26,7 @@ from engine import (
     TaskNotOpen,
     resolve_due,
 )
+from forms.fields import NOT_A_FIELD
 from webapp.db import Database, lock_instance, take_write_lock
 from webapp.models import (
     Enterprise,
@@ -36,7 +37,7 @@ from webapp.models import (
     User,
     allocate_reference,
 )
-from webapp.services import audit
+from webapp.services import audit, taskforms
 from webapp.services.accounts import find_user, get_park
 from webapp.services.engines import engine_for, version_of
 from webapp.services.errors import Conflict, Forbidden, Invalid, NotFound
@@ -64,7 +65,9 @@ def start_application(
         definition = get_latest(session, park, process_key)
         version = version_of(definition)
         engine = engine_for(park)
-        snapshot = _engine_call(lambda: engine.start(version, data, actor=actor))
+        start_form = taskforms.form_of(definition, version.start_form_key)
+        taken = taskforms.application_data(start_form, data, enterprise)
+        snapshot = _engine_call(lambda: engine.start(version, taken, actor=actor))
         now = datetime.now(UTC)
         instance = Instance(
             park_id=park.id, definition_id=definition.id, enterprise_id=enterprise.id,
@@ -133,8 +136,9 @@ def _complete_task(db: Database, task_id: str, data: Mapping[str, Any], actor: s
             raise Forbidden("you are not among the people this task is waiting for")
         version = version_of(instance.definition)
         engine = engine_for(park)
+        taken = taskforms.takes(task, data)
         snapshot = _engine_call(
-            lambda: engine.complete_task(version, instance.state, task_id, data, actor=actor))
+            lambda: engine.complete_task(version, instance.state, task_id, taken, actor=actor))
 
         # what the checks and the engine went by (the objects change as the rows are worked out)
         seen = (instance.version, task.status, task.assignee)
@@ -225,7 +229,7 @@ def _engine_call(call: Callable[[], Snapshot]) -> Snapshot:
     try:
         return call()
     except FormDataInvalid as exc:
-        raise Invalid("the form has errors", details=exc.errors) from exc
+        raise Invalid(_form_problem(exc.errors), details=exc.errors) from exc
     except TaskNotOpen as exc:
         raise Conflict(f"this task is no longer open: {exc.reason}") from exc
     except NotWaiting as exc:
@@ -234,6 +238,13 @@ def _engine_call(call: Callable[[], Snapshot]) -> Snapshot:
         raise Conflict("the application was changed by someone else; reload it") from exc
     except EngineError as exc:
         raise Invalid(str(exc)) from exc
+
+
+def _form_problem(errors: Mapping[str, list[str]]) -> str:
+    strangers = [name for name, messages in errors.items() if NOT_A_FIELD in messages]
+    if strangers:
+        return f"fields this form does not define: {', '.join(strangers)}"
+    return "the form has errors"
 
 
 def _lock_task(session: Session, task_id: str) -> tuple[HumanTask, Instance]:

@@ -25,7 +25,7 @@ from webapp.models import (
     ProcessDefinition,
     StepHistory,
 )
-from webapp.services.engines import engine_for, version_of
+from webapp.services import taskforms
 from webapp.statements import Prepared, rows_of
 
 KeyKind = Literal["time", "str", "int"]
@@ -259,21 +259,16 @@ def task_item(task: HumanTask, now: datetime | None = None) -> dict[str, Any]:
 
 
 def task_detail(session: Session, task: HumanTask) -> dict[str, Any]:
-    """A task with its form schema and the data it shows (what was submitted, once done)."""
-    instance = task.instance
-    definition = instance.definition
+    """A task with its form schema, the values its form opens with (what it submitted, once
+    done) and, apart from them, the context shown beside the form."""
     detail = task_item(task)
-    detail["form"] = definition.forms.get(task.form_key) if task.form_key else None
+    detail["form"] = task.instance.definition.forms.get(task.form_key) if task.form_key else None
     detail["completed_by"] = task.completed_by
     detail["completed_at"] = task.completed_at
     detail["outcome"] = task.outcome
-    if task.status == "open":
-        engine = engine_for(instance.park)
-        detail["data"] = engine.task_data(version_of(definition), instance.state, task.id)
-    else:
-        step = session.scalars(select(StepHistory).where(
-            StepHistory.instance_id == instance.id, StepHistory.task_id == task.id)).first()
-        detail["data"] = dict(step.data) if step is not None and step.data else {}
+    variables = taskforms.variables_of(task)
+    detail["form_data"] = taskforms.form_data(session, task, variables)
+    detail["context"] = taskforms.context(session, task, variables)
     return detail
 
 

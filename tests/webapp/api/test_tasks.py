@@ -116,9 +116,13 @@ def test_task_detail(client: FlaskClient, login: Login) -> None:
 
     assert response.status_code == 200
     detail = response.json
-    assert set(detail) == ITEM_KEYS | {"form", "data", "completed_by", "completed_at", "outcome"}
+    assert set(detail) == ITEM_KEYS | {"form", "form_data", "context", "completed_by",
+                                       "completed_at", "outcome"}
     assert detail["form"]["title"] == "初审"
-    assert detail["data"]["company_name"] == "星河科技有限公司"
+    # the review opens blank; the application is context beside it
+    assert detail["form_data"] == {}
+    assert detail["context"]["application"]["company_name"] == "星河科技有限公司"
+    assert detail["context"]["decisions"] == []
     assert detail["status"] == "open"
 
 
@@ -134,7 +138,7 @@ def test_task_detail_of_a_completed_task_shows_what_was_submitted(client: FlaskC
     assert detail["status"] == "completed"
     assert detail["completed_by"] == "zhang.wei"
     assert detail["outcome"] == "reject"
-    assert detail["data"] == {"outcome": "reject", "comment": "no"}
+    assert detail["form_data"] == {"outcome": "reject", "comment": "no"}
 
 
 def test_task_not_visible_to_uninvolved_staff(client: FlaskClient, login: Login) -> None:

@@ -97,7 +97,9 @@ def test_the_lists_show_status_step_holder_and_promise(parks: Database,
 def test_applying_with_a_file(parks: Database, browser: OpenBrowser) -> None:
     enterprise = browser("xinghe")
     form = text_of(enterprise.get("/applications/new/policy_subsidy"))
-    assert '<label for="f-company_name">' in form and 'type="file"' in form
+    assert 'type="file"' in form
+    # the enterprise's name is its record's, shown and not typed
+    assert '<label for="f-company_name">' not in form and "星河科技有限公司" in form
     answer = enterprise.post("/applications/new/policy_subsidy", {
         **FORM, "attachments__upload": (io.BytesIO(PDF), "营业执照.pdf")})
     assert answer.status_code == 302
