@@ -202,7 +202,8 @@ def test_a_subsidy_from_application_to_rating(chromium: Browser, live_server: Li
 def apply_for_subsidy(journey: Journey, page: Page, tmp_path: Path) -> str:
     """Fill in the application form (first forgetting the commitment); the reference."""
     page.get_by_role("link", name=re.compile(f"^{journey.words.apply}.*政策扶持资金申请")).click()
-    page.get_by_label("企业名称").fill("星河科技有限公司")
+    # the enterprise's name comes from its record: shown, not typed
+    expect(page.get_by_role("group", name="企业名称")).to_contain_text("星河科技有限公司")
     page.get_by_label("统一社会信用代码").fill("91320594MA1W2X3Y4K")
     page.get_by_label("高新技术企业", exact=True).check()
     page.get_by_label("研发投入补助", exact=True).check()

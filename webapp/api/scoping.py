@@ -219,7 +219,14 @@ def task_for(session: Session, viewer: Viewer, task_id: str) -> HumanTask:
         if task is None and (found := task_with_instance(session, task_id)) is not None:
             task = found[0]
     role = viewer.parks.get(task.park_id) if task is not None else None
-    if task is None or role is None or not _sees_task(session, viewer, role, task):
+    if task is None or role is None:
+        raise NotFound(f"task {task_id!r}")
+    if not _sees_task(session, viewer, role, task):
+        # who may follow the application learns that this step is not theirs; anyone else
+        # learns nothing, not even that it exists
+        if _sees_instance(session, viewer, role, task.instance):
+            raise Forbidden(f"“{task.name}” is not yours to work on: it waits for the park's "
+                            "reviewers, and you are not among its candidates")
         raise NotFound(f"task {task_id!r}")
     return task
 

@@ -146,8 +146,12 @@ def test_task_not_visible_to_uninvolved_staff(client: FlaskClient, login: Login)
 
     assert client.get(f"{TASKS}/{task}", headers=login("li.na")).status_code == 404
     assert client.get(f"{TASKS}/{task}", headers=login("admin")).status_code == 200
-    # the applicant sees its application, not the reviewers' tasks
-    assert client.get(f"{TASKS}/{task}", headers=login("xinghe")).status_code == 404
+    # the applicant sees its application, and is told the reviewers' tasks are not its own
+    refused = client.get(f"{TASKS}/{task}", headers=login("xinghe"))
+    assert refused.status_code == 403 and error_code(refused) == "forbidden"
+    assert "not among its candidates" in refused.json["error"]["message"]
+    # another enterprise may not know the task exists
+    assert client.get(f"{TASKS}/{task}", headers=login("lanhai")).status_code == 404
 
 
 def test_claim_and_unclaim(client: FlaskClient, login: Login) -> None:
