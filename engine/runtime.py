@@ -7,6 +7,7 @@ engine keeps no instance in memory between calls: one call is one transaction's 
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import keyword
 from collections.abc import Callable, Mapping
@@ -61,11 +62,14 @@ class Engine:
         cache: SpecCache | None = None,
     ) -> None:
         self.limits = run_limits or RunLimits()
+        # what one script step leaves is bounded by the engine's limit per step
+        script_limits = dataclasses.replace(script_limits or ScriptLimits(),
+                                            output_bytes=self.limits.max_step_bytes)
         self.calendar: WorkCalendar = calendar or WeekendCalendar()
         self.functions: dict[str, Callable[..., Any]] = {
             **FUNCTIONS, **timer_functions(self.calendar)}
         environment = ParkEnvironment(self.functions, scripts_enabled=scripts_enabled,
-                                      limits=script_limits or ScriptLimits())
+                                      limits=script_limits)
         self._script_engine = ParkScriptEngine(environment)
         self._cache = cache or _DEFAULT_CACHE
 

@@ -83,9 +83,11 @@ class ScriptLimits:
     cpu_seconds: float = 1.0  # CPU time per script
     memory_bytes: int = 256 * 2**20  # extra address space allowed per script
     wall_seconds: float = 3.0  # hard wall-clock kill
+    output_bytes: int = 2 * 2**20  # the variables a script leaves, as JSON
 
     def __post_init__(self) -> None:
-        if not (self.cpu_seconds > 0 and self.memory_bytes > 0 and self.wall_seconds > 0):
+        if not (self.cpu_seconds > 0 and self.memory_bytes > 0 and self.wall_seconds > 0
+                and self.output_bytes > 0):
             raise ValueError(f"script limits must be positive: {self}")
 
 
@@ -325,7 +327,7 @@ def _await_child(pid: int, reader: int, limits: ScriptLimits) -> _Exit:
         # a legitimate result is far smaller than the child's memory; an escaped script
         # must not be able to fill the caller's
         payload, cut_short = _read(reader, time.monotonic() + limits.wall_seconds,
-                                   most=limits.memory_bytes)
+                                   most=min(limits.output_bytes, limits.memory_bytes))
     except BaseException:
         os.kill(pid, signal.SIGKILL)
         os.waitpid(pid, 0)
@@ -362,7 +364,9 @@ def _variables(ended: _Exit, limits: ScriptLimits) -> dict[str, Any]:
     if ended.cut_short == "time":
         raise ScriptError(None, _wall_message(limits))
     if ended.cut_short == "size":
-        raise ScriptError(None, f"the variables take more than {_mib(limits)} MiB as JSON")
+        most = min(limits.output_bytes, limits.memory_bytes) / 2**20
+        raise ScriptError(None, f"the variables take more than {most:g} MiB as JSON: nothing "
+                                "of this step was kept")
     status = ended.status
     if status is not None and os.WIFSIGNALED(status):
         raise ScriptError(None, _killed_message(os.WTERMSIG(status), ended.cpu_seconds, limits))

@@ -28,10 +28,14 @@ DUE_KINDS = frozenset({"duration", "date", "workdays"})
 _TIMER_KINDS = {"timeDuration": DURATION_KINDS, "timeDate": DATE_KINDS, "timeCycle": CYCLE_KINDS}
 CONDITION_LANGUAGES = frozenset({"", "python", "juel"})
 _INTEGER = re.compile(r"\s*[+-]?\d+\s*")
+_THROWS = frozenset({bpmn("intermediateThrowEvent"), bpmn("endEvent")})
 
 
 def expression_problem(text: str) -> str | None:
     """Why ``text`` cannot be evaluated by the engine, or None when it compiles."""
+    unclosed = unclosed_placeholder(text)
+    if unclosed is not None:
+        return unclosed
     try:
         compiled = compile_expression(text)
     except ExpressionError as exc:
@@ -39,6 +43,21 @@ def expression_problem(text: str) -> str | None:
     unknown = sorted(set(compiled.calls) - set(FUNCTIONS))
     if unknown:
         return "unknown function " + ", ".join(f"{name}()" for name in unknown)
+    return None
+
+
+def unclosed_placeholder(text: str) -> str | None:
+    """Why a ``${...}`` or ``#{...}`` in ``text`` is not closed, or None when all are."""
+    depth, opened = 0, None
+    for i, char in enumerate(text):
+        if char == "{":
+            if depth == 0:
+                opened = text[i - 1:i + 1] if i and text[i - 1] in "$#" else None
+            depth += 1
+        elif char == "}" and depth:
+            depth -= 1
+    if depth and opened:
+        return f"'{opened}' is never closed: the closing '}}' is missing"
     return None
 
 
@@ -114,9 +133,21 @@ def _check_user_tasks(doc: Document) -> Iterator[Problem]:
             if text is not None:
                 reason = time_value_problem(text, DUE_KINDS) if text.strip() else "empty"
                 yield from _report(task, f"camunda:{name}", text, reason)
+        for name in ("candidateGroups", "candidateUsers", "assignee"):
+            text = task.get(camunda(name)) or ""
+            if "${" in text or "#{" in text:
+                yield from _report(task, f"camunda:{name}", text, _people_problem(text))
         priority = task.get(camunda("priority"))
         if priority is not None and not _INTEGER.fullmatch(priority):
             yield from _report(task, "camunda:priority", priority, expression_problem(priority))
+
+
+def _people_problem(text: str) -> str | None:
+    # an expression stands for the whole value; anything else is a list of literal names
+    unclosed = unclosed_placeholder(text)
+    if unclosed is not None or not text.strip().startswith(("${", "#{")):
+        return unclosed or "an expression must be the whole value, e.g. ${reviewers}"
+    return expression_problem(text.strip())
 
 
 def _check_loops(doc: Document) -> Iterator[Problem]:
@@ -161,6 +192,10 @@ def _check_messages(doc: Document) -> Iterator[Problem]:
         if payload is not None:
             yield from _report(definition, "message payload", payload,
                                expression_problem(payload))
+        elif definition.getparent().tag in _THROWS:
+            # SpiffWorkflow evaluates the payload of every message it throws
+            yield problem(definition, "a message throw needs its payload: set camunda:expression "
+                                      "to what the message carries")
     for retrieval in doc.iter(bpmn("correlationPropertyRetrievalExpression")):
         for child in retrieval:
             if child.tag in {bpmn("formalExpression"), bpmn("messagePath")}:

@@ -203,6 +203,9 @@ def _check_definition_refs(doc: Document, deploy: Deployment) -> Iterator[Proble
             ref = element.get(attribute)
             if ref and ref not in known:
                 yield problem(element, f"{attribute} '{ref}' names no {kind} of this deployment")
+            elif not ref and tag == "signalEventDefinition":
+                # SpiffWorkflow would throw and catch a signal without a name: any catch matches
+                yield problem(element, "a signal event needs a signalRef naming a bpmn:signal")
 
 
 def _check_calls(doc: Document, deploy: Deployment) -> Iterator[Problem]:

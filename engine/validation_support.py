@@ -82,6 +82,7 @@ _UNSUPPORTED_ELEMENTS = {
     bpmn("linkEventDefinition"): "link events are not supported by the engine",
     bpmn("dataStoreReference"): "data stores are not supported",
     bpmn("dataStore"): "data stores are not supported",
+    bpmn("import"): "bpmn:import is not supported: deploy the imported files together instead",
 }
 _EVENT_DEFINITIONS = frozenset(bpmn(t) for t in (
     "messageEventDefinition", "timerEventDefinition", "errorEventDefinition",

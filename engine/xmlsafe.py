@@ -16,6 +16,9 @@ from .errors import InvalidProcess, Problem
 
 MAX_BYTES = 5 * 1024 * 1024
 MAX_DEPTH = 200
+# lxml never processes XInclude by itself, but a tool that later calls xinclude() would
+# read files or URLs named in an upload: such documents are refused outright
+_XINCLUDE = ("{http://www.w3.org/2001/XInclude}*", "{http://www.w3.org/2003/XInclude}*")
 
 # Only the declaration is stripped from text input: its encoding label would contradict the
 # UTF-8 bytes handed to the parser, and lxml refuses such str input outright.
@@ -52,6 +55,9 @@ def parse_xml(
     if tree.docinfo.doctype or tree.docinfo.internalDTD is not None:
         _refuse(1, _doctype_message(what))
     _check_depth(tree.getroot(), what, max_depth)
+    include = next(tree.getroot().iter(*_XINCLUDE), None)
+    if include is not None:
+        _refuse(include.sourceline, f"{what} must not contain XInclude elements")
     return tree
 
 

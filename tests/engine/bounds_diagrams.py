@@ -82,3 +82,21 @@ INSPECTION = diagram(
   </bpmn:process>""",
 )
 INSPECTION_FORM = {"type": "object", "properties": {"passed": {"type": "boolean"}}}
+
+
+def scripted(script: str) -> bytes:
+    """A process running one script task ``write`` before a user task ``look``."""
+    return diagram(
+        "scripted",
+        f"""
+  <bpmn:process id="scripted" isExecutable="true">
+    <bpmn:startEvent id="start"/>
+    <bpmn:scriptTask id="write" scriptFormat="python"><bpmn:script>{script}</bpmn:script>
+    </bpmn:scriptTask>
+    <bpmn:userTask id="look" name="Look" camunda:candidateGroups="office"/>
+    <bpmn:endEvent id="end"/>
+    <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="write"/>
+    <bpmn:sequenceFlow id="f2" sourceRef="write" targetRef="look"/>
+    <bpmn:sequenceFlow id="f3" sourceRef="look" targetRef="end"/>
+  </bpmn:process>""",
+    )

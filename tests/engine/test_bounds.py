@@ -11,7 +11,7 @@ from __future__ import annotations
 import pytest
 
 from engine import Engine, InvalidProcess, ProcessVersion, RunLimits, prepare_deployment
-from tests.engine.bounds_diagrams import ENDLESS, calling, diagram, multi_instance
+from tests.engine.bounds_diagrams import ENDLESS, calling, diagram, multi_instance, scripted
 
 LOOPS = "the process seems to loop without end"
 
@@ -141,3 +141,31 @@ def test_multi_instance_over_a_present_collection_still_runs() -> None:
 
     assert snapshot.status == "active"
     assert [t.element_id for t in snapshot.open_tasks] == ["sign", "sign"]
+
+
+# 100 MB is past the sandbox's memory too; 40 MB fits there and was stored whole
+@pytest.mark.parametrize("megabytes", [100, 40])
+def test_a_script_leaving_megabytes_stops_the_instance_and_nothing_of_it_is_kept(
+    megabytes: int,
+) -> None:
+    snapshot = Engine().start(only(scripted(f"blob = 'x' * ({megabytes} * 2**20)")), {})
+
+    assert snapshot.status == "error"
+    assert snapshot.error is not None and snapshot.error.element_id == "write"
+    assert "MiB" in snapshot.error.message
+    assert len(snapshot.state) < 2**20
+    assert "blob" not in snapshot.data
+
+
+def test_the_step_limit_on_script_output_is_configurable() -> None:
+    limits = RunLimits(max_step_bytes=10_000)
+    version = only(scripted("blob = 'x' * 20000"))
+
+    snapshot = Engine(run_limits=limits).start(version, {})
+    fits = Engine(run_limits=limits).start(only(scripted("blob = 'x' * 5000")), {})
+
+    assert snapshot.status == "error"
+    assert snapshot.error is not None
+    assert "more than 0.00953674 MiB as JSON" in snapshot.error.message
+    assert fits.status == "active"
+    assert fits.data["blob"] == "x" * 5000

@@ -330,7 +330,8 @@ def test_a_child_that_floods_its_pipe_is_cut_off() -> None:
 
     with pytest.raises(ScriptError) as caught:
         run("flood()", functions={"flood": flood})
-    assert str(caught.value) == "the variables take more than 64 MiB as JSON"
+    assert str(caught.value) == ("the variables take more than 2 MiB as JSON: nothing of this "
+                                 "step was kept")
     assert_sandbox_still_works()
 
 
