@@ -14,7 +14,7 @@ from itsdangerous import URLSafeTimedSerializer
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from webapp import api as rest
-from webapp import jsontext, ratelimits
+from webapp import browser_policy, jsontext, ratelimits
 from webapp.admin import register_admin
 from webapp.api import caller
 from webapp.api.errors import register_error_handlers
@@ -42,6 +42,7 @@ def create_app(settings: Settings | None = None,
     app.json = FieldOrderJSONProvider(app)
     app.session_interface = PagesOnlySessionInterface()
     trust_proxies(app)
+    browser_policy.init_app(app)
     store.init_app(app)
     caller.init_app(app)
     share_rate_limits(app)
@@ -77,6 +78,9 @@ class PagesOnlySessionInterface(SecureCookieSessionInterface):
         if isinstance(session, _NoSession):
             return
         super().save_session(app, session, response)
+
+    def get_cookie_secure(self, app: Flask) -> bool:
+        return browser_policy.cookie_is_secure(app)
 
     def get_signing_serializer(self, app: Flask) -> URLSafeTimedSerializer | None:
         key = (app.secret_key, *(app.config["SECRET_KEY_FALLBACKS"] or ()))
@@ -134,6 +138,10 @@ def base_config(settings: Settings) -> dict[str, Any]:
         "PARKFLOW_LOGIN_ADDRESS_RATE_LIMIT": DEFAULT_LOGIN_ADDRESS_RATE_LIMIT,
         "PARKFLOW_TOKEN_LIFETIME": DEFAULT_TOKEN_HOURS * 3600,
         "PARKFLOW_TRUSTED_PROXIES": 0,
+        "PARKFLOW_SECURE_COOKIES": "auto",
+        # a form posted from another site carries no session: no sign-in, no CSRF token
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_HTTPONLY": True,
     }
 
 
@@ -148,6 +156,9 @@ def config_from_env(environ: Mapping[str, str]) -> dict[str, Any]:
     if environ.get("PARKFLOW_TOKEN_HOURS"):
         found["PARKFLOW_TOKEN_LIFETIME"] = _positive("PARKFLOW_TOKEN_HOURS",
                                                      environ["PARKFLOW_TOKEN_HOURS"]) * 3600
+    if environ.get("PARKFLOW_SECURE_COOKIES"):
+        found["PARKFLOW_SECURE_COOKIES"] = browser_policy.secure_cookies(
+            environ["PARKFLOW_SECURE_COOKIES"])
     if environ.get("PARKFLOW_TRUSTED_PROXIES"):
         found["PARKFLOW_TRUSTED_PROXIES"] = _positive("PARKFLOW_TRUSTED_PROXIES",
                                                       environ["PARKFLOW_TRUSTED_PROXIES"])
