@@ -14,18 +14,20 @@ from itsdangerous import URLSafeTimedSerializer
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from webapp import api as rest
-from webapp import jsontext
+from webapp import browser_policy, jsontext, ratelimits
 from webapp.admin import register_admin
 from webapp.api import caller
 from webapp.api.errors import register_error_handlers
 from webapp.config import ConfigError, Settings
-from webapp.extensions import api, limiter, store
+from webapp.extensions import DATABASE_KEY, api, limiter, store
 from webapp.pages import register_pages
 
 API_VERSION = "1"
 UPLOAD_LIMIT = 5 * 1024 * 1024
 DEFAULT_TOKEN_HOURS = 12
 DEFAULT_LOGIN_RATE_LIMIT = "10 per minute"
+# several people of one office may share an address; one address trying 30 usernames may not
+DEFAULT_LOGIN_ADDRESS_RATE_LIMIT = "20 per minute"
 
 
 def create_app(settings: Settings | None = None,
@@ -40,8 +42,10 @@ def create_app(settings: Settings | None = None,
     app.json = FieldOrderJSONProvider(app)
     app.session_interface = PagesOnlySessionInterface()
     trust_proxies(app)
+    browser_policy.init_app(app)
     store.init_app(app)
     caller.init_app(app)
+    share_rate_limits(app)
     limiter.init_app(app)
     api.init_app(app)
     register_error_handlers(app)
@@ -74,6 +78,9 @@ class PagesOnlySessionInterface(SecureCookieSessionInterface):
         if isinstance(session, _NoSession):
             return
         super().save_session(app, session, response)
+
+    def get_cookie_secure(self, app: Flask) -> bool:
+        return browser_policy.cookie_is_secure(app)
 
     def get_signing_serializer(self, app: Flask) -> URLSafeTimedSerializer | None:
         key = (app.secret_key, *(app.config["SECRET_KEY_FALLBACKS"] or ()))
@@ -125,11 +132,16 @@ def base_config(settings: Settings) -> dict[str, Any]:
             "security": [{"bearerAuth": []}],
         },
         "RATELIMIT_ENABLED": True,
-        "RATELIMIT_STORAGE_URI": "memory://",
+        "RATELIMIT_STORAGE_URI": ratelimits.STORAGE_URI,
         "RATELIMIT_HEADERS_ENABLED": True,
         "PARKFLOW_LOGIN_RATE_LIMIT": DEFAULT_LOGIN_RATE_LIMIT,
+        "PARKFLOW_LOGIN_ADDRESS_RATE_LIMIT": DEFAULT_LOGIN_ADDRESS_RATE_LIMIT,
         "PARKFLOW_TOKEN_LIFETIME": DEFAULT_TOKEN_HOURS * 3600,
         "PARKFLOW_TRUSTED_PROXIES": 0,
+        "PARKFLOW_SECURE_COOKIES": "auto",
+        # a form posted from another site carries no session: no sign-in, no CSRF token
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_HTTPONLY": True,
     }
 
 
@@ -138,11 +150,15 @@ def config_from_env(environ: Mapping[str, str]) -> dict[str, Any]:
     found: dict[str, Any] = {}
     if environ.get("PARKFLOW_RATELIMIT_STORAGE_URI"):
         found["RATELIMIT_STORAGE_URI"] = environ["PARKFLOW_RATELIMIT_STORAGE_URI"]
-    if environ.get("PARKFLOW_LOGIN_RATE_LIMIT"):
-        found["PARKFLOW_LOGIN_RATE_LIMIT"] = environ["PARKFLOW_LOGIN_RATE_LIMIT"]
+    for name in ("PARKFLOW_LOGIN_RATE_LIMIT", "PARKFLOW_LOGIN_ADDRESS_RATE_LIMIT"):
+        if environ.get(name):
+            found[name] = environ[name]
     if environ.get("PARKFLOW_TOKEN_HOURS"):
         found["PARKFLOW_TOKEN_LIFETIME"] = _positive("PARKFLOW_TOKEN_HOURS",
                                                      environ["PARKFLOW_TOKEN_HOURS"]) * 3600
+    if environ.get("PARKFLOW_SECURE_COOKIES"):
+        found["PARKFLOW_SECURE_COOKIES"] = browser_policy.secure_cookies(
+            environ["PARKFLOW_SECURE_COOKIES"])
     if environ.get("PARKFLOW_TRUSTED_PROXIES"):
         found["PARKFLOW_TRUSTED_PROXIES"] = _positive("PARKFLOW_TRUSTED_PROXIES",
                                                       environ["PARKFLOW_TRUSTED_PROXIES"])
@@ -153,6 +169,13 @@ def _positive(name: str, raw: str) -> int:
     if not raw.strip().isdigit() or int(raw) < 1:
         raise ConfigError(f"{name} must be a positive whole number, not {raw!r}")
     return int(raw)
+
+
+def share_rate_limits(app: Flask) -> None:
+    """Count in the app's database unless another storage (Redis) is configured."""
+    if app.config["RATELIMIT_STORAGE_URI"] == ratelimits.STORAGE_URI:
+        options = app.config.setdefault("RATELIMIT_STORAGE_OPTIONS", {})
+        options["database"] = app.extensions[DATABASE_KEY]
 
 
 def trust_proxies(app: Flask) -> None:

@@ -6,12 +6,15 @@ import os
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 from engine import RunLimits
 
 KEY_FILE_NAME = "secret_key"
+# how long a worker's claim on a job lasts without a heartbeat (see webapp.worker)
+JOB_LEASE = timedelta(seconds=30)
 _TRUE = frozenset({"1", "true", "yes", "on"})
 _FALSE = frozenset({"0", "false", "no", "off", ""})
 
@@ -46,6 +49,7 @@ class Settings:
     secret_key: str = field(repr=False)
     smtp: SmtpSettings = field(default_factory=SmtpSettings)
     run_limits: RunLimits = field(default_factory=RunLimits)
+    job_lease: timedelta = JOB_LEASE
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ) -> Settings:
@@ -59,6 +63,7 @@ class Settings:
             secret_key=secret_key,
             smtp=_smtp_from_env(environ),
             run_limits=run_limits_from_env(environ),
+            job_lease=_job_lease(environ.get("PARKFLOW_JOB_LEASE_SECONDS")),
         )
 
 
@@ -122,6 +127,15 @@ def _parse_port(raw: str | None) -> int:
     if not raw.strip().isdigit() or not 0 < int(raw) < 65536:
         raise ConfigError(f"PARKFLOW_SMTP_PORT must be a port number, not {raw!r}")
     return int(raw)
+
+
+def _job_lease(raw: str | None) -> timedelta:
+    if not raw:
+        return JOB_LEASE
+    if not raw.strip().isdigit() or int(raw) < 1:
+        raise ConfigError(f"PARKFLOW_JOB_LEASE_SECONDS must be a whole number of seconds, "
+                          f"at least 1, not {raw!r}")
+    return timedelta(seconds=int(raw))
 
 
 def _parse_bool(name: str, raw: str | None) -> bool:

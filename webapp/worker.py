@@ -2,8 +2,11 @@
 
 Any number of workers may run against PostgreSQL; claims skip each other's rows. Idle, a
 worker looks for due jobs every ``idle_seconds`` (a quarter of a second), so a timer fires
-well within a second of its time. ``stop()`` (SIGTERM) lets the job in hand finish, hands the
-rest of the claimed batch back, and returns from ``run_forever``.
+well within a second of its time. While it works through a batch, a heartbeat thread renews
+the batch's leases every third of the lease, so a job may run longer than its lease, and the
+jobs of a worker that was killed are free again one lease (30 s) after its last heartbeat.
+``stop()`` (SIGTERM) lets the job in hand finish, hands the rest of the claimed batch back,
+and returns from ``run_forever``.
 """
 
 from __future__ import annotations
@@ -13,7 +16,8 @@ import os
 import secrets
 import socket
 import threading
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.exc import DBAPIError
@@ -96,12 +100,14 @@ class Worker:
 
     def __init__(self, db: Database, *, smtp: SmtpSettings | None = None,
                  handlers: Mapping[str, Handler] | None = None, worker_id: str | None = None,
-                 batch: int = BATCH, idle_seconds: float = IDLE_SECONDS) -> None:
+                 batch: int = BATCH, idle_seconds: float = IDLE_SECONDS,
+                 lease: timedelta = jobs.LEASE) -> None:
         self.context = JobContext(db=db, worker_id=worker_id or default_worker_id(),
                                   smtp=smtp or SmtpSettings())
         self.handlers = dict(HANDLERS if handlers is None else handlers)
         self.batch = batch
         self.idle_seconds = idle_seconds
+        self.lease = lease
         self._stopping = threading.Event()
 
     @property
@@ -121,14 +127,40 @@ class Worker:
     def run_once(self) -> int:
         """Claim one batch of due jobs and run it; the number of jobs run."""
         db = self.context.db
-        claimed = jobs.claim(db, self.worker_id, now=datetime.now(UTC), limit=self.batch)
-        for index, job in enumerate(claimed):
-            if self.stopping:
-                jobs.release(db, claimed[index:], self.worker_id)
-                return index
-            outcome = jobs.run(self.context, job, self.handlers)
-            self._log(job, outcome)
+        claimed = jobs.claim(db, self.worker_id, now=datetime.now(UTC), limit=self.batch,
+                             lease=self.lease)
+        if not claimed:
+            return 0
+        with self._heartbeat(claimed):
+            for index, job in enumerate(claimed):
+                if self.stopping:
+                    jobs.release(db, claimed[index:], self.worker_id)
+                    return index
+                outcome = jobs.run(self.context, job, self.handlers)
+                self._log(job, outcome)
         return len(claimed)
+
+    @contextmanager
+    def _heartbeat(self, claimed: Sequence[ClaimedJob]) -> Iterator[None]:
+        """Renew the batch's leases from another thread while the block runs."""
+        done = threading.Event()
+        beat = threading.Thread(target=self._renew_until, args=(done, claimed),
+                                name=f"lease-{self.worker_id}", daemon=True)
+        beat.start()
+        try:
+            yield
+        finally:
+            done.set()
+            beat.join()
+
+    def _renew_until(self, done: threading.Event, claimed: Sequence[ClaimedJob]) -> None:
+        while not done.wait(self.lease.total_seconds() / 3):
+            try:
+                jobs.renew(self.context.db, claimed, self.worker_id, now=datetime.now(UTC),
+                           lease=self.lease)
+            except Exception as exc:  # noqa: BLE001 -- the next beat tries again; the lease says the rest
+                logger.warning("could not renew the leases of worker %s: %s",
+                               self.worker_id, exc)
 
     def run_until_idle(self) -> int:
         """Run batches until no job is due; the number of jobs run."""

@@ -21,7 +21,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
 from webapp.models import Park, User
-from webapp.pages.access import harden, here, http_error, service_error, stale_data
+from webapp.pages.access import here, http_error, service_error, stale_data
 from webapp.services.errors import Conflict, Forbidden, Invalid, NotFound, ServiceError
 
 admin = Blueprint("admin", __name__, url_prefix="/admin")
@@ -106,4 +106,3 @@ def install(blueprint: Blueprint) -> None:
     blueprint.register_error_handler(ServiceError, on_service_error)
     blueprint.register_error_handler(HTTPException, on_http_error)
     blueprint.register_error_handler(StaleDataError, stale_data)
-    blueprint.after_request(harden)

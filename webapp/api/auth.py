@@ -8,36 +8,21 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from flask import current_app, request
+from flask import current_app
 
-from webapp.api.bodies import ApiBlueprint, loads
+from webapp.api.bodies import ApiBlueprint
 from webapp.api.caller import bearer_secret
 from webapp.api.schemas import ErrorSchema, TokenRequestSchema, TokenSchema
-from webapp.extensions import limiter, store
+from webapp.extensions import store
 from webapp.services import tokens
+from webapp.signin import limit_sign_in
 
 blp = ApiBlueprint("auth", __name__, url_prefix="/api/v1/auth",
                    description="Sign in: exchange a username and password for a bearer token.")
 
 
-def login_limit() -> str:
-    """The configured rate of sign-in attempts per address and username."""
-    limit: str = current_app.config["PARKFLOW_LOGIN_RATE_LIMIT"]
-    return limit
-
-
-def login_key() -> str:
-    """Count sign-in attempts per client address and username."""
-    try:
-        body = loads(request.get_data(cache=True))
-    except ValueError:
-        body = None
-    username = body.get("username") if isinstance(body, dict) else None
-    return f"{request.remote_addr}|{username if isinstance(username, str) else ''}"
-
-
 @blp.route("/token", methods=["POST"])
-@limiter.limit(login_limit, key_func=login_key)
+@limit_sign_in
 @blp.arguments(TokenRequestSchema())
 @blp.response(200, TokenSchema)
 @blp.alt_response(401, schema=ErrorSchema, description="Wrong username or password")

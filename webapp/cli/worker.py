@@ -23,7 +23,8 @@ def worker(state: CliState, idle_seconds: float, verbose: bool) -> None:
     """Run due jobs (timers, reminders, notifications) until SIGTERM."""
     logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    runner = Worker(state.database, smtp=state.settings.smtp, idle_seconds=idle_seconds)
+    runner = Worker(state.database, smtp=state.settings.smtp, idle_seconds=idle_seconds,
+                    lease=state.settings.job_lease)
 
     def stop(_signum: int, _frame: FrameType | None) -> None:
         runner.stop()

@@ -12,6 +12,7 @@ from webapp.models.instances import (
     allocate_reference,
 )
 from webapp.models.jobs import JOB_STATUSES, NOTIFICATION_KINDS, Job, Notification
+from webapp.models.limits import RateLimitCounter
 from webapp.models.tasks import TASK_STATUSES, HumanTask, StepHistory
 from webapp.models.tenancy import (
     DAY_KINDS,
@@ -52,6 +53,7 @@ __all__ = [
     "Notification",
     "ProcessDefinition",
     "Park",
+    "RateLimitCounter",
     "Rating",
     "RefCounter",
     "StepHistory",

@@ -282,11 +282,3 @@ def _too_large() -> tuple[str, int]:
     return error_page(413, _("The upload is too large: each file may be at most %(size)d MB.",
                              size=MAX_FILE_BYTES // (1024 * 1024)))
 
-
-@pages.after_request
-def harden(response: Response) -> Response:
-    """Keep pages out of frames and tell browsers not to guess content types."""
-    response.headers.setdefault("X-Frame-Options", "DENY")
-    response.headers.setdefault("X-Content-Type-Options", "nosniff")
-    response.headers.setdefault("Referrer-Policy", "same-origin")
-    return response

@@ -5,32 +5,21 @@ from __future__ import annotations
 import secrets
 from functools import cache
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session
+from flask import Blueprint, abort, flash, redirect, render_template, request, session
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.wrappers import Response
 
-from webapp.extensions import limiter, store
+from webapp.extensions import store
 from webapp.models import User
 from webapp.pages.access import PARK_KEY, PageUser, here, home_url, safe_next
 from webapp.pages.i18n import LOCALE_KEY
 from webapp.security import hash_password, needs_rehash, verify_password
 from webapp.services.accounts import find_user
+from webapp.signin import MAX_USERNAME, limit_sign_in
 
 bp = Blueprint("auth", __name__)
-MAX_USERNAME = 64
 MAX_PASSWORD = 1024
-
-
-def login_limit() -> str:
-    """The configured rate of sign-in attempts per address and username."""
-    limit: str = current_app.config["PARKFLOW_LOGIN_RATE_LIMIT"]
-    return limit
-
-
-def login_key() -> str:
-    """Count sign-in attempts per client address and username."""
-    return f"page|{request.remote_addr}|{request.form.get('username', '')[:MAX_USERNAME]}"
 
 
 @bp.route("/")
@@ -42,7 +31,7 @@ def home() -> Response:
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(login_limit, methods=["POST"], key_func=login_key)
+@limit_sign_in
 def login() -> Response | tuple[str, int]:
     """Sign in with a username and password."""
     target = safe_next(request.values.get("next"), "")

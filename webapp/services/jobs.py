@@ -3,8 +3,10 @@
 A worker claims due jobs by leasing them (``locked_by``/``locked_until``) in a short
 transaction; PostgreSQL skips rows another worker is claiming (``FOR UPDATE SKIP LOCKED``),
 SQLite serializes claims on its write lock. Each job then runs in its own transaction(s).
-Delivery is at least once: a worker that dies mid-job leaves a lease that runs out, and the
-job is taken again, so every handler is idempotent.
+Leases are short (``LEASE``, 30 s) and the worker renews those it holds while it works
+(:func:`renew`), so a slow job keeps its lease and a worker that dies loses its jobs within
+seconds. Delivery is at least once: a dead worker's jobs are taken again, so every handler
+is idempotent.
 
 Two kinds of handler:
 
@@ -30,7 +32,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
-from webapp.config import SmtpSettings
+from webapp.config import JOB_LEASE, SmtpSettings
 from webapp.db import Database
 from webapp.models import Instance, Job
 from webapp.services.errors import NotFound
@@ -39,7 +41,7 @@ from webapp.statements import Entities, Prepared
 MAX_ATTEMPTS = 5
 BACKOFF_FIRST = timedelta(seconds=10)
 BACKOFF_MAX = timedelta(hours=1)
-LEASE = timedelta(minutes=5)
+LEASE = JOB_LEASE
 ERROR_TEXT = 4000
 
 
@@ -134,8 +136,9 @@ def enqueue(session: Session, rows: Iterable[Mapping[str, Any]]) -> None:
 # --- claiming and running -------------------------------------------------------------------
 
 
-def claim(db: Database, worker_id: str, *, now: datetime, limit: int = 10) -> list[ClaimedJob]:
-    """Lease up to ``limit`` due jobs, oldest due first, to ``worker_id``."""
+def claim(db: Database, worker_id: str, *, now: datetime, limit: int = 10,
+          lease: timedelta = LEASE) -> list[ClaimedJob]:
+    """Lease up to ``limit`` due jobs, oldest due first, to ``worker_id`` for ``lease``."""
     due = (select(Job.id)
            .where(Job.status == "pending", Job.due_at <= now,
                   or_(Job.locked_until.is_(None), Job.locked_until < now))
@@ -149,7 +152,7 @@ def claim(db: Database, worker_id: str, *, now: datetime, limit: int = 10) -> li
         if not ids:
             return []
         session.execute(update(Job).where(Job.id.in_(ids))
-                        .values(locked_by=worker_id, locked_until=now + LEASE))
+                        .values(locked_by=worker_id, locked_until=now + lease))
         rows = session.scalars(select(Job).where(Job.id.in_(ids)).order_by(Job.due_at))
         return [ClaimedJob(row.id, row.kind, row.park_id, row.instance_id, row.task_id,
                            row.due_at, dict(row.payload), row.attempts) for row in rows]
@@ -252,6 +255,20 @@ def describe_failure(exc: BaseException) -> str:
     return f"{headline}\n{where}"[:ERROR_TEXT]
 
 
+def renew(db: Database, jobs: Iterable[ClaimedJob], worker_id: str, *, now: datetime,
+          lease: timedelta = LEASE) -> int:
+    """Extend the leases this worker still holds on ``jobs`` to ``now + lease``; how many."""
+    ids = [job.id for job in jobs]
+    if not ids:
+        return 0
+    with db.write() as session:
+        renewed = session.execute(
+            update(Job).where(Job.id.in_(ids), Job.status == "pending",
+                              Job.locked_by == worker_id)
+            .values(locked_until=now + lease))
+        return int(renewed.rowcount)  # type: ignore[attr-defined]
+
+
 def release(db: Database, jobs: Iterable[ClaimedJob], worker_id: str) -> None:
     """Give leased jobs back unrun (the worker is stopping), so others take them at once."""
     ids = [job.id for job in jobs]
@@ -309,6 +326,7 @@ def retry_incident(session: Session, job_id: int, *, now: datetime | None = None
 
 
 __all__ = [
+    "LEASE",
     "MAX_ATTEMPTS",
     "ClaimedJob",
     "Handler",
@@ -322,6 +340,7 @@ __all__ = [
     "job_row",
     "record_failure",
     "release",
+    "renew",
     "retry_incident",
     "run",
     "standalone",

@@ -9,7 +9,7 @@ import pytest
 import time_machine
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, update
 
 from tests.webapp.api.conftest import Login
 from tests.webapp.api.helpers import error_code
@@ -19,7 +19,7 @@ from webapp.api.caller import OWNER_SECONDS, RECENT_OWNERS_KEY, RecentOwners
 from webapp.api.scoping import TokenOwner, Viewer
 from webapp.db import Database, utcnow
 from webapp.extensions import DATABASE_KEY
-from webapp.models import ApiToken, GroupMember, Membership, Park, User
+from webapp.models import ApiToken, GroupMember, Membership, Park, RateLimitCounter, User
 from webapp.services.tokens import token_hash
 
 TOKEN_URL = "/api/v1/auth/token"
@@ -232,8 +232,8 @@ def _rate_limited_app(database_url: str, tmp_path: Path) -> Flask:
                     PARKFLOW_LOGIN_RATE_LIMIT="3 per minute")
 
 
-def test_sign_in_is_rate_limited_per_address_and_username(parks: Database, database_url: str,
-                                                           tmp_path: Path) -> None:
+def test_sign_in_is_rate_limited_per_account_from_any_address(
+        parks: Database, database_url: str, tmp_path: Path) -> None:
     app = _rate_limited_app(database_url, tmp_path)
     client = app.test_client()
     wrong = {"username": "admin", "password": "wrong-password"}
@@ -241,7 +241,8 @@ def test_sign_in_is_rate_limited_per_address_and_username(parks: Database, datab
         answers = [client.post(TOKEN_URL, json=wrong).status_code for _ in range(3)]
         limited = client.post(TOKEN_URL, json={"username": "admin", "password": PASSWORD})
         other_user = client.post(TOKEN_URL, json={"username": "zhang.wei", "password": PASSWORD})
-        other_address = client.post(TOKEN_URL, json={"username": "admin", "password": PASSWORD},
+        # guessing from many addresses is guessing all the same
+        other_address = client.post(TOKEN_URL, json={"username": " Admin", "password": PASSWORD},
                                     environ_base={"REMOTE_ADDR": "10.0.0.9"})
     finally:
         app.extensions[DATABASE_KEY].dispose()
@@ -252,7 +253,48 @@ def test_sign_in_is_rate_limited_per_address_and_username(parks: Database, datab
     assert error_code(limited) == "rate_limited"
     assert int(limited.headers["Retry-After"]) > 0
     assert other_user.status_code == 200
-    assert other_address.status_code == 200
+    assert other_address.status_code == 429
+
+
+def test_one_address_spraying_thirty_usernames_is_throttled(
+        parks: Database, database_url: str, tmp_path: Path) -> None:
+    app = make_app(database_url, tmp_path / "instance", RATELIMIT_ENABLED=True)
+    client = app.test_client()
+    try:
+        answers = [client.post(TOKEN_URL, json={"username": f"guess{n}", "password": "x"}
+                               ).status_code for n in range(30)]
+        elsewhere = client.post(TOKEN_URL, json={"username": "admin", "password": PASSWORD},
+                                environ_base={"REMOTE_ADDR": "10.0.0.9"})
+    finally:
+        app.extensions[DATABASE_KEY].dispose()
+
+    # the default: 20 attempts a minute from one address, whatever the usernames
+    assert answers == [401] * 20 + [429] * 10
+    assert elsewhere.status_code == 200
+
+
+def test_sign_in_counts_are_kept_in_the_database_for_every_process(
+        parks: Database, database_url: str, tmp_path: Path) -> None:
+    first = make_app(database_url, tmp_path / "one", RATELIMIT_ENABLED=True,
+                     PARKFLOW_LOGIN_RATE_LIMIT="2 per minute")
+    wrong = {"username": "admin", "password": "wrong-password"}
+    try:
+        answers = [first.test_client().post(TOKEN_URL, json=wrong).status_code
+                   for _ in range(2)]
+    finally:
+        first.extensions[DATABASE_KEY].dispose()
+    # another web process: a new app on the same database, with nothing in memory
+    second = make_app(database_url, tmp_path / "two", RATELIMIT_ENABLED=True,
+                      PARKFLOW_LOGIN_RATE_LIMIT="2 per minute")
+    try:
+        limited = second.test_client().post(TOKEN_URL, json=wrong)
+    finally:
+        second.extensions[DATABASE_KEY].dispose()
+
+    assert answers == [401, 401]
+    assert limited.status_code == 429
+    with parks.read() as session:
+        assert session.scalar(select(func.count()).select_from(RateLimitCounter)) == 2
 
 
 def test_only_sign_in_is_limited(parks: Database, database_url: str, tmp_path: Path) -> None:

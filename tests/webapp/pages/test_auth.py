@@ -129,6 +129,18 @@ def test_too_many_sign_in_attempts_are_refused(parks: Database, database_url: st
     assert [client.post("/login", data=data).status_code for _ in range(3)] == [401, 401, 429]
 
 
+def test_one_address_trying_thirty_usernames_on_the_login_page_is_throttled(
+        parks: Database, database_url: str, tmp_path: Path) -> None:
+    app = make_app(database_url, tmp_path / "limited", RATELIMIT_ENABLED=True)
+    client = app.test_client()
+    token = csrf_of(client.get("/login"))
+    answers = [client.post("/login", data={"username": f"guess{n}", "password": "x",
+                                           "csrf_token": token}) for n in range(30)]
+
+    assert [answer.status_code for answer in answers] == [401] * 20 + [429] * 10
+    assert "尝试次数过多" in text_of(answers[-1])
+
+
 def test_a_user_of_no_park_is_told_so(browser: OpenBrowser) -> None:
     nomad = browser("nomad")
     answer = nomad.get("/inbox")
