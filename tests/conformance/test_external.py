@@ -1,0 +1,378 @@
+"""The differential suite on diagrams written elsewhere: SpiffWorkflow's own test diagrams and
+Camunda's examples (data/<source>/, with SOURCES.md naming repository, commit and licence).
+
+Each file is deployed with the files beside it that it needs (the processes its call
+activities name, the decisions its business rule tasks name). Parkflow either refuses it — on
+purpose, for Java, external workers, non-Python scripts or another engine's extensions, and
+the refusal must say so; or for a construct it does not support yet, which must be listed in
+GAPS — or runs every executable process exactly as raw SpiffWorkflow does, for a few orders of
+completing the open tasks. A diagram that needs data the driver does not give ends in error in
+both runs; one waiting for a timer or a message stays active in both.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from lxml import etree
+from SpiffWorkflow.camunda.parser.CamundaParser import CamundaParser
+
+from engine import InvalidProcess, Problem, ProcessVersion
+
+from .harness import deploy, run_parkflow, run_raw, seeded_chooser
+
+DATA = Path(__file__).resolve().parent / "data"
+BPMN = "http://www.omg.org/spec/BPMN/20100524/MODEL"
+CAMUNDA = "http://camunda.org/schema/1.0/bpmn"
+SEEDS = range(3)
+
+# what Parkflow refuses by design: how to spot it in a diagram, and what the refusal must say
+ON_PURPOSE = {
+    "Java code": (
+        "//@camunda:class | //@camunda:delegateExpression | //bpmn:serviceTask/@camunda:expression"
+        " | //bpmn:sendTask/@camunda:expression",
+        r"runs no Java code|send tasks are not supported",
+    ),
+    "Java listeners": (
+        "//camunda:executionListener[@class or @delegateExpression or @expression]"
+        " | //camunda:taskListener[@class or @delegateExpression or @expression]",
+        r"runs no listeners",
+    ),
+    "external task workers": (
+        "//@camunda:topic | //@camunda:type[. = 'external']",
+        r"no external task workers",
+    ),
+    "connectors": ("//camunda:connector", r"camunda:connector is not supported"),
+    "non-Python scripts": (
+        "//bpmn:scriptTask[@scriptFormat and not(translate(@scriptFormat, 'PYTHON3',"
+        " 'python3') = 'python' or translate(@scriptFormat, 'PYTHON3', 'python3') = 'python3')]"
+        " | //camunda:script[@scriptFormat]",
+        # a script in a listener, mapping or connector is refused with the construct holding it
+        r"scriptFormat '[^']+' is not supported|runs no listeners|camunda:(inputOutput|connector)",
+    ),
+    "SpiffWorkflow's own extensions": (
+        "//*[namespace-uri() = 'http://spiffworkflow.org/bpmn/schema/1.0/core']",
+        r"spiffworkflow:",
+    ),
+}
+NAMESPACES = {"bpmn": BPMN, "camunda": CAMUNDA}
+
+# what Parkflow runs otherwise than raw SpiffWorkflow: file -> how (each fails, strictly)
+_OTHER_FILE = (
+    "Parkflow deploys a call activity to a process in another file of the deployment, "
+    "then cannot start it (InvalidProcess: the process was not found)"
+)
+DIFFERENT = {
+    "camunda-bpm-examples/migration-migrate-on-deployment-exampleProcess.bpmn": (
+        "Parkflow sets camunda:initiator's variable to the starting actor; SpiffWorkflow "
+        "ignores the attribute, so the final data differs by 'initiator'"
+    ),
+    "spiffworkflow/bpmn/event-subprocess.bpmn": (
+        "the main path ends before the event subprocess's user task; SpiffWorkflow's final "
+        "data never has that task's n_task, Parkflow's has it in most runs (29 of 30), not all"
+    ),
+    "spiffworkflow/camunda/parallel_multiinstance_collection.bpmn": (
+        "a multi-instance collection missing from the data ends the raw run in error, but "
+        "Engine.start raises SpiffWorkflow's TypeError instead of returning status 'error'"
+    ),
+    "spiffworkflow/bpmn/custom_function/custom_function_test.bpmn": _OTHER_FILE,
+    "spiffworkflow/bpmn/io_spec/io_spec_parent.bpmn": _OTHER_FILE,
+}
+# what Parkflow refuses though raw SpiffWorkflow runs it: file -> the refusals, shortened
+GAPS: dict[str, set[str]] = {
+    "camunda-bpm-examples/multi-tenancy-schema-isolation-tenant1-tenant1_process.bpmn": {
+        "nobody can do this task",
+    },
+    "camunda-bpm-examples/multi-tenancy-shared-definitions/mainProcess.bpmn": {
+        "camunda:calledElementTenantId is not supported",
+        "nobody can do this task",
+    },
+    "camunda-bpm-examples/multi-tenancy-shared-definitions/subProcess.bpmn": {
+        "nobody can do this task",
+    },
+    (
+        "camunda-bpm-examples/multi-tenancy-tenant-identifier-shared-definitions-tenant2-"
+        "subProcess.bpmn"
+    ): {"nobody can do this task"},
+    "camunda-bpm-examples/process-engine-plugin-handling-jpa-variables-process.bpmn": {
+        "nobody can do this task",
+    },
+    "camunda-bpm-examples/startevent-message-start-message_start_process.bpmn": {
+        "nobody can do this task",
+    },
+    "camunda-bpm-examples/testing-junit5-camunda-bpm-junit-assert-testProcess.bpmn": {
+        "nobody can do this task",
+    },
+    "camunda-bpm-examples/testing-junit5-camunda-bpm-junit-use-engine-testProcess.bpmn": {
+        "nobody can do this task",
+    },
+    "camunda-bpm-examples/usertask-task-form-embedded-bpmn-events-invoicePayment.bpmn": {
+        "nobody can do this task",
+    },
+    "camunda-bpm-examples/usertask-task-form-embedded-react-react-example.bpmn": {
+        "nobody can do this task",
+    },
+    "camunda-bpm-examples/wildfly-jackson-annotations-waitingState.bpmn": {
+        "nobody can do this task",
+    },
+    "spiffworkflow/bpmn/boundary.bpmn": {
+        "camunda:formData is not supported",
+        "nobody can do this task",
+    },
+    "spiffworkflow/bpmn/boundary_event_split.bpmn": {"boundaryEvent has no outgoing sequence flow"},
+    "spiffworkflow/bpmn/boundary_timer_on_task.bpmn": {
+        "nobody can do this task",
+        "scriptTask has no outgoing sequence flow",
+    },
+    "spiffworkflow/bpmn/call_activity/call_activity_end_event.bpmn": {
+        "print is not available in scripts; keep results in variables",
+    },
+    "spiffworkflow/bpmn/call_activity/call_activity_with_error.bpmn": {
+        "print is not available in scripts; keep results in variables",
+    },
+    "spiffworkflow/bpmn/collaboration.bpmn": {"send tasks are not supported"},
+    "spiffworkflow/bpmn/conditional_event.bpmn": {"conditional events are not supported"},
+    "spiffworkflow/bpmn/data_object.bpmn": {"nobody can do this task"},
+    "spiffworkflow/bpmn/inclusive_gateway.bpmn": {"nobody can do this task"},
+    "spiffworkflow/bpmn/lanes.bpmn": {"camunda:formData is not supported"},
+    "spiffworkflow/bpmn/random_fact.bpmn": {
+        "camunda:formData is not supported",
+        "camunda:inputOutput is not supported",
+        "nobody can do this task",
+    },
+    "spiffworkflow/bpmn/resetworkflowA/resetworkflowA-sublevel.bpmn": {"nobody can do this task"},
+    "spiffworkflow/bpmn/resetworkflowA/resetworkflowA-toplevel.bpmn": {"nobody can do this task"},
+    "spiffworkflow/bpmn/resetworkflowB/resetworkflowB-sublevel.bpmn": {"nobody can do this task"},
+    "spiffworkflow/bpmn/resetworkflowB/resetworkflowB-toplevel.bpmn": {"nobody can do this task"},
+    "spiffworkflow/bpmn/service_task.bpmn": {
+        "a service task needs a camunda:properties property … naming a registered service",
+    },
+    "spiffworkflow/bpmn/timer-cycle-start.bpmn": {
+        "print is not available in scripts; keep results in variables",
+    },
+    "spiffworkflow/bpmn/timer-cycle.bpmn": {
+        "print is not available in scripts; keep results in variables",
+        "scriptTask has no outgoing sequence flow",
+    },
+    "spiffworkflow/bpmn/timer-non-interrupt-boundary.bpmn": {
+        "camunda:formData is not supported",
+        "nobody can do this task",
+    },
+    "spiffworkflow/bpmn/transaction.bpmn": {
+        "camunda:errorMessage is not supported",
+        "camunda:formData is not supported",
+        "nobody can do this task",
+        "print is not available in scripts; keep results in variables",
+        "scriptTask has no outgoing sequence flow",
+    },
+    "spiffworkflow/camunda/DMNMultiInstance.bpmn": {
+        "a decision input needs an input expression",
+        "camunda:inputVariable is not supported",
+    },
+    "spiffworkflow/camunda/ExclusiveGatewayIfElseAndDecision.bpmn": {
+        "a decision input needs an input expression",
+        "camunda:inputVariable is not supported",
+    },
+    "spiffworkflow/camunda/MessageBoundary.bpmn": {"camunda:formData is not supported"},
+    "spiffworkflow/camunda/call_activity_with_message/call_activity_with_message.bpmn": {
+        "camunda:formData is not supported",
+        "nobody can do this task",
+    },
+    "spiffworkflow/camunda/call_activity_with_message/call_activity_with_message_parent.bpmn": {
+        "camunda:formData is not supported",
+        "nobody can do this task",
+    },
+    "spiffworkflow/camunda/invalid/InvalidDecision.bpmn": {"cell …"},
+    "spiffworkflow/camunda/message_test.bpmn": {
+        "camunda:formData is not supported",
+        "nobody can do this task",
+    },
+    "spiffworkflow/camunda/no_form.bpmn": {"nobody can do this task"},
+    "spiffworkflow/camunda/noninterrupting-MessageBoundary.bpmn": {
+        "camunda:formData is not supported",
+        "nobody can do this task",
+    },
+    "spiffworkflow/camunda/random_fact.bpmn": {
+        "camunda:formData is not supported",
+        "camunda:inputOutput is not supported",
+        "nobody can do this task",
+    },
+    "spiffworkflow/camunda/subWorkflowComplex.bpmn": {
+        "camunda:formData is not supported",
+        "nobody can do this task",
+    },
+    "spiffworkflow/camunda/token_trial_nested_parallel.bpmn": {
+        "camunda:formData is not supported",
+        "nobody can do this task",
+    },
+    "spiffworkflow/camunda/token_trial_parallel_matrix.bpmn": {
+        "camunda:formData is not supported",
+        "nobody can do this task",
+    },
+    "spiffworkflow/camunda/token_trial_parallel_simple.bpmn": {
+        "camunda:formData is not supported",
+        "nobody can do this task",
+    },
+    "spiffworkflow/camunda/token_trial_subprocess.bpmn": {
+        "camunda:formData is not supported",
+        "nobody can do this task",
+    },
+}
+
+
+@dataclass(frozen=True)
+class Deployment:
+    """One file to check, with the sources it is deployed with."""
+
+    path: str
+    processes: tuple[str, ...]
+    bpmn: dict[str, bytes]
+    dmn: dict[str, bytes]
+    forms: dict[str, dict[str, str]]
+
+
+def _tree(content: bytes) -> etree._Element:
+    return etree.fromstring(content, etree.XMLParser(resolve_entities=False, no_network=True))
+
+
+def _ids(root: etree._Element, xpath: str) -> set[str]:
+    return {str(value) for value in root.xpath(xpath, namespaces=NAMESPACES)}
+
+
+def _deployment(path: Path) -> Deployment:
+    # the siblings a file needs: what its call activities and business rule tasks name
+    siblings = {p: _tree(p.read_bytes()) for p in path.parent.glob("*.bpmn")}
+    defines = {p: _ids(root, "//bpmn:process/@id") for p, root in siblings.items()}
+    chosen = [path]
+    while True:
+        wanted = set().union(
+            *(_ids(siblings[p], "//bpmn:callActivity/@calledElement") for p in chosen)
+        ) - set().union(*(defines[p] for p in chosen))
+        more = [p for p in siblings if p not in chosen and defines[p] & wanted]
+        if not more:
+            break
+        chosen.extend(more)
+    refs = set().union(*(_ids(siblings[p], "//@camunda:decisionRef") for p in chosen))
+    dmn = {
+        p.name: p.read_bytes()
+        for p in sorted(path.parent.glob("*.dmn"))
+        if _ids(_tree(p.read_bytes()), "//*[local-name() = 'decision']/@id") & refs
+    }
+    executable = "//bpmn:process[@isExecutable = 'true']/@id"
+    # the forms live in the other engine's application: any data the driver gives fits these
+    forms = {
+        key.strip(): {"type": "object"}
+        for p in chosen
+        for key in _ids(siblings[p], "//@camunda:formKey")
+    }
+    return Deployment(
+        path=str(path.relative_to(DATA)),
+        processes=tuple(sorted(_ids(siblings[path], executable))),
+        bpmn={p.name: p.read_bytes() for p in chosen},
+        dmn=dmn,
+        forms=forms,
+    )
+
+
+DEPLOYMENTS = [_deployment(path) for path in sorted(DATA.rglob("*.bpmn"))]
+COUNTS: Counter[str] = Counter()
+
+
+def _on_purpose(deployment: Deployment) -> dict[str, str]:
+    """The refusals by design the file calls for: reason -> what the refusal must match."""
+    root = _tree(deployment.bpmn[Path(deployment.path).name])
+    return {
+        reason: expected
+        for reason, (xpath, expected) in ON_PURPOSE.items()
+        if root.xpath(xpath, namespaces=NAMESPACES)
+    }
+
+
+def _short(problem: Problem) -> str:
+    # the refusal without its hint or the names in it, to keep GAPS readable and stable
+    message = re.sub(r"^script line \d+: ", "", problem.message)
+    return re.sub(r"'[^']*'", "…", message.split(": ")[0])
+
+
+def _raw_refusal(deployment: Deployment, process_id: str) -> str | None:
+    """Why SpiffWorkflow's own parser cannot build the process, if it cannot."""
+    parser = CamundaParser()
+    try:
+        for name, content in deployment.bpmn.items():
+            parser.add_bpmn_str(content, filename=name)
+        for name, content in deployment.dmn.items():
+            parser.add_dmn_str(content, filename=name)
+        parser.get_spec(process_id)
+        parser.get_subprocess_specs(process_id)
+    except Exception as error:  # noqa: BLE001 - its parser fails with more than its own errors
+        return f"{type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}"
+    return None
+
+
+def _refused(deployment: Deployment, problems: tuple[Problem, ...]) -> None:
+    purposes = _on_purpose(deployment)
+    if purposes:
+        said = " ".join(p.message for p in problems)
+        for reason, expected in purposes.items():
+            assert re.search(expected, said), f"the refusal does not say why ({reason}): {said}"
+        COUNTS["refused on purpose"] += 1
+        return
+    raw = [why for pid in deployment.processes if (why := _raw_refusal(deployment, pid))]
+    if raw:
+        COUNTS["raw cannot parse"] += 1
+        pytest.skip(f"SpiffWorkflow cannot parse it either: {raw[0]}")
+    assert {_short(p) for p in problems} == GAPS.get(deployment.path, set()), problems
+    COUNTS["gaps"] += 1
+
+
+def _same_run(deployment: Deployment, version: ProcessVersion, process_id: str, seed: int) -> None:
+    raw = run_raw(
+        deployment.bpmn, deployment.dmn, process_id, start_data={}, choose=seeded_chooser(seed)
+    )
+    ours = run_parkflow(version, start_data={}, choose=seeded_chooser(seed))
+    assert ours.steps == raw.steps, (process_id, seed)
+    assert (ours.status, ours.data) == (raw.status, raw.data), (process_id, seed)
+
+
+def _same_runs(deployment: Deployment, versions: dict[str, ProcessVersion]) -> None:
+    for process_id in deployment.processes:
+        why = _raw_refusal(deployment, process_id)
+        if why:
+            COUNTS["raw cannot parse"] += 1
+            pytest.skip(f"SpiffWorkflow cannot parse {process_id}: {why}")
+        COUNTS["processes run"] += 1
+        try:
+            for seed in SEEDS:
+                _same_run(deployment, versions[process_id], process_id, seed)
+        except BaseException:
+            COUNTS["different"] += 1
+            raise
+    COUNTS["identical"] += 1
+
+
+def _param(deployment: Deployment) -> object:
+    reason = DIFFERENT.get(deployment.path)
+    marks = [pytest.mark.xfail(strict=True, reason=reason)] if reason else []
+    return pytest.param(deployment, id=deployment.path, marks=marks)
+
+
+@pytest.mark.parametrize("deployment", [_param(d) for d in DEPLOYMENTS])
+def test_an_external_diagram_runs_as_in_spiffworkflow_or_is_refused_saying_why(
+    deployment: Deployment,
+) -> None:
+    COUNTS["files"] += 1
+    try:
+        versions = deploy(deployment.bpmn, deployment.dmn, deployment.forms)
+    except InvalidProcess as refusal:
+        _refused(deployment, refusal.problems)
+        return
+    assert deployment.path not in GAPS, "Parkflow now deploys a diagram listed as a gap"
+    _same_runs(deployment, versions)
+
+
+def test_every_gap_and_difference_listed_is_a_file_here() -> None:
+    assert set(GAPS) | set(DIFFERENT) <= {d.path for d in DEPLOYMENTS}
