@@ -9,6 +9,7 @@ from .definitions import ProcessVersion, SpecCache, content_hash, prepare_deploy
 from .errors import (
     Conflict,
     EngineError,
+    EngineFailed,
     ExpressionError,
     FormDataInvalid,
     InvalidProcess,
@@ -39,6 +40,7 @@ __all__ = [
     "subtract_working_days",
     "Engine",
     "EngineError",
+    "EngineFailed",
     "ExpressionError",
     "FormDataInvalid",
     "HumanTaskSpec",

@@ -52,6 +52,19 @@ class ScriptFailed(EngineError):
         super().__init__(f"script {where}: {message}")
 
 
+class EngineFailed(EngineError):
+    """A change could not be kept: the engine failed in itself, or the state grew too large.
+
+    Nothing of the change is stored; where a person's completion caused it, that task is left
+    in error instead (see `Engine.complete_task`).
+    """
+
+    def __init__(self, element_id: str, message: str) -> None:
+        self.element_id = element_id
+        self.message = message
+        super().__init__(f"{element_id}: {message}" if element_id else message)
+
+
 class TaskNotOpen(EngineError):
     """The task is not waiting for completion (finished, cancelled or unknown)."""
 

@@ -54,15 +54,17 @@ class OverBudget(Exception):
 class Budget:
     """The ``will_complete_task`` callback of one engine call: raises OverBudget at a limit."""
 
-    __slots__ = ("deadline", "limits", "steps")
+    __slots__ = ("deadline", "last", "limits", "steps")
 
     def __init__(self, limits: RunLimits) -> None:
         self.limits = limits
         self.steps = 0
         self.deadline = time.monotonic() + limits.max_seconds
+        self.last: Any = None  # the task SpiffWorkflow was about to run last
 
     def __call__(self, task: Any) -> None:
         self.steps += 1
+        self.last = task
         if self.steps > self.limits.max_steps:
             raise OverBudget(
                 task,

@@ -22,7 +22,7 @@ from SpiffWorkflow.util.task import TaskState
 from forms import data_errors
 
 from .definitions import BPMN_NS, CAMUNDA_NS, ProcessVersion, SpecCache
-from .errors import FormDataInvalid, TaskNotOpen
+from .errors import EngineError, EngineFailed, FormDataInvalid, TaskNotOpen
 from .expressions import FUNCTIONS
 from .limits import Budget, OverBudget, RunLimits, check_reachable
 from .messages import awaited_messages, deliver
@@ -100,7 +100,7 @@ class Engine:
             task.run()
 
         return self._advance(workflow, version, act, actor=actor, completing=task,
-                             submitted=data)
+                             submitted=data, state=state)
 
     def deliver_message(self, version: ProcessVersion, state: bytes, name: str,
                         payload: Mapping[str, Any], *, actor: str | None = None) -> Snapshot:
@@ -171,7 +171,8 @@ class Engine:
 
     def _advance(self, workflow: BpmnWorkflow, version: ProcessVersion, act: Callable[[], Any],
                  *, actor: str | None = None, completing: Any = None,
-                 submitted: Mapping[str, Any] | None = None) -> Snapshot:
+                 submitted: Mapping[str, Any] | None = None,
+                 state: bytes | None = None) -> Snapshot:
         completed_before = completed_ids(workflow)
         error: StepError | None = None
         walk: TaskWalk | None = None
@@ -193,6 +194,12 @@ class Engine:
             element = exc.task.task_spec.bpmn_id or exc.task.workflow.spec.name
             error = StepError(element, None, exc.message)
             record_failure(exc.task, error)
+        except EngineError:
+            raise  # Parkflow's own refusals (a message nothing waits for, ...) stay what they are
+        except Exception as exc:  # noqa: BLE001 - SpiffWorkflow's own defects surface as any error
+            element = _element_of(budget.last) or _element_of(completing)
+            return self._not_kept(version, state, completing, StepError(
+                element, None, f"the engine failed: {type(exc).__name__}: {exc}"))
         if walk is None:
             walk = TaskWalk(workflow)
         now = datetime.now(UTC)
@@ -202,8 +209,29 @@ class Engine:
         dates_error = assign_dates(walk.ready_manual(), version, self.calendar, now)
         # a step that failed earlier and still waits for a retry keeps the instance in error
         error = error or dates_error or _earlier_failure(walk)
-        return self._snapshot(workflow, version, steps, status="error" if error else None,
-                              error=error)
+        snapshot = self._snapshot(workflow, version, steps, status="error" if error else None,
+                                  error=error)
+        if len(snapshot.state) > self.limits.max_state_bytes:
+            return self._not_kept(version, state, completing, StepError(
+                _element_of(completing) or version.key, None,
+                f"the application's state would grow to {_mib(len(snapshot.state))}, over the "
+                f"limit of {_mib(self.limits.max_state_bytes)}; nothing of this step was kept"))
+        return snapshot
+
+    def _not_kept(self, version: ProcessVersion, state: bytes | None, completing: Any,
+                  error: StepError) -> Snapshot:
+        """The answer to a change that cannot be stored: the completed task left in error.
+
+        Without a person's completion to blame (a start, a timer, a message) the change is
+        refused as a whole: the caller keeps what it had, and the worker retries and reports.
+        """
+        if state is None or completing is None:
+            raise EngineFailed(error.element_id, error.message)
+        workflow = self._load(version, state)
+        record_failure(workflow.get_task_from_id(completing.id), error)
+        return self._snapshot(workflow, version, (), status="error", error=error)
+
+
 
     def _snapshot(self, workflow: BpmnWorkflow, version: ProcessVersion, steps: tuple[Any, ...],
                   *, status: Status | None = None, error: StepError | None = None,
@@ -226,6 +254,14 @@ class Engine:
             data=_current_data(workflow, walk),
             error=error,
         )
+
+
+def _element_of(task: Any) -> str:
+    return (task.task_spec.bpmn_id or "") if task is not None else ""
+
+
+def _mib(size: int) -> str:
+    return f"{size / 2**20:.1f} MiB"
 
 
 def _timers(waiting: list[Any]) -> tuple[TimerWait, ...]:

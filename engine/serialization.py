@@ -395,20 +395,20 @@ def _descendants(task: Any, tasks: dict[UUID, Any]) -> Iterable[Any]:
 
 
 def _relink(keep: set[Any], root: Any, tasks: dict[UUID, Any]) -> None:
-    """Hang every kept task under its nearest kept ancestor; list the kept tasks parents-first.
+    """Hang every kept task under its nearest kept ancestor; drop the others from the map.
 
-    The kept tasks keep the order of a depth-first walk of the whole tree, which is the order
-    SpiffWorkflow runs ready tasks in and finds them in. Restoring task data deltas needs each
-    parent listed before its children, which that order gives too.
+    Children keep the order of a depth-first walk of the whole tree, the order in which
+    SpiffWorkflow finds and runs ready tasks. The map keeps its own order, the order the tasks
+    were created in: SpiffWorkflow iterates it where it breaks ties (a join merges its tokens'
+    data by the time they changed state), and restoring task data deltas needs each parent
+    before its children, which creation order gives.
     """
     children: dict[Any, list[Any]] = {task: [] for task in keep}
-    ordered: dict[UUID, Any] = {}
     # (task, its nearest kept ancestor) in depth-first order over the whole tree
     stack: list[tuple[Any, Any]] = [(root, None)]
     while stack:
         task, kept_above = stack.pop()
         if task in keep:
-            ordered[task.id] = task
             if kept_above is not None:
                 children[kept_above].append(task)
             kept_above = task
@@ -417,6 +417,5 @@ def _relink(keep: set[Any], root: Any, tasks: dict[UUID, Any]) -> None:
         task._children = [child.id for child in children[task]]
         for child in children[task]:
             child._parent = task.id
-    # every kept task's ancestors lead to the root, which is kept: all are reachable
-    tasks.clear()
-    tasks.update(ordered)
+    for task_id in [task_id for task_id, task in tasks.items() if task not in keep]:
+        del tasks[task_id]

@@ -232,7 +232,7 @@ class Deployment:
     processes: tuple[str, ...]
     bpmn: dict[str, bytes]
     dmn: dict[str, bytes]
-    forms: dict[str, dict[str, str]]
+    forms: dict[str, Any]
 
 
 def _tree(content: bytes) -> etree._Element:
@@ -263,12 +263,14 @@ def _deployment(path: Path) -> Deployment:
         if _ids(_tree(p.read_bytes()), "//*[local-name() = 'decision']/@id") & refs
     }
     executable = "//bpmn:process[@isExecutable = 'true']/@id"
-    # the forms live in the other engine's application: any data the driver gives fits these
-    forms = {
-        key.strip(): {"type": "object"}
-        for p in chosen
-        for key in _ids(siblings[p], "//@camunda:formKey")
-    }
+    # the forms live in the other engine's application: these take what the driver gives
+    # (harness.visit_data), a form defining the visit count of each task that names it
+    forms: dict[str, Any] = {}
+    for p in chosen:
+        for element in siblings[p].xpath("//*[@camunda:formKey]", namespaces=NAMESPACES):
+            form = forms.setdefault(element.get(FORM_KEY).strip(),
+                                    {"type": "object", "properties": {}})
+            form["properties"][f"n_{element.get('id')}"] = {"type": "integer"}
     return Deployment(
         path=str(path.relative_to(DATA)),
         processes=tuple(sorted(_ids(siblings[path], executable))),
@@ -278,6 +280,7 @@ def _deployment(path: Path) -> Deployment:
     )
 
 
+FORM_KEY = f"{{{NAMESPACES['camunda']}}}formKey"
 DEPLOYMENTS = [_deployment(path) for path in sorted(DATA.rglob("*.bpmn"))]
 COUNTS: Counter[str] = Counter()
 

@@ -8,7 +8,7 @@ same open tasks after each, the same end state and the same final data.
 
 from __future__ import annotations
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, given, note, settings
 from hypothesis import strategies as st
 
 from .generate import Block, blocks, render
@@ -18,6 +18,7 @@ EXAMPLES = 300
 
 
 def run_both(block: Block, seed: int, order: int) -> None:
+    note(f"block={block!r} seed={seed} order={order}")
     bpmn, start_data = render(block, seed=seed)
     version = deploy({"generated.bpmn": bpmn}, {})["generated"]
     raw = run_raw({"generated.bpmn": bpmn}, {}, "generated", start_data=start_data,

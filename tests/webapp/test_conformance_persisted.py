@@ -89,3 +89,14 @@ def test_a_three_department_joint_review_completes(db: Database) -> None:
     shown = run_stored(db, bpmn, start_data, order=1)
     assert shown[-2:] == [(), "completed"]
     assert [len(each) for each in shown[:-1]] == [3, 2, 1, 0]
+
+
+def test_an_engine_failure_leaves_the_application_in_error_not_a_crash(db: Database) -> None:
+    # SpiffWorkflow 3.2 fails a later round of a loop around a three-way join for this order
+    # (tests/engine/test_not_kept.py): the completion is kept as a failed step, not a 500
+    prepare(db)
+    bpmn, start_data = render(("loop", ("par", [("user",), ("user",), ("user",)]), 4), seed=12)
+    raw = run_raw({"generated.bpmn": bpmn}, {}, "generated", start_data=start_data,
+                  choose=seeded_chooser(0))
+    assert raw.status == "error"
+    assert run_stored(db, bpmn, start_data, order=0)[-1] == "error"
