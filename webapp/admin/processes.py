@@ -176,5 +176,6 @@ def _posted_xml() -> str | tuple[Response, int]:
 
 
 def _problems(problems: Any) -> list[dict[str, Any]]:
-    return [{"element_id": p.element_id, "line": p.line, "message": p.message, "file": p.file}
+    # the modeler holds one diagram: the park's decisions deployed with it need no naming
+    return [{"element_id": p.element_id, "line": p.line, "message": p.message}
             for p in problems if isinstance(p, Problem)]

@@ -54,9 +54,6 @@ function listProblems(modeler, problems, kind = "problem") {
       item.append(` (${say("line", { line: problem.line })})`);
     }
     item.append(`: ${problem.message}`);
-    if (problem.file) {
-      item.append(` (${problem.file})`);
-    }
     list.append(item);
   }
   section.hidden = problems.length === 0;
