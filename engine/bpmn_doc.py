@@ -7,7 +7,7 @@ lane a flow node sits in (the same way SpiffWorkflow decides it).
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -70,6 +70,22 @@ def problem(element: etree._Element, message: str, line: int | None = None) -> P
 def is_executable(process: etree._Element) -> bool:
     """Parkflow runs a process only when the diagram says so explicitly."""
     return bool(process.get("isExecutable") == "true")
+
+
+def promote_only_process(roots: Iterable[etree._Element]) -> etree._Element | None:
+    """Mark a deployment's only process executable when the diagram left it unmarked.
+
+    bpmn-js writes ``isExecutable="false"`` on a new diagram and Camunda Modeler leaves it to
+    the modeller; a deployment drawn as one process means to run it. The attribute is set on
+    the parsed tree only, so deploy-time checks, versions and the engine's parser agree while
+    the stored diagram stays as drawn. Returns the promoted process, if any.
+    """
+    processes = [p for root in roots for p in root.iter(bpmn("process"))]
+    # any other value is a typo the schema check reports
+    if len(processes) != 1 or processes[0].get("isExecutable") not in (None, "false"):
+        return None
+    processes[0].set("isExecutable", "true")
+    return processes[0]
 
 
 def is_event_subprocess(element: etree._Element) -> bool:
@@ -164,6 +180,13 @@ class Deployment:
     def executable(self) -> list[str]:
         """Ids of the processes Parkflow will run."""
         return [key for key, process in self.processes.items() if is_executable(process)]
+
+    def file_of(self, element_id: str) -> str | None:
+        """The first BPMN or DMN file of the deploy that has an element with that id."""
+        for doc in [*self.bpmn, *self.dmn]:
+            if element_id and element_id in doc.by_id:
+                return doc.filename
+        return None
 
     def line_of(self, element_id: str) -> int | None:
         """The first source line of that id in any BPMN or DMN document of the deploy."""

@@ -12,18 +12,19 @@ import hashlib
 import threading
 from collections import OrderedDict
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import orjson
 from lxml import etree
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 
+from .bpmn_doc import is_executable, promote_only_process
 from .errors import InvalidProcess, Problem
 from .multi_instance import require_collections
 from .services import ParkParser
 from .timers import normalize_timer_expressions
-from .validation import SourceSet, human_task_specs, validate_sources
+from .validation import SourceSet, check_sources, human_task_specs
 from .values import HumanTaskSpec
 from .xmlsafe import parse_xml
 
@@ -47,6 +48,8 @@ class ProcessVersion:
     human_tasks: Mapping[str, HumanTaskSpec] = field(default_factory=dict)
     # the other BPMN files of its deployment that its call activities reach, at any depth
     called: tuple[bytes, ...] = ()
+    # what the deploy accepted but should be looked at; known at deploy time only
+    warnings: tuple[Problem, ...] = field(default=(), compare=False)
 
     @classmethod
     def from_sources(
@@ -76,12 +79,14 @@ def prepare_deployment(
     ``validate=False`` is for sources that were validated when they were deployed: a stored
     version must keep running even after the deploy checks grow stricter.
     """
+    warnings: tuple[Problem, ...] = ()
     if validate:
-        problems = validate_sources(SourceSet(bpmn=bpmn_files, dmn=dmn_files, forms=forms))
-        if problems:
-            raise InvalidProcess(problems)
+        verdict = check_sources(SourceSet(bpmn=bpmn_files, dmn=dmn_files, forms=forms))
+        if verdict.problems:
+            raise InvalidProcess(verdict.problems)
+        warnings = tuple(verdict.warnings)
     decisions = {_decision_id(content): content for content in dmn_files.values()}
-    roots = {name: parse_xml(content).getroot() for name, content in bpmn_files.items()}
+    roots = runnable_roots(bpmn_files)
     reached = _called_files(roots)
     versions: list[ProcessVersion] = []
     for name, content in bpmn_files.items():
@@ -91,10 +96,17 @@ def prepare_deployment(
         for document in reversed(documents):  # the version's own file wins a clash of ids
             tasks.update(human_task_specs(document))
         for process in roots[name].iter(f"{{{BPMN_NS}}}process"):
-            if process.get("isExecutable") == "true":
-                versions.append(_describe(process, documents, content, called, decisions,
-                                          forms, tasks))
+            if is_executable(process):
+                versions.append(replace(_describe(process, documents, content, called,
+                                                  decisions, forms, tasks), warnings=warnings))
     return tuple(versions)
+
+
+def runnable_roots(bpmn_files: Mapping[str, bytes]) -> dict[str, etree._Element]:
+    """The parsed files, with a lone unmarked process made executable as deploy allows."""
+    roots = {name: parse_xml(content).getroot() for name, content in bpmn_files.items()}
+    promote_only_process(roots.values())
+    return roots
 
 
 def _called_files(roots: Mapping[str, etree._Element]) -> dict[str, list[str]]:
@@ -213,12 +225,13 @@ class SpecCache:
 def compile_process(version: ProcessVersion) -> CompiledProcess:
     """Parse a version with the Camunda parser and normalise its timer values."""
     parser = ParkParser()
+    files = {f"{version.key}.bpmn": version.bpmn,
+             **{f"{version.key}.called{n}.bpmn": c for n, c in enumerate(version.called)}}
     try:
         for content in version.dmn:
             parser.add_dmn_str(content)
-        parser.add_bpmn_str(version.bpmn, filename=f"{version.key}.bpmn")
-        for number, content in enumerate(version.called):
-            parser.add_bpmn_str(content, filename=f"{version.key}.called{number}.bpmn")
+        for filename, root in runnable_roots(files).items():
+            parser.add_bpmn_xml(root, filename=filename)
         spec = parser.get_spec(version.key)
         subprocess_specs = parser.get_subprocess_specs(version.key)
     except ValidationException as exc:

@@ -9,15 +9,30 @@ from typing import Any
 
 @dataclass(frozen=True)
 class Problem:
-    """One thing wrong with a deployment, located by BPMN element id and source line."""
+    """One thing wrong with a deployment, located by BPMN element id and source line.
+
+    ``file`` names the source file when a deployment brings several, so that an element id
+    used in two files still points at one place. Deploy warnings are Problems too: the same
+    location, printed with ``warning:`` before the message.
+    """
 
     element_id: str
     line: int | None
     message: str
+    file: str | None = None
 
     def __str__(self) -> str:
+        return self.located(self.message)
+
+    def as_warning(self) -> str:
+        """The printed form of a deploy warning."""
+        return self.located(f"warning: {self.message}")
+
+    def located(self, text: str) -> str:
+        """``element_id:line: text``, with ``(in file)`` when the file is named."""
         line = self.line if self.line is not None else "-"
-        return f"{self.element_id or '-'}:{line}: {self.message}"
+        where = f" (in {self.file})" if self.file else ""
+        return f"{self.element_id or '-'}:{line}: {text}{where}"
 
 
 class EngineError(Exception):

@@ -10,13 +10,13 @@ again through the element id.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from lxml import etree
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 
-from .bpmn_doc import Deployment, Document, bpmn, camunda
+from .bpmn_doc import Deployment, Document, bpmn, camunda, problem, promote_only_process
 from .errors import InvalidProcess, Problem
 from .services import ParkParser
 from .validation_dmn import check_decision_refs, check_dmn, check_form_keys, check_forms
@@ -26,6 +26,9 @@ from .validation_structure import check_deployment, check_lanes, check_structure
 from .validation_support import check_support
 from .values import HumanTaskSpec
 from .xmlsafe import parse_xml
+
+NOT_MARKED_EXECUTABLE = ("the process is not marked executable (isExecutable is not \"true\"); "
+                         "it is the only process here, so Parkflow deploys it to run")
 
 
 @dataclass(frozen=True)
@@ -37,25 +40,53 @@ class SourceSet:
     forms: Mapping[str, Any]  # formKey -> JSON Schema, already loaded from JSON
 
 
+@dataclass(frozen=True)
+class Verdict:
+    """What checking a deployment found: what stops it, and what it runs despite."""
+
+    problems: list[Problem]
+    warnings: list[Problem]
+
+
 def validate_sources(sources: SourceSet) -> list[Problem]:
     """Every problem at once, [] when deployable."""
+    return check_sources(sources).problems
+
+
+def check_sources(sources: SourceSet) -> Verdict:
+    """Every problem and every warning of a deployment at once."""
     problems: list[Problem] = []
     bpmn_docs = _load(sources.bpmn, "BPMN", problems)
     dmn_docs = _load(sources.dmn, "DMN", problems)
+    promoted = promote_only_process(doc.root for doc in bpmn_docs)
+    warnings = [problem(promoted, NOT_MARKED_EXECUTABLE)] if promoted is not None else []
     for doc in bpmn_docs:
-        problems += check_bpmn_schema(doc)
+        problems += _in(doc, check_bpmn_schema(doc))
     for doc in dmn_docs:
-        problems += check_dmn_schema(doc)
+        problems += _in(doc, check_dmn_schema(doc))
     deploy = Deployment(bpmn_docs, dmn_docs, sources.forms)
     problems += check_deployment(deploy)
     for doc in bpmn_docs:
-        problems += _check_bpmn(doc, deploy)
+        problems += _in(doc, _check_bpmn(doc, deploy))
+        warnings += _in(doc, check_lanes(doc))
     for doc in dmn_docs:
-        problems += check_dmn(doc)
+        problems += _in(doc, check_dmn(doc))
     problems += check_forms(sources.forms)
     if not problems:
         problems += _parse_with_engine(deploy)
-    return list(dict.fromkeys(problems))
+    several = len(sources.bpmn) + len(sources.dmn) > 1
+    return Verdict(_located(problems, deploy, several), _located(warnings, deploy, several))
+
+
+def _in(doc: Document, found: Iterable[Problem]) -> list[Problem]:
+    return [replace(p, file=doc.filename) for p in found]
+
+
+def _located(found: list[Problem], deploy: Deployment, several: bool) -> list[Problem]:
+    """Problems naming their file when the deployment has several, and only then."""
+    located = [replace(p, file=(p.file or deploy.file_of(p.element_id)) if several else None)
+               for p in found]
+    return list(dict.fromkeys(located))
 
 
 def _load(files: Mapping[str, bytes], what: str, problems: list[Problem]) -> list[Document]:
@@ -64,7 +95,8 @@ def _load(files: Mapping[str, bytes], what: str, problems: list[Problem]) -> lis
         try:
             docs.append(Document(filename, parse_xml(content, what=what)))
         except InvalidProcess as exc:
-            problems += [Problem(p.element_id or filename, p.line, p.message) for p in exc.problems]
+            problems += [Problem(p.element_id or filename, p.line, p.message, filename)
+                         for p in exc.problems]
     return docs
 
 
@@ -74,7 +106,6 @@ def _check_bpmn(doc: Document, deploy: Deployment) -> Iterator[Problem]:
     yield from check_expressions(doc)
     yield from check_form_keys(doc, deploy.forms)
     yield from check_decision_refs(doc, deploy)
-    yield from check_lanes(doc)
 
 
 def _parse_with_engine(deploy: Deployment) -> list[Problem]:
@@ -92,7 +123,7 @@ def _parse_with_engine(deploy: Deployment) -> list[Problem]:
     except ValidationException as exc:
         element_id = str(exc.id or "")
         return [Problem(element_id, deploy.line_of(element_id) if element_id else None,
-                        _first_line(exc))]
+                        _first_line(exc), exc.file_name or None)]
     except Exception as exc:  # the parser also fails with assorted built-in errors
         return [Problem("", None, f"the engine cannot parse this deployment: {exc!r}")]
     return []

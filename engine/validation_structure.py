@@ -22,8 +22,15 @@ from .bpmn_doc import (
 from .errors import Problem
 
 CONDITIONAL_GATEWAYS = frozenset({bpmn("exclusiveGateway"), bpmn("inclusiveGateway")})
-NOBODY = "nobody can do this task: put it in a lane or give candidate groups"
+NOBODY = ("no lane, assignee or candidates name who does this task: it goes to the park's "
+          "administrators")
+NO_START = "has no start event, so nothing in it can run"
 _NO_INCOMING_NEEDED = frozenset({bpmn("startEvent"), bpmn("boundaryEvent")})
+# BPMN's implicit end: the token of an activity, start or boundary event without outgoing
+# flow simply ends there (SpiffWorkflow finishes the branch the same way). Gateways and
+# intermediate events exist to pass a token on, so one without outgoing flow is a mistake.
+_IMPLICIT_END = ACTIVITIES | frozenset({bpmn("startEvent"), bpmn("boundaryEvent"),
+                                        bpmn("endEvent")})
 _REFERENCES = (
     ("messageEventDefinition", "messageRef", "message"),
     ("receiveTask", "messageRef", "message"),
@@ -115,6 +122,10 @@ def _check_container(container: etree._Element, doc: Document) -> Iterator[Probl
         incoming.setdefault(flow.get("targetRef", ""), []).append(flow)
     if container.tag == bpmn("adHocSubProcess"):
         return  # its children need no flows; the construct itself is refused elsewhere
+    if not any(node.tag == bpmn("startEvent") for node in nodes.values()):
+        # every other node would also be "unreachable": one problem says it all
+        yield problem(container, f"{local_name(container)} {NO_START}")
+        return
     flows_by_id = {flow.get("id", ""): flow for flow in flows}
     for node_id, node in nodes.items():
         yield from _check_node_flows(node, incoming.get(node_id, []), outgoing.get(node_id, []))
@@ -149,7 +160,7 @@ def _check_node_flows(
     kind = local_name(node)
     if not incoming and node.tag not in _NO_INCOMING_NEEDED:
         yield problem(node, f"{kind} has no incoming sequence flow")
-    if not outgoing and node.tag != bpmn("endEvent"):
+    if not outgoing and node.tag not in _IMPLICIT_END:
         yield problem(node, f"{kind} has no outgoing sequence flow")
 
 
@@ -230,7 +241,7 @@ def _check_lane_refs(doc: Document) -> Iterator[Problem]:
 
 
 def check_lanes(doc: Document) -> Iterator[Problem]:
-    """Every user task must have someone who may do it: a lane or explicit candidates."""
+    """Warnings for user tasks that name nobody: the park's administrators will get them."""
     for task in doc.iter(bpmn("userTask")):
         people = [task.get(camunda(a), "").strip()
                   for a in ("candidateGroups", "candidateUsers", "assignee")]

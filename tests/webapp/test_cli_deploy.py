@@ -209,3 +209,13 @@ def test_one_file_named_twice_is_deployed_once(park: Cli, db: Database) -> None:
 
     assert deployed(result) == dict.fromkeys(KEYS, 1)
     assert definitions(db) == 4
+
+
+def test_deploy_prints_warnings_and_deploys(park: Cli) -> None:
+    diagram = ROOT / "tests" / "engine" / "data" / "modelling" / "implicit_end.bpmn"
+    result = park("deploy", str(diagram), "--park", "demo")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout) == {"key": "implicit", "version": 1}
+    assert result.stderr.splitlines()[1] == (
+        "check:12: warning: no lane, assignee or candidates name who does this task: it goes to "
+        "the park's administrators")

@@ -15,7 +15,7 @@ from webapp.admin.access import current_admin, current_park, json_error
 from webapp.extensions import store
 from webapp.services import admin_processes as service
 from webapp.services.admin_diff import diff_versions
-from webapp.services.processes import get_latest
+from webapp.services.processes import deploy_warnings, get_latest
 
 bp = Blueprint("processes", __name__)
 MAX_KEY = 255
@@ -119,6 +119,7 @@ def deploy() -> tuple[Response, int]:
                            "created": r.created,
                            "edit_url": url_for("admin.processes.edit", key=r.key)}
                           for r in results],
+            "warnings": _problems(deploy_warnings(results)),
             "list_url": url_for("admin.processes.index")}
     return jsonify(body), 201 if any(r.created for r in results) else 200
 
@@ -175,5 +176,6 @@ def _posted_xml() -> str | tuple[Response, int]:
 
 
 def _problems(problems: Any) -> list[dict[str, Any]]:
+    # the modeler holds one diagram: the park's decisions deployed with it need no naming
     return [{"element_id": p.element_id, "line": p.line, "message": p.message}
             for p in problems if isinstance(p, Problem)]

@@ -18,7 +18,14 @@ from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from engine import Conflict as EngineConflict
-from engine import EngineError, FormDataInvalid, InvalidProcess, NotWaiting, TaskNotOpen
+from engine import (
+    EngineError,
+    FormDataInvalid,
+    InvalidProcess,
+    NotWaiting,
+    Problem,
+    TaskNotOpen,
+)
 from webapp.services.errors import (
     AlreadyExists,
     Conflict,
@@ -106,9 +113,17 @@ def _service_error(exc: ServiceError) -> Response:
     return error_response(status, exc.code, exc.message, details, headers)
 
 
+def problem_item(problem: Problem) -> dict[str, Any]:
+    """A deploy problem or warning as the API shows it; ``file`` when the deploy had several."""
+    item: dict[str, Any] = {"element_id": problem.element_id, "line": problem.line,
+                            "message": problem.message}
+    if problem.file:
+        item["file"] = problem.file
+    return item
+
+
 def _invalid_process(exc: InvalidProcess) -> Response:
-    details = [{"element_id": p.element_id, "line": p.line, "message": p.message}
-               for p in exc.problems]
+    details = [problem_item(p) for p in exc.problems]
     return error_response(422, "invalid_process",
                           f"the procedure has {len(details)} problem(s); nothing was deployed",
                           details)

@@ -13,7 +13,7 @@ from marshmallow import ValidationError
 from webapp.api import paging
 from webapp.api.bodies import ApiBlueprint, json_body, loads
 from webapp.api.caller import current_viewer
-from webapp.api.errors import ApiError
+from webapp.api.errors import ApiError, problem_item
 from webapp.api.schemas import (
     DeployRequestSchema,
     DeployResultSchema,
@@ -67,7 +67,8 @@ def deploy(park: str) -> tuple[dict[str, Any], int]:
         results = processes.deploy(session, park=found, actor=viewer.username,
                                    actor_id=viewer.user_id, bpmn=bpmn, dmn=dmn, forms=forms)
     body = {"processes": [{"key": r.key, "version": r.version, "name": r.name,
-                           "created": r.created} for r in results]}
+                           "created": r.created} for r in results],
+            "warnings": [problem_item(w) for w in processes.deploy_warnings(results)]}
     return body, 201 if any(r.created for r in results) else 200
 
 

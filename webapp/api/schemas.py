@@ -74,8 +74,18 @@ class DeployedProcessSchema(Schema):
     created = fields.Boolean(required=True)
 
 
+class DeployWarningSchema(Schema):
+    element_id = fields.String(required=True)
+    line = fields.Integer(allow_none=True)
+    message = fields.String(required=True)
+    file = fields.String(metadata={"description": "set when the deployment had several files"})
+
+
 class DeployResultSchema(Schema):
     processes = fields.List(fields.Nested(DeployedProcessSchema), required=True)
+    warnings = fields.List(fields.Nested(DeployWarningSchema), required=True, metadata={
+        "description": "what was deployed although it should be looked at, e.g. a user task "
+                       "naming nobody (it goes to the park's administrators)"})
 
 
 class ProcessSchema(Schema):

@@ -319,8 +319,17 @@ def _applicant(session: Session, role: ParkRole) -> ColumnElement[bool]:
 
 
 def _candidate(session: Session, viewer: Viewer, role: ParkRole) -> ColumnElement[bool]:
-    return or_(_overlaps(session, HumanTask.candidate_users, [viewer.username]),
-               _overlaps(session, HumanTask.candidate_groups, sorted(role.groups)))
+    named = or_(_overlaps(session, HumanTask.candidate_users, [viewer.username]),
+                _overlaps(session, HumanTask.candidate_groups, sorted(role.groups)))
+    return or_(named, _names_nobody(session)) if role.role == "admin" else named
+
+
+def _names_nobody(session: Session) -> ColumnElement[bool]:
+    """Tasks whose diagram named no lane, assignee or candidates: the administrators' own."""
+    length = (func.jsonb_array_length if session.get_bind().dialect.name == "postgresql"
+              else func.json_array_length)
+    return and_(HumanTask.assignee.is_(None), length(HumanTask.candidate_users) == 0,
+                length(HumanTask.candidate_groups) == 0)
 
 
 def _involved(session: Session, viewer: Viewer, role: ParkRole) -> ColumnElement[bool]:

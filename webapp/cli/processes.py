@@ -39,6 +39,8 @@ def deploy(state: CliState, files: tuple[Path, ...], park_slug: str, forms_dir: 
         for problem in exc.problems:
             click.echo(str(problem), err=True)
         raise CommandFailed(f"{len(exc.problems)} problem(s); nothing was deployed") from exc
+    for warning in processes.deploy_warnings(results):
+        click.echo(warning.as_warning(), err=True)
     for result in results:
         click.echo(json.dumps({"key": result.key, "version": result.version},
                               ensure_ascii=False))

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from engine import InvalidProcess, ProcessVersion, prepare_deployment
+from engine import InvalidProcess, Problem, ProcessVersion, prepare_deployment
 from webapp.models import Park, ProcessDefinition
 from webapp.services import audit
 from webapp.services.errors import NotFound
@@ -23,6 +23,8 @@ class Deployed:
     version: int
     name: str
     created: bool
+    # what the deploy accepted but the park should look at (engine.Problem values)
+    warnings: tuple[Problem, ...] = ()
 
 
 def deploy(
@@ -37,7 +39,13 @@ def deploy(
 ) -> list[Deployed]:
     """Deploy every executable process in ``bpmn``; raises engine.InvalidProcess."""
     versions = prepare_deployment(bpmn, dmn or {}, forms or {})
-    return [_store(session, park, version, actor, actor_id) for version in versions]
+    return [replace(_store(session, park, version, actor, actor_id), warnings=version.warnings)
+            for version in versions]
+
+
+def deploy_warnings(results: list[Deployed]) -> list[Problem]:
+    """The warnings of a deployment, once each (its processes share them)."""
+    return list(dict.fromkeys(w for result in results for w in result.warnings))
 
 
 def _store(session: Session, park: Park, version: ProcessVersion, actor: str | None,
@@ -84,4 +92,5 @@ def get_latest(session: Session, park: Park, key: str) -> ProcessDefinition:
     return definition
 
 
-__all__ = ["Deployed", "InvalidProcess", "deploy", "get_latest", "latest_definition"]
+__all__ = ["Deployed", "InvalidProcess", "deploy", "deploy_warnings", "get_latest",
+           "latest_definition"]

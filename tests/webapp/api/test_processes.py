@@ -32,7 +32,7 @@ def test_deploy_json_new_then_unchanged(client: FlaskClient, login: Login) -> No
 
     assert first.status_code == 201
     assert first.json == {"processes": [
-        {"key": "api_probe", "version": 2, "name": "API probe", "created": True}]}
+        {"key": "api_probe", "version": 2, "name": "API probe", "created": True}], "warnings": []}
     assert again.status_code == 200
     assert again.json["processes"][0]["version"] == 2
     assert again.json["processes"][0]["created"] is False

@@ -37,9 +37,9 @@ async function postDiagram(url, xml) {
   return { status: response.status, body: await response.json() };
 }
 
-function listProblems(modeler, problems) {
-  const section = document.getElementById("pf-problems");
-  const list = document.getElementById("pf-problem-list");
+function listProblems(modeler, problems, kind = "problem") {
+  const section = document.getElementById(`pf-${kind}s`);
+  const list = document.getElementById(`pf-${kind}-list`);
   list.replaceChildren();
   for (const problem of problems) {
     const item = document.createElement("li");
@@ -57,7 +57,9 @@ function listProblems(modeler, problems) {
     list.append(item);
   }
   section.hidden = problems.length === 0;
-  showProblems(modeler, problems);
+  if (kind === "problem") {
+    showProblems(modeler, problems);
+  }
 }
 
 function selectElement(modeler, elementId) {
@@ -110,6 +112,8 @@ async function deploy(modeler) {
     return;
   }
   listProblems(modeler, []);
+  // deployed all the same; the administrator should still look at these
+  listProblems(modeler, body.warnings || [], "warning");
   const first = body.processes[0];
   status(say(first.created ? "deployed" : "unchanged", first), "success");
   const link = document.createElement("a");
