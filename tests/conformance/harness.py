@@ -11,6 +11,7 @@ step; two traces must be equal.
 from __future__ import annotations
 
 import random
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -55,8 +56,11 @@ TIMER = "timer:"
 
 
 def visit_data(element_id: str, visit: int) -> dict[str, Any]:
-    """The data a user task is completed with: how often it was completed, by element."""
-    return {f"n_{element_id}": visit}
+    """The data a user task is completed with: how often it was completed, by element.
+
+    Element ids may hold characters a variable name cannot (``check-variables``).
+    """
+    return {"n_" + re.sub(r"\W", "_", element_id): visit}
 
 
 def seeded_chooser(seed: int) -> Chooser:
@@ -146,13 +150,22 @@ def _raw_complete(act: Callable[[str, Callable[[], None]], bool], ready: list[An
 
 
 def _raw_timers(workflow: BpmnWorkflow) -> dict[str, datetime]:
-    """Waiting timers by element id, with their due times (as SpiffWorkflow stored them)."""
+    """Waiting timers by element id, with their due times (as SpiffWorkflow stored them).
+
+    An event-based gateway waits as one task whose definition holds all its events.
+    """
     found: dict[str, datetime] = {}
     for task in workflow.get_tasks(state=TaskState.WAITING, spec_class=CatchingEvent):
-        if isinstance(task.task_spec.event_definition, TimerEventDefinition):
-            value = task.internal_data.get("event_value")
-            if isinstance(value, str):
-                found[task.task_spec.bpmn_id] = datetime.fromisoformat(value)
+        definition = task.task_spec.event_definition
+        inner = getattr(definition, "event_definitions", [definition])
+        value = task.internal_data.get("event_value")
+        if isinstance(value, dict):
+            value = value.get("next") if value.get("cycles") != 0 else None
+        if value is None or not any(isinstance(d, TimerEventDefinition) for d in inner):
+            continue
+        due = TimerEventDefinition.parse_time_or_duration(value)
+        if isinstance(due, datetime):
+            found[task.task_spec.bpmn_id] = due
     return found
 
 

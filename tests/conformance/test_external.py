@@ -16,6 +16,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from lxml import etree
@@ -23,7 +24,7 @@ from SpiffWorkflow.camunda.parser.CamundaParser import CamundaParser
 
 from engine import InvalidProcess, Problem, ProcessVersion
 
-from .harness import deploy, run_parkflow, run_raw, seeded_chooser
+from .harness import deploy, run_parkflow, run_raw, seeded_chooser, visit_data
 
 DATA = Path(__file__).resolve().parent / "data"
 BPMN = "http://www.omg.org/spec/BPMN/20100524/MODEL"
@@ -62,10 +63,6 @@ ON_PURPOSE = {
 NAMESPACES = {"bpmn": BPMN, "camunda": CAMUNDA}
 
 # what Parkflow runs otherwise than raw SpiffWorkflow: file -> how (each fails, strictly)
-_OTHER_FILE = (
-    "Parkflow deploys a call activity to a process in another file of the deployment, "
-    "then cannot start it (InvalidProcess: the process was not found)"
-)
 DIFFERENT = {
     "camunda-bpm-examples/migration-migrate-on-deployment-exampleProcess.bpmn": (
         "Parkflow sets camunda:initiator's variable to the starting actor; SpiffWorkflow "
@@ -75,151 +72,110 @@ DIFFERENT = {
         "the main path ends before the event subprocess's user task; SpiffWorkflow's final "
         "data never has that task's n_task, Parkflow's has it in most runs (29 of 30), not all"
     ),
-    "spiffworkflow/camunda/parallel_multiinstance_collection.bpmn": (
-        "a multi-instance collection missing from the data ends the raw run in error, but "
-        "Engine.start raises SpiffWorkflow's TypeError instead of returning status 'error'"
-    ),
-    "spiffworkflow/bpmn/custom_function/custom_function_test.bpmn": _OTHER_FILE,
-    "spiffworkflow/bpmn/io_spec/io_spec_parent.bpmn": _OTHER_FILE,
 }
 # what Parkflow refuses though raw SpiffWorkflow runs it: file -> the refusals, shortened
 GAPS: dict[str, set[str]] = {
-    "camunda-bpm-examples/multi-tenancy-schema-isolation-tenant1-tenant1_process.bpmn": {
-        "nobody can do this task",
+    'camunda-bpm-examples/multi-tenancy-shared-definitions/mainProcess.bpmn': {
+        'camunda:calledElementTenantId is not supported',
     },
-    "camunda-bpm-examples/multi-tenancy-shared-definitions/mainProcess.bpmn": {
-        "camunda:calledElementTenantId is not supported",
-        "nobody can do this task",
+    'spiffworkflow/bpmn/boundary.bpmn': {
+        'camunda:formData is not supported',
     },
-    "camunda-bpm-examples/multi-tenancy-shared-definitions/subProcess.bpmn": {
-        "nobody can do this task",
+    'spiffworkflow/bpmn/boundary_event_split.bpmn': {
+        'a signal event needs a signalRef naming a bpmn:signal',
     },
-    (
-        "camunda-bpm-examples/multi-tenancy-tenant-identifier-shared-definitions-tenant2-"
-        "subProcess.bpmn"
-    ): {"nobody can do this task"},
-    "camunda-bpm-examples/process-engine-plugin-handling-jpa-variables-process.bpmn": {
-        "nobody can do this task",
+    'spiffworkflow/bpmn/call_activity/call_activity_end_event.bpmn': {
+        'print is not available in scripts; keep results in variables',
     },
-    "camunda-bpm-examples/startevent-message-start-message_start_process.bpmn": {
-        "nobody can do this task",
+    'spiffworkflow/bpmn/call_activity/call_activity_with_error.bpmn': {
+        'print is not available in scripts; keep results in variables',
     },
-    "camunda-bpm-examples/testing-junit5-camunda-bpm-junit-assert-testProcess.bpmn": {
-        "nobody can do this task",
+    'spiffworkflow/bpmn/collaboration.bpmn': {
+        'send tasks are not supported',
     },
-    "camunda-bpm-examples/testing-junit5-camunda-bpm-junit-use-engine-testProcess.bpmn": {
-        "nobody can do this task",
+    'spiffworkflow/bpmn/conditional_event.bpmn': {
+        'conditional events are not supported',
     },
-    "camunda-bpm-examples/usertask-task-form-embedded-bpmn-events-invoicePayment.bpmn": {
-        "nobody can do this task",
+    'spiffworkflow/bpmn/correlation.bpmn': {
+        'a message throw needs its payload',
     },
-    "camunda-bpm-examples/usertask-task-form-embedded-react-react-example.bpmn": {
-        "nobody can do this task",
+    'spiffworkflow/bpmn/correlation_two_conversations.bpmn': {
+        'a message throw needs its payload',
     },
-    "camunda-bpm-examples/wildfly-jackson-annotations-waitingState.bpmn": {
-        "nobody can do this task",
+    'spiffworkflow/bpmn/lanes.bpmn': {
+        'camunda:formData is not supported',
     },
-    "spiffworkflow/bpmn/boundary.bpmn": {
-        "camunda:formData is not supported",
-        "nobody can do this task",
+    'spiffworkflow/bpmn/multiple-throw-start.bpmn': {
+        'a message throw needs its payload',
     },
-    "spiffworkflow/bpmn/boundary_event_split.bpmn": {"boundaryEvent has no outgoing sequence flow"},
-    "spiffworkflow/bpmn/boundary_timer_on_task.bpmn": {
-        "nobody can do this task",
-        "scriptTask has no outgoing sequence flow",
+    'spiffworkflow/bpmn/multiple-throw.bpmn': {
+        'a message throw needs its payload',
     },
-    "spiffworkflow/bpmn/call_activity/call_activity_end_event.bpmn": {
-        "print is not available in scripts; keep results in variables",
+    'spiffworkflow/bpmn/random_fact.bpmn': {
+        'camunda:formData is not supported',
+        'camunda:inputOutput is not supported',
     },
-    "spiffworkflow/bpmn/call_activity/call_activity_with_error.bpmn": {
-        "print is not available in scripts; keep results in variables",
+    'spiffworkflow/bpmn/service_task.bpmn': {
+        'a service task needs a camunda:properties property … naming a registered service',
     },
-    "spiffworkflow/bpmn/collaboration.bpmn": {"send tasks are not supported"},
-    "spiffworkflow/bpmn/conditional_event.bpmn": {"conditional events are not supported"},
-    "spiffworkflow/bpmn/data_object.bpmn": {"nobody can do this task"},
-    "spiffworkflow/bpmn/inclusive_gateway.bpmn": {"nobody can do this task"},
-    "spiffworkflow/bpmn/lanes.bpmn": {"camunda:formData is not supported"},
-    "spiffworkflow/bpmn/random_fact.bpmn": {
-        "camunda:formData is not supported",
-        "camunda:inputOutput is not supported",
-        "nobody can do this task",
+    'spiffworkflow/bpmn/timer-cycle-start.bpmn': {
+        'print is not available in scripts; keep results in variables',
     },
-    "spiffworkflow/bpmn/resetworkflowA/resetworkflowA-sublevel.bpmn": {"nobody can do this task"},
-    "spiffworkflow/bpmn/resetworkflowA/resetworkflowA-toplevel.bpmn": {"nobody can do this task"},
-    "spiffworkflow/bpmn/resetworkflowB/resetworkflowB-sublevel.bpmn": {"nobody can do this task"},
-    "spiffworkflow/bpmn/resetworkflowB/resetworkflowB-toplevel.bpmn": {"nobody can do this task"},
-    "spiffworkflow/bpmn/service_task.bpmn": {
-        "a service task needs a camunda:properties property … naming a registered service",
+    'spiffworkflow/bpmn/timer-cycle.bpmn': {
+        'print is not available in scripts; keep results in variables',
     },
-    "spiffworkflow/bpmn/timer-cycle-start.bpmn": {
-        "print is not available in scripts; keep results in variables",
+    'spiffworkflow/bpmn/timer-non-interrupt-boundary.bpmn': {
+        'camunda:formData is not supported',
     },
-    "spiffworkflow/bpmn/timer-cycle.bpmn": {
-        "print is not available in scripts; keep results in variables",
-        "scriptTask has no outgoing sequence flow",
+    'spiffworkflow/bpmn/transaction.bpmn': {
+        'camunda:errorMessage is not supported',
+        'camunda:formData is not supported',
+        'print is not available in scripts; keep results in variables',
     },
-    "spiffworkflow/bpmn/timer-non-interrupt-boundary.bpmn": {
-        "camunda:formData is not supported",
-        "nobody can do this task",
+    'spiffworkflow/camunda/DMNMultiInstance.bpmn': {
+        'a decision input needs an input expression',
+        'camunda:inputVariable is not supported',
     },
-    "spiffworkflow/bpmn/transaction.bpmn": {
-        "camunda:errorMessage is not supported",
-        "camunda:formData is not supported",
-        "nobody can do this task",
-        "print is not available in scripts; keep results in variables",
-        "scriptTask has no outgoing sequence flow",
+    'spiffworkflow/camunda/ExclusiveGatewayIfElseAndDecision.bpmn': {
+        'a decision input needs an input expression',
+        'camunda:inputVariable is not supported',
     },
-    "spiffworkflow/camunda/DMNMultiInstance.bpmn": {
-        "a decision input needs an input expression",
-        "camunda:inputVariable is not supported",
+    'spiffworkflow/camunda/MessageBoundary.bpmn': {
+        'camunda:formData is not supported',
     },
-    "spiffworkflow/camunda/ExclusiveGatewayIfElseAndDecision.bpmn": {
-        "a decision input needs an input expression",
-        "camunda:inputVariable is not supported",
+    'spiffworkflow/camunda/call_activity_with_message/call_activity_with_message.bpmn': {
+        'camunda:formData is not supported',
     },
-    "spiffworkflow/camunda/MessageBoundary.bpmn": {"camunda:formData is not supported"},
-    "spiffworkflow/camunda/call_activity_with_message/call_activity_with_message.bpmn": {
-        "camunda:formData is not supported",
-        "nobody can do this task",
+    'spiffworkflow/camunda/call_activity_with_message/call_activity_with_message_parent.bpmn': {
+        'camunda:formData is not supported',
     },
-    "spiffworkflow/camunda/call_activity_with_message/call_activity_with_message_parent.bpmn": {
-        "camunda:formData is not supported",
-        "nobody can do this task",
+    'spiffworkflow/camunda/invalid/InvalidDecision.bpmn': {
+        'cell …',
     },
-    "spiffworkflow/camunda/invalid/InvalidDecision.bpmn": {"cell …"},
-    "spiffworkflow/camunda/message_test.bpmn": {
-        "camunda:formData is not supported",
-        "nobody can do this task",
+    'spiffworkflow/camunda/message_test.bpmn': {
+        'camunda:formData is not supported',
     },
-    "spiffworkflow/camunda/no_form.bpmn": {"nobody can do this task"},
-    "spiffworkflow/camunda/noninterrupting-MessageBoundary.bpmn": {
-        "camunda:formData is not supported",
-        "nobody can do this task",
+    'spiffworkflow/camunda/noninterrupting-MessageBoundary.bpmn': {
+        'camunda:formData is not supported',
     },
-    "spiffworkflow/camunda/random_fact.bpmn": {
-        "camunda:formData is not supported",
-        "camunda:inputOutput is not supported",
-        "nobody can do this task",
+    'spiffworkflow/camunda/random_fact.bpmn': {
+        'camunda:formData is not supported',
+        'camunda:inputOutput is not supported',
     },
-    "spiffworkflow/camunda/subWorkflowComplex.bpmn": {
-        "camunda:formData is not supported",
-        "nobody can do this task",
+    'spiffworkflow/camunda/subWorkflowComplex.bpmn': {
+        'camunda:formData is not supported',
     },
-    "spiffworkflow/camunda/token_trial_nested_parallel.bpmn": {
-        "camunda:formData is not supported",
-        "nobody can do this task",
+    'spiffworkflow/camunda/token_trial_nested_parallel.bpmn': {
+        'camunda:formData is not supported',
     },
-    "spiffworkflow/camunda/token_trial_parallel_matrix.bpmn": {
-        "camunda:formData is not supported",
-        "nobody can do this task",
+    'spiffworkflow/camunda/token_trial_parallel_matrix.bpmn': {
+        'camunda:formData is not supported',
     },
-    "spiffworkflow/camunda/token_trial_parallel_simple.bpmn": {
-        "camunda:formData is not supported",
-        "nobody can do this task",
+    'spiffworkflow/camunda/token_trial_parallel_simple.bpmn': {
+        'camunda:formData is not supported',
     },
-    "spiffworkflow/camunda/token_trial_subprocess.bpmn": {
-        "camunda:formData is not supported",
-        "nobody can do this task",
+    'spiffworkflow/camunda/token_trial_subprocess.bpmn': {
+        'camunda:formData is not supported',
     },
 }
 
@@ -270,7 +226,7 @@ def _deployment(path: Path) -> Deployment:
         for element in siblings[p].xpath("//*[@camunda:formKey]", namespaces=NAMESPACES):
             form = forms.setdefault(element.get(FORM_KEY).strip(),
                                     {"type": "object", "properties": {}})
-            form["properties"][f"n_{element.get('id')}"] = {"type": "integer"}
+            form["properties"].update(visit_data(element.get("id"), 1))
     return Deployment(
         path=str(path.relative_to(DATA)),
         processes=tuple(sorted(_ids(siblings[path], executable))),
