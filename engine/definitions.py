@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import threading
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -20,7 +20,8 @@ from lxml import etree
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 
 from .bpmn_doc import is_executable, promote_only_process
-from .errors import InvalidProcess, Problem
+from .decisions import DecisionSet
+from .errors import ExpressionError, InvalidProcess, Problem
 from .multi_instance import require_collections
 from .services import ParkParser
 from .timers import normalize_timer_expressions
@@ -85,7 +86,7 @@ def prepare_deployment(
         if verdict.problems:
             raise InvalidProcess(verdict.problems)
         warnings = tuple(verdict.warnings)
-    decisions = {_decision_id(content): content for content in dmn_files.values()}
+    decisions = _decision_index(dmn_files.values())
     roots = runnable_roots(bpmn_files)
     reached = _called_files(roots)
     versions: list[ProcessVersion] = []
@@ -130,10 +131,28 @@ def _called_files(roots: Mapping[str, etree._Element]) -> dict[str, list[str]]:
     return reached
 
 
-def _decision_id(content: bytes) -> str:
-    root = parse_xml(content, what="DMN").getroot()
-    decision = next(root.iter(DMN_DECISION), None)
-    return decision.get("id", "") if decision is not None else ""
+def _decision_index(contents: Iterable[bytes]) -> dict[str, tuple[bytes, tuple[str, ...]]]:
+    """decision id -> the DMN file holding it and the decisions it requires."""
+    index: dict[str, tuple[bytes, tuple[str, ...]]] = {}
+    for content in contents:
+        for decision in parse_xml(content, what="DMN").getroot().iter(DMN_DECISION):
+            required = tuple(str(href).lstrip("#") for href in decision.xpath(
+                "*[local-name()='informationRequirement']/*[local-name()='requiredDecision']/@href"))
+            index[decision.get("id", "")] = (content, required)
+    return index
+
+
+def _decision_files(refs: Iterable[str],
+                    decisions: Mapping[str, tuple[bytes, tuple[str, ...]]]) -> tuple[bytes, ...]:
+    """The DMN files a version needs: those of its decisionRefs and of what they require."""
+    seen = sorted(ref for ref in refs if ref in decisions)
+    for current in seen:
+        seen.extend(r for r in decisions[current][1] if r in decisions and r not in seen)
+    files: list[bytes] = []
+    for ref in seen:
+        if decisions[ref][0] not in files:
+            files.append(decisions[ref][0])
+    return tuple(files)
 
 
 def _describe(
@@ -141,14 +160,14 @@ def _describe(
     documents: list[etree._Element],
     content: bytes,
     called: tuple[bytes, ...],
-    decisions: Mapping[str, bytes],
+    decisions: Mapping[str, tuple[bytes, tuple[str, ...]]],
     forms: Mapping[str, Any],
     tasks: Mapping[str, HumanTaskSpec],
 ) -> ProcessVersion:
     # a version runs its whole file and the files it calls: call activities reach them all
     elements = [el for document in documents for el in document.iter()]
     refs = {el.get(f"{{{CAMUNDA_NS}}}decisionRef") for el in elements}
-    dmn = tuple(decisions[ref] for ref in sorted(r for r in refs if r) if ref in decisions)
+    dmn = _decision_files((r for r in refs if r), decisions)
     keys = {el.get(f"{{{CAMUNDA_NS}}}formKey") for el in elements}
     used_forms = {k: forms[k] for k in sorted(k for k in keys if k) if k in forms}
     start = process.find(f"{{{BPMN_NS}}}startEvent")
@@ -224,12 +243,13 @@ class SpecCache:
 
 def compile_process(version: ProcessVersion) -> CompiledProcess:
     """Parse a version with the Camunda parser and normalise its timer values."""
-    parser = ParkParser()
+    try:
+        parser = ParkParser(DecisionSet(version.dmn))
+    except ExpressionError as exc:  # sources stored before a deploy check refused them
+        raise InvalidProcess([Problem(version.key, None, str(exc))]) from exc
     files = {f"{version.key}.bpmn": version.bpmn,
              **{f"{version.key}.called{n}.bpmn": c for n, c in enumerate(version.called)}}
     try:
-        for content in version.dmn:
-            parser.add_dmn_str(content)
         for filename, root in runnable_roots(files).items():
             parser.add_bpmn_xml(root, filename=filename)
         spec = parser.get_spec(version.key)

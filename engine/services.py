@@ -17,6 +17,8 @@ from SpiffWorkflow.bpmn.specs.defaults import ServiceTask
 from SpiffWorkflow.camunda.parser.CamundaParser import CamundaParser
 from SpiffWorkflow.camunda.parser.task_spec import CamundaTaskParser
 
+from .decision_task import ParkBusinessRuleTask, ParkBusinessRuleTaskParser
+from .decisions import DecisionSet
 from .errors import EngineError
 
 Service = Callable[[Mapping[str, Any], Mapping[str, str]], Mapping[str, Any]]
@@ -65,9 +67,14 @@ class ParkServiceTask(ServiceTask):
 
 
 class ParkParser(CamundaParser):
-    """The Camunda parser with Parkflow's service tasks."""
+    """The Camunda parser with Parkflow's service tasks and decisions."""
 
     OVERRIDE_PARSER_CLASSES = {
         **CamundaParser.OVERRIDE_PARSER_CLASSES,
         full_tag("serviceTask"): (CamundaTaskParser, ParkServiceTask),
+        full_tag("businessRuleTask"): (ParkBusinessRuleTaskParser, ParkBusinessRuleTask),
     }
+
+    def __init__(self, decisions: DecisionSet | None = None) -> None:
+        super().__init__()
+        self.decisions = decisions or DecisionSet(())

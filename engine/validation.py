@@ -17,6 +17,7 @@ from lxml import etree
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 
 from .bpmn_doc import Deployment, Document, bpmn, camunda, problem, promote_only_process
+from .decisions import DecisionSet
 from .errors import InvalidProcess, Problem
 from .services import ParkParser
 from .validation_dmn import check_decision_refs, check_dmn, check_form_keys, check_forms
@@ -70,7 +71,7 @@ def check_sources(sources: SourceSet) -> Verdict:
         problems += _in(doc, _check_bpmn(doc, deploy))
         warnings += _in(doc, check_lanes(doc))
     for doc in dmn_docs:
-        problems += _in(doc, check_dmn(doc))
+        problems += _in(doc, check_dmn(doc, deploy))
     problems += check_forms(sources.forms)
     if not problems:
         problems += _parse_with_engine(deploy)
@@ -110,11 +111,9 @@ def _check_bpmn(doc: Document, deploy: Deployment) -> Iterator[Problem]:
 
 def _parse_with_engine(deploy: Deployment) -> list[Problem]:
     # One parser per deploy: SpiffWorkflow refuses a process id it has seen before, and
-    # bpmn-js ids like Process_1 recur across parks. DMN goes first so decisionRefs resolve.
-    parser = ParkParser()
+    # bpmn-js ids like Process_1 recur across parks. Decisions go first so decisionRefs resolve.
     try:
-        for doc in deploy.dmn:
-            parser.add_dmn_xml(doc.root, filename=doc.filename)
+        parser = ParkParser(DecisionSet(doc.root for doc in deploy.dmn))
         for doc in deploy.bpmn:
             parser.add_bpmn_xml(doc.root, filename=doc.filename)
         for key in deploy.executable():

@@ -1,13 +1,13 @@
 """Deploy-time checks of decisions (DMN) and forms (JSON Schema).
 
-SpiffWorkflow evaluates DMN cells as expressions, not FEEL, and reads one decision table per
-file. FEEL lists and ranges therefore never match or fail at run time; they are refused here
-with the rule's id. Cells are checked the way the engine will build them from the table.
+Decisions run on :mod:`engine.decisions`: several per file, required decisions, FEEL unary
+tests in input cells, the hit policies of DMN 1.3. What it cannot take (literal-expression
+decisions, business knowledge models, a hit policy or aggregation it lacks, a cell that does
+not compile) is refused here, with the rule's id and the cell's line for a cell.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -16,18 +16,15 @@ from jsonschema.exceptions import SchemaError
 from lxml import etree
 
 from .bpmn_doc import Deployment, Document, bpmn, camunda, owner_id, problem
-from .errors import Problem
+from .decisions import AGGREGATIONS, HIT_POLICIES, PRIORITISED
+from .errors import ExpressionError, Problem
+from .feel import DEFAULT_INPUT_VARIABLE, compile_unary_tests
 from .validation_exprs import expression_problem
 from .validation_schema import DMN_NAMESPACES
 
 CAMUNDA_DMN_NS = "http://camunda.org/schema/1.0/dmn"
-ALLOWED_DMN_ATTRIBUTES = frozenset({"versionTag", "historyTimeToLive"})
-SUPPORTED_HIT_POLICIES = frozenset({"UNIQUE", "FIRST", "ANY", "COLLECT"})
-_STRING = re.compile(r"\"(?:[^\"\\]|\\.)*\"|'(?:[^'\\]|\\.)*'")
-_QUESTION = re.compile(r"\?")
-_KEYWORD_START = re.compile(r"(not\s+in|in|is|and|or)\b")
-# Replaces the ``?`` placeholder the way the engine does before evaluating a cell.
-INPUT_NAME = "dmninputexpr"
+ALLOWED_DMN_ATTRIBUTES = frozenset({"versionTag", "historyTimeToLive", "inputVariable"})
+EXPRESSION_LANGUAGES = frozenset({"feel", "juel", "python"})
 
 
 def check_forms(forms: Mapping[str, Any]) -> Iterator[Problem]:
@@ -63,117 +60,137 @@ def check_decision_refs(doc: Document, deploy: Deployment) -> Iterator[Problem]:
             yield problem(task, f"decisionRef '{ref}' has no DMN")
 
 
-def check_dmn(doc: Document) -> Iterator[Problem]:
-    """One decision with one decision table per file, and cells the engine can evaluate."""
+def check_dmn(doc: Document, deploy: Deployment) -> Iterator[Problem]:
+    """Decision tables the engine can take, requirements that resolve, cells that compile."""
     ns = etree.QName(doc.root).namespace
     if ns not in DMN_NAMESPACES:
         return  # not DMN at all; the schema check says so
-    decisions = list(doc.root.iter(f"{{{ns}}}decision"))
-    if len(decisions) != 1:
-        yield problem(doc.root, f"a DMN file must hold exactly one decision, not {len(decisions)}")
+    decisions = list(doc.root.iterfind(f"{{{ns}}}decision"))
+    if not decisions:
+        yield problem(doc.root, "a DMN file must hold at least one decision")
+    for element in doc.root.iterfind(f"{{{ns}}}businessKnowledgeModel"):
+        yield problem(element, "business knowledge models are not supported: "
+                               "write the logic as a decision table")
     for decision in decisions:
-        tables = decision.findall(f"{{{ns}}}decisionTable")
-        if len(tables) != 1:
-            yield problem(decision, "a decision must consist of exactly one decision table")
-        for table in tables:
-            yield from _check_table(table, f"{{{ns}}}")
+        yield from _check_decision(decision, f"{{{ns}}}", deploy)
     yield from _check_camunda_dmn_attributes(doc)
+
+
+def _check_decision(decision: etree._Element, ns: str, deploy: Deployment) -> Iterator[Problem]:
+    tables = decision.findall(f"{ns}decisionTable")
+    if len(tables) != 1:
+        yield problem(decision, "a decision must consist of exactly one decision table "
+                                "(literal expressions and other kinds are not supported)")
+    for requirement in decision.iterfind(f"{ns}informationRequirement/{ns}requiredDecision"):
+        href = requirement.get("href") or ""
+        if not href.startswith("#") or href[1:] not in deploy.decisions:
+            yield problem(decision, f"required decision '{href}' is not deployed "
+                                    f"(write href=\"#decision_id\" of a deployed decision)")
+    if decision.find(f"{ns}knowledgeRequirement") is not None:
+        yield problem(decision, "knowledge requirements are not supported")
+    cycle = _requirement_cycle(decision.get("id", ""), deploy)
+    if cycle:
+        yield problem(decision, f"decisions require each other in a cycle: {' -> '.join(cycle)}")
+    for table in tables:
+        yield from _check_table(table, ns)
+
+
+def _required(decision: etree._Element) -> list[str]:
+    return [str(href).lstrip("#") for href in decision.xpath(
+        "*[local-name()='informationRequirement']/*[local-name()='requiredDecision']/@href")]
+
+
+def _requirement_cycle(start: str, deploy: Deployment) -> list[str]:
+    """The first requirement path from ``start`` back to itself, or []."""
+    stack = [(start, [start])]
+    seen: set[str] = set()
+    while stack:
+        current, path = stack.pop()
+        element = deploy.decisions.get(current)
+        for required in _required(element) if element is not None else []:
+            if required == start:
+                return [*path, start]
+            if required not in seen:
+                seen.add(required)
+                stack.append((required, [*path, required]))
+    return []
 
 
 def _check_table(table: etree._Element, ns: str) -> Iterator[Problem]:
     policy = (table.get("hitPolicy") or "UNIQUE").upper()
-    if policy not in SUPPORTED_HIT_POLICIES:
+    outputs = list(table.iterfind(f"{ns}output"))
+    if policy not in HIT_POLICIES:
         yield problem(table, f"hit policy {policy} is not supported "
-                             f"(use {', '.join(sorted(SUPPORTED_HIT_POLICIES))})")
-    if policy == "COLLECT" and table.get("aggregation"):
-        yield problem(table, "COLLECT with an aggregation is not supported: it returns a list")
-    inputs = [_input_expression(element, ns) for element in table.iterfind(f"{ns}input")]
-    for element, text in zip(table.iterfind(f"{ns}input"), inputs, strict=True):
-        if text is None:
-            yield problem(element, "a decision input needs an input expression")
-        else:
-            yield from _report(element, "input expression", text, expression_problem(text))
-    for output in table.iterfind(f"{ns}output"):
-        if not (output.get("name") or output.get("label") or "").strip():
-            yield problem(output, "a decision output needs a name")
+                             f"(use {', '.join(sorted(HIT_POLICIES))})")
+    yield from _check_aggregation(table, policy, len(outputs))
+    if policy in PRIORITISED and not any(o.find(f"{ns}outputValues") is not None for o in outputs):
+        yield problem(table, f"hit policy {policy} needs the outputs' values in priority order "
+                             "(output values)")
+    for element in table.iterfind(f"{ns}input"):
+        yield from _check_input(element, ns)
+    for output in outputs:
+        yield from _check_output(output, ns)
+    variables = [column.get(f"{{{CAMUNDA_DMN_NS}}}inputVariable") or DEFAULT_INPUT_VARIABLE
+                 for column in table.iterfind(f"{ns}input")]
     for rule in table.iterfind(f"{ns}rule"):
-        yield from _check_rule(rule, inputs, ns)
+        yield from _check_rule(rule, ns, variables)
 
 
-def _input_expression(element: etree._Element, ns: str) -> str | None:
-    text = element.findtext(f"{ns}inputExpression/{ns}text")
-    return text.strip() if text and text.strip() else None
+def _check_aggregation(table: etree._Element, policy: str, outputs: int) -> Iterator[Problem]:
+    aggregation = (table.get("aggregation") or "").upper()
+    if not aggregation:
+        return
+    if policy != "COLLECT":
+        yield problem(table, f"an aggregation belongs to hit policy COLLECT, not {policy}")
+    elif aggregation not in AGGREGATIONS:
+        yield problem(table, f"aggregation {aggregation} is not supported "
+                             f"(use {', '.join(sorted(AGGREGATIONS))})")
+    elif outputs != 1:
+        yield problem(table, f"COLLECT {aggregation} needs exactly one output, not {outputs}")
 
 
-def _check_rule(rule: etree._Element, inputs: list[str | None], ns: str) -> Iterator[Problem]:
-    for entry, input_text in zip(rule.iterfind(f"{ns}inputEntry"), inputs, strict=False):
+def _check_input(element: etree._Element, ns: str) -> Iterator[Problem]:
+    expression = element.find(f"{ns}inputExpression")
+    text = (element.findtext(f"{ns}inputExpression/{ns}text") or "").strip()
+    if not text:
+        yield problem(element, "a decision input needs an input expression")
+        return
+    language = (expression.get("expressionLanguage") or "feel") if expression is not None else ""
+    if language.lower() not in EXPRESSION_LANGUAGES:
+        yield problem(element, f"input expression language '{language}' is not supported "
+                               "(write a FEEL or JUEL expression)")
+    yield from _report(element, "input expression", text, expression_problem(text))
+
+
+def _check_output(output: etree._Element, ns: str) -> Iterator[Problem]:
+    if not (output.get("name") or output.get("label") or "").strip():
+        yield problem(output, "a decision output needs a name")
+    values = (output.findtext(f"{ns}outputValues/{ns}text") or "").strip()
+    if values:
+        yield from _report(output, "output values", values, expression_problem(f"[{values}]"))
+
+
+def _check_rule(rule: etree._Element, ns: str, variables: list[str]) -> Iterator[Problem]:
+    entries = list(rule.iterfind(f"{ns}inputEntry"))
+    if len(entries) != len(variables):
+        yield problem(rule, f"a rule needs one input entry per input ({len(variables)}), "
+                            f"not {len(entries)}")
+    for entry, variable in zip(entries, variables, strict=False):
         text = (entry.findtext(f"{ns}text") or "").strip()
-        if text and text != "-" and input_text is not None:
-            reason = feel_problem(text) or input_cell_problem(input_text, text)
-            yield from _report_rule(rule, entry, text, reason)
+        yield from _report_rule(rule, entry, text, cell_problem(text, variable))
     for entry in rule.iterfind(f"{ns}outputEntry"):
         text = (entry.findtext(f"{ns}text") or "").strip()
         if text:
-            reason = feel_problem(text, output=True) or expression_problem(text)
-            yield from _report_rule(rule, entry, text, reason)
+            yield from _report_rule(rule, entry, text, expression_problem(text))
 
 
-def feel_problem(cell: str, *, output: bool = False) -> str | None:
-    """Why a cell written in FEEL would silently misbehave, or None."""
-    bare = _STRING.sub('""', cell).strip()
-    if ".." in bare:
-        return "FEEL ranges like [1..5] are not supported: write 1 <= ? <= 5"
-    if _top_level_comma(bare):
-        if output:
-            return 'FEEL lists are not supported: write a list as ["A", "B"]'
-        return 'FEEL lists like "A","B" are not supported: write ? in ("A", "B")'
-    if output:
-        return None
-    if re.match(r"not\s*\(", bare):
-        return "FEEL not(...) is not supported: write ? != ... or ? not in (...)"
-    if _KEYWORD_START.match(bare) and "?" not in bare:
-        return f"write the input as ?, as in '? {cell}'"
+def cell_problem(cell: str, input_variable: str = DEFAULT_INPUT_VARIABLE) -> str | None:
+    """Why an input cell cannot be evaluated, or None."""
+    try:
+        compile_unary_tests(cell, input_variable)
+    except ExpressionError as exc:
+        return exc.reason
     return None
-
-
-def _top_level_comma(text: str) -> bool:
-    depth = 0
-    for char in text:
-        if char in "([{":
-            depth += 1
-        elif char in ")]}":
-            depth -= 1
-        elif char == "," and depth == 0:
-            return True
-    return False
-
-
-def input_cell_problem(input_text: str, cell: str) -> str | None:
-    """Build the expression the engine evaluates for a cell, and say why it fails, if it does."""
-    if _has_placeholder(cell):
-        built = _replace_placeholder(cell)
-    elif expression_problem(cell) is None:
-        # A value on its own is compared with ==; otherwise the engine glues the cell (an
-        # operator and an operand, like ">= 1000") to the input expression.
-        built = f"({input_text}) == ({cell})"
-    else:
-        built = input_text + cell
-    reason = expression_problem(built)
-    return f"{reason} in {built!r}" if reason is not None else None
-
-
-def _has_placeholder(cell: str) -> bool:
-    return "?" in _STRING.sub('""', cell)
-
-
-def _replace_placeholder(cell: str) -> str:
-    parts, last = [], 0
-    for match in _STRING.finditer(cell):
-        parts.append(_QUESTION.sub(INPUT_NAME, cell[last:match.start()]))
-        parts.append(match.group(0))
-        last = match.end()
-    parts.append(_QUESTION.sub(INPUT_NAME, cell[last:]))
-    return "".join(parts)
 
 
 def _report(element: etree._Element, what: str, text: str, reason: str | None) -> Iterator[Problem]:
@@ -194,5 +211,4 @@ def _check_camunda_dmn_attributes(doc: Document) -> Iterator[Problem]:
             qname = etree.QName(name)
             local = str(qname.localname)
             if qname.namespace == CAMUNDA_DMN_NS and local not in ALLOWED_DMN_ATTRIBUTES:
-                hint = ": cells refer to the input as ?" if local == "inputVariable" else ""
-                yield problem(element, f"camunda:{local} is not supported{hint}")
+                yield problem(element, f"camunda:{local} is not supported")

@@ -492,25 +492,38 @@ def test_decision_refs_must_name_a_deployed_decision() -> None:
     assert_reported(problems, "no_decision", "has no camunda:decisionRef")
 
 
-def test_feel_cells_are_refused_with_the_rule_id() -> None:
-    content = (BROKEN / "feel_cells.dmn").read_bytes()
-    problems = validate(dmn_files={"eligibility.dmn": dmn(), "feel.dmn": content})
+def test_what_the_decision_engine_cannot_take_is_refused_with_the_element_id() -> None:
+    content = (BROKEN / "unsupported_decisions.dmn").read_bytes()
+    problems = validate(dmn_files={"eligibility.dmn": dmn(), "unsupported.dmn": content})
     for element_id, fragment in [
-        ("rule_list", "FEEL lists"), ("rule_range", "FEEL ranges"), ("rule_not", "FEEL not"),
-        ("rule_in", "write the input as ?"), ("rule_in", "cell '>='"),
-        ("rule_in", "cell '\"D\",\"E\"': FEEL lists"),
-        ("grade_table", "hit policy RULE ORDER"), ("in_kind", "camunda:inputVariable"),
+        ("rule_empty_operand", "cell '>=': the expression is empty"),
+        ("rule_open_range", "cell '[1..]'"),
+        ("rule_attribute", "attribute access is not allowed"),
+        ("grade", "required decision '#no_such_decision' is not deployed"),
+        ("grade_table", "an aggregation belongs to hit policy COLLECT, not FIRST"),
+        ("in_size", "expression language 'javascript' is not supported"),
+        ("out_grade", "camunda:foo is not supported"),
+        ("ranked_table", "hit policy PRIORITY needs the outputs' values"),
+        ("looping_table", "COLLECT COUNT needs exactly one output, not 2"),
+        ("ranked", "cycle: ranked -> looping -> ranked"),
+        ("looping", "cycle: looping -> ranked -> looping"),
     ]:
         assert_reported(problems, element_id, fragment)
-    assert_reported(problems, "rule_range", "[1..5]", line_of("feel_cells.dmn", "[1..5]"))
-    assert not [p for p in problems if p.element_id == "rule_fine"]
+    assert_reported(problems, "rule_open_range", "[1..]", line_of("unsupported_decisions.dmn",
+                                                                  "[1..]"))
+    assert not [p for p in problems if p.element_id in ("rule_fine", "in_kind")]
 
 
-def test_dmn_must_hold_one_decision_with_one_table() -> None:
+def test_several_decisions_per_file_deploy_but_each_needs_one_table() -> None:
     content = (BROKEN / "two_decisions.dmn").read_bytes()
     problems = validate(dmn_files={"eligibility.dmn": dmn(), "two.dmn": content})
-    assert_reported(problems, "two_defs", "exactly one decision, not 2")
+    assert not [p for p in problems if p.element_id in ("two_defs", "first")]
     assert_reported(problems, "second", "exactly one decision table")
+
+
+def test_a_file_of_several_decisions_with_requirements_deploys() -> None:
+    rating = (Path(__file__).parent / "data" / "dmn" / "park_rating.dmn").read_bytes()
+    assert validate(dmn_files={"eligibility.dmn": dmn(), "rating.dmn": rating}) == []
 
 
 def test_same_decision_or_process_twice_is_refused() -> None:

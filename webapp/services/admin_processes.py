@@ -139,18 +139,22 @@ def form_schemas(session: Session, park: Park) -> dict[str, Any]:
 
 
 def park_decisions(session: Session, park: Park) -> dict[str, bytes]:
-    """The DMN of every decision the park's procedures use, newest deployment winning."""
-    by_decision: dict[str, str] = {}
+    """The DMN of every decision the park's procedures use, newest deployment winning.
+
+    A file may hold several decisions; it is kept while it is the newest for any of them.
+    """
+    newest: dict[str, str] = {}
     for definition in _latest_definitions(session, park):
         for content in definition.dmn_xml or ():
-            by_decision[_decision_id(content)] = content
+            newest.update(dict.fromkeys(_decision_ids(content), content))
+    files = {content: decision for decision, content in sorted(newest.items(), reverse=True)}
     return {f"{decision or 'decision'}.dmn": content.encode("utf-8")
-            for decision, content in sorted(by_decision.items())}
+            for content, decision in sorted(files.items(), key=lambda item: item[1])}
 
 
-def _decision_id(content: str) -> str:
-    decision = next(parse_xml(content, what="DMN").getroot().iter(DMN_DECISION), None)
-    return decision.get("id", "") if decision is not None else ""
+def _decision_ids(content: str) -> list[str]:
+    return [decision.get("id", "")
+            for decision in parse_xml(content, what="DMN").getroot().iter(DMN_DECISION)] or [""]
 
 
 # --- checking and deploying --------------------------------------------------------------

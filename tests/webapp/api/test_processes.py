@@ -192,3 +192,35 @@ def test_get_bpmn_absent(client: FlaskClient, login: Login) -> None:
         response = client.get(f"{URL}/{path}", headers=login("admin"))
         assert response.status_code == 404, path
         assert error_code(response) == "not_found"
+
+
+def test_deploy_camunda_decisions_and_run_them(client: FlaskClient, login: Login) -> None:
+    dmn = DATA.parents[2] / "engine" / "data" / "dmn"
+    response = client.post(URL, headers=login("admin"), content_type="multipart/form-data", data={
+        "bpmn": [(io.BytesIO((dmn / "rating.bpmn").read_bytes()), "rating.bpmn")],
+        "dmn": [(io.BytesIO((dmn / name).read_bytes()), name)
+                for name in ("park_rating.dmn", "hit_policies.dmn")],
+    })
+    assert response.status_code in (200, 201), response.json
+
+    started = client.post("/api/v1/parks/demo/instances", headers=login("xinghe"), json={
+        "process_key": "rating_process",
+        "data": {"employees": 57, "sector": "tech", "amount": 1},
+    })
+
+    # two rules of a UNIQUE table match: the application stops at the decision, not a 500
+    assert started.status_code == 201, started.json
+    assert started.json["status"] == "error"
+    assert "Rule_overlap" in json.dumps(started.json["error"])
+
+
+def test_deploy_refuses_a_decision_cycle(client: FlaskClient, login: Login) -> None:
+    broken = DATA.parents[2] / "engine" / "data" / "broken" / "unsupported_decisions.dmn"
+    response = client.post(URL, headers=login("admin"), content_type="multipart/form-data", data={
+        "bpmn": [(io.BytesIO((DATA.parents[2] / "engine" / "data" / "dmn" / "rating.bpmn")
+                             .read_bytes()), "rating.bpmn")],
+        "dmn": [(io.BytesIO(broken.read_bytes()), "unsupported.dmn")],
+    })
+    assert response.status_code == 422
+    messages = [problem["message"] for problem in response.json["error"]["details"]]
+    assert any("cycle: ranked -> looping -> ranked" in message for message in messages)
