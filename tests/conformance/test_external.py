@@ -226,7 +226,7 @@ def _deployment(path: Path) -> Deployment:
         for element in siblings[p].xpath("//*[@camunda:formKey]", namespaces=NAMESPACES):
             form = forms.setdefault(element.get(FORM_KEY).strip(),
                                     {"type": "object", "properties": {}})
-            form["properties"].update(visit_data(element.get("id"), 1))
+            form["properties"].update(dict.fromkeys(visit_data(element.get("id"), 1), {"type": "integer"}))
     return Deployment(
         path=str(path.relative_to(DATA)),
         processes=tuple(sorted(_ids(siblings[path], executable))),
