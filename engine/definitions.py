@@ -22,6 +22,7 @@ from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from .bpmn_doc import is_executable, promote_only_process
 from .decisions import DecisionSet
 from .errors import ExpressionError, InvalidProcess, Problem
+from .listeners import attach_hooks
 from .multi_instance import require_collections
 from .services import ParkParser
 from .timers import normalize_timer_expressions
@@ -242,7 +243,7 @@ class SpecCache:
 
 
 def compile_process(version: ProcessVersion) -> CompiledProcess:
-    """Parse a version with the Camunda parser and normalise its timer values."""
+    """Parse a version with the Camunda parser, normalise its timers and wire its hooks."""
     try:
         parser = ParkParser(DecisionSet(version.dmn))
     except ExpressionError as exc:  # sources stored before a deploy check refused them
@@ -257,7 +258,9 @@ def compile_process(version: ProcessVersion) -> CompiledProcess:
     except ValidationException as exc:
         problem = Problem(exc.id or version.key, None, str(exc).splitlines()[0])
         raise InvalidProcess([problem]) from exc
+    documents = [parse_xml(content).getroot() for content in (version.bpmn, *version.called)]
     for each in (spec, *subprocess_specs.values()):
         normalize_timer_expressions(each)
         require_collections(each)
+        attach_hooks(each, documents)
     return CompiledProcess(version=version, spec=spec, subprocess_specs=subprocess_specs)

@@ -81,6 +81,13 @@ def _days_between(start: Any, end: Any) -> int:
     return int((b - a) / timedelta(days=1))
 
 
+def _add_days(moment: Any, days: Any) -> date:
+    """``moment`` (a date, a datetime or ISO text) moved by ``days`` calendar days."""
+    if not isinstance(days, int) or isinstance(days, bool):
+        raise TypeError("add_days() needs a whole number of days")
+    return _moment("add_days", moment) + timedelta(days=days)
+
+
 def _round(number: Any, ndigits: int | None = None) -> Any:
     if ndigits is not None and abs(ndigits) > 100:
         raise ValueError("at most 100 digits")
@@ -108,6 +115,7 @@ _REGISTRY: dict[str, Callable[..., Any]] = {
     "contains": lambda a, b: a is not None and b in a,
     "startswith": lambda s, p: isinstance(s, str) and s.startswith(_text("startswith", p)),
     "date": _to_date, "now": lambda: datetime.now(UTC), "days_between": _days_between,
+    "add_days": _add_days,
     # JUEL's "empty x": None, or a text, list or map without items
     "empty": lambda x: x is None or (isinstance(x, Sized) and len(x) == 0),
 }

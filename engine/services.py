@@ -15,11 +15,12 @@ from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.bpmn.parser.BpmnParser import full_tag
 from SpiffWorkflow.bpmn.specs.defaults import ServiceTask
 from SpiffWorkflow.camunda.parser.CamundaParser import CamundaParser
-from SpiffWorkflow.camunda.parser.task_spec import CamundaTaskParser
+from SpiffWorkflow.camunda.parser.task_spec import CallActivityParser, CamundaTaskParser
 
 from .decision_task import ParkBusinessRuleTask, ParkBusinessRuleTaskParser
 from .decisions import DecisionSet
 from .errors import EngineError
+from .mappings import ParkCallActivity
 
 Service = Callable[[Mapping[str, Any], Mapping[str, str]], Mapping[str, Any]]
 SERVICES: dict[str, Service] = {}
@@ -67,12 +68,13 @@ class ParkServiceTask(ServiceTask):
 
 
 class ParkParser(CamundaParser):
-    """The Camunda parser with Parkflow's service tasks and decisions."""
+    """The Camunda parser with Parkflow's service tasks, decisions and mapped call activities."""
 
     OVERRIDE_PARSER_CLASSES = {
         **CamundaParser.OVERRIDE_PARSER_CLASSES,
         full_tag("serviceTask"): (CamundaTaskParser, ParkServiceTask),
         full_tag("businessRuleTask"): (ParkBusinessRuleTaskParser, ParkBusinessRuleTask),
+        full_tag("callActivity"): (CallActivityParser, ParkCallActivity),
     }
 
     def __init__(self, decisions: DecisionSet | None = None) -> None:

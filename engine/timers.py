@@ -21,17 +21,21 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
     TimerEventDefinition,
 )
 
+from .cron import CRON_NEXT_FN, cron_problem, looks_like_cron, next_firing, use_cron_cycles
 from .errors import ExpressionError
 from .worktime import WorkCalendar, add_working_days, parse_time_value
 
 DURATION_FN = "pf_timer_duration"
 DATE_FN = "pf_timer_date"
 CYCLE_FN = "pf_timer_cycle"
+# expression functions that need the park's calendar, so come with the engine, not FUNCTIONS
+CALENDAR_FUNCTIONS = frozenset({"add_working_days"})
 
 
 def normalize_timer_expressions(spec: Any) -> None:
     """Rewrite the timer expressions of every task spec of ``spec`` in place."""
     for task_spec in spec.task_specs.values():
+        use_cron_cycles(task_spec)
         for definition in _timer_definitions(getattr(task_spec, "event_definition", None)):
             definition.expression = _rewrite(definition)
 
@@ -55,9 +59,23 @@ def _rewrite(definition: TimerEventDefinition) -> str:
         function = DATE_FN
     else:
         function = CYCLE_FN
+    if function == CYCLE_FN and looks_like_cron(_unquoted(text)):
+        return f"{function}({_unquoted(text)!r})"
     literal = parse_time_value(text)
     argument = repr(literal.text) if literal is not None else text
     return f"{function}({argument})"
+
+
+def _moment_of(value: Any) -> date:
+    if isinstance(value, date):
+        return value
+    text = str(value).strip()
+    return date.fromisoformat(text) if len(text) == 10 else datetime.fromisoformat(text)
+
+
+def _unquoted(text: str) -> str:
+    quoted = len(text) > 1 and text[0] == text[-1] and text[0] in "'\""
+    return text[1:-1].strip() if quoted else text
 
 
 def timer_functions(calendar: WorkCalendar) -> dict[str, Callable[..., Any]]:
@@ -90,13 +108,33 @@ def timer_functions(calendar: WorkCalendar) -> dict[str, Callable[..., Any]]:
         raise ExpressionError(str(value), "a timer date must be an ISO 8601 date-time or NWD")
 
     def cycle(value: Any) -> str:
+        if isinstance(value, str) and looks_like_cron(value):
+            reason = cron_problem(value.strip())
+            if reason is not None:
+                raise ExpressionError(value, reason)
+            return value.strip()
         parsed = parse_time_value(value) if isinstance(value, str) else None
         if parsed is None or parsed.kind != "cycle":
-            raise ExpressionError(str(value),
-                                  "a timer cycle must be an ISO 8601 repetition (R3/P1D)")
+            raise ExpressionError(str(value), "a timer cycle must be an ISO 8601 repetition "
+                                              "(R3/P1D) or cron (0 0 9 ? * MON-FRI)")
         return parsed.text
 
-    return {DURATION_FN: duration, DATE_FN: at, CYCLE_FN: cycle}
+    def cron_next(text: str, after: str) -> str:
+        return next_firing(text, datetime.fromisoformat(after), calendar.timezone).isoformat()
+
+    def working_days_after(moment: Any, days: Any) -> date:
+        """``moment`` moved by ``days`` working days of the park's calendar."""
+        if not isinstance(days, int) or isinstance(days, bool):
+            raise TypeError("add_working_days() needs a whole number of days")
+        start = _moment_of(moment)
+        if isinstance(start, datetime):
+            zoned = start if start.tzinfo else start.replace(tzinfo=calendar.timezone)
+            return add_working_days(zoned, days, calendar).astimezone(zoned.tzinfo)
+        midnight = datetime.combine(start, time(0, 0), calendar.timezone)
+        return add_working_days(midnight, days, calendar).astimezone(calendar.timezone).date()
+
+    return {DURATION_FN: duration, DATE_FN: at, CYCLE_FN: cycle, CRON_NEXT_FN: cron_next,
+            "add_working_days": working_days_after}
 
 
 def finish_exhausted_cycles(waiting: Iterable[Any]) -> bool:

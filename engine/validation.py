@@ -22,6 +22,7 @@ from .errors import InvalidProcess, Problem
 from .services import ParkParser
 from .validation_dmn import check_decision_refs, check_dmn, check_form_keys, check_forms
 from .validation_exprs import check_expressions
+from .validation_mappings import check_mappings
 from .validation_schema import check_bpmn_schema, check_dmn_schema
 from .validation_structure import check_deployment, check_lanes, check_structure
 from .validation_support import check_support
@@ -105,6 +106,7 @@ def _check_bpmn(doc: Document, deploy: Deployment) -> Iterator[Problem]:
     yield from check_structure(doc, deploy)
     yield from check_support(doc)
     yield from check_expressions(doc)
+    yield from check_mappings(doc)
     yield from check_form_keys(doc, deploy.forms)
     yield from check_decision_refs(doc, deploy)
 

@@ -14,9 +14,11 @@ from collections.abc import Iterator
 from lxml import etree
 
 from .bpmn_doc import SEQUENCE_FLOW, Document, bpmn, camunda, local_name, owner_id, problem
+from .cron import cron_problem, looks_like_cron
 from .errors import ExpressionError, Problem
 from .expressions import FUNCTIONS, compile_expression
 from .sandbox import check_script
+from .timers import CALENDAR_FUNCTIONS
 from .validation_structure import CONDITIONAL_GATEWAYS
 from .validation_support import SCRIPT_FORMATS
 from .worktime import parse_time_value
@@ -40,7 +42,7 @@ def expression_problem(text: str) -> str | None:
         compiled = compile_expression(text)
     except ExpressionError as exc:
         return exc.reason
-    unknown = sorted(set(compiled.calls) - set(FUNCTIONS))
+    unknown = sorted(set(compiled.calls) - set(FUNCTIONS) - CALENDAR_FUNCTIONS)
     if unknown:
         return "unknown function " + ", ".join(f"{name}()" for name in unknown)
     return None
@@ -122,8 +124,15 @@ def _check_timers(doc: Document) -> Iterator[Problem]:
             if not text.strip():
                 yield problem(value, f"timer {name} is empty")
             else:
-                reason = time_value_problem(text, _TIMER_KINDS[name])
+                reason = _timer_problem(name, text)
                 yield from _report(value, f"timer {name}", text, reason)
+
+
+def _timer_problem(name: str, text: str) -> str | None:
+    cron = text.strip().strip("'\"").strip()
+    if name == "timeCycle" and looks_like_cron(cron):
+        return cron_problem(cron)
+    return time_value_problem(text, _TIMER_KINDS[name])
 
 
 def _check_user_tasks(doc: Document) -> Iterator[Problem]:

@@ -55,13 +55,8 @@ HINTS = {
     "mapDecisionResult": "outputs are merged into the process data under their own names",
     "candidateStarterGroups": "who may start a process is managed in Parkflow, not in the diagram",
     "candidateStarterUsers": "who may start a process is managed in Parkflow, not in the diagram",
-    "executionListener": "Parkflow runs no listeners",
-    "taskListener": "Parkflow runs no listeners",
     "connector": "call a registered service with a 'service' property instead",
     "field": _DELEGATE,
-    "inputOutput": "tasks see all process variables without mappings",
-    "in": "the called process sees all the caller's data without mappings",
-    "out": "the called process's data comes back whole, without mappings",
     "formData": "name a JSON Schema form with camunda:formKey instead",
 }
 # Other engines' extensions: Parkflow would ignore them, so a diagram using them is refused.
@@ -90,6 +85,9 @@ _EVENT_DEFINITIONS = frozenset(bpmn(t) for t in (
     "compensateEventDefinition", "conditionalEventDefinition",
 ))
 SCRIPT_FORMATS = frozenset({"", "python", "python3"})
+# extension elements Parkflow runs, each checked in full by ``validation_mappings``
+MAPPED_EXTENSIONS = frozenset(camunda(t) for t in (
+    "inputOutput", "in", "out", "executionListener", "taskListener"))
 
 
 def check_support(doc: Document) -> Iterator[Problem]:
@@ -140,6 +138,8 @@ def _check_extensions(extensions: etree._Element) -> Iterator[Problem]:
         qname = etree.QName(child)
         if child.tag == camunda("properties"):
             yield from _check_properties(child)
+        elif child.tag in MAPPED_EXTENSIONS:
+            continue
         elif qname.namespace == CAMUNDA_NS:
             yield problem(child, _not_supported(str(qname.localname)))
         else:

@@ -381,8 +381,9 @@ def test_unsupported_camunda_extensions() -> None:
         ("java_expression", "camunda:expression is not supported on a serviceTask"),
         ("external", "camunda:type"), ("external", "camunda:topic"),
         ("no_service", "property 'service'"), ("connector", "camunda:connector"),
-        ("listened", "camunda:executionListener"), ("listened", "camunda:taskListener"),
-        ("listened", "camunda:inputOutput"), ("listened", "camunda:formData"),
+        ("listened", "camunda:executionListener with a Java class"),
+        ("listened", "camunda:taskListener with a Java class"),
+        ("listened", "camunda:inputParameter 'x': only a text"), ("listened", "camunda:formData"),
         ("decide", "camunda:resultVariable"),
         ("foreign", "flowable:candidateGroups"), ("foreign", "zeebe:assignmentDefinition"),
     }
