@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from limits.storage import Storage
-from sqlalchemy import case, delete, literal, select
+from sqlalchemy import delete, literal, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -24,8 +24,7 @@ from webapp.models import RateLimitCounter
 
 STORAGE_URI = "parkflow+database://"
 _KEY_LENGTH = 255
-_TABLE = RateLimitCounter.__table__
-_INSERT = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
+_COUNTER = RateLimitCounter
 
 
 class DatabaseStorage(Storage):
@@ -51,24 +50,30 @@ class DatabaseStorage(Storage):
     def incr(self, key: str, expiry: int, amount: int = 1) -> int:
         """Count ``amount`` hits; a window that has ended starts again with them."""
         now = datetime.now(UTC)
-        stamp = literal(now, UTCDateTime())
-        ended = _TABLE.c.expires_at <= stamp
         with self.database.write() as session:
             connection = session.connection()
-            # the attempts of the window just past are worth nothing any more
-            connection.execute(delete(_TABLE).where(ended))
-            upsert = _INSERT[connection.dialect.name](_TABLE).values(
-                key=_stored(key), hits=amount, expires_at=now + timedelta(seconds=expiry)
+            # an ended window counts for nothing: gone, it starts afresh below
+            connection.execute(
+                delete(_COUNTER).where(_COUNTER.expires_at <= literal(now, UTCDateTime()))
             )
-            upsert = upsert.on_conflict_do_update(
-                index_elements=[_TABLE.c.key],
-                set_={
-                    "hits": case((ended, amount), else_=_TABLE.c.hits + amount),
-                    "expires_at": case(
-                        (ended, upsert.excluded.expires_at), else_=_TABLE.c.expires_at
-                    ),
-                },
-            ).returning(_TABLE.c.hits)
+            values = {
+                "key": _stored(key),
+                "hits": amount,
+                "expires_at": now + timedelta(seconds=expiry),
+            }
+            insert = (
+                postgresql.insert(_COUNTER)
+                if connection.dialect.name == "postgresql"
+                else sqlite.insert(_COUNTER)
+            )
+            upsert = (
+                insert.values(values)
+                .on_conflict_do_update(
+                    index_elements=[_COUNTER.key],
+                    set_={"hits": _COUNTER.hits + amount},
+                )
+                .returning(_COUNTER.hits)
+            )
             return int(connection.execute(upsert).scalar_one())
 
     def get(self, key: str) -> int:
@@ -85,7 +90,7 @@ class DatabaseStorage(Storage):
         """Whether the table can be read."""
         try:
             with self.database.read() as session:
-                session.execute(select(_TABLE.c.key).limit(1))
+                session.execute(select(_COUNTER.key).limit(1))
         except SQLAlchemyError:
             return False
         return True
@@ -93,12 +98,12 @@ class DatabaseStorage(Storage):
     def reset(self) -> int | None:
         """Forget every counter; how many there were."""
         with self.database.write() as session:
-            return int(session.execute(delete(_TABLE)).rowcount)  # type: ignore[attr-defined]
+            return int(session.execute(delete(_COUNTER)).rowcount)  # type: ignore[attr-defined]
 
     def clear(self, key: str) -> None:
         """Forget one key's counter."""
         with self.database.write() as session:
-            session.execute(delete(_TABLE).where(_TABLE.c.key == _stored(key)))
+            session.execute(delete(_COUNTER).where(_COUNTER.key == _stored(key)))
 
     def _current(self, key: str) -> RateLimitCounter | None:
         with self.database.read() as session:

@@ -9,7 +9,7 @@ each only once, which a limit per address and username never counted.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from flask import current_app, request
 
@@ -55,8 +55,7 @@ def limit_sign_in(view: F) -> F:
     by_address = limiter.shared_limit(
         _address_limit, scope="sign-in-address", key_func=_address_key, methods=["POST"]
     )
-    limited: F = by_address(by_account(view))
-    return limited
+    return cast(F, by_address(by_account(view)))
 
 
 __all__ = ["MAX_USERNAME", "attempted_username", "limit_sign_in"]
