@@ -47,6 +47,9 @@ class ProcessVersion:
     human_tasks: Mapping[str, HumanTaskSpec] = field(default_factory=dict)
     # the other BPMN files of its deployment that its call activities reach, at any depth
     called: tuple[bytes, ...] = ()
+    # what ending at each of its end events means (approved, rejected, withdrawn), as the
+    # end event's camunda:properties ``result`` says; end events without one say nothing
+    end_results: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
     def from_sources(
@@ -151,7 +154,18 @@ def _describe(
         start_form_key=start.get(f"{{{CAMUNDA_NS}}}formKey") if start is not None else None,
         human_tasks=dict(tasks),
         called=called,
+        end_results=_end_results(process),
     )
+
+
+def _end_results(process: etree._Element) -> dict[str, str]:
+    # only the process's own end events end it: one inside a subprocess ends the subprocess
+    found = {}
+    for end in process.iterfind(f"{{{BPMN_NS}}}endEvent"):
+        result = _property(end, "result")
+        if result:
+            found[end.get("id", "")] = result
+    return found
 
 
 def _property(element: etree._Element, name: str) -> str | None:

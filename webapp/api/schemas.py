@@ -6,7 +6,7 @@ from typing import Any
 
 from marshmallow import Schema, fields, validate
 
-from webapp.models import INSTANCE_STATUSES, NOTIFICATION_KINDS
+from webapp.models import INSTANCE_RESULTS, INSTANCE_STATUSES, NOTIFICATION_KINDS, STATUS_DETAILS
 
 MAX_LIMIT = 500
 DEFAULT_LIMIT = 50
@@ -97,6 +97,7 @@ class StartRequestSchema(Schema):
 
 class InstanceListArgsSchema(PageArgsSchema):
     status = fields.String(validate=validate.OneOf(INSTANCE_STATUSES))
+    result = fields.String(validate=validate.OneOf(INSTANCE_RESULTS))
     process_key = _text(255)
 
 
@@ -148,7 +149,15 @@ class InstanceSummarySchema(Schema):
     process_name = fields.String(required=True)
     version = fields.Integer(required=True)
     status = fields.String(required=True, validate=validate.OneOf(INSTANCE_STATUSES))
+    result = fields.String(allow_none=True, validate=validate.OneOf(INSTANCE_RESULTS),
+                           metadata={"description": "how it ended; null while open"})
+    status_detail = fields.String(
+        allow_none=True, validate=validate.OneOf(STATUS_DETAILS),
+        metadata={"description": "with_applicant while a correction is awaited"})
     promised_at = fields.DateTime(allow_none=True)
+    paused_seconds = fields.Integer(
+        required=True, metadata={"description": "time held by the applicant, not counted "
+                                                "against the promise"})
     enterprise = fields.Nested(EnterpriseRefSchema, allow_none=True)
     started_at = fields.DateTime(required=True)
     ended_at = fields.DateTime(allow_none=True)
