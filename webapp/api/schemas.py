@@ -221,6 +221,33 @@ class DecisionSchema(Schema):
     data = fields.Dict(required=True, metadata={"description": "what that task submitted"})
 
 
+class FieldChangeSchema(Schema):
+    field = fields.String(required=True)
+    title = fields.String(required=True)
+    old = fields.Raw(allow_none=True)
+    new = fields.Raw(allow_none=True)
+
+
+class FileChangeSchema(Schema):
+    field = fields.String(required=True)
+    title = fields.String(required=True)
+    filename = fields.String(required=True)
+    change = fields.String(required=True, validate=validate.OneOf(
+        ("added", "removed", "replaced")))
+    attachment_id = fields.String(allow_none=True)
+
+
+class ResubmissionSchema(Schema):
+    task_id = fields.String(allow_none=True)
+    name = fields.String(required=True)
+    completed_by = fields.String(allow_none=True)
+    completed_at = fields.DateTime(required=True)
+    note = fields.String(allow_none=True, metadata={"description": "the enterprise's 补正说明"})
+    changes = fields.List(fields.Nested(FieldChangeSchema), required=True, metadata={
+        "description": "application fields changed since the submission before, old → new"})
+    files = fields.List(fields.Nested(FileChangeSchema), required=True)
+
+
 class TaskContextSchema(Schema):
     application = fields.Dict(required=True, metadata={
         "description": "the application form's fields as the process holds them"})
@@ -228,6 +255,8 @@ class TaskContextSchema(Schema):
         "description": "the values of the form's read-only fields"})
     decisions = fields.List(fields.Nested(DecisionSchema), required=True, metadata={
         "description": "earlier decisions of the application, oldest first, with who took them"})
+    resubmission = fields.Nested(ResubmissionSchema, allow_none=True, metadata={
+        "description": "for park staff: the latest correction the enterprise sent, null if none"})
 
 
 class TaskDetailSchema(TaskSchema):

@@ -25,8 +25,8 @@ from webapp.models import (
     ProcessDefinition,
     StepHistory,
 )
-from webapp.services import taskforms
-from webapp.services.people import applicant_lanes
+from webapp.services import resubmission, taskforms
+from webapp.services.people import waits_for_applicant
 from webapp.statements import Prepared, rows_of
 
 KeyKind = Literal["time", "str", "int"]
@@ -175,10 +175,9 @@ def _summary(instance: Instance, current_steps: list[dict[str, Any]]) -> dict[st
 def _status_detail(instance: Instance, current_steps: list[dict[str, Any]]) -> str | None:
     """``with_applicant`` while a step waits for the enterprise (a correction): the clock is
     paused then, and the application reads 待补正."""
-    lanes = applicant_lanes(instance.park)
-    for step in current_steps:
-        if step["lane"] in lanes or any(group in lanes for group in step["candidate_groups"]):
-            return "with_applicant"
+    if any(waits_for_applicant(instance.park, step["lane"], step["candidate_groups"])
+           for step in current_steps):
+        return "with_applicant"
     return None
 
 
@@ -286,7 +285,17 @@ def task_detail(session: Session, task: HumanTask) -> dict[str, Any]:
     variables = taskforms.variables_of(task)
     detail["form_data"] = taskforms.form_data(session, task, variables)
     detail["context"] = taskforms.context(session, task, variables)
+    detail["context"]["resubmission"] = _resubmission(session, task)
     return detail
+
+
+def _resubmission(session: Session, task: HumanTask) -> dict[str, Any] | None:
+    """The latest correction round, for a park staff's step (the enterprise sent it)."""
+    instance = task.instance
+    if waits_for_applicant(instance.park, task.lane, task.candidate_groups):
+        return None
+    found = resubmission.latest(session, instance)
+    return found.as_context() if found is not None else None
 
 
 # --- processes and notifications ---------------------------------------------------------
