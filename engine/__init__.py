@@ -23,6 +23,7 @@ from .runtime import Engine
 from .sandbox import ScriptLimits
 from .serialization import StateCorrupt
 from .values import (
+    END_RESULTS,
     HumanTaskSpec,
     MessageWait,
     OpenTask,
@@ -34,6 +35,7 @@ from .values import (
 from .worktime import WeekendCalendar, WorkCalendar, add_working_days, resolve_due
 
 __all__ = [
+    "END_RESULTS",
     "Conflict",
     "ParkCalendar",
     "statutory_year_known",

@@ -52,6 +52,9 @@ class ProcessVersion:
     called: tuple[bytes, ...] = ()
     # what the deploy accepted but should be looked at; known at deploy time only
     warnings: tuple[Problem, ...] = field(default=(), compare=False)
+    # what ending at each of its end events means (approved, rejected, withdrawn), as the
+    # end event's camunda:properties ``result`` says; end events without one say nothing
+    end_results: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
     def from_sources(
@@ -183,7 +186,18 @@ def _describe(
         start_form_key=start.get(f"{{{CAMUNDA_NS}}}formKey") if start is not None else None,
         human_tasks=dict(tasks),
         called=called,
+        end_results=_end_results(process),
     )
+
+
+def _end_results(process: etree._Element) -> dict[str, str]:
+    # only the process's own end events end it: one inside a subprocess ends the subprocess
+    found = {}
+    for end in process.iterfind(f"{{{BPMN_NS}}}endEvent"):
+        result = _property(end, "result")
+        if result:
+            found[end.get("id", "")] = result
+    return found
 
 
 def _property(element: etree._Element, name: str) -> str | None:

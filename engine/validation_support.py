@@ -23,6 +23,7 @@ from .bpmn_doc import (
 )
 from .errors import Problem
 from .services import SERVICES
+from .values import END_RESULTS
 
 _USER = frozenset({bpmn("userTask")})
 _START = frozenset({bpmn("startEvent")})
@@ -175,6 +176,16 @@ def _check_tasks(doc: Document) -> Iterator[Problem]:
             yield problem(event, "boundary event has no event definition")
     for gateway in doc.iter(bpmn("eventBasedGateway")):
         yield from _check_event_gateway(gateway, doc)
+    for end in doc.iter(bpmn("endEvent")):
+        yield from _check_end_result(end)
+
+
+def _check_end_result(end: etree._Element) -> Iterator[Problem]:
+    path = f"{bpmn('extensionElements')}/{camunda('properties')}/{camunda('property')}"
+    for prop in end.iterfind(path):
+        if prop.get("name") == "result" and prop.get("value") not in END_RESULTS:
+            yield problem(end, f"an end event's result '{prop.get('value')}' is none of "
+                               f"{', '.join(END_RESULTS)}")
 
 
 def service_name(task: etree._Element) -> str | None:

@@ -8,6 +8,8 @@ from datetime import datetime
 from typing import Any, Literal
 
 Status = Literal["active", "completed", "cancelled", "error"]
+# what an end event's camunda:properties ``result`` may say ending there means
+END_RESULTS = ("approved", "rejected", "withdrawn")
 
 
 @dataclass(frozen=True)

@@ -577,3 +577,14 @@ def test_every_user_task_has_a_form_a_lane_and_a_due_date(versions) -> None:
             assert task.form_key in version.forms, task.element_id
             assert task.lane in PARK_GROUPS, task.element_id
             assert task.due_date, task.element_id
+
+
+def test_every_end_event_says_how_the_application_ended(versions) -> None:
+    for root in _documents().values():
+        for process in root.iter(f"{BPMN}process"):
+            ends = {end.get("id") for end in process.iterfind(f"{BPMN}endEvent")}
+            assert set(versions[process.get("id")].end_results) == ends, process.get("id")
+    assert dict(versions["policy_subsidy"].end_results) == {
+        "Event_withdrawn": "withdrawn", "Event_not_accepted": "rejected",
+        "Event_not_eligible": "rejected", "Event_review_rejected": "rejected",
+        "Event_completed": "approved"}

@@ -590,3 +590,11 @@ def test_human_task_specs_of_one_process_element() -> None:
     assert specs["in_lane"].candidate_groups == ("staff",)
     assert specs["in_nameless_lane"].lane is None
     assert specs["nobody"].name == "nobody"
+
+
+def test_an_end_result_must_be_one_the_lists_know() -> None:
+    content = mutate(VALID_BPMN, '<bpmn:endEvent id="refused">',
+                     '<bpmn:endEvent id="refused"><bpmn:extensionElements><camunda:properties>'
+                     '<camunda:property name="result" value="denied"/>'
+                     "</camunda:properties></bpmn:extensionElements>")
+    assert_reported(validate(content), "refused", "result 'denied' is none of approved")

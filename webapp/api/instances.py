@@ -72,6 +72,7 @@ def list_instances(args: dict[str, Any], park: str) -> Listing:
         found = park_for(session, viewer, park)
         page = queries.list_instances(
             session, visible_instances(session, viewer, found), status=args.get("status"),
+            result=args.get("result"),
             process_key=args.get("process_key"), limit=args["limit"],
             after=paging.decode_cursor(args.get("cursor"), queries.INSTANCE_KEY))
     return page.items, 200, paging.link_headers(page)

@@ -6,7 +6,7 @@ from typing import Any
 
 from marshmallow import Schema, fields, validate
 
-from webapp.models import INSTANCE_STATUSES, NOTIFICATION_KINDS
+from webapp.models import INSTANCE_RESULTS, INSTANCE_STATUSES, NOTIFICATION_KINDS, STATUS_DETAILS
 
 MAX_LIMIT = 500
 DEFAULT_LIMIT = 50
@@ -107,6 +107,7 @@ class StartRequestSchema(Schema):
 
 class InstanceListArgsSchema(PageArgsSchema):
     status = fields.String(validate=validate.OneOf(INSTANCE_STATUSES))
+    result = fields.String(validate=validate.OneOf(INSTANCE_RESULTS))
     process_key = _text(255)
 
 
@@ -158,7 +159,15 @@ class InstanceSummarySchema(Schema):
     process_name = fields.String(required=True)
     version = fields.Integer(required=True)
     status = fields.String(required=True, validate=validate.OneOf(INSTANCE_STATUSES))
+    result = fields.String(allow_none=True, validate=validate.OneOf(INSTANCE_RESULTS),
+                           metadata={"description": "how it ended; null while open"})
+    status_detail = fields.String(
+        allow_none=True, validate=validate.OneOf(STATUS_DETAILS),
+        metadata={"description": "with_applicant while a correction is awaited"})
     promised_at = fields.DateTime(allow_none=True)
+    paused_seconds = fields.Integer(
+        required=True, metadata={"description": "time held by the applicant, not counted "
+                                                "against the promise"})
     enterprise = fields.Nested(EnterpriseRefSchema, allow_none=True)
     started_at = fields.DateTime(required=True)
     ended_at = fields.DateTime(allow_none=True)
@@ -222,6 +231,33 @@ class DecisionSchema(Schema):
     data = fields.Dict(required=True, metadata={"description": "what that task submitted"})
 
 
+class FieldChangeSchema(Schema):
+    field = fields.String(required=True)
+    title = fields.String(required=True)
+    old = fields.Raw(allow_none=True)
+    new = fields.Raw(allow_none=True)
+
+
+class FileChangeSchema(Schema):
+    field = fields.String(required=True)
+    title = fields.String(required=True)
+    filename = fields.String(required=True)
+    change = fields.String(required=True, validate=validate.OneOf(
+        ("added", "removed", "replaced")))
+    attachment_id = fields.String(allow_none=True)
+
+
+class ResubmissionSchema(Schema):
+    task_id = fields.String(allow_none=True)
+    name = fields.String(required=True)
+    completed_by = fields.String(allow_none=True)
+    completed_at = fields.DateTime(required=True)
+    note = fields.String(allow_none=True, metadata={"description": "the enterprise's 补正说明"})
+    changes = fields.List(fields.Nested(FieldChangeSchema), required=True, metadata={
+        "description": "application fields changed since the submission before, old → new"})
+    files = fields.List(fields.Nested(FileChangeSchema), required=True)
+
+
 class TaskContextSchema(Schema):
     application = fields.Dict(required=True, metadata={
         "description": "the application form's fields as the process holds them"})
@@ -229,6 +265,8 @@ class TaskContextSchema(Schema):
         "description": "the values of the form's read-only fields"})
     decisions = fields.List(fields.Nested(DecisionSchema), required=True, metadata={
         "description": "earlier decisions of the application, oldest first, with who took them"})
+    resubmission = fields.Nested(ResubmissionSchema, allow_none=True, metadata={
+        "description": "for park staff: the latest correction the enterprise sent, null if none"})
 
 
 class TaskDetailSchema(TaskSchema):

@@ -3,7 +3,9 @@
 from webapp.models.audit import AppendOnlyError, AuditEvent, IdempotencyKey
 from webapp.models.definitions import ProcessDefinition
 from webapp.models.instances import (
+    INSTANCE_RESULTS,
     INSTANCE_STATUSES,
+    STATUS_DETAILS,
     Attachment,
     Instance,
     MessageWait,
@@ -31,7 +33,9 @@ from webapp.models.tenancy import (
 __all__ = [
     "DAY_KINDS",
     "DEFAULT_TIMEZONE",
+    "INSTANCE_RESULTS",
     "INSTANCE_STATUSES",
+    "STATUS_DETAILS",
     "JOB_STATUSES",
     "NOTIFICATION_KINDS",
     "ROLES",

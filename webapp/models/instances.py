@@ -24,6 +24,11 @@ from webapp.models.definitions import ProcessDefinition
 from webapp.models.tenancy import Enterprise, Park
 
 INSTANCE_STATUSES = ("active", "completed", "cancelled", "error")
+# how an ended application ended: the model's end event says approved, rejected or withdrawn;
+# a cancellation is cancelled
+INSTANCE_RESULTS = ("approved", "rejected", "withdrawn", "cancelled")
+# what an open application waits for, beyond its status (not stored: read from its open tasks)
+STATUS_DETAILS = ("with_applicant",)
 
 
 class Instance(Base):
@@ -33,7 +38,9 @@ class Instance(Base):
     __table_args__ = (
         UniqueConstraint("park_id", "reference"),
         one_of("status", INSTANCE_STATUSES),
+        one_of("result", INSTANCE_RESULTS),
         Index("ix_instances_park_status", "park_id", "status"),
+        Index("ix_instances_park_result", "park_id", "result"),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
@@ -42,6 +49,8 @@ class Instance(Base):
     enterprise_id: Mapped[str | None] = mapped_column(ForeignKey("enterprises.id"), index=True)
     reference: Mapped[str] = mapped_column(String(40))
     status: Mapped[str] = mapped_column(String(20), default="active")
+    # empty while the application is open (and when its end event declares no result)
+    result: Mapped[str | None] = mapped_column(String(20))
     # the workflow serialized without its spec (JSON bytes)
     state: Mapped[bytes] = mapped_column(LargeBinary)
     data_summary: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)

@@ -25,7 +25,7 @@ from werkzeug.wrappers import Response
 
 from webapp.api.scoping import instance_for, visible_instances
 from webapp.extensions import store
-from webapp.models import Enterprise, Park, ProcessDefinition, User
+from webapp.models import INSTANCE_RESULTS, Enterprise, Park, ProcessDefinition, User
 from webapp.pages import dossier
 from webapp.pages.access import Here, accepts_uploads, here
 from webapp.pages.attachments import REQUEST_LIMIT, sent_strangers, take_uploads, upload_name
@@ -58,19 +58,22 @@ def index() -> str:
     """Show the park's service catalogue and the applications the user may follow."""
     where = here()
     status = request.args.get("status") or None
-    if status is not None and status not in STATUSES:
+    result = request.args.get("result") or None
+    if (status is not None and status not in STATUSES) or (
+            result is not None and result not in INSTANCE_RESULTS):
         abort(400)
     after = _decode(request.args.get("after"))
     with store.database.read() as session:
         park = session.get_one(Park, where.role.park_id)
         page = queries.list_instances(session, visible_instances(session, where.viewer, park),
-                                      status=status, process_key=None, limit=PAGE_SIZE,
-                                      after=after)
+                                      status=status, result=result, process_key=None,
+                                      limit=PAGE_SIZE, after=after)
         holders = dossier.display_names(session, [
             step["assignee"] for item in page.items for step in item["current_steps"]
             if step["assignee"]])
         return render_template("applications.html", catalogue=_catalogue(session, where),
                                items=page.items, holders=holders, status=status,
+                               result=result,
                                next_after=_encode(page.next_key) if page.next_key else None,
                                paged=after is not None, here=where)
 
@@ -200,6 +203,7 @@ def render_application(session: Session, where: Here, instance_id: str, *,
         summary=dossier.summary(instance.definition, instance.data_summary, files),
         marks=dossier.marks(session, instance.id, tasks, timers),
         answer=next((step for step in current if step.applicant and step.task_id), None),
+        detail=dossier.status_detail(instance, current),
         **rating_context(session, where, instance, errors=rating_errors or {},
                          raw=rating_raw or {}))
 

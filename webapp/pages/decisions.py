@@ -5,11 +5,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy.orm import Session
 
 from webapp.pages.dossier import display_names
 from webapp.pages.forms_render import display, properties
+from webapp.services.resubmission import Resubmission
 from webapp.services.taskforms import Decision
 
 OUTCOME = "outcome"
@@ -24,6 +26,25 @@ class DecisionLine:
     at: datetime
     outcome: str | None
     remarks: list[tuple[str, str]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class ChangeLine:
+    """One changed field of a resubmission, worded: its title, the old and the new value."""
+
+    title: str
+    old: str
+    new: str
+
+
+def change_lines(sent: Resubmission, schema: Mapping[str, Any],
+                 files: Mapping[str, str]) -> list[ChangeLine]:
+    """A resubmission's changed fields as the application form labels and shows them."""
+    props = properties(schema)
+    return [ChangeLine(title=change.title, old=display(props.get(change.field, {}), change.old,
+                                                       files),
+                       new=display(props.get(change.field, {}), change.new, files))
+            for change in sent.changes]
 
 
 def decision_lines(

@@ -249,6 +249,14 @@ def waiting_timers(session: Session, instance_id: str) -> list[Job]:
         .order_by(Job.due_at)))
 
 
+def status_detail(instance: Instance, current: Iterable[CurrentStep]) -> str | None:
+    """``with_applicant`` (待补正) while an open task waits for the enterprise, as the API's
+    instance view says it."""
+    if instance.status == "active" and any(step.applicant and step.task_id for step in current):
+        return "with_applicant"
+    return None
+
+
 def current_steps(session: Session, instance: Instance, tasks: list[HumanTask],
                   timers: list[Job], applicant_lanes: Iterable[str]) -> list[CurrentStep]:
     """Where the application is now: its open tasks, or else the timers it waits for."""

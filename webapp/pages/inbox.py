@@ -62,7 +62,8 @@ def index() -> str:
     return render_template("inbox.html", rows=rows, counts=counts, now=now, filter=chosen,
                            procedures=procedures, paged=after is not None,
                            next_after=_encode(next_key) if next_key else None,
-                           username=current_user.username)
+                           username=current_user.username,
+                           applicant_lanes=set(where.role.applicant_lanes))
 
 
 def _condition(session: Session, where: Here, chosen: InboxFilter
@@ -118,7 +119,7 @@ def _page(session: Session, condition: ColumnElement[bool],
     """One page in due order: the dated tasks first (walking the due-date index, so only
     the page's rows are examined), then those without a due date, oldest first."""
     stmt = _joined(select(
-        HumanTask.id, HumanTask.name, HumanTask.instance_id, HumanTask.assignee,
+        HumanTask.id, HumanTask.name, HumanTask.instance_id, HumanTask.assignee, HumanTask.lane,
         HumanTask.candidate_groups, HumanTask.candidate_users, HumanTask.created_at,
         HumanTask.due_at, HumanTask.follow_up_at, Instance.reference,
         ProcessDefinition.name.label("process_name"),

@@ -11,8 +11,19 @@ from flask_babel import lazy_gettext
 STATUS_LABELS = {
     "active": lazy_gettext("In progress"),
     "completed": lazy_gettext("Completed"),
-    "cancelled": lazy_gettext("Withdrawn"),
+    "cancelled": lazy_gettext("Cancelled"),
     "error": lazy_gettext("Needs attention"),
+}
+# how an ended application ended; shown in place of its status
+RESULT_LABELS = {
+    "approved": lazy_gettext("Granted"),
+    "rejected": lazy_gettext("Not granted"),
+    "withdrawn": lazy_gettext("Withdrawn"),
+    "cancelled": lazy_gettext("Cancelled"),
+}
+# what an open application waits for; shown in place of "In progress"
+DETAIL_LABELS = {
+    "with_applicant": lazy_gettext("Awaiting correction"),
 }
 OUTCOME_LABELS = {
     "approve": lazy_gettext("Approved"),
@@ -38,6 +49,12 @@ NOTIFICATION_LABELS = {
     "escalated": lazy_gettext("Escalated"),
     "completed": lazy_gettext("Completed"),
 }
+# how a resubmission changed a file
+FILE_CHANGE_LABELS = {
+    "added": lazy_gettext("Added"),
+    "removed": lazy_gettext("Removed"),
+    "replaced": lazy_gettext("Replaced"),
+}
 WORKING_DAYS = re.compile(r"^(\d+)WD$")
 ROLE_LABELS = {
     "admin": lazy_gettext("Park administrator"),
@@ -56,8 +73,22 @@ def promised(duration: str | None) -> str:
     return duration
 
 
+def held(seconds: int) -> str:
+    """A paused time as words: “2 days 3 hours”, or minutes under an hour."""
+    days, rest = divmod(max(int(seconds), 0), 86400)
+    hours, minutes = rest // 3600, (rest % 3600) // 60
+    if days:
+        return str(_("%(days)d d %(hours)d h", days=days, hours=hours))
+    if hours:
+        return str(_("%(hours)d h %(minutes)d min", hours=hours, minutes=minutes))
+    return str(_("%(minutes)d min", minutes=minutes))
+
+
 def init_labels(app: Flask) -> None:
     """Make the label tables available to every template."""
     app.jinja_env.globals.update(
-        STATUS_LABELS=STATUS_LABELS, OUTCOME_LABELS=OUTCOME_LABELS, KIND_LABELS=KIND_LABELS,
-        NOTIFICATION_LABELS=NOTIFICATION_LABELS, ROLE_LABELS=ROLE_LABELS, promised=promised)
+        STATUS_LABELS=STATUS_LABELS, RESULT_LABELS=RESULT_LABELS, DETAIL_LABELS=DETAIL_LABELS,
+        OUTCOME_LABELS=OUTCOME_LABELS, KIND_LABELS=KIND_LABELS,
+        FILE_CHANGE_LABELS=FILE_CHANGE_LABELS,
+        NOTIFICATION_LABELS=NOTIFICATION_LABELS, ROLE_LABELS=ROLE_LABELS, promised=promised,
+        held=held)

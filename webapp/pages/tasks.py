@@ -17,7 +17,7 @@ from webapp.models import HumanTask, User
 from webapp.pages import dossier
 from webapp.pages.access import Here, accepts_uploads, here
 from webapp.pages.attachments import REQUEST_LIMIT, sent_strangers, take_uploads, upload_name
-from webapp.pages.decisions import decision_lines
+from webapp.pages.decisions import change_lines, decision_lines
 from webapp.pages.forms_render import (
     FORM_ERRORS,
     build_fields,
@@ -30,7 +30,7 @@ from webapp.pages.forms_render import (
     raw_from_data,
     raw_from_request,
 )
-from webapp.services import applications, taskforms
+from webapp.services import applications, resubmission, taskforms
 from webapp.services import tasks as task_service
 from webapp.services.attachments import attachments_of
 from webapp.services.errors import Conflict, Forbidden, Invalid
@@ -133,6 +133,8 @@ def _render(session: Session, where: Here, task_id: str, *, raw: Mapping[str, An
     tasks = dossier.open_tasks(session, instance.id)
     timers = dossier.waiting_timers(session, instance.id)
     source = variables if task.status == "open" else instance.data_summary
+    applicant_task = is_applicant_task(instance.park, task)
+    sent = None if applicant_task else resubmission.latest(session, instance)
     return render_template(
         "task.html", task=task, instance=instance, here=where, may_work=may_work,
         fields=build_fields(schema, raw, shown=taskforms.shown(task, variables),
@@ -149,7 +151,9 @@ def _render(session: Session, where: Here, task_id: str, *, raw: Mapping[str, An
         current=dossier.current_steps(session, instance, tasks, timers,
                                       where.role.applicant_lanes),
         marks=dossier.marks(session, instance.id, tasks, timers),
-        applicant_task=is_applicant_task(instance.park, task),
+        applicant_task=applicant_task, resubmission=sent,
+        changes=change_lines(sent, dossier.start_schema(instance.definition) or {}, files)
+        if sent is not None else [],
         assignee_name=dossier.display_names(session, [task.assignee]).get(
             task.assignee, task.assignee) if task.assignee else None)
 

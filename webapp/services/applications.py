@@ -9,6 +9,7 @@ for one task finds it no longer open.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -67,7 +68,8 @@ def start_application(
         engine = engine_for(park)
         start_form = taskforms.form_of(definition, version.start_form_key)
         taken = taskforms.application_data(start_form, data, enterprise)
-        snapshot = _engine_call(lambda: engine.start(version, taken, actor=actor))
+        snapshot = _with_application(
+            _engine_call(lambda: engine.start(version, taken, actor=actor)), taken)
         now = datetime.now(UTC)
         instance = Instance(
             park_id=park.id, definition_id=definition.id, enterprise_id=enterprise.id,
@@ -85,6 +87,17 @@ def start_application(
                                   "reference": instance.reference,
                                   "enterprise": enterprise.name})
         return instance.id
+
+
+def _with_application(snapshot: Snapshot, data: Mapping[str, Any]) -> Snapshot:
+    """The start event's step keeps the application as submitted: the first submission a
+    correction is compared with (no one decided anything there, so it names no one)."""
+    steps = list(snapshot.steps)
+    for index, step in enumerate(steps):
+        if step.kind == "StartEvent":
+            steps[index] = replace(step, data=dict(data))
+            return replace(snapshot, steps=tuple(steps))
+    return snapshot
 
 
 def complete_task(db: Database, *, task_id: str, data: Mapping[str, Any], actor: str,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,8 +29,13 @@ def lanes_in(settings: Mapping[str, Any]) -> tuple[str, ...]:
 
 def is_applicant_task(park: Park, task: HumanTask) -> bool:
     """Whether the task waits for the enterprise rather than for park staff."""
+    return waits_for_applicant(park, task.lane, task.candidate_groups)
+
+
+def waits_for_applicant(park: Park, lane: str | None, groups: Iterable[str]) -> bool:
+    """Whether a step in ``lane`` for ``groups`` is the enterprise's to take."""
     lanes = applicant_lanes(park)
-    return task.lane in lanes or any(group in lanes for group in task.candidate_groups)
+    return lane in lanes or any(group in lanes for group in groups)
 
 
 @dataclass(frozen=True)

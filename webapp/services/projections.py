@@ -15,6 +15,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from engine import OpenTask, Snapshot, StepRecord, TimerWait
 from webapp.models import HumanTask, Instance, Job, MessageWait, Park, StepHistory
 from webapp.services import deadlines, jobs
+from webapp.services.engines import version_of
 from webapp.services.loading import held_task
 from webapp.statements import Batch, Prepared, batched
 
@@ -52,6 +53,7 @@ def _write(session: Session, instance: Instance, park: Park, snapshot: Snapshot,
         "data_summary": summarize(snapshot.data), "waits": waits}
     if snapshot.status in ("completed", "cancelled") and instance.ended_at is None:
         changes["ended_at"] = now
+        changes["result"] = ended_result(instance, snapshot)
     steps = {step.task_id: step for step in snapshot.steps}
     known = None if resync else instance.waits
     known_tasks = known.get("tasks") if known is not None else None
@@ -89,6 +91,15 @@ def _update_instance(session: Session, instance: Instance, changes: dict[str, An
     for key, value in changes.items():
         set_committed_value(instance, key, value)
     set_committed_value(instance, "version", version + 1)
+
+
+def ended_result(instance: Instance, snapshot: Snapshot) -> str | None:
+    """How the application ended: cancelled, or what the end event it reached declares."""
+    if snapshot.status == "cancelled":
+        return "cancelled"
+    declared = version_of(instance.definition).end_results
+    reached = [step.element_id for step in snapshot.steps if step.element_id in declared]
+    return declared[reached[-1]] if reached else None
 
 
 def nothing_awaited() -> dict[str, Any]:
@@ -139,7 +150,7 @@ _CLOSE_TASK = Prepared(
             completed_by=bindparam("completed_by"), outcome=bindparam("outcome")))
 _INSTANCES: Table = Instance.__table__  # type: ignore[assignment]
 _INSTANCE_COLUMNS = ("state", "status", "error", "correlations", "data_summary", "waits",
-                     "ended_at", "paused_seconds", "promised_at")
+                     "ended_at", "paused_seconds", "promised_at", "result")
 _UPDATE_INSTANCE = Prepared(
     update(_INSTANCES)
     .where(_INSTANCES.c.id == bindparam("instance_id"),

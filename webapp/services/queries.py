@@ -25,7 +25,8 @@ from webapp.models import (
     ProcessDefinition,
     StepHistory,
 )
-from webapp.services import taskforms
+from webapp.services import resubmission, taskforms
+from webapp.services.people import waits_for_applicant
 from webapp.statements import Prepared, rows_of
 
 KeyKind = Literal["time", "str", "int"]
@@ -86,12 +87,15 @@ def instance_view(session: Session, instance: Instance, *, now: datetime | None 
 
 
 def list_instances(session: Session, visible: ColumnElement[bool], *, status: str | None,
-                   process_key: str | None, limit: int, after: tuple[Any, ...] | None) -> Page:
+                   process_key: str | None, limit: int, after: tuple[Any, ...] | None,
+                   result: str | None = None) -> Page:
     """Applications matching ``visible`` and the filters, newest first (no history)."""
     # not the applications' states: kilobytes each, and a summary shows nothing of them
     stmt = select(Instance).where(visible).options(defer(Instance.state), *_instance_loads())
     if status is not None:
         stmt = stmt.where(Instance.status == status)
+    if result is not None:
+        stmt = stmt.where(Instance.result == result)
     if process_key is not None:
         stmt = stmt.join(ProcessDefinition, ProcessDefinition.id == Instance.definition_id)
         stmt = stmt.where(ProcessDefinition.key == process_key)
@@ -156,13 +160,25 @@ def _summary(instance: Instance, current_steps: list[dict[str, Any]]) -> dict[st
         "process_name": instance.definition.name,
         "version": instance.definition.version,
         "status": instance.status,
+        "result": instance.result,
+        "status_detail": _status_detail(instance, current_steps),
         "promised_at": instance.promised_at,
+        "paused_seconds": instance.paused_seconds or 0,
         "enterprise": {"id": enterprise.id, "name": enterprise.name} if enterprise else None,
         "started_at": instance.started_at,
         "ended_at": instance.ended_at,
         "error": _error(instance.error),
         "current_steps": current_steps,
     }
+
+
+def _status_detail(instance: Instance, current_steps: list[dict[str, Any]]) -> str | None:
+    """``with_applicant`` while a step waits for the enterprise (a correction): the clock is
+    paused then, and the application reads 待补正."""
+    if any(waits_for_applicant(instance.park, step["lane"], step["candidate_groups"])
+           for step in current_steps):
+        return "with_applicant"
+    return None
 
 
 def _error(error: dict[str, Any] | None) -> dict[str, Any] | None:
@@ -269,7 +285,17 @@ def task_detail(session: Session, task: HumanTask) -> dict[str, Any]:
     variables = taskforms.variables_of(task)
     detail["form_data"] = taskforms.form_data(session, task, variables)
     detail["context"] = taskforms.context(session, task, variables)
+    detail["context"]["resubmission"] = _resubmission(session, task)
     return detail
+
+
+def _resubmission(session: Session, task: HumanTask) -> dict[str, Any] | None:
+    """The latest correction round, for a park staff's step (the enterprise sent it)."""
+    instance = task.instance
+    if waits_for_applicant(instance.park, task.lane, task.candidate_groups):
+        return None
+    found = resubmission.latest(session, instance)
+    return found.as_context() if found is not None else None
 
 
 # --- processes and notifications ---------------------------------------------------------

@@ -51,6 +51,19 @@ def _withdrawn(db: Database) -> str:
     return instance_id
 
 
+def _with_the_applicant(db: Database) -> str:
+    instance_id = start(db)
+    complete(db, instance_id, "preliminary_review", RETURN, "zhang.wei")
+    return instance_id
+
+
+def _rejected(db: Database) -> str:
+    instance_id = start(db)
+    complete(db, instance_id, "preliminary_review",
+             {"outcome": "reject", "comment": "不属于支持范围"}, "zhang.wei")
+    return instance_id
+
+
 def _started_by_an_admin(db: Database) -> str:
     return start(db, actor="admin", enterprise_name="蓝海新材料股份有限公司")
 
@@ -76,6 +89,7 @@ def _finished(db: Database) -> str:
 
 
 KINDS = {"new": _new, "in a loop": _in_a_loop, "withdrawn": _withdrawn,
+         "with the applicant": _with_the_applicant, "rejected": _rejected,
          "started by an admin": _started_by_an_admin, "failed": _failed,
          "finished": _finished}
 
@@ -96,9 +110,13 @@ def test_a_prebuilt_view_is_what_the_schema_writes(app: Flask, parks: Database,
 
     assert answer.get_data() == through_schema.get_data()
     assert answer.mimetype == "application/json"
-    assert view["status"] == {"new": "active", "in a loop": "active", "withdrawn": "cancelled",
-                              "started by an admin": "active", "failed": "error",
-                              "finished": "completed"}[kind]
+    assert (view["status"], view["result"], view["status_detail"]) == {
+        "new": ("active", None, None), "in a loop": ("active", None, None),
+        "withdrawn": ("cancelled", "cancelled", None),
+        "with the applicant": ("active", None, "with_applicant"),
+        "rejected": ("completed", "rejected", None),
+        "started by an admin": ("active", None, None), "failed": ("error", None, None),
+        "finished": ("completed", None, None)}[kind]
 
 
 def test_an_overdue_view_is_what_the_schema_writes(app: Flask, parks: Database) -> None:

@@ -14,6 +14,7 @@ from webapp.db import utcnow
 PARK = "/api/v1/parks/demo/instances"
 
 VIEW_KEYS = {"id", "reference", "park", "process_key", "process_name", "version", "status",
+             "result", "status_detail", "paused_seconds",
              "promised_at", "enterprise", "started_at", "ended_at", "error", "current_steps",
              "history"}
 STEP_KEYS = {"task_id", "element_id", "name", "lane", "candidate_groups", "assignee", "due_at",

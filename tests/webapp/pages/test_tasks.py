@@ -99,8 +99,10 @@ def test_the_enterprise_answers_a_correction_with_new_files(parks: Database,
     assert field_errors(text_of(empty), "correction_note") == ["此项为必填项。"]
     assert field_errors(text_of(empty), "attachments") == ["此项为必填项。"]
 
+    # the whole application is open to correction: the browser sends back the commitment
+    # the form opened with, ticked
     answer = enterprise.post(f"/tasks/{correction.id}", {
-        "correction_note": "已补充审计报告", "requested_amount": "900,000",
+        "correction_note": "已补充审计报告", "requested_amount": "900,000", "commitment": "on",
         "attachments__upload": [(_pdf(), "审计报告.pdf"), (_pdf(), "营业执照(盖章).pdf")]})
     assert answer.status_code == 302
     assert answer.location == f"/applications/{instance_id}"
@@ -115,7 +117,7 @@ def test_a_refused_file_is_named_beside_the_field(parks: Database, browser: Open
     instance_id = returned_application(parks)
     correction = open_tasks(parks, instance_id)["correction"]
     answer = browser("xinghe").post(f"/tasks/{correction.id}", {
-        "correction_note": "见附件",
+        "correction_note": "见附件", "commitment": "on",
         "attachments__upload": [(_bytes(b"MZ\x90\x00 not a document"), "报告.pdf")]})
     assert answer.status_code == 422
     assert "报告.pdf 未被接受" in field_errors(text_of(answer), "attachments")[0]

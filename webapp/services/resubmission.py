@@ -1,0 +1,194 @@
+"""What the enterprise changed when it resubmitted: a correction round as its reviewer reads it.
+
+The reviewer of a resubmitted application checks the answer to its reasons: the enterprise's
+补正说明 and, field by field, what differs from the submission before (old → new), with the
+files added, removed or replaced (a file of the same name uploaded again). The first
+submission is the start event's step (see ``applications.start_application``); each
+correction step holds what that round submitted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from forms.fields import fields_of
+from webapp.models import Attachment, Instance, StepHistory
+from webapp.services.engines import version_of
+from webapp.services.people import waits_for_applicant
+from webapp.services.taskforms import form_of
+
+NOTE_FIELD = "correction_note"
+FILE_WIDGET = "file"
+
+
+@dataclass(frozen=True)
+class Change:
+    """One field the resubmission changed: its form title, the value before and after."""
+
+    field: str
+    title: str
+    old: Any
+    new: Any
+
+
+@dataclass(frozen=True)
+class FileChange:
+    """One file of a file field: ``added``, ``removed`` or ``replaced`` (same name again)."""
+
+    field: str
+    title: str
+    filename: str
+    change: str
+    attachment_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Resubmission:
+    """The latest correction round of an application."""
+
+    task_id: str | None
+    name: str
+    completed_by: str | None
+    completed_at: datetime
+    note: str | None
+    changes: list[Change] = field(default_factory=list)
+    files: list[FileChange] = field(default_factory=list)
+
+    def as_context(self) -> dict[str, Any]:
+        """The round as plain data, for a task's ``context``."""
+        return {
+            "task_id": self.task_id,
+            "name": self.name,
+            "completed_by": self.completed_by,
+            "completed_at": self.completed_at,
+            "note": self.note,
+            "changes": [
+                {"field": c.field, "title": c.title, "old": c.old, "new": c.new}
+                for c in self.changes
+            ],
+            "files": [
+                {
+                    "field": f.field,
+                    "title": f.title,
+                    "filename": f.filename,
+                    "change": f.change,
+                    "attachment_id": f.attachment_id,
+                }
+                for f in self.files
+            ],
+        }
+
+
+def latest(session: Session, instance: Instance) -> Resubmission | None:
+    """The application's latest resubmission, or None if it was never returned and resent."""
+    version = version_of(instance.definition)
+    schema = fields_of(form_of(instance.definition, version.start_form_key))
+    rows = session.scalars(
+        select(StepHistory)
+        .where(
+            StepHistory.instance_id == instance.id,
+            StepHistory.data.is_not(None),
+        )
+        .order_by(StepHistory.id)
+    )
+    rounds = [
+        row
+        for row in rows
+        if row.kind == "StartEvent"
+        or (row.completed_by is not None and waits_for_applicant(instance.park, row.lane, ()))
+    ]
+    if len(rounds) < 2 or rounds[-1].kind == "StartEvent":
+        return None
+    before: dict[str, Any] = {}
+    for row in rounds[:-1]:
+        before.update(_application_part(row.data, schema))
+    last = rounds[-1]
+    after = {**before, **_application_part(last.data, schema)}
+    changes, files = _compare(schema, before, after)
+    note = (last.data or {}).get(NOTE_FIELD)
+    return Resubmission(
+        task_id=last.task_id,
+        name=last.name,
+        completed_by=last.completed_by,
+        completed_at=last.completed_at,
+        note=str(note) if note else None,
+        changes=changes,
+        files=_named(session, files),
+    )
+
+
+def _application_part(data: Mapping[str, Any] | None, schema: Mapping[str, Any]) -> dict[str, Any]:
+    return {name: value for name, value in (data or {}).items() if name in schema}
+
+
+def _compare(
+    schema: Mapping[str, Mapping[str, Any]], before: Mapping[str, Any], after: Mapping[str, Any]
+) -> tuple[list[Change], list[FileChange]]:
+    changes: list[Change] = []
+    files: list[FileChange] = []
+    for name, prop in schema.items():
+        old, new = before.get(name), after.get(name)
+        if old == new:
+            continue
+        title = str(prop.get("title") or name)
+        if prop.get("x-widget") == FILE_WIDGET:
+            files += _file_changes(name, title, _ids(old), _ids(new))
+        else:
+            changes.append(Change(field=name, title=title, old=old, new=new))
+    return changes, files
+
+
+def _ids(value: Any) -> list[str]:
+    if isinstance(value, list):
+        return [str(item) for item in value]
+    return [str(value)] if value else []
+
+
+def _file_changes(name: str, title: str, old: list[str], new: list[str]) -> list[FileChange]:
+    # the names are looked up later: an id here stands for its file
+    return [FileChange(name, title, item, "removed", item) for item in old if item not in new] + [
+        FileChange(name, title, item, "added", item) for item in new if item not in old
+    ]
+
+
+def _named(session: Session, files: list[FileChange]) -> list[FileChange]:
+    """The files with their names; a removed file and an added one of the same name in one
+    field are one file replaced."""
+    ids = [f.attachment_id for f in files if f.attachment_id]
+    names = (
+        {
+            row.id: row.filename
+            for row in session.execute(
+                select(Attachment.id, Attachment.filename).where(Attachment.id.in_(ids))
+            )
+        }
+        if ids
+        else {}
+    )
+    named = [
+        FileChange(
+            f.field,
+            f.title,
+            names.get(f.filename, f.filename),
+            f.change,
+            f.attachment_id if f.filename in names else None,
+        )
+        for f in files
+    ]
+    added = {(f.field, f.filename): f for f in named if f.change == "added"}
+    found: list[FileChange] = []
+    for item in named:
+        if item.change == "removed" and (item.field, item.filename) in added:
+            again = added.pop((item.field, item.filename))
+            found.append(
+                FileChange(item.field, item.title, item.filename, "replaced", again.attachment_id)
+            )
+        elif item.change == "removed":
+            found.append(item)
+    return found + list(added.values())
