@@ -7,10 +7,11 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
-from flask import Flask, Request, Response
+from flask import Flask, Request, Response, request
 from flask.json.provider import DefaultJSONProvider
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface, SessionMixin
 from itsdangerous import URLSafeTimedSerializer
+from werkzeug.exceptions import RequestURITooLarge
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from webapp import api as rest
@@ -25,6 +26,9 @@ from webapp.pages import register_pages
 API_VERSION = "1"
 UPLOAD_LIMIT = 5 * 1024 * 1024
 DEFAULT_TOKEN_HOURS = 12
+# below gunicorn's limit_request_line (8190 with the method and protocol), so that the app,
+# not gunicorn, answers an over-long URL: in JSON on the API
+MAX_URL_BYTES = 8000
 DEFAULT_LOGIN_RATE_LIMIT = "10 per minute"
 # several people of one office may share an address; one address trying 30 usernames may not
 DEFAULT_LOGIN_ADDRESS_RATE_LIMIT = "20 per minute"
@@ -42,6 +46,7 @@ def create_app(settings: Settings | None = None,
     app.json = FieldOrderJSONProvider(app)
     app.session_interface = PagesOnlySessionInterface()
     trust_proxies(app)
+    app.before_request(refuse_long_urls)
     browser_policy.init_app(app)
     store.init_app(app)
     caller.init_app(app)
@@ -169,6 +174,12 @@ def _positive(name: str, raw: str) -> int:
     if not raw.strip().isdigit() or int(raw) < 1:
         raise ConfigError(f"{name} must be a positive whole number, not {raw!r}")
     return int(raw)
+
+
+def refuse_long_urls() -> None:
+    """Answer 414 for a URL longer than MAX_URL_BYTES, as the API's and pages' errors do."""
+    if len(request.environ.get("RAW_URI") or request.full_path) > MAX_URL_BYTES:
+        raise RequestURITooLarge
 
 
 def share_rate_limits(app: Flask) -> None:

@@ -23,6 +23,10 @@ workers = int(os.environ.get("PARKFLOW_WEB_WORKERS", "2"))
 worker_class = "webapp.gunicorn_worker.BalancedThreadWorker"
 threads = int(os.environ.get("PARKFLOW_WEB_THREADS", "1"))
 
+# gunicorn's largest request line (its default is 4094): the app answers any URL longer than
+# webapp.app.MAX_URL_BYTES itself, with a JSON 414 for the API; only a request line beyond
+# this still gets gunicorn's own plain 414 page, before the app could see it
+limit_request_line = 8190
 timeout = 60
 graceful_timeout = 20
 keepalive = 5

@@ -41,7 +41,7 @@ class Words:
     submit: str
     claim: str
     answer: str
-    completed: str
+    granted: str
     rate: str
     grade: str
     inbox: str
@@ -49,9 +49,9 @@ class Words:
 
 
 WORDS = {
-    "zh": Words("zh-CN", "申请", "提交", "认领", "去办理", "已办结", "提交评价", "非常满意",
+    "zh": Words("zh-CN", "申请", "提交", "认领", "去办理", "已批准", "提交评价", "非常满意",
                 "待办", "退回补正"),
-    "en": Words("en", "Apply", "Submit", "Claim", "Answer", "Completed", "Send rating",
+    "en": Words("en", "Apply", "Submit", "Claim", "Answer", "Granted", "Send rating",
                 "Very satisfied", "Inbox", "Returned for correction"),
 }
 
@@ -184,7 +184,7 @@ def test_a_subsidy_from_application_to_rating(chromium: Browser, live_server: Li
 
         enterprise.goto(f"{live_server.url}/applications")
         enterprise.get_by_role("link", name=reference).click()
-        expect(enterprise.locator("h1 .chip")).to_have_text(words.completed)
+        expect(enterprise.locator("h1 .chip")).to_have_text(words.granted)
         expect(enterprise.locator(".timeline .step-name")).to_have_text(STEPS)
         journey.check(enterprise, "application-completed")
         enterprise.get_by_label(words.grade, exact=True).check()

@@ -47,6 +47,7 @@ HTTP_CODES = {
     406: "not_acceptable",
     409: "conflict",
     413: "too_large",
+    414: "uri_too_long",
     415: "unsupported_media_type",
     422: "invalid",
     429: "rate_limited",

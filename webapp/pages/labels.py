@@ -81,7 +81,9 @@ def held(seconds: int) -> str:
         return str(_("%(days)d d %(hours)d h", days=days, hours=hours))
     if hours:
         return str(_("%(hours)d h %(minutes)d min", hours=hours, minutes=minutes))
-    return str(_("%(minutes)d min", minutes=minutes))
+    if minutes:
+        return str(_("%(minutes)d min", minutes=minutes))
+    return str(_("under a minute"))
 
 
 def init_labels(app: Flask) -> None:

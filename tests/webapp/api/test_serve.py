@@ -139,3 +139,29 @@ def test_serve_refuses_a_database_without_schema(tmp_path: Path) -> None:
 
     assert done.returncode == 1
     assert "run `parkflow db upgrade`" in done.stderr
+
+
+def _error_code(answer: requests.Response) -> str:
+    assert answer.headers["Content-Type"].startswith("application/json"), answer.text[:200]
+    code: str = answer.json()["error"]["code"]
+    return code
+
+
+def test_every_error_of_the_served_api_is_json(
+        server: tuple[str, subprocess.Popen[bytes]]) -> None:
+    base, _process = server
+    token = f"{base}/api/v1/auth/token"
+
+    absent = requests.get(f"{base}/api/v1/no-such-thing", timeout=30)
+    wrong_method = requests.put(token, json={}, timeout=30)
+    too_large = requests.post(token, data=b"x" * (6 * 1024 * 1024), timeout=60,
+                              headers={"Content-Type": "application/json"})
+    long_url = requests.get(f"{base}/api/v1/tasks?q={'x' * 8100}", timeout=30)
+    # beyond gunicorn's largest request line the app never sees the request
+    beyond = requests.get(f"{base}/api/v1/tasks?q={'x' * 9000}", timeout=30)
+
+    assert (absent.status_code, _error_code(absent)) == (404, "not_found")
+    assert (wrong_method.status_code, _error_code(wrong_method)) == (405, "method_not_allowed")
+    assert (too_large.status_code, _error_code(too_large)) == (413, "too_large")
+    assert (long_url.status_code, _error_code(long_url)) == (414, "uri_too_long")
+    assert beyond.status_code in (400, 414)
