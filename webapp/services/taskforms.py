@@ -48,7 +48,8 @@ class Decision:
 
 def form_of(definition: ProcessDefinition, form_key: str | None) -> dict[str, Any]:
     """The JSON Schema of a form of ``definition`` (an empty form when there is none)."""
-    schema = definition.forms.get(form_key) if form_key else None
+    # the runnable version holds the forms already parsed; the row's column is loaded lazily
+    schema = version_of(definition).forms.get(form_key) if form_key else None
     return schema if isinstance(schema, dict) else EMPTY_FORM
 
 
