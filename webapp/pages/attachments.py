@@ -16,7 +16,14 @@ from webapp.extensions import store
 from webapp.models import Attachment
 from webapp.pages.access import MAX_ID_LENGTH, here
 from webapp.pages.forms_render import properties, strangers, widget_of
-from webapp.services.attachments import INLINE, MAX_FILE_BYTES, FileRefused, file_path, store_upload
+from webapp.services.attachments import (
+    INLINE,
+    MAX_FILE_BYTES,
+    FileRefused,
+    FileTooLarge,
+    file_path,
+    store_upload,
+)
 from webapp.services.errors import NotFound
 
 bp = Blueprint("attachments", __name__)
@@ -64,6 +71,12 @@ def take_uploads(schema: Mapping[str, Any], *, park_id: str, instance_id: str | 
                     stream=storage.stream, actor=actor)
             except FileRefused as exc:
                 errors.setdefault(name, []).append(refusal(exc))
+                continue
+            except FileTooLarge as exc:
+                # the rest of the form comes back as typed, with this field saying why
+                errors.setdefault(name, []).append(
+                    _("%(name)s is larger than %(size)d MB; each file may be at most "
+                      "%(size)d MB.", name=exc.filename, size=exc.limit // (1024 * 1024)))
                 continue
             uploaded.setdefault(name, []).append(attachment_id)
     return uploaded, errors

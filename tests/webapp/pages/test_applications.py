@@ -168,13 +168,22 @@ def test_files_are_judged_by_their_content(parks: Database, browser: OpenBrowser
     assert names == ["审计报告.docx"]
 
 
-def test_too_large_a_file_gets_the_413_page(browser: OpenBrowser) -> None:
+def test_too_large_a_file_costs_nothing_of_the_form(browser: OpenBrowser) -> None:
     enterprise = browser("xinghe")
     big = io.BytesIO(PDF + b"0" * MAX_FILE_BYTES)
     answer = enterprise.post("/applications/new/policy_subsidy",
                              {**FORM, "attachments__upload": (big, "big.pdf")})
-    assert answer.status_code == 413
-    assert "10 MB" in text_of(answer)
+    # the same form comes back with what was typed, the file field saying why
+    assert answer.status_code == 422
+    assert field_errors(text_of(answer), "attachments") == [
+        "big.pdf 超过 10 MB：每个文件最大 10 MB。"]
+    page = answer.get_data(as_text=True)
+    assert 'value="12000000"' in page and "研发投入补助" in page
+    # and the browser is told the limit, to refuse such a file before sending it
+    assert 'data-max-bytes="10485760"' in page
+    assert 'data-too-large="%(name)s 超过 10 MB：每个文件最大 10 MB。"' in page
+
+    # a request larger than a whole form with its files may be is refused before it is read
     huge = io.BytesIO(b"0" * (4 * MAX_FILE_BYTES))
     assert enterprise.post("/applications/new/policy_subsidy",
                            {**FORM, "attachments__upload": (huge, "huge.pdf")}).status_code == 413

@@ -1,0 +1,32 @@
+"""A file over the size limit is refused in the browser, on its field, before anything is sent."""
+
+from __future__ import annotations
+
+from playwright.sync_api import Browser
+
+from tests.e2e.conftest import LiveServer
+from tests.e2e.test_decisions import _signed_in
+
+ELEVEN_MB = 11 * 1024 * 1024
+
+
+def test_a_too_large_file_is_refused_before_the_form_is_sent(
+    chromium: Browser, live_server: LiveServer
+) -> None:
+    page = _signed_in(chromium, live_server, "xinghe")
+    page.goto(f"{live_server.url}/applications/new/policy_subsidy")
+    sent = []
+    page.on("request", lambda request: sent.append(request) if request.method == "POST" else None)
+    upload = page.locator('input[type="file"][data-max-bytes]').first
+    upload.set_input_files(files=[{"name": "审计报告.pdf", "mimeType": "application/pdf",
+                                   "buffer": b"%PDF-1.4\n" + b"0" * ELEVEN_MB}])
+
+    message = upload.evaluate("input => input.validationMessage")
+    assert message == "审计报告.pdf 超过 10 MB：每个文件最大 10 MB。"
+    page.locator('form.schema-form button[type="submit"]').last.click()
+    page.wait_for_timeout(500)
+    assert sent == [], "the form was sent with a file the browser knew was too large"
+
+    upload.set_input_files(files=[{"name": "审计报告.pdf", "mimeType": "application/pdf",
+                                   "buffer": b"%PDF-1.4\nsmall"}])
+    assert upload.evaluate("input => input.validationMessage") == ""
