@@ -232,3 +232,14 @@ def run_parkflow(version: ProcessVersion, *, start_data: Mapping[str, Any], choo
 def _plain(data: dict[str, Any]) -> dict[str, Any]:
     # what a step may leave beside the process variables, in either run
     return {key: value for key, value in data.items() if key not in {"data_objects"}}
+
+
+def same_runs(bpmn: Mapping[str, bytes], process_id: str, *, start_data: Mapping[str, Any],
+              order: int) -> Trace:
+    """Run ``process_id`` raw and through Parkflow with the same choices; assert both alike."""
+    version = deploy(bpmn, {})[process_id]
+    raw = run_raw(bpmn, {}, process_id, start_data=start_data, choose=seeded_chooser(order))
+    ours = run_parkflow(version, start_data=start_data, choose=seeded_chooser(order))
+    assert ours.steps == raw.steps
+    assert (ours.status, ours.data) == (raw.status, raw.data)
+    return ours

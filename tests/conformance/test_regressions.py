@@ -11,20 +11,15 @@ from pathlib import Path
 import pytest
 
 from .generate import render
-from .harness import deploy, run_parkflow, run_raw, seeded_chooser
+from .harness import deploy, run_parkflow, run_raw, same_runs, seeded_chooser
 
 DIAGRAMS = Path(__file__).resolve().parent / "diagrams"
 
 
 def same_run(block: tuple, seed: int = 0, order: int = 0) -> str:
     bpmn, start_data = render(block, seed=seed)
-    version = deploy({"generated.bpmn": bpmn}, {})["generated"]
-    raw = run_raw({"generated.bpmn": bpmn}, {}, "generated", start_data=start_data,
-                  choose=seeded_chooser(order))
-    ours = run_parkflow(version, start_data=start_data, choose=seeded_chooser(order))
-    assert ours.steps == raw.steps
-    assert (ours.status, ours.data) == (raw.status, raw.data)
-    return ours.status
+    return same_runs({"generated.bpmn": bpmn}, "generated", start_data=start_data,
+                     order=order).status
 
 
 @pytest.mark.parametrize("branches", [2, 3, 4, 6])

@@ -8,6 +8,7 @@ test-artifacts/screenshots/.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,9 +18,11 @@ from playwright.sync_api import Browser, Error, Page, Playwright, sync_playwrigh
 
 from tests.webapp.apptools import make_app, serving
 from webapp.db import Database
-from webapp.demo import create_demo
+from webapp.demo import PASSWORD, create_demo
 from webapp.extensions import DATABASE_KEY
 from webapp.migrate import upgrade
+
+SIGNED_IN_TIMEOUT_MS = 15_000
 
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
@@ -92,3 +95,16 @@ def unlabelled(page: Page) -> list[str]:
     """The form controls of the page that have no label."""
     found: list[str] = page.evaluate(UNLABELLED)
     return found
+
+
+def signed_in(chromium: Browser, server: LiveServer, username: str) -> Page:
+    """A new browser context of ``username``, signed in with the demo password, in Chinese."""
+    context = chromium.new_context(locale="zh-CN", viewport={"width": 1366, "height": 900})
+    context.set_default_timeout(SIGNED_IN_TIMEOUT_MS)
+    page = context.new_page()
+    page.goto(f"{server.url}/login")
+    page.get_by_label("用户名").fill(username)
+    page.get_by_label("密码").fill(PASSWORD)
+    page.get_by_label("密码").press("Enter")
+    page.wait_for_url(re.compile(r"/(inbox|applications)$"))
+    return page

@@ -6,26 +6,13 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, expect
 
-from tests.e2e.conftest import LiveServer, unlabelled
+from tests.e2e.conftest import LiveServer, signed_in, unlabelled
 from tests.webapp.fixtures import open_tasks, start
-from webapp.demo import PASSWORD
 
-TIMEOUT_MS = 15_000
 COMMENT = "材料齐全，同意受理。"
 
-
-def _signed_in(chromium: Browser, server: LiveServer, username: str) -> Page:
-    context = chromium.new_context(locale="zh-CN", viewport={"width": 1366, "height": 900})
-    context.set_default_timeout(TIMEOUT_MS)
-    page = context.new_page()
-    page.goto(f"{server.url}/login")
-    page.get_by_label("用户名").fill(username)
-    page.get_by_label("密码").fill(PASSWORD)
-    page.get_by_label("密码").press("Enter")
-    page.wait_for_url(re.compile(r"/(inbox|applications)$"))
-    return page
 
 
 def test_the_director_decides_on_a_blank_form_beside_the_first_decision(
@@ -33,7 +20,7 @@ def test_the_director_decides_on_a_blank_form_beside_the_first_decision(
 ) -> None:
     instance_id = start(live_server.db)
     first = open_tasks(live_server.db, instance_id)["preliminary_review"]
-    reviewer = _signed_in(chromium, live_server, "zhang.wei")
+    reviewer = signed_in(chromium, live_server, "zhang.wei")
     reviewer.goto(f"{live_server.url}/tasks/{first.id}")
     reviewer.get_by_role("button", name="认领").click()
     reviewer.get_by_label("通过", exact=True).check()
@@ -43,7 +30,7 @@ def test_the_director_decides_on_a_blank_form_beside_the_first_decision(
     reviewer.context.close()
 
     second = open_tasks(live_server.db, instance_id)["director_review"]
-    director = _signed_in(chromium, live_server, "li.na")
+    director = signed_in(chromium, live_server, "li.na")
     director.goto(f"{live_server.url}/tasks/{second.id}")
     director.get_by_role("button", name="认领").click()
     director.wait_for_load_state("networkidle")

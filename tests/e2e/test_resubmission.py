@@ -7,27 +7,14 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, expect
 
-from tests.e2e.conftest import LiveServer, unlabelled
+from tests.e2e.conftest import LiveServer, signed_in, unlabelled
 from tests.webapp.fixtures import REASONS, complete, open_tasks, start
-from webapp.demo import PASSWORD
 
-TIMEOUT_MS = 15_000
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 NOTE = "已补充盖章的营业执照，申请金额按审计报告更正。"
 
-
-def _signed_in(chromium: Browser, server: LiveServer, username: str) -> Page:
-    context = chromium.new_context(locale="zh-CN", viewport={"width": 1366, "height": 900})
-    context.set_default_timeout(TIMEOUT_MS)
-    page = context.new_page()
-    page.goto(f"{server.url}/login")
-    page.get_by_label("用户名").fill(username)
-    page.get_by_label("密码").fill(PASSWORD)
-    page.get_by_label("密码").press("Enter")
-    page.wait_for_url(re.compile(r"/(inbox|applications)$"))
-    return page
 
 
 def test_a_correction_round_trip(
@@ -42,7 +29,7 @@ def test_a_correction_round_trip(
         "zhang.wei",
     )
 
-    enterprise = _signed_in(chromium, live_server, "xinghe")
+    enterprise = signed_in(chromium, live_server, "xinghe")
     enterprise.goto(f"{live_server.url}/applications/{instance_id}")
     expect(enterprise.locator("h1 [data-status-detail=with_applicant]")).to_have_text("待补正")
     expect(enterprise.locator("#clock-paused")).to_be_visible()
@@ -65,7 +52,7 @@ def test_a_correction_round_trip(
     enterprise.context.close()
 
     review = open_tasks(live_server.db, instance_id)["preliminary_review"]
-    reviewer = _signed_in(chromium, live_server, "zhang.wei")
+    reviewer = signed_in(chromium, live_server, "zhang.wei")
     reviewer.goto(f"{live_server.url}/tasks/{review.id}")
     reviewer.wait_for_load_state("networkidle")
     reviewer.screenshot(path=str(screenshots / "task-after-resubmission.png"), full_page=True)
@@ -81,7 +68,7 @@ def test_a_correction_round_trip(
     expect(reviewer.locator("#file-changes .file-removed")).to_have_count(3)
     reviewer.context.close()
 
-    enterprise = _signed_in(chromium, live_server, "xinghe")
+    enterprise = signed_in(chromium, live_server, "xinghe")
     enterprise.goto(f"{live_server.url}/applications/{instance_id}")
     expect(enterprise.locator("#paused-total")).to_contain_text("不计入承诺时限")
     enterprise.screenshot(path=str(screenshots / "tracker-after-resubmission.png"), full_page=True)

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from playwright.sync_api import Browser
 
-from tests.e2e.conftest import LiveServer
-from tests.e2e.test_decisions import _signed_in
+from tests.e2e.conftest import LiveServer, signed_in
 
 ELEVEN_MB = 11 * 1024 * 1024
 
@@ -13,7 +12,7 @@ ELEVEN_MB = 11 * 1024 * 1024
 def test_a_too_large_file_is_refused_before_the_form_is_sent(
     chromium: Browser, live_server: LiveServer
 ) -> None:
-    page = _signed_in(chromium, live_server, "xinghe")
+    page = signed_in(chromium, live_server, "xinghe")
     page.goto(f"{live_server.url}/applications/new/policy_subsidy")
     sent = []
     page.on("request", lambda request: sent.append(request) if request.method == "POST" else None)
