@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from flask.testing import FlaskClient
@@ -48,3 +49,13 @@ def error_code(response: Any) -> str:
     assert set(body["error"]) == {"code", "message", "details"}, body
     assert body["error"]["message"], body
     return str(body["error"]["code"])
+
+
+def complete_step(client: FlaskClient, login: Callable[[str], dict[str, str]],
+                  view: dict[str, Any], element_id: str, data: dict[str, Any],
+                  who: str = "zhang.wei") -> dict[str, Any]:
+    """Complete the application's open ``element_id`` as ``who``; the instance view after."""
+    response = client.post(f"/api/v1/tasks/{step(view, element_id)}/complete",
+                           json={"data": data}, headers=login(who))
+    assert response.status_code == 200, response.json
+    return dict(response.json)

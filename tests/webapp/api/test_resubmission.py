@@ -8,7 +8,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from tests.webapp.api.conftest import Login
-from tests.webapp.api.helpers import SUBSIDY_DATA, start, step
+from tests.webapp.api.helpers import SUBSIDY_DATA, complete_step, start, step
 from webapp.db import Database
 from webapp.models import Attachment, Park
 
@@ -16,20 +16,6 @@ REVIEWER = "zhang.wei"
 RETURN = {"outcome": "return", "return_reasons": ["营业执照复印件未加盖公章", "金额有误"]}
 OWN = {k: v for k, v in SUBSIDY_DATA.items() if k not in ("company_name", "credit_code")}
 
-
-def _complete(
-    client: FlaskClient,
-    login: Login,
-    view: dict[str, Any],
-    element_id: str,
-    data: dict[str, Any],
-    who: str = REVIEWER,
-) -> dict[str, Any]:
-    response = client.post(
-        f"/api/v1/tasks/{step(view, element_id)}/complete", json={"data": data}, headers=login(who)
-    )
-    assert response.status_code == 200, response.json
-    return dict(response.json)
 
 
 def _task(
@@ -64,7 +50,7 @@ def _returned(client: FlaskClient, login: Login, attachments: list[str]) -> dict
     view = start(
         client, login("xinghe"), "policy_subsidy", data={**SUBSIDY_DATA, "attachments": attachments}
     )
-    return _complete(client, login, view, "preliminary_review", RETURN)
+    return complete_step(client, login, view, "preliminary_review", RETURN)
 
 
 def test_the_correction_form_opens_the_whole_application(client: FlaskClient, login: Login) -> None:
@@ -84,7 +70,7 @@ def test_the_reviewer_sees_the_note_and_every_change(
         parks, "营业执照.pdf", "审计报告.pdf", "营业执照.pdf", "研发计划.pdf"
     )
     view = _returned(client, login, [licence, audit])
-    view = _complete(
+    view = complete_step(
         client,
         login,
         view,
@@ -117,7 +103,7 @@ def test_the_reviewer_sees_the_note_and_every_change(
 
 def test_each_round_is_compared_with_the_one_before(client: FlaskClient, login: Login) -> None:
     view = _returned(client, login, ["营业执照.pdf"])
-    view = _complete(
+    view = complete_step(
         client,
         login,
         view,
@@ -125,8 +111,8 @@ def test_each_round_is_compared_with_the_one_before(client: FlaskClient, login: 
         {**OWN, "requested_amount": 150000, "correction_note": "一"},
         who="xinghe",
     )
-    view = _complete(client, login, view, "preliminary_review", RETURN)
-    view = _complete(
+    view = complete_step(client, login, view, "preliminary_review", RETURN)
+    view = complete_step(
         client,
         login,
         view,

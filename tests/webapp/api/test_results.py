@@ -14,14 +14,13 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from tests.webapp.api.conftest import Login
-from tests.webapp.api.helpers import SUBSIDY_DATA, error_code, start, step
+from tests.webapp.api.helpers import SUBSIDY_DATA, complete_step, error_code, start
 from webapp.db import Database, utcnow
 from webapp.models import Park
 from webapp.services import processes
 from webapp.services.applications import fire_timers
 
 PARK = "/api/v1/parks/demo/instances"
-REVIEWER = "zhang.wei"
 RETURN = {"outcome": "return", "return_reasons": ["营业执照复印件未加盖公章"]}
 APPROVED_ON_REVIEW = """<?xml version="1.0" encoding="UTF-8"?>
 <bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
@@ -46,20 +45,6 @@ def _subsidy(client: FlaskClient, login: Login) -> dict[str, Any]:
     return start(client, login("xinghe"), "policy_subsidy", data=SUBSIDY_DATA)
 
 
-def _complete(
-    client: FlaskClient,
-    login: Login,
-    view: dict[str, Any],
-    element_id: str,
-    data: dict[str, Any],
-    who: str = REVIEWER,
-) -> dict[str, Any]:
-    response = client.post(
-        f"/api/v1/tasks/{step(view, element_id)}/complete", json={"data": data}, headers=login(who)
-    )
-    assert response.status_code == 200, response.json
-    return dict(response.json)
-
 
 def _view(client: FlaskClient, login: Login, instance_id: str) -> dict[str, Any]:
     return dict(client.get(f"/api/v1/instances/{instance_id}", headers=login("admin")).json)
@@ -73,7 +58,7 @@ def test_an_open_application_has_no_result(client: FlaskClient, login: Login) ->
 
 
 def test_a_rejection_at_review_is_rejected(client: FlaskClient, login: Login) -> None:
-    view = _complete(
+    view = complete_step(
         client,
         login,
         _subsidy(client, login),
@@ -95,7 +80,8 @@ def test_an_approval_is_approved(client: FlaskClient, login: Login, parks: Datab
             bpmn={"filing.bpmn": APPROVED_ON_REVIEW.encode()},
             forms={},
         )
-    view = _complete(client, login, start(client, login("xinghe"), "filing"), "filing_review", {})
+    filed = start(client, login("xinghe"), "filing")
+    view = complete_step(client, login, filed, "filing_review", {})
 
     assert (view["status"], view["result"]) == ("completed", "approved")
 
@@ -104,7 +90,7 @@ def test_an_end_event_declaring_nothing_leaves_the_result_empty(
     client: FlaskClient, login: Login
 ) -> None:
     view = start(client, login("xinghe"))
-    view = _complete(client, login, view, "probe_review", {"outcome": "approve"})
+    view = complete_step(client, login, view, "probe_review", {"outcome": "approve"})
     response = client.post(
         f"/api/v1/instances/{view['id']}/messages/payment_received",
         json={"payload": {}},
@@ -127,7 +113,7 @@ def test_a_cancellation_is_cancelled(client: FlaskClient, login: Login) -> None:
 def test_a_correction_never_made_is_withdrawn(
     client: FlaskClient, login: Login, parks: Database
 ) -> None:
-    view = _complete(client, login, _subsidy(client, login), "preliminary_review", RETURN)
+    view = complete_step(client, login, _subsidy(client, login), "preliminary_review", RETURN)
     with time_machine.travel(utcnow() + timedelta(days=30)):
         fire_timers(parks, instance_id=view["id"])
 
@@ -137,7 +123,7 @@ def test_a_correction_never_made_is_withdrawn(
 
 
 def test_lists_filter_on_the_result(client: FlaskClient, login: Login) -> None:
-    rejected = _complete(
+    rejected = complete_step(
         client,
         login,
         _subsidy(client, login),
@@ -161,7 +147,7 @@ def test_lists_filter_on_the_result(client: FlaskClient, login: Login) -> None:
 
 
 def test_a_returned_application_is_with_the_applicant(client: FlaskClient, login: Login) -> None:
-    view = _complete(client, login, _subsidy(client, login), "preliminary_review", RETURN)
+    view = complete_step(client, login, _subsidy(client, login), "preliminary_review", RETURN)
     held = _view(client, login, view["id"])
     listed = client.get(PARK, headers=login("xinghe")).json
 
@@ -171,7 +157,7 @@ def test_a_returned_application_is_with_the_applicant(client: FlaskClient, login
         None,
     )
     assert [item["status_detail"] for item in listed] == ["with_applicant"]
-    corrected = _complete(
+    corrected = complete_step(
         client,
         login,
         held,
