@@ -30,6 +30,7 @@ from .values import (
     Snapshot,
     StepError,
     StepRecord,
+    ThrownMessage,
     TimerWait,
 )
 from .worktime import WeekendCalendar, WorkCalendar, add_working_days, resolve_due
@@ -61,6 +62,7 @@ __all__ = [
     "StepError",
     "StepRecord",
     "TaskNotOpen",
+    "ThrownMessage",
     "TimerWait",
     "WeekendCalendar",
     "WorkCalendar",

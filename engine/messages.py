@@ -17,7 +17,7 @@ from SpiffWorkflow.exceptions import WorkflowException
 from SpiffWorkflow.util.task import TaskState
 
 from .errors import ExpressionError, NotWaiting
-from .values import MessageWait
+from .values import MessageWait, ThrownMessage
 
 
 def _message_definitions(definition: Any) -> Iterator[MessageEventDefinition]:
@@ -59,14 +59,54 @@ def awaited_messages(waiting: Iterable[Any]) -> tuple[MessageWait, ...]:
                  for task, definition in _message_waits(waiting))
 
 
-def deliver(workflow: BpmnWorkflow, name: str, payload: dict[str, Any]) -> None:
-    """Hand message ``name`` to the task waiting for it; NotWaiting if none does or correlates."""
+def thrown_messages(workflow: BpmnWorkflow) -> tuple[ThrownMessage, ...]:
+    """The messages thrown since the last call that nothing in the instance caught.
+
+    SpiffWorkflow queues every event its catch found no taker for (and keeps the queue in the
+    state); taking them here empties the queue, so each is reported once.
+    """
+    found = []
+    for event in workflow.get_events():
+        definition = event.event_definition
+        if not isinstance(definition, MessageEventDefinition):
+            continue  # a signal or escalation nobody caught ends there, as in SpiffWorkflow
+        # the Camunda class carries its expression's value; a send task, a copy of its data
+        body = (event.payload or {}).get("payload") if isinstance(
+            definition, CamundaMessageEventDefinition) else event.payload
+        found.append(ThrownMessage(definition.name, body, _computed(workflow, definition, body)))
+    return tuple(found)
+
+
+def _computed(workflow: BpmnWorkflow, definition: MessageEventDefinition,
+              body: Any) -> dict[str, Any]:
+    """The message's correlation property values, by property name, as a catch expects them."""
+    if not isinstance(body, dict):
+        return {}
+    environment = workflow.script_engine.environment
+    values: dict[str, Any] = {}
+    for prop in definition.correlation_properties:
+        try:
+            values[prop.name] = environment.evaluate(prop.retrieval_expression, body)
+        except ExpressionError:
+            continue
+    return values
+
+
+def deliver(workflow: BpmnWorkflow, name: str, payload: Any) -> None:
+    """Hand message ``name`` to the task waiting for it; NotWaiting if none does or correlates.
+
+    ``payload`` is the message's body: a dict of variables, or (from a thrown
+    ``camunda:expression``) any value, which a Camunda catch stores under its result variable.
+    """
     for task, definition in _waiting(workflow):
         if definition.name != name:
             continue
         expected = _expected(task, definition)
         if not _correlates(workflow, definition, expected, payload):
             raise NotWaiting(f"message '{name}' with these correlation values")
+        if not isinstance(payload, dict) and not isinstance(
+                definition, CamundaMessageEventDefinition):
+            raise NotWaiting(f"message '{name}' carrying a value instead of variables")
         event = BpmnEvent(definition, payload=_wrapped(definition, payload),
                           correlations=expected)
         try:
@@ -77,7 +117,7 @@ def deliver(workflow: BpmnWorkflow, name: str, payload: dict[str, Any]) -> None:
     raise NotWaiting(f"message '{name}'")
 
 
-def _wrapped(definition: MessageEventDefinition, payload: dict[str, Any]) -> dict[str, Any]:
+def _wrapped(definition: MessageEventDefinition, payload: Any) -> dict[str, Any]:
     """The payload as the definition's class expects it.
 
     The Camunda message class stores the body under ``result_var`` (here: the message name,
@@ -86,16 +126,19 @@ def _wrapped(definition: MessageEventDefinition, payload: dict[str, Any]) -> dic
     """
     if isinstance(definition, CamundaMessageEventDefinition):
         result_var = definition.result_var or definition.name
-        return {**payload, "payload": payload, "result_var": result_var}
-    return payload
+        variables = payload if isinstance(payload, dict) else {}
+        return {**variables, "payload": payload, "result_var": result_var}
+    return dict(payload)
 
 
 def _correlates(workflow: BpmnWorkflow, definition: MessageEventDefinition,
-                expected: dict[str, Any], payload: dict[str, Any]) -> bool:
+                expected: dict[str, Any], payload: Any) -> bool:
     environment = workflow.script_engine.environment
     for prop in definition.correlation_properties:
         if prop.name not in expected:
             continue
+        if not isinstance(payload, dict):
+            return False
         try:
             actual = environment.evaluate(prop.retrieval_expression, payload)
         except ExpressionError:

@@ -25,7 +25,7 @@ from .definitions import BPMN_NS, CAMUNDA_NS, ProcessVersion, SpecCache
 from .errors import EngineError, EngineFailed, FormDataInvalid, TaskNotOpen
 from .expressions import FUNCTIONS
 from .limits import Budget, OverBudget, RunLimits, check_reachable
-from .messages import awaited_messages, deliver
+from .messages import awaited_messages, deliver, thrown_messages
 from .sandbox import ScriptLimits
 from .scripting import ParkEnvironment, ParkScriptEngine
 from .serialization import dump_state, load_state, prune
@@ -42,7 +42,7 @@ from .tasks import (
     stored_failure,
 )
 from .timers import finish_exhausted_cycles, timer_functions, waiting_timers
-from .values import Snapshot, Status, StepError, TimerWait
+from .values import Snapshot, Status, StepError, ThrownMessage, TimerWait
 from .worktime import WeekendCalendar, WorkCalendar
 from .xmlsafe import parse_xml
 
@@ -103,10 +103,14 @@ class Engine:
                              submitted=data, state=state)
 
     def deliver_message(self, version: ProcessVersion, state: bytes, name: str,
-                        payload: Mapping[str, Any], *, actor: str | None = None) -> Snapshot:
-        """Deliver BPMN message ``name``; raises NotWaiting when nothing catches it."""
+                        payload: Any, *, actor: str | None = None) -> Snapshot:
+        """Deliver BPMN message ``name``; raises NotWaiting when nothing catches it.
+
+        ``payload`` is a dict of variables, or any value a thrown ``camunda:expression`` gave.
+        """
         workflow = self._load(version, state)
-        return self._advance(workflow, version, lambda: deliver(workflow, name, dict(payload)),
+        body = dict(payload) if isinstance(payload, Mapping) else payload
+        return self._advance(workflow, version, lambda: deliver(workflow, name, body),
                              actor=actor)
 
     def fire_due_timers(self, version: ProcessVersion, state: bytes) -> Snapshot:
@@ -236,7 +240,9 @@ class Engine:
     def _snapshot(self, workflow: BpmnWorkflow, version: ProcessVersion, steps: tuple[Any, ...],
                   *, status: Status | None = None, error: StepError | None = None,
                   dump: bytes | None = None) -> Snapshot:
+        messages: tuple[ThrownMessage, ...] = ()
         if dump is None:
+            messages = thrown_messages(workflow)
             prune(workflow)
         if status is None:
             status = _status(workflow)
@@ -253,6 +259,7 @@ class Engine:
             steps=steps,
             data=_current_data(workflow, walk),
             error=error,
+            messages=messages,
         )
 
 

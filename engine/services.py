@@ -13,7 +13,8 @@ from typing import Any
 
 from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.bpmn.parser.BpmnParser import full_tag
-from SpiffWorkflow.bpmn.specs.defaults import ServiceTask
+from SpiffWorkflow.bpmn.parser.event_parsers import SendTaskParser
+from SpiffWorkflow.bpmn.specs.defaults import SendTask, ServiceTask
 from SpiffWorkflow.camunda.parser.CamundaParser import CamundaParser
 from SpiffWorkflow.camunda.parser.task_spec import CallActivityParser, CamundaTaskParser
 
@@ -47,24 +48,49 @@ def record_time(data: Mapping[str, Any], properties: Mapping[str, str]) -> Mappi
     return {variable: datetime.now(UTC).isoformat()}
 
 
+def call_service(task: Any, properties: Mapping[str, str]) -> None:
+    """Call the service ``properties`` name with the task's data and merge what it returns."""
+    name = properties.get("service", "")
+    services: Mapping[str, Service] = getattr(
+        task.workflow.script_engine.environment, "services", SERVICES)
+    function = services.get(name)
+    try:
+        if function is None:
+            raise ServiceFailed(f"no service named '{name}' is registered")
+        result = function(dict(task.data), properties)
+    except Exception as exc:  # a service's failure is this step's failure, not a crash
+        raise WorkflowTaskException(f"service '{name}' failed: {exc}", task=task,
+                                    exception=exc) from exc
+    task.data.update(result)
+
+
 class ParkServiceTask(ServiceTask):
     """A service task that calls its registered service and merges what it returns."""
 
     def _execute(self, task: Any) -> bool:
-        properties: Mapping[str, str] = self.extensions or {}
-        name = properties.get("service", "")
-        services: Mapping[str, Service] = getattr(
-            task.workflow.script_engine.environment, "services", SERVICES)
-        function = services.get(name)
-        try:
-            if function is None:
-                raise ServiceFailed(f"no service named '{name}' is registered")
-            result = function(dict(task.data), properties)
-        except Exception as exc:  # a service's failure is this step's failure, not a crash
-            raise WorkflowTaskException(f"service '{name}' failed: {exc}", task=task,
-                                        exception=exc) from exc
-        task.data.update(result)
+        call_service(task, self.extensions or {})
         return True
+
+
+class ParkSendTask(SendTask):
+    """A send task: calls the registered service it names, if any, then throws its message.
+
+    Without a ``service`` property it is SpiffWorkflow's send task: the message carries a copy
+    of the task's data, with the correlation its correlation properties compute from it.
+    """
+
+    def _run_hook(self, my_task: Any) -> bool:
+        if (self.extensions or {}).get("service"):
+            call_service(my_task, self.extensions)
+        return bool(super()._run_hook(my_task))
+
+
+class ParkSendTaskParser(SendTaskParser):
+    """SpiffWorkflow's send task parser, reading ``camunda:properties`` like every other task."""
+
+    def parse_extensions(self, node: Any = None) -> dict[str, str]:
+        path = ".//bpmn:extensionElements/camunda:properties/camunda:property"
+        return {prop.get("name"): prop.get("value") for prop in self.xpath(path)}
 
 
 class ParkParser(CamundaParser):
@@ -75,6 +101,7 @@ class ParkParser(CamundaParser):
         full_tag("serviceTask"): (CamundaTaskParser, ParkServiceTask),
         full_tag("businessRuleTask"): (ParkBusinessRuleTaskParser, ParkBusinessRuleTask),
         full_tag("callActivity"): (CallActivityParser, ParkCallActivity),
+        full_tag("sendTask"): (ParkSendTaskParser, ParkSendTask),
     }
 
     def __init__(self, decisions: DecisionSet | None = None) -> None:

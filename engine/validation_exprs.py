@@ -83,6 +83,7 @@ def check_expressions(doc: Document) -> Iterator[Problem]:
     yield from _check_user_tasks(doc)
     yield from _check_loops(doc)
     yield from _check_messages(doc)
+    yield from _check_conditional_events(doc)
     yield from _check_scripts(doc)
     yield from _check_process_properties(doc)
 
@@ -211,6 +212,22 @@ def _check_messages(doc: Document) -> Iterator[Problem]:
                 text = child.text or ""
                 reason = expression_problem(text) if text.strip() else "empty"
                 yield from _report(child, "correlation expression", text, reason)
+
+
+def _check_conditional_events(doc: Document) -> Iterator[Problem]:
+    # SpiffWorkflow evaluates a caught condition when the event is reached and again after
+    # every task the instance completes; a throw or end event would ignore it without a word
+    for definition in doc.iter(bpmn("conditionalEventDefinition")):
+        if definition.getparent().tag in _THROWS:
+            yield problem(definition, "a conditional event can only be caught (a start, "
+                                      "intermediate catch or boundary event), not thrown")
+            continue
+        condition = definition.find(bpmn("condition"))
+        text = condition.text or "" if condition is not None else ""
+        if not text.strip():
+            yield problem(definition, "a conditional event needs a condition")
+        else:
+            yield from _report(condition, "condition", text, expression_problem(text))
 
 
 def _check_scripts(doc: Document) -> Iterator[Problem]:

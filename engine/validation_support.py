@@ -71,10 +71,7 @@ FOREIGN_NAMESPACES = {
 _UNSUPPORTED_ELEMENTS = {
     bpmn("complexGateway"): "complex gateways are not supported",
     bpmn("adHocSubProcess"): "ad-hoc subprocesses are not supported (experimental in the engine)",
-    bpmn("sendTask"): "send tasks are not supported: use a message throw or end event",
     bpmn("compensateEventDefinition"): "compensation is not supported",
-    bpmn("conditionalEventDefinition"): "conditional events are not supported: the engine "
-                                        "checks the condition only once, when it is reached",
     bpmn("linkEventDefinition"): "link events are not supported by the engine",
     bpmn("dataStoreReference"): "data stores are not supported",
     bpmn("dataStore"): "data stores are not supported",
@@ -163,9 +160,17 @@ def _check_tasks(doc: Document) -> Iterator[Problem]:
         if not name:
             yield problem(task, "a service task needs a camunda:properties property 'service' "
                                 "naming a registered service")
-        elif name not in SERVICES:
-            known = ", ".join(sorted(SERVICES)) or "none"
-            yield problem(task, f"no service named '{name}' is registered (known: {known})")
+        else:
+            yield from _check_registered(task, name)
+    for task in doc.iter(bpmn("sendTask")):
+        # a send task throws its message (messageRef), calls a service, or both
+        name = service_name(task)
+        if name:
+            yield from _check_registered(task, name)
+        elif not task.get("messageRef") and task.find(bpmn("messageEventDefinition")) is None:
+            yield problem(task, "a send task needs a messageRef naming the message it sends, "
+                                "or a camunda:properties property 'service' naming a "
+                                "registered service")
     for task in doc.iter(bpmn("scriptTask")):
         script_format = (task.get("scriptFormat") or "").strip()
         if script_format.casefold() not in SCRIPT_FORMATS:
@@ -178,6 +183,12 @@ def _check_tasks(doc: Document) -> Iterator[Problem]:
         yield from _check_event_gateway(gateway, doc)
     for end in doc.iter(bpmn("endEvent")):
         yield from _check_end_result(end)
+
+
+def _check_registered(task: etree._Element, name: str) -> Iterator[Problem]:
+    if name not in SERVICES:
+        known = ", ".join(sorted(SERVICES)) or "none"
+        yield problem(task, f"no service named '{name}' is registered (known: {known})")
 
 
 def _check_end_result(end: etree._Element) -> Iterator[Problem]:

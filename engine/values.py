@@ -66,6 +66,19 @@ class MessageWait:
 
 
 @dataclass(frozen=True)
+class ThrownMessage:
+    """A message the instance threw that nothing in it caught: the store routes it on.
+
+    ``payload`` is what the throw carries (its ``camunda:expression``'s value, or a send task's
+    data); ``correlation`` holds the correlation property values the thrower computed from it.
+    """
+
+    name: str
+    payload: Any
+    correlation: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class StepRecord:
     """One finished step, kept in the step-history table instead of the serialized state."""
 
@@ -102,6 +115,8 @@ class Snapshot:
     steps: tuple[StepRecord, ...]
     data: Mapping[str, Any]
     error: StepError | None = None
+    # messages thrown during this call that nothing in the instance caught
+    messages: tuple[ThrownMessage, ...] = ()
 
 
 @dataclass(frozen=True)
