@@ -20,7 +20,7 @@ from SpiffWorkflow.camunda.parser.task_spec import CallActivityParser, CamundaTa
 
 from .decision_task import ParkBusinessRuleTask, ParkBusinessRuleTaskParser
 from .decisions import DecisionSet
-from .errors import EngineError
+from .errors import EngineError, ExpressionError
 from .mappings import ParkCallActivity
 
 Service = Callable[[Mapping[str, Any], Mapping[str, str]], Mapping[str, Any]]
@@ -82,7 +82,12 @@ class ParkSendTask(SendTask):
     def _run_hook(self, my_task: Any) -> bool:
         if (self.extensions or {}).get("service"):
             call_service(my_task, self.extensions)
-        return bool(super()._run_hook(my_task))
+        try:
+            return bool(super()._run_hook(my_task))
+        except ExpressionError as exc:
+            # SpiffWorkflow computes a send task's correlation outside its error wrapping
+            raise WorkflowTaskException(f"the message's correlation: {exc}", task=my_task,
+                                        exception=exc) from exc
 
 
 class ParkSendTaskParser(SendTaskParser):

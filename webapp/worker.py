@@ -25,9 +25,10 @@ from sqlalchemy.exc import DBAPIError
 from webapp.config import SmtpSettings
 from webapp.db import Database
 from webapp.models import Instance, Job
-from webapp.services import applications, deadlines, jobs, notifications
+from webapp.services import applications, deadlines, jobs, messaging, notifications
 from webapp.services.errors import Conflict, NotFound
 from webapp.services.jobs import ClaimedJob, Handler, JobContext
+from webapp.services.thrown_messages import MESSAGE
 
 logger = logging.getLogger("parkflow.worker")
 
@@ -87,6 +88,7 @@ HANDLERS: Mapping[str, Handler] = {
     deadlines.OVERDUE: jobs.transactional(deadlines.overdue),
     "event": jobs.transactional(notifications.announce),
     "notify": jobs.standalone(notifications.deliver),
+    MESSAGE: jobs.transactional(messaging.deliver_thrown),
 }
 
 

@@ -92,12 +92,6 @@ GAPS: dict[str, set[str]] = {
     'spiffworkflow/bpmn/call_activity/call_activity_with_error.bpmn': {
         'print is not available in scripts; keep results in variables',
     },
-    'spiffworkflow/bpmn/collaboration.bpmn': {
-        'send tasks are not supported',
-    },
-    'spiffworkflow/bpmn/conditional_event.bpmn': {
-        'conditional events are not supported',
-    },
     'spiffworkflow/bpmn/correlation.bpmn': {
         'a message throw needs its payload',
     },

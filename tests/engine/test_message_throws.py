@@ -25,7 +25,10 @@ MESSAGES = """
     </bpmn:correlationPropertyRetrievalExpression>
   </bpmn:correlationProperty>
 """
-SENDER = HEAD + MESSAGES + """
+SENDER = (
+    HEAD
+    + MESSAGES
+    + """
   <bpmn:process id="sender" isExecutable="true">
     <bpmn:startEvent id="start"><bpmn:outgoing>f1</bpmn:outgoing></bpmn:startEvent>
     <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="request"/>
@@ -47,7 +50,11 @@ SENDER = HEAD + MESSAGES + """
   </bpmn:process>
 </bpmn:definitions>
 """
-RECEIVER = HEAD + MESSAGES + """
+)
+RECEIVER = (
+    HEAD
+    + MESSAGES
+    + """
   <bpmn:process id="receiver" isExecutable="true">
     <bpmn:startEvent id="start"><bpmn:outgoing>f1</bpmn:outgoing></bpmn:startEvent>
     <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="wait_request"/>
@@ -64,8 +71,11 @@ RECEIVER = HEAD + MESSAGES + """
   </bpmn:process>
 </bpmn:definitions>
 """
+)
 # parallel branches of one process: each throw is caught by the other branch, in the instance
-ONE_INSTANCE = HEAD + """
+ONE_INSTANCE = (
+    HEAD
+    + """
   <bpmn:message id="m_pay" name="payment_order"/>
   <bpmn:message id="m_booked" name="booked"/>
   <bpmn:process id="office" isExecutable="true">
@@ -113,7 +123,10 @@ ONE_INSTANCE = HEAD + """
   </bpmn:process>
 </bpmn:definitions>
 """
-SERVICE_SEND = HEAD + """
+)
+SERVICE_SEND = (
+    HEAD
+    + """
   <bpmn:process id="sms" isExecutable="true">
     <bpmn:startEvent id="start"><bpmn:outgoing>f1</bpmn:outgoing></bpmn:startEvent>
     <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="text"/>
@@ -128,7 +141,10 @@ SERVICE_SEND = HEAD + """
   </bpmn:process>
 </bpmn:definitions>
 """
-CONDITIONAL = HEAD + """
+)
+CONDITIONAL = (
+    HEAD
+    + """
   <bpmn:process id="watch" isExecutable="true">
     <bpmn:startEvent id="start"><bpmn:outgoing>f1</bpmn:outgoing></bpmn:startEvent>
     <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="split"/>
@@ -163,6 +179,7 @@ CONDITIONAL = HEAD + """
   </bpmn:process>
 </bpmn:definitions>
 """
+)
 
 
 def deployed(source: str, key: str) -> ProcessVersion:
@@ -174,8 +191,13 @@ def open_ids(snapshot: Snapshot) -> list[str]:
     return sorted(task.element_id for task in snapshot.open_tasks)
 
 
-def complete(engine: Engine, version: ProcessVersion, snapshot: Snapshot, element_id: str,
-             data: Mapping[str, Any] | None = None) -> Snapshot:
+def complete(
+    engine: Engine,
+    version: ProcessVersion,
+    snapshot: Snapshot,
+    element_id: str,
+    data: Mapping[str, Any] | None = None,
+) -> Snapshot:
     task = next(t for t in snapshot.open_tasks if t.element_id == element_id)
     return engine.complete_task(version, snapshot.state, task.task_id, data or {})
 
@@ -229,7 +251,8 @@ def test_a_message_caught_in_its_own_instance_is_routed_there_and_kept() -> None
     snapshot = engine.inspect(version, snapshot.state)
     assert open_ids(snapshot) == ["book"]
     assert engine.task_data(version, snapshot.state, snapshot.open_tasks[0].task_id) == {
-        "amount": 9}
+        "amount": 9
+    }
     finished = complete(engine, version, snapshot, "book")
     assert finished.messages == ()
     assert finished.status == "completed"
@@ -252,8 +275,9 @@ def texting() -> Iterator[list[Mapping[str, Any]]]:
 
 
 def test_a_send_task_naming_a_service_calls_it(texting: list[Mapping[str, Any]]) -> None:
-    snapshot = Engine().start(deployed(SERVICE_SEND.replace("{service}", "test_text"), "sms"),
-                              {"phone": "138"})
+    snapshot = Engine().start(
+        deployed(SERVICE_SEND.replace("{service}", "test_text"), "sms"), {"phone": "138"}
+    )
     assert texting == [{"phone": "138"}]
     assert snapshot.data["texted"] is True
     assert snapshot.messages == ()
@@ -263,9 +287,12 @@ def test_a_send_task_needs_a_message_or_a_registered_service() -> None:
     with pytest.raises(InvalidProcess) as refused:
         deployed(SERVICE_SEND.replace("{service}", "nobody_has_this"), "sms")
     assert "no service named 'nobody_has_this' is registered" in str(refused.value.problems)
-    bare = SERVICE_SEND.replace("""<bpmn:extensionElements><camunda:properties>
+    bare = SERVICE_SEND.replace(
+        """<bpmn:extensionElements><camunda:properties>
         <camunda:property name="service" value="{service}"/>
-      </camunda:properties></bpmn:extensionElements>""", "")
+      </camunda:properties></bpmn:extensionElements>""",
+        "",
+    )
     with pytest.raises(InvalidProcess) as refused:
         deployed(bare, "sms")
     assert "a send task needs a messageRef" in str(refused.value.problems)
@@ -300,10 +327,12 @@ def test_a_conditional_event_is_checked_at_deploy() -> None:
         with pytest.raises(InvalidProcess) as refused:
             deployed(source, "watch")
         assert "until_passed" in {p.element_id for p in refused.value.problems}, broken
-    thrown = CONDITIONAL.replace("""<bpmn:endEvent id="end_a"><bpmn:incoming>f4</bpmn:incoming>""",
-                                 """<bpmn:endEvent id="end_a"><bpmn:incoming>f4</bpmn:incoming>
+    thrown = CONDITIONAL.replace(
+        """<bpmn:endEvent id="end_a"><bpmn:incoming>f4</bpmn:incoming>""",
+        """<bpmn:endEvent id="end_a"><bpmn:incoming>f4</bpmn:incoming>
       <bpmn:conditionalEventDefinition><bpmn:condition>passed</bpmn:condition>
-      </bpmn:conditionalEventDefinition>""")
+      </bpmn:conditionalEventDefinition>""",
+    )
     with pytest.raises(InvalidProcess) as refused:
         deployed(thrown, "watch")
     assert "a conditional event can only be caught" in str(refused.value.problems)

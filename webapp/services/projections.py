@@ -15,6 +15,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from engine import OpenTask, Snapshot, StepRecord, TimerWait
 from webapp.models import HumanTask, Instance, Job, MessageWait, Park, StepHistory
 from webapp.services import deadlines, jobs
+from webapp.services.thrown_messages import message_jobs
 from webapp.services.engines import version_of
 from webapp.services.loading import held_task
 from webapp.statements import Batch, Prepared, batched
@@ -74,6 +75,8 @@ def _write(session: Session, instance: Instance, park: Park, snapshot: Snapshot,
     # after deadlines.sync: it settles the new tasks' follow-up times
     if new_rows:
         _INSERT_TASK.run_many(session.connection(), [_task_values(row) for row in new_rows])
+    # the messages the step threw go out with it, or not at all
+    queued += message_jobs(instance, snapshot, now)
     jobs.enqueue(session, queued)
     return changes
 

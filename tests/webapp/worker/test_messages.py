@@ -1,0 +1,128 @@
+"""A message one application throws continues the application of the park waiting for it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from sqlalchemy import select
+
+from tests.webapp.fixtures import audit_events, history, open_tasks, start, waits
+from webapp.db import Database
+from webapp.models import Instance, Job, Park
+from webapp.services import processes
+from webapp.worker import Worker
+
+HEAD = """<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
+    xmlns:camunda="http://camunda.org/schema/1.0/bpmn" id="d" targetNamespace="urn:t">
+  <bpmn:message id="m_request" name="disbursement_request"/>
+  <bpmn:correlationProperty id="application_no" name="application number">
+    <bpmn:correlationPropertyRetrievalExpression messageRef="m_request">
+      <bpmn:messagePath>application_no</bpmn:messagePath>
+    </bpmn:correlationPropertyRetrievalExpression>
+  </bpmn:correlationProperty>
+"""
+SENDER = (
+    HEAD
+    + """
+  <bpmn:process id="subsidy_closing" name="Close a subsidy" isExecutable="true">
+    <bpmn:startEvent id="start"><bpmn:outgoing>f1</bpmn:outgoing></bpmn:startEvent>
+    <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="request"/>
+    <bpmn:sendTask id="request" name="Request disbursement" messageRef="m_request">
+      <bpmn:incoming>f1</bpmn:incoming><bpmn:outgoing>f2</bpmn:outgoing>
+    </bpmn:sendTask>
+    <bpmn:sequenceFlow id="f2" sourceRef="request" targetRef="end"/>
+    <bpmn:endEvent id="end"><bpmn:incoming>f2</bpmn:incoming></bpmn:endEvent>
+  </bpmn:process>
+</bpmn:definitions>
+"""
+)
+RECEIVER = (
+    HEAD
+    + """
+  <bpmn:process id="disbursement" name="Disburse" isExecutable="true">
+    <bpmn:startEvent id="start"><bpmn:outgoing>f1</bpmn:outgoing></bpmn:startEvent>
+    <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="wait_request"/>
+    <bpmn:intermediateCatchEvent id="wait_request" name="Disbursement requested">
+      <bpmn:incoming>f1</bpmn:incoming><bpmn:outgoing>f2</bpmn:outgoing>
+      <bpmn:messageEventDefinition messageRef="m_request"/>
+    </bpmn:intermediateCatchEvent>
+    <bpmn:sequenceFlow id="f2" sourceRef="wait_request" targetRef="pay"/>
+    <bpmn:userTask id="pay" name="Pay" camunda:candidateGroups="政策审核组">
+      <bpmn:incoming>f2</bpmn:incoming><bpmn:outgoing>f3</bpmn:outgoing>
+    </bpmn:userTask>
+    <bpmn:sequenceFlow id="f3" sourceRef="pay" targetRef="end"/>
+    <bpmn:endEvent id="end"><bpmn:incoming>f3</bpmn:incoming></bpmn:endEvent>
+  </bpmn:process>
+</bpmn:definitions>
+"""
+)
+
+
+def deploy_both(db: Database) -> None:
+    with db.write() as session:
+        park = session.scalars(select(Park).where(Park.slug == "demo")).one()
+        processes.deploy(
+            session,
+            park=park,
+            actor="admin",
+            bpmn={"closing.bpmn": SENDER.encode(), "disbursement.bpmn": RECEIVER.encode()},
+        )
+
+
+def message_jobs(db: Database, instance_id: str) -> list[tuple[str, str]]:
+    with db.read() as session:
+        return [
+            (job.payload["name"], job.status)
+            for job in session.scalars(
+                select(Job).where(Job.instance_id == instance_id, Job.kind == "message")
+            )
+        ]
+
+
+def actions(db: Database, instance_id: str) -> list[str]:
+    return [event.action for event in audit_events(db, instance_id)]
+
+
+def test_a_send_task_continues_the_application_waiting_with_its_correlation(
+    demo_db: Database, worker: Worker
+) -> None:
+    deploy_both(demo_db)
+    waiting = start(demo_db, "disbursement", {"application_no": "ZC-1"})
+    other = start(demo_db, "disbursement", {"application_no": "ZC-2"})
+    assert [name for name, _ in waits(demo_db, waiting)] == ["disbursement_request"]
+
+    sender = start(demo_db, "subsidy_closing", {"application_no": "ZC-1", "amount": 50})
+    # queued with the step that threw it, delivered by the worker
+    assert message_jobs(demo_db, sender) == [("disbursement_request", "pending")]
+    assert "pay" not in open_tasks(demo_db, waiting)
+    worker.run_until_idle()
+
+    assert message_jobs(demo_db, sender) == [("disbursement_request", "done")]
+    assert list(open_tasks(demo_db, waiting)) == ["pay"]
+    assert waits(demo_db, waiting) == []
+    assert "wait_request" in [step.element_id for step in history(demo_db, waiting)]
+    (delivered,) = [e for e in audit_events(demo_db, waiting) if e.action == "message.delivered"]
+    with demo_db.read() as session:
+        reference = session.get_one(Instance, sender).reference
+    assert delivered.details == {
+        "message": "disbursement_request",
+        "from": reference,
+        "steps": ["wait_request"],
+    }
+    # the other application waits for its own number still
+    assert [name for name, _ in waits(demo_db, other)] == ["disbursement_request"]
+    assert "pay" not in open_tasks(demo_db, other)
+
+
+def test_a_message_nobody_waits_for_is_recorded_not_failed(
+    demo_db: Database, worker: Worker, jobs_of: Callable[..., list[Job]]
+) -> None:
+    deploy_both(demo_db)
+    waiting = start(demo_db, "disbursement", {"application_no": "ZC-1"})
+    sender = start(demo_db, "subsidy_closing", {"application_no": "ZC-404"})
+    worker.run_until_idle()
+    assert message_jobs(demo_db, sender) == [("disbursement_request", "done")]
+    assert "message.unclaimed" in actions(demo_db, sender)
+    assert "pay" not in open_tasks(demo_db, waiting)
+    assert [name for name, _ in waits(demo_db, waiting)] == ["disbursement_request"]

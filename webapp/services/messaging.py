@@ -1,0 +1,112 @@
+"""Delivering a thrown message to the application of the same park that waits for it.
+
+A ``message`` job (queued with the step that threw it, :mod:`webapp.services.thrown_messages`)
+runs in the transaction that finishes it: the receiving application's step, its projections,
+its audit event and the job's end commit together, so a message is delivered once even though
+jobs run at least once. A failing delivery (the receiver's step cannot be kept) rolls back and
+is retried, then becomes an incident.
+
+Who receives it: an application of the park, other than the thrower, that waits for a message
+of that name and whose correlation matches (the engine judges, by the receiver's correlation
+properties over the payload). Waits filed under the message's own correlation values are tried
+first, then waits without any; a message that carries no correlation values tries every wait
+for its name. A message is point to point, as in BPMN: the application that has waited
+longest gets it. A message nobody waits for is not an error: it is recorded in the thrower's
+audit trail as unclaimed, and the job ends.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from engine import NotWaiting
+from webapp.db import lock_instance
+from webapp.models import Job, MessageWait
+from webapp.services import audit
+from webapp.services.engines import engine_for, version_of
+from webapp.services.jobs import JobContext
+from webapp.services.projections import correlation_key, write_snapshot
+
+# receivers tried per message: each try loads the receiver's state
+MAX_TRIES = 50
+
+
+def deliver_thrown(ctx: JobContext, session: Session, job: Job, now: datetime) -> None:
+    """Handle a ``message`` job: continue the application waiting for it, or record that none
+    did."""
+    name = str(job.payload["name"])
+    body = job.payload.get("body")
+    correlation: Mapping[str, Any] = job.payload.get("correlation") or {}
+    sender = job.payload.get("from")
+    for instance_id in _receivers(session, job, name, correlation):
+        if _deliver(session, instance_id, name, body, sender, now):
+            return None
+    audit.record(
+        session,
+        park_id=job.park_id,
+        actor=None,
+        action="message.unclaimed",
+        instance_id=job.instance_id,
+        details={"message": name, "reason": "no application waits for it"},
+    )
+    return None
+
+
+def _receivers(
+    session: Session, job: Job, name: str, correlation: Mapping[str, Any]
+) -> Iterator[str]:
+    waits = (
+        select(MessageWait.instance_id)
+        .where(MessageWait.park_id == job.park_id, MessageWait.message_name == name)
+        .order_by(MessageWait.id)
+    )
+    if job.instance_id is not None:
+        waits = waits.where(MessageWait.instance_id != job.instance_id)
+    if correlation:
+        filed = [
+            MessageWait.correlation_key == correlation_key(correlation),
+            MessageWait.correlation_key.is_(None),
+        ]
+        found = [
+            iid for where in filed for iid in session.scalars(waits.where(where).limit(MAX_TRIES))
+        ]
+    else:
+        found = list(session.scalars(waits.limit(MAX_TRIES)))
+    yield from dict.fromkeys(found)
+
+
+def _deliver(
+    session: Session, instance_id: str, name: str, body: Any, sender: Any, now: datetime
+) -> bool:
+    instance = lock_instance(session, instance_id)
+    if instance.status in ("completed", "cancelled"):
+        return False
+    park = instance.park
+    try:
+        snapshot = engine_for(park).deliver_message(
+            version_of(instance.definition), instance.state, name, body
+        )
+    except NotWaiting:
+        return False  # its correlation differs, or it moved on since the wait was filed
+    write_snapshot(session, instance, park, snapshot, actor=None, now=now)
+    audit.record(
+        session,
+        park_id=park.id,
+        actor=None,
+        action="message.delivered",
+        instance_id=instance.id,
+        details={
+            "message": name,
+            "from": sender,
+            "steps": [step.element_id for step in snapshot.steps],
+        },
+    )
+    return True
+
+
+__all__ = ["MAX_TRIES", "deliver_thrown"]
