@@ -41,6 +41,7 @@ from .tasks import (
     step_records,
     stored_failure,
 )
+from .triggers import has_triggered_subprocesses, private_specs, rewire_started
 from .timers import finish_exhausted_cycles, timer_functions, waiting_timers
 from .values import Snapshot, Status, StepError, ThrownMessage, TimerWait
 from .worktime import WeekendCalendar, WorkCalendar
@@ -77,9 +78,8 @@ class Engine:
               actor: str | None = None) -> Snapshot:
         """Start an instance of ``version`` with ``data`` (checked against the start form)."""
         self.check_data(version, version.start_form_key, data)
-        compiled = self._cache.get(version)
-        workflow = BpmnWorkflow(compiled.spec, compiled.subprocess_specs,
-                                script_engine=self._script_engine)
+        spec, subprocess_specs, _ = self._specs(version)
+        workflow = BpmnWorkflow(spec, subprocess_specs, script_engine=self._script_engine)
         workflow.task_tree.data.update(data)
         initiator = _initiator_variable(version.bpmn, version.key)
         if initiator and actor is not None:
@@ -170,8 +170,18 @@ class Engine:
                 and not key.startswith(("_", "pf_")) and key not in self.functions)
 
     def _load(self, version: ProcessVersion, state: bytes) -> BpmnWorkflow:
+        spec, subprocess_specs, private = self._specs(version)
+        workflow = load_state(state, spec, subprocess_specs, self._script_engine)
+        if private:
+            rewire_started(workflow)
+        return workflow
+
+    def _specs(self, version: ProcessVersion) -> tuple[Any, Mapping[str, Any], bool]:
+        """The version's specs, or a private copy of them (True) where running changes them."""
         compiled = self._cache.get(version)
-        return load_state(state, compiled.spec, compiled.subprocess_specs, self._script_engine)
+        if has_triggered_subprocesses(compiled.spec, compiled.subprocess_specs):
+            return (*private_specs(compiled.spec, compiled.subprocess_specs), True)
+        return compiled.spec, compiled.subprocess_specs, False
 
     def _advance(self, workflow: BpmnWorkflow, version: ProcessVersion, act: Callable[[], Any],
                  *, actor: str | None = None, completing: Any = None,

@@ -10,6 +10,7 @@ ORDER = (
     "files",
     "processes run",
     "identical",
+    "translated on purpose",
     "refused on purpose",
     "gaps",
     "raw cannot parse",

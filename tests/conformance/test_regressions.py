@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from engine import Engine, SpecCache
+
 from .generate import render
 from .harness import deploy, run_parkflow, run_raw, same_runs, seeded_chooser
 
@@ -75,3 +77,20 @@ def test_rounds_of_a_parallel_review_in_a_loop_run_as_in_spiffworkflow() -> None
     for order in range(40):
         block = ("loop", ("par", [("user",), ("user",)]), 60)
         same_run(block, order=order)
+
+
+EVENT_SUBPROCESS = (Path(__file__).resolve().parent / "data" / "spiffworkflow" / "bpmn"
+                    / "event-subprocess.bpmn").read_bytes()
+
+
+def test_an_event_subprocess_started_in_one_application_leaves_the_next_alone() -> None:
+    # SpiffWorkflow wires a signal-started event subprocess into the spec when it starts; on
+    # the spec shared by all applications the second application's end joined the subprocess
+    # and took its data, which SpiffWorkflow on a fresh spec never does
+    version = deploy({"events.bpmn": EVENT_SUBPROCESS}, {})["main"]
+    raw = run_raw({"events.bpmn": EVENT_SUBPROCESS}, {}, "main", start_data={},
+                  choose=seeded_chooser(0))
+    engine = Engine(cache=SpecCache())
+    for _ in range(3):
+        ours = run_parkflow(version, start_data={}, choose=seeded_chooser(0), engine=engine)
+        assert (ours.steps, ours.status, ours.data) == (raw.steps, raw.status, raw.data)
