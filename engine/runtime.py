@@ -41,8 +41,8 @@ from .tasks import (
     step_records,
     stored_failure,
 )
-from .triggers import has_triggered_subprocesses, private_specs, rewire_started
 from .timers import finish_exhausted_cycles, timer_functions, waiting_timers
+from .triggers import has_triggered_subprocesses, private_specs, rewire_started
 from .values import Snapshot, Status, StepError, ThrownMessage, TimerWait
 from .worktime import WeekendCalendar, WorkCalendar
 from .xmlsafe import parse_xml

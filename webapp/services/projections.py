@@ -15,9 +15,9 @@ from sqlalchemy.orm.exc import StaleDataError
 from engine import OpenTask, Snapshot, StepRecord, TimerWait
 from webapp.models import HumanTask, Instance, Job, MessageWait, Park, StepHistory
 from webapp.services import deadlines, jobs
-from webapp.services.thrown_messages import message_jobs
 from webapp.services.engines import version_of
 from webapp.services.loading import held_task
+from webapp.services.thrown_messages import message_jobs
 from webapp.statements import Batch, Prepared, batched
 
 SUMMARY_KEYS = 40
