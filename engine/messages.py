@@ -1,4 +1,4 @@
-"""BPMN messages: what an instance waits for, and delivering one to it."""
+"""BPMN messages: what an instance waits for, what it threw, and delivering one to it."""
 
 from __future__ import annotations
 
