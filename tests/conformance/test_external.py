@@ -36,7 +36,7 @@ ON_PURPOSE = {
     "Java code": (
         "//@camunda:class | //@camunda:delegateExpression | //bpmn:serviceTask/@camunda:expression"
         " | //bpmn:sendTask/@camunda:expression",
-        r"runs no Java code|send tasks are not supported",
+        r"runs no Java code",
     ),
     "Java listeners": (
         "//camunda:executionListener[@class or @delegateExpression or @expression]"
