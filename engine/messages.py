@@ -133,16 +133,16 @@ def _wrapped(definition: MessageEventDefinition, payload: Any) -> dict[str, Any]
 
 def _correlates(workflow: BpmnWorkflow, definition: MessageEventDefinition,
                 expected: dict[str, Any], payload: Any) -> bool:
+    # SpiffWorkflow evaluates every correlation property over the payload when the message is
+    # caught, outside its error handling: a payload that lacks one does not correlate
     environment = workflow.script_engine.environment
     for prop in definition.correlation_properties:
-        if prop.name not in expected:
-            continue
         if not isinstance(payload, dict):
             return False
         try:
             actual = environment.evaluate(prop.retrieval_expression, payload)
         except ExpressionError:
             return False
-        if actual != expected[prop.name]:
+        if prop.name in expected and actual != expected[prop.name]:
             return False
     return True

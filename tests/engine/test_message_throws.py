@@ -8,7 +8,14 @@ from typing import Any
 
 import pytest
 
-from engine import Engine, InvalidProcess, ProcessVersion, Snapshot, prepare_deployment
+from engine import (
+    Engine,
+    InvalidProcess,
+    NotWaiting,
+    ProcessVersion,
+    Snapshot,
+    prepare_deployment,
+)
 from engine.services import SERVICES, register_service
 
 HEAD = """<?xml version="1.0" encoding="UTF-8"?>
@@ -336,3 +343,17 @@ def test_a_conditional_event_is_checked_at_deploy() -> None:
     with pytest.raises(InvalidProcess) as refused:
         deployed(thrown, "watch")
     assert "a conditional event can only be caught" in str(refused.value.problems)
+
+
+def test_a_message_without_the_correlation_property_is_not_caught() -> None:
+    # the receiver has no number of its own to expect; SpiffWorkflow would still evaluate the
+    # property over the payload when catching, and fail on a payload without it
+    engine = Engine()
+    receiver = deployed(RECEIVER, "receiver")
+    waiting = engine.start(receiver, {})
+    with pytest.raises(NotWaiting):
+        engine.deliver_message(receiver, waiting.state, "disbursement_request", {"amount": 1})
+    delivered = engine.deliver_message(
+        receiver, waiting.state, "disbursement_request", {"application_no": "ZC-9"}
+    )
+    assert [w.name for w in delivered.awaited_messages] == ["notice"]
