@@ -55,6 +55,8 @@ class ProcessVersion:
     # what ending at each of its end events means (approved, rejected, withdrawn), as the
     # end event's camunda:properties ``result`` says; end events without one say nothing
     end_results: Mapping[str, str] = field(default_factory=dict)
+    # the messages its start events catch: an application of it may be started by one
+    start_messages: tuple[str, ...] = ()
 
     @classmethod
     def from_sources(
@@ -187,7 +189,22 @@ def _describe(
         human_tasks=dict(tasks),
         called=called,
         end_results=_end_results(process),
+        start_messages=_start_messages(process),
     )
+
+
+def _start_messages(process: etree._Element) -> tuple[str, ...]:
+    # named as SpiffWorkflow's Camunda parser names them: the bpmn:message's name
+    root = process.getroottree().getroot()
+    names = {message.get("id"): message.get("name")
+             for message in root.iterfind(f"{{{BPMN_NS}}}message")}
+    found = []
+    for start in process.iterfind(f"{{{BPMN_NS}}}startEvent"):
+        for definition in start.iterfind(f"{{{BPMN_NS}}}messageEventDefinition"):
+            name = names.get(definition.get("messageRef"))
+            if name and name not in found:
+                found.append(name)
+    return tuple(found)
 
 
 def _end_results(process: etree._Element) -> dict[str, str]:

@@ -357,3 +357,34 @@ def test_a_message_without_the_correlation_property_is_not_caught() -> None:
         receiver, waiting.state, "disbursement_request", {"application_no": "ZC-9"}
     )
     assert [w.name for w in delivered.awaited_messages] == ["notice"]
+
+
+STARTED_BY_MESSAGE = HEAD + MESSAGES + """
+  <bpmn:process id="disbursement" isExecutable="true">
+    <bpmn:startEvent id="requested">
+      <bpmn:outgoing>f1</bpmn:outgoing>
+      <bpmn:messageEventDefinition messageRef="m_request"/>
+    </bpmn:startEvent>
+    <bpmn:sequenceFlow id="f1" sourceRef="requested" targetRef="pay"/>
+    <bpmn:userTask id="pay" camunda:candidateGroups="finance">
+      <bpmn:incoming>f1</bpmn:incoming><bpmn:outgoing>f2</bpmn:outgoing>
+    </bpmn:userTask>
+    <bpmn:sequenceFlow id="f2" sourceRef="pay" targetRef="end"/>
+    <bpmn:endEvent id="end"><bpmn:incoming>f2</bpmn:incoming></bpmn:endEvent>
+  </bpmn:process>
+</bpmn:definitions>
+"""
+
+
+def test_a_process_says_which_messages_start_it() -> None:
+    version = deployed(STARTED_BY_MESSAGE, "disbursement")
+    assert version.start_messages == ("disbursement_request",)
+    assert deployed(RECEIVER, "receiver").start_messages == ()
+    # started, it waits at its start event; the message takes it on
+    engine = Engine()
+    waiting = engine.start(version, {})
+    assert [w.name for w in waiting.awaited_messages] == ["disbursement_request"]
+    started = engine.deliver_message(version, waiting.state, "disbursement_request",
+                                     {"application_no": "ZC-3", "amount": 4})
+    assert open_ids(started) == ["pay"]
+    assert started.data["disbursement_request"] == {"application_no": "ZC-3", "amount": 4}

@@ -11,26 +11,36 @@ of that name and whose correlation matches (the engine judges, by the receiver's
 properties over the payload). Waits filed under the message's own correlation values are tried
 first, then waits without any; a message that carries no correlation values tries every wait
 for its name. A message is point to point, as in BPMN: the application that has waited
-longest gets it. A message nobody waits for is not an error: it is recorded in the thrower's
-audit trail as unclaimed, and the job ends.
+longest gets it. When none waits, the message starts an application of the park's newest
+procedure (by key) whose start event catches it, for the thrower's enterprise. A message
+nobody waits for and nothing starts on is not an error: it is recorded in the thrower's audit
+trail as unclaimed, and the job ends.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from engine import NotWaiting
+from engine import Engine, NotWaiting, ProcessVersion, resolve_due
 from webapp.db import lock_instance
-from webapp.models import Job, MessageWait
+from webapp.models import (
+    Instance,
+    Job,
+    MessageWait,
+    Park,
+    ProcessDefinition,
+    allocate_reference,
+)
 from webapp.services import audit
 from webapp.services.engines import engine_for, version_of
 from webapp.services.jobs import JobContext
-from webapp.services.projections import correlation_key, write_snapshot
+from webapp.services.projections import correlation_key, nothing_awaited, write_snapshot
 
 # receivers tried per message: each try loads the receiver's state
 MAX_TRIES = 50
@@ -46,6 +56,8 @@ def deliver_thrown(ctx: JobContext, session: Session, job: Job, now: datetime) -
     for instance_id in _receivers(session, job, name, correlation):
         if _deliver(session, instance_id, name, body, sender, now):
             return None
+    if _start_one(session, job, name, body, now):
+        return None
     audit.record(
         session,
         park_id=job.park_id,
@@ -107,6 +119,82 @@ def _deliver(
         },
     )
     return True
+
+
+def _start_one(session: Session, job: Job, name: str, body: Any, now: datetime) -> bool:
+    """Start an application of the first procedure whose start event catches ``name``."""
+    thrower = session.get(Instance, job.instance_id) if job.instance_id else None
+    if thrower is None:
+        return False
+    park = thrower.park
+    for definition in _newest_definitions(session, park):
+        version = version_of(definition)
+        if name not in version.start_messages:
+            continue
+        engine = engine_for(park)
+        waiting = engine.start(version, {})
+        try:
+            caught = engine.deliver_message(version, waiting.state, name, body)
+        except NotWaiting:
+            continue  # its start event correlates otherwise
+        snapshot = replace(caught, steps=waiting.steps + caught.steps)
+        instance = Instance(
+            park_id=park.id,
+            definition_id=definition.id,
+            enterprise_id=thrower.enterprise_id,
+            reference=allocate_reference(session, park, now.year),
+            started_by=thrower.started_by,
+            started_at=now,
+            state=b"",
+            status="active",
+            promised_at=_promised_at(version, engine, now),
+            waits=nothing_awaited(),
+        )
+        session.add(instance)
+        session.flush()
+        write_snapshot(session, instance, park, snapshot, actor=None, now=now)
+        audit.record(
+            session,
+            park_id=park.id,
+            actor=None,
+            action="application.started",
+            instance_id=instance.id,
+            details={
+                "process_key": definition.key,
+                "version": definition.version,
+                "reference": instance.reference,
+                "message": name,
+                "from": thrower.reference,
+            },
+        )
+        return True
+    return False
+
+
+def _newest_definitions(session: Session, park: Park) -> list[ProcessDefinition]:
+    newest = (
+        select(ProcessDefinition.key, func.max(ProcessDefinition.version).label("v"))
+        .where(ProcessDefinition.park_id == park.id)
+        .group_by(ProcessDefinition.key)
+        .subquery()
+    )
+    return list(
+        session.scalars(
+            select(ProcessDefinition)
+            .join(
+                newest,
+                (ProcessDefinition.key == newest.c.key) & (ProcessDefinition.version == newest.c.v),
+            )
+            .where(ProcessDefinition.park_id == park.id)
+            .order_by(ProcessDefinition.key)
+        )
+    )
+
+
+def _promised_at(version: ProcessVersion, engine: Engine, now: datetime) -> datetime | None:
+    if not version.promised_duration:
+        return None
+    return resolve_due(version.promised_duration, start=now, calendar=engine.calendar)
 
 
 __all__ = ["MAX_TRIES", "deliver_thrown"]

@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from tests.webapp.fixtures import audit_events, history, open_tasks, start, waits
 from webapp.db import Database
-from webapp.models import Instance, Job, Park
+from webapp.models import Instance, Job, Park, ProcessDefinition
 from webapp.services import processes
 from webapp.worker import Worker
 
@@ -126,3 +126,58 @@ def test_a_message_nobody_waits_for_is_recorded_not_failed(
     assert "message.unclaimed" in actions(demo_db, sender)
     assert "pay" not in open_tasks(demo_db, waiting)
     assert [name for name, _ in waits(demo_db, waiting)] == ["disbursement_request"]
+
+
+STARTED_BY_MESSAGE = (
+    HEAD
+    + """
+  <bpmn:process id="disbursement_on_request" name="Disburse on request" isExecutable="true">
+    <bpmn:startEvent id="requested">
+      <bpmn:outgoing>f1</bpmn:outgoing>
+      <bpmn:messageEventDefinition messageRef="m_request"/>
+    </bpmn:startEvent>
+    <bpmn:sequenceFlow id="f1" sourceRef="requested" targetRef="pay"/>
+    <bpmn:userTask id="pay" name="Pay" camunda:candidateGroups="政策审核组">
+      <bpmn:incoming>f1</bpmn:incoming><bpmn:outgoing>f2</bpmn:outgoing>
+    </bpmn:userTask>
+    <bpmn:sequenceFlow id="f2" sourceRef="pay" targetRef="end"/>
+    <bpmn:endEvent id="end"><bpmn:incoming>f2</bpmn:incoming></bpmn:endEvent>
+  </bpmn:process>
+</bpmn:definitions>
+"""
+)
+
+
+def test_a_message_no_application_waits_for_starts_the_procedure_it_starts(
+    demo_db: Database, worker: Worker
+) -> None:
+    with demo_db.write() as session:
+        park = session.scalars(select(Park).where(Park.slug == "demo")).one()
+        processes.deploy(
+            session,
+            park=park,
+            actor="admin",
+            bpmn={"closing.bpmn": SENDER.encode(), "on_request.bpmn": STARTED_BY_MESSAGE.encode()},
+        )
+    sender = start(demo_db, "subsidy_closing", {"application_no": "ZC-5", "amount": 70})
+    worker.run_until_idle()
+    with demo_db.read() as session:
+        thrower = session.get_one(Instance, sender)
+        started = session.scalars(
+            select(Instance)
+            .join(Instance.definition)
+            .where(ProcessDefinition.key == "disbursement_on_request")
+        ).all()
+        assert len(started) == 1
+        (instance,) = started
+        # for the thrower's enterprise, on its own audit trail
+        assert instance.enterprise_id == thrower.enterprise_id
+        assert instance.status == "active"
+        reference, started_id = thrower.reference, instance.id
+    assert list(open_tasks(demo_db, started_id)) == ["pay"]
+    assert "requested" in [step.element_id for step in history(demo_db, started_id)]
+    (event,) = [e for e in audit_events(demo_db, started_id) if e.action == "application.started"]
+    assert event.details["message"] == "disbursement_request"
+    assert event.details["from"] == reference
+    assert "message.unclaimed" not in actions(demo_db, sender)
+    assert message_jobs(demo_db, sender) == [("disbursement_request", "done")]
