@@ -53,10 +53,25 @@ def deliver_thrown(ctx: JobContext, session: Session, job: Job, now: datetime) -
     body = job.payload.get("body")
     correlation: Mapping[str, Any] = job.payload.get("correlation") or {}
     sender = job.payload.get("from")
-    for instance_id in _receivers(session, job, name, correlation):
-        if _deliver(session, instance_id, name, body, sender, now):
-            return None
-    if _start_one(session, job, name, body, now):
+    received = next(
+        (
+            reference
+            for instance_id in _receivers(session, job, name, correlation)
+            if (reference := _deliver(session, instance_id, name, body, sender, now))
+        ),
+        None,
+    )
+    started = None if received else _start_one(session, job, name, body, now)
+    if received or started:
+        # the thrower's trail names where its message went
+        audit.record(
+            session,
+            park_id=job.park_id,
+            actor=None,
+            action="message.sent",
+            instance_id=job.instance_id,
+            details={"message": name, "to": received or started, "started": started is not None},
+        )
         return None
     audit.record(
         session,
@@ -94,17 +109,18 @@ def _receivers(
 
 def _deliver(
     session: Session, instance_id: str, name: str, body: Any, sender: Any, now: datetime
-) -> bool:
+) -> str | None:
+    """Deliver the message to one application; its reference, or None if it did not take it."""
     instance = lock_instance(session, instance_id)
     if instance.status in ("completed", "cancelled"):
-        return False
+        return None
     park = instance.park
     try:
         snapshot = engine_for(park).deliver_message(
             version_of(instance.definition), instance.state, name, body
         )
     except NotWaiting:
-        return False  # its correlation differs, or it moved on since the wait was filed
+        return None  # its correlation differs, or it moved on since the wait was filed
     write_snapshot(session, instance, park, snapshot, actor=None, now=now)
     audit.record(
         session,
@@ -118,14 +134,15 @@ def _deliver(
             "steps": [step.element_id for step in snapshot.steps],
         },
     )
-    return True
+    return instance.reference
 
 
-def _start_one(session: Session, job: Job, name: str, body: Any, now: datetime) -> bool:
-    """Start an application of the first procedure whose start event catches ``name``."""
+def _start_one(session: Session, job: Job, name: str, body: Any, now: datetime) -> str | None:
+    """Start an application of the first procedure whose start event catches ``name``; its
+    reference, or None when no procedure starts on it."""
     thrower = session.get(Instance, job.instance_id) if job.instance_id else None
     if thrower is None:
-        return False
+        return None
     park = thrower.park
     for definition in _newest_definitions(session, park):
         version = version_of(definition)
@@ -167,8 +184,8 @@ def _start_one(session: Session, job: Job, name: str, body: Any, now: datetime) 
                 "from": thrower.reference,
             },
         )
-        return True
-    return False
+        return instance.reference
+    return None
 
 
 def _newest_definitions(session: Session, park: Park) -> list[ProcessDefinition]:

@@ -110,6 +110,15 @@ def test_a_send_task_continues_the_application_waiting_with_its_correlation(
         "from": reference,
         "steps": ["wait_request"],
     }
+    (sent,) = [e for e in audit_events(demo_db, sender) if e.action == "message.sent"]
+    waiting_reference = [
+        e for e in audit_events(demo_db, waiting) if e.action == "application.started"
+    ][0].details["reference"]
+    assert sent.details == {
+        "message": "disbursement_request",
+        "to": waiting_reference,
+        "started": False,
+    }
     # the other application waits for its own number still
     assert [name for name, _ in waits(demo_db, other)] == ["disbursement_request"]
     assert "pay" not in open_tasks(demo_db, other)
@@ -180,4 +189,6 @@ def test_a_message_no_application_waits_for_starts_the_procedure_it_starts(
     assert event.details["message"] == "disbursement_request"
     assert event.details["from"] == reference
     assert "message.unclaimed" not in actions(demo_db, sender)
+    (sent,) = [e for e in audit_events(demo_db, sender) if e.action == "message.sent"]
+    assert sent.details["started"] is True
     assert message_jobs(demo_db, sender) == [("disbursement_request", "done")]
