@@ -21,6 +21,7 @@ from lxml import etree
 
 from .bpmn_doc import bpmn, camunda
 from .mappings import LocalScope, ParkCallActivity, call_mappings, fail, io_parameters
+from .services import ParkSendTask
 
 SET_VARIABLE = re.compile(
     r"\s*[$#]\{\s*(?:execution|task)\.setVariable\(\s*(['\"])(?P<name>[A-Za-z_]\w*)\1\s*,"
@@ -119,6 +120,8 @@ def attach_hooks(spec: Any, documents: Iterable[etree._Element]) -> None:
             task_spec.ins = call_mappings(element, "in")
             task_spec.outs = call_mappings(element, "out")
         hooks = TaskHooks(element)
+        if isinstance(task_spec, ParkSendTask):
+            task_spec.payload_names = tuple(p.name for p in hooks.scope.inputs)
         if hooks.any():
             task_spec.update_event.connect(hooks.started)
             task_spec.completed_event.connect(hooks.completed)

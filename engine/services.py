@@ -7,6 +7,7 @@ returns the variables to set (JSON values only).
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -15,6 +16,7 @@ from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.bpmn.parser.BpmnParser import full_tag
 from SpiffWorkflow.bpmn.parser.event_parsers import SendTaskParser
 from SpiffWorkflow.bpmn.specs.defaults import SendTask, ServiceTask
+from SpiffWorkflow.bpmn.util import BpmnEvent
 from SpiffWorkflow.camunda.parser.CamundaParser import CamundaParser
 from SpiffWorkflow.camunda.parser.task_spec import CallActivityParser, CamundaTaskParser
 
@@ -75,19 +77,39 @@ class ParkServiceTask(ServiceTask):
 class ParkSendTask(SendTask):
     """A send task: calls the registered service it names, if any, then throws its message.
 
-    Without a ``service`` property it is SpiffWorkflow's send task: the message carries a copy
-    of the task's data, with the correlation its correlation properties compute from it.
+    The message carries a copy of the task's data, as SpiffWorkflow's send task does, with the
+    correlation its correlation properties compute from it; a send task with
+    ``camunda:inputOutput`` input parameters sends those variables only (its local variables,
+    what a Camunda send task's implementation sees), so no more of the application leaves it
+    than the diagram names.
     """
+
+    # the input parameters' names, set where the mappings are wired (listeners.attach_hooks)
+    payload_names: tuple[str, ...] = ()
 
     def _run_hook(self, my_task: Any) -> bool:
         if (self.extensions or {}).get("service"):
             call_service(my_task, self.extensions)
         try:
-            return bool(super()._run_hook(my_task))
+            if not self.payload_names:
+                return bool(super()._run_hook(my_task))
+            self._throw_named(my_task)
+            return True
         except ExpressionError as exc:
             # SpiffWorkflow computes a send task's correlation outside its error wrapping
             raise WorkflowTaskException(f"the message's correlation: {exc}", task=my_task,
                                         exception=exc) from exc
+
+
+    def _throw_named(self, my_task: Any) -> None:
+        # SpiffWorkflow's message throw, over the named variables instead of all the data
+        definition = self.event_definition
+        payload = {name: copy.deepcopy(my_task.data[name])
+                   for name in self.payload_names if name in my_task.data}
+        correlations = definition.get_correlations(my_task, payload)
+        my_task.workflow.correlations.update(correlations)
+        my_task.workflow.top_workflow.catch(
+            BpmnEvent(definition, payload=payload, correlations=correlations))
 
 
 class ParkSendTaskParser(SendTaskParser):

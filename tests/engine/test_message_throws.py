@@ -359,7 +359,10 @@ def test_a_message_without_the_correlation_property_is_not_caught() -> None:
     assert [w.name for w in delivered.awaited_messages] == ["notice"]
 
 
-STARTED_BY_MESSAGE = HEAD + MESSAGES + """
+STARTED_BY_MESSAGE = (
+    HEAD
+    + MESSAGES
+    + """
   <bpmn:process id="disbursement" isExecutable="true">
     <bpmn:startEvent id="requested">
       <bpmn:outgoing>f1</bpmn:outgoing>
@@ -374,6 +377,7 @@ STARTED_BY_MESSAGE = HEAD + MESSAGES + """
   </bpmn:process>
 </bpmn:definitions>
 """
+)
 
 
 def test_a_process_says_which_messages_start_it() -> None:
@@ -384,7 +388,28 @@ def test_a_process_says_which_messages_start_it() -> None:
     engine = Engine()
     waiting = engine.start(version, {})
     assert [w.name for w in waiting.awaited_messages] == ["disbursement_request"]
-    started = engine.deliver_message(version, waiting.state, "disbursement_request",
-                                     {"application_no": "ZC-3", "amount": 4})
+    started = engine.deliver_message(
+        version, waiting.state, "disbursement_request", {"application_no": "ZC-3", "amount": 4}
+    )
     assert open_ids(started) == ["pay"]
     assert started.data["disbursement_request"] == {"application_no": "ZC-3", "amount": 4}
+
+
+def test_a_send_task_with_input_parameters_sends_those_only() -> None:
+    mapped = SENDER.replace(
+        """<bpmn:sendTask id="request" name="Request disbursement" messageRef="m_request">""",
+        """<bpmn:sendTask id="request" name="Request disbursement" messageRef="m_request">
+      <bpmn:extensionElements><camunda:inputOutput>
+        <camunda:inputParameter name="application_no">${application_no}</camunda:inputParameter>
+        <camunda:inputParameter name="total">${amount * 10}</camunda:inputParameter>
+      </camunda:inputOutput></bpmn:extensionElements>""",
+    )
+    snapshot = Engine().start(
+        deployed(mapped, "sender"),
+        {"application_no": "ZC-8", "amount": 5, "bank_account": "secret"},
+    )
+    (request,) = [m for m in snapshot.messages if m.name == "disbursement_request"]
+    assert request.payload == {"application_no": "ZC-8", "total": 50}
+    assert request.correlation == {"cp_ref": "ZC-8"}
+    # the local variables went with the task: the application's data is as it was
+    assert "total" not in snapshot.data
