@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 from sqlalchemy import select
 
-from tests.webapp.fixtures import audit_events, history, open_tasks, start, waits
+from tests.webapp.fixtures import audit_events, complete, history, open_tasks, start, waits
 from webapp.db import Database
 from webapp.models import Instance, Job, Park, ProcessDefinition
 from webapp.services import processes
@@ -192,3 +192,64 @@ def test_a_message_no_application_waits_for_starts_the_procedure_it_starts(
     (sent,) = [e for e in audit_events(demo_db, sender) if e.action == "message.sent"]
     assert sent.details["started"] is True
     assert message_jobs(demo_db, sender) == [("disbursement_request", "done")]
+
+
+ONE_APPLICATION = """<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
+    xmlns:camunda="http://camunda.org/schema/1.0/bpmn" id="d" targetNamespace="urn:t">
+  <bpmn:message id="m_pay" name="payment_order"/>
+  <bpmn:process id="office" name="Office and bank" isExecutable="true">
+    <bpmn:startEvent id="start"><bpmn:outgoing>f1</bpmn:outgoing></bpmn:startEvent>
+    <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="split"/>
+    <bpmn:parallelGateway id="split">
+      <bpmn:incoming>f1</bpmn:incoming><bpmn:outgoing>f2</bpmn:outgoing>
+      <bpmn:outgoing>g1</bpmn:outgoing>
+    </bpmn:parallelGateway>
+    <bpmn:sequenceFlow id="f2" sourceRef="split" targetRef="prepare"/>
+    <bpmn:userTask id="prepare" camunda:candidateGroups="政策审核组">
+      <bpmn:incoming>f2</bpmn:incoming><bpmn:outgoing>f3</bpmn:outgoing>
+    </bpmn:userTask>
+    <bpmn:sequenceFlow id="f3" sourceRef="prepare" targetRef="send"/>
+    <bpmn:sendTask id="send" messageRef="m_pay">
+      <bpmn:incoming>f3</bpmn:incoming><bpmn:outgoing>f4</bpmn:outgoing>
+    </bpmn:sendTask>
+    <bpmn:sequenceFlow id="f4" sourceRef="send" targetRef="join"/>
+    <bpmn:sequenceFlow id="g1" sourceRef="split" targetRef="receive"/>
+    <bpmn:receiveTask id="receive" messageRef="m_pay">
+      <bpmn:incoming>g1</bpmn:incoming><bpmn:outgoing>g2</bpmn:outgoing>
+    </bpmn:receiveTask>
+    <bpmn:sequenceFlow id="g2" sourceRef="receive" targetRef="book"/>
+    <bpmn:userTask id="book" camunda:candidateGroups="政策审核组">
+      <bpmn:incoming>g2</bpmn:incoming><bpmn:outgoing>g3</bpmn:outgoing>
+    </bpmn:userTask>
+    <bpmn:sequenceFlow id="g3" sourceRef="book" targetRef="join"/>
+    <bpmn:parallelGateway id="join">
+      <bpmn:incoming>f4</bpmn:incoming><bpmn:incoming>g3</bpmn:incoming>
+      <bpmn:outgoing>f5</bpmn:outgoing>
+    </bpmn:parallelGateway>
+    <bpmn:sequenceFlow id="f5" sourceRef="join" targetRef="end"/>
+    <bpmn:endEvent id="end"><bpmn:incoming>f5</bpmn:incoming></bpmn:endEvent>
+  </bpmn:process>
+</bpmn:definitions>
+"""
+
+
+def test_a_message_caught_in_its_own_application_stays_there(
+    demo_db: Database, worker: Worker
+) -> None:
+    with demo_db.write() as session:
+        park = session.scalars(select(Park).where(Park.slug == "demo")).one()
+        processes.deploy(
+            session, park=park, actor="admin", bpmn={"office.bpmn": ONE_APPLICATION.encode()}
+        )
+    instance_id = start(demo_db, "office", {})
+    assert [name for name, _ in waits(demo_db, instance_id)] == ["payment_order"]
+    complete(demo_db, instance_id, "prepare", {"amount": 9}, "zhang.wei")
+    # SpiffWorkflow routed it inside the application: nothing to deliver, the wait is gone
+    assert message_jobs(demo_db, instance_id) == []
+    assert waits(demo_db, instance_id) == []
+    assert list(open_tasks(demo_db, instance_id)) == ["book"]
+    assert {"send", "receive"} <= {step.element_id for step in history(demo_db, instance_id)}
+    complete(demo_db, instance_id, "book", {}, "zhang.wei")
+    with demo_db.read() as session:
+        assert session.get_one(Instance, instance_id).status == "completed"
