@@ -19,6 +19,7 @@ from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from .bpmn_doc import Deployment, Document, bpmn, camunda, problem, promote_only_process
 from .decisions import DecisionSet
 from .errors import InvalidProcess, Problem
+from .formdata import check_form_data, form_key_of
 from .services import ParkParser
 from .validation_dmn import check_decision_refs, check_dmn, check_form_keys, check_forms
 from .validation_exprs import check_expressions
@@ -71,6 +72,9 @@ def check_sources(sources: SourceSet) -> Verdict:
     for doc in bpmn_docs:
         problems += _in(doc, _check_bpmn(doc, deploy))
         warnings += _in(doc, check_lanes(doc))
+        drawn = check_form_data(doc)
+        problems += _in(doc, drawn.problems)
+        warnings += _in(doc, drawn.warnings)
     for doc in dmn_docs:
         problems += _in(doc, check_dmn(doc, deploy))
     problems += check_forms(sources.forms)
@@ -160,7 +164,7 @@ def _task_specs(tasks: Iterable[etree._Element], doc: Document) -> Iterator[Huma
             due_date=_attribute(task, "dueDate"),
             follow_up_date=_attribute(task, "followUpDate"),
             priority=_priority(task.get(camunda("priority"))),
-            form_key=_attribute(task, "formKey"),
+            form_key=form_key_of(task),
             properties=_properties(task),
             line=task.sourceline,
         )

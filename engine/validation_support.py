@@ -58,7 +58,6 @@ HINTS = {
     "candidateStarterUsers": "who may start a process is managed in Parkflow, not in the diagram",
     "connector": "call a registered service with a 'service' property instead",
     "field": _DELEGATE,
-    "formData": "name a JSON Schema form with camunda:formKey instead",
 }
 # Other engines' extensions: Parkflow would ignore them, so a diagram using them is refused.
 FOREIGN_NAMESPACES = {
@@ -139,8 +138,8 @@ def _check_extensions(extensions: etree._Element) -> Iterator[Problem]:
         qname = etree.QName(child)
         if child.tag == camunda("properties"):
             yield from _check_properties(child)
-        elif child.tag in MAPPED_EXTENSIONS:
-            continue
+        elif child.tag in MAPPED_EXTENSIONS or child.tag == camunda("formData"):
+            continue  # formData is checked in full by ``formdata``
         elif qname.namespace == CAMUNDA_NS:
             yield problem(child, _not_supported(str(qname.localname)))
         else:
