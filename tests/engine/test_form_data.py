@@ -150,66 +150,66 @@ def test_form_key_and_form_data_on_one_task_is_refused() -> None:
     [
         (
             '<camunda:formField id="file" type="bytes" />',
-            "StartEvent_1:28: form field 'file' has type 'bytes', which is not supported: use one of "
+            "form field 'file' has type 'bytes', which is not supported: use one of "
             "string, long, boolean, date, enum",
         ),
         (
             '<camunda:formField id="note" type="textarea" />',
-            "StartEvent_1:28: form field 'note' has type 'textarea', which is not supported: use one of "
+            "form field 'note' has type 'textarea', which is not supported: use one of "
             "string, long, boolean, date, enum (for several lines of text: type string, property "
             "widget = textarea)",
         ),
         (
             '<camunda:formField id="n" type="long" defaultValue="many" />',
-            "StartEvent_1:28: form field 'n': defaultValue 'many' is not a whole number",
+            "form field 'n': defaultValue 'many' is not a whole number",
         ),
         (
             '<camunda:formField id="b" type="boolean" defaultValue="No" />',
-            "StartEvent_1:28: form field 'b': defaultValue 'No' is neither true nor false",
+            "form field 'b': defaultValue 'No' is neither true nor false",
         ),
         (
             '<camunda:formField id="d" type="date" defaultValue="${today}" />',
-            "StartEvent_1:28: form field 'd': defaultValue '${today}' is an expression; give a literal value",
+            "form field 'd': defaultValue '${today}' is an expression; give a literal value",
         ),
         (
             '<camunda:formField id="e" type="enum" defaultValue="c"><camunda:value id="a" />'
             "</camunda:formField>",
-            "StartEvent_1:28: form field 'e': defaultValue 'c' is none of the enum's values",
+            "form field 'e': defaultValue 'c' is none of the enum's values",
         ),
         (
             '<camunda:formField id="e" type="enum" />',
-            "StartEvent_1:28: form field 'e' is an enum without values (add camunda:value elements)",
+            "form field 'e' is an enum without values (add camunda:value elements)",
         ),
         (
             '<camunda:formField id="s" type="string"><camunda:value id="a" /></camunda:formField>',
-            "StartEvent_1:28: form field 's': camunda:value belongs to enum fields only",
+            "form field 's': camunda:value belongs to enum fields only",
         ),
         (
             '<camunda:formField id="n" type="long"><camunda:validation>'
             '<camunda:constraint name="maxlength" config="3" /></camunda:validation>'
             "</camunda:formField>",
-            "StartEvent_1:28: form field 'n': validation 'maxlength' applies to string and enum fields only",
+            "form field 'n': validation 'maxlength' applies to string and enum fields only",
         ),
         (
             '<camunda:formField id="n" type="long"><camunda:validation>'
             '<camunda:constraint name="min" config="one" /></camunda:validation>'
             "</camunda:formField>",
-            "StartEvent_1:28: form field 'n': validation 'min' needs a whole number as config, not 'one'",
+            "form field 'n': validation 'min' needs a whole number as config, not 'one'",
         ),
         (
             '<camunda:formField id="s" type="string"><camunda:validation>'
             '<camunda:constraint name="validator" config="org.example.Check" />'
             "</camunda:validation></camunda:formField>",
-            "StartEvent_1:28: form field 's': validation 'validator' is not supported (Parkflow checks "
+            "form field 's': validation 'validator' is not supported (Parkflow checks "
             "required, readonly, minlength, maxlength, min, max)",
         ),
         (
             '<camunda:formField id="event_name" type="string" />',
-            "StartEvent_1:28: form field 'event_name' is defined twice",
+            "form field 'event_name' is defined twice",
         ),
         (
             '<camunda:formField id="2nd" type="string" />',
-            "StartEvent_1:28: form field id '2nd' is not a variable name (letters, digits and _, starting "
+            "form field id '2nd' is not a variable name (letters, digits and _, starting "
             "with a letter)",
         ),
     ],
@@ -218,7 +218,7 @@ def test_what_a_generated_form_cannot_honour_is_refused_with_the_reason(
     field: str, expected: str
 ) -> None:
     problems, _ = verdict(with_start_field(field))
-    assert problems == [expected]
+    assert problems == [f"StartEvent_1:28: {expected}"]
 
 
 def test_what_parkflow_does_not_use_is_a_warning() -> None:
@@ -233,8 +233,8 @@ def test_what_parkflow_does_not_use_is_a_warning() -> None:
         "StartEvent_1:6: warning: camunda:formData businessKey is not used: Parkflow numbers "
         "each application itself",
         "StartEvent_1:28: warning: form field 'plain' has no type: it is taken as a string",
-        "StartEvent_1:28: warning: form field 'plain': property 'placeholder' is not used by Parkflow "
-        "(it reads description, widget, pattern, prefill)",
+        "StartEvent_1:28: warning: form field 'plain': property 'placeholder' is not used by "
+        "Parkflow (it reads description, widget, pattern, prefill)",
     ]
     (version,) = prepare_deployment({"booking.bpmn": content}, {}, {})
     assert version.forms[START]["properties"]["plain"] == {"type": "string"}
