@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 
@@ -24,8 +24,9 @@ class Problem:
     line: int | None
     message: str
     file: str | None = None
-    code: str | None = None
-    params: tuple[tuple[str, str], ...] = ()
+    # what it says, not where: two problems at one place with one message are one problem
+    code: str | None = field(default=None, compare=False)
+    params: tuple[tuple[str, str], ...] = field(default=(), compare=False)
 
     @property
     def facts(self) -> dict[str, str]:

@@ -62,7 +62,8 @@ def check_sources(sources: SourceSet) -> Verdict:
     bpmn_docs = _load(sources.bpmn, "BPMN", problems)
     dmn_docs = _load(sources.dmn, "DMN", problems)
     promoted = promote_only_process(doc.root for doc in bpmn_docs)
-    warnings = [problem(promoted, NOT_MARKED_EXECUTABLE)] if promoted is not None else []
+    warnings = ([problem(promoted, NOT_MARKED_EXECUTABLE, code="not_executable")]
+                if promoted is not None else [])
     for doc in bpmn_docs:
         problems += _in(doc, check_bpmn_schema(doc))
     for doc in dmn_docs:
@@ -128,7 +129,8 @@ def _parse_with_engine(deploy: Deployment) -> list[Problem]:
     except ValidationException as exc:
         element_id = str(exc.id or "")
         return [Problem(element_id, deploy.line_of(element_id) if element_id else None,
-                        _first_line(exc), exc.file_name or None)]
+                        _first_line(exc), exc.file_name or None, code="engine_refused",
+                        params=(("reason", _first_line(exc)),))]
     except Exception as exc:  # the parser also fails with assorted built-in errors
         return [Problem("", None, f"the engine cannot parse this deployment: {exc!r}")]
     return []

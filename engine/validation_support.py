@@ -95,7 +95,8 @@ def check_support(doc: Document) -> Iterator[Problem]:
     for element in doc.elements():
         message = _UNSUPPORTED_ELEMENTS.get(element.tag)
         if message:
-            yield problem(element, message)
+            yield problem(element, message, code="unsupported_element",
+                          tag=local_name(element))
         if element.get("isForCompensation") == "true":
             yield problem(element, "compensation is not supported")
         yield from _check_attributes(element)
@@ -117,7 +118,7 @@ def _check_attributes(element: etree._Element) -> Iterator[Problem]:
 
 def _check_camunda_attribute(element: etree._Element, name: str, value: str) -> Iterator[Problem]:
     if name not in ALLOWED_ATTRIBUTES:
-        yield problem(element, _not_supported(name))
+        yield problem(element, _not_supported(name), code="unsupported_camunda", name=name)
         return
     allowed_on = ALLOWED_ATTRIBUTES[name]
     if allowed_on is not None and element.tag not in allowed_on:
@@ -160,11 +161,14 @@ def _check_tasks(doc: Document) -> Iterator[Problem]:
     for task in doc.iter(bpmn("serviceTask")):
         name = service_name(task)
         if not name:
+            known = ", ".join(sorted(SERVICES)) or "none"
             yield problem(task, "a service task needs a camunda:properties property 'service' "
-                                "naming a registered service")
+                                f"naming a registered service: the registered ones are {known}",
+                          code="service_not_named", known=known)
         elif name not in SERVICES:
             known = ", ".join(sorted(SERVICES)) or "none"
-            yield problem(task, f"no service named '{name}' is registered (known: {known})")
+            yield problem(task, f"no service named '{name}' is registered (known: {known})",
+                          code="unknown_service", name=name, known=known)
     for task in doc.iter(bpmn("scriptTask")):
         script_format = (task.get("scriptFormat") or "").strip()
         if script_format.casefold() not in SCRIPT_FORMATS:
