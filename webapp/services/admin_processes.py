@@ -167,14 +167,17 @@ def _decision_ids(content: str) -> list[str]:
 # --- checking and deploying --------------------------------------------------------------
 
 
-def check_diagram(session: Session, park: Park, bpmn_xml: str) -> list[Problem]:
-    """Every problem of a diagram with the park's forms and decisions; [] when deployable."""
+def check_diagram(session: Session, park: Park,
+                  bpmn_xml: str) -> tuple[list[Problem], list[Problem]]:
+    """Every problem of a diagram with the park's forms and decisions ([] when deployable),
+    and every warning a deploy would give."""
     try:
-        prepare_deployment({"diagram.bpmn": bpmn_xml.encode("utf-8")},
-                           park_decisions(session, park), form_schemas(session, park))
+        versions = prepare_deployment({"diagram.bpmn": bpmn_xml.encode("utf-8")},
+                                      park_decisions(session, park), form_schemas(session, park))
     except InvalidProcess as exc:
-        return list(exc.problems)
-    return []
+        return list(exc.problems), list(exc.warnings)
+    # every version of one deploy carries the deploy's warnings
+    return [], list(versions[0].warnings) if versions else []
 
 
 def deploy_diagram(session: Session, park: Park, bpmn_xml: str, *, actor: User) -> list[Deployed]:
