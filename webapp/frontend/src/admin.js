@@ -106,7 +106,9 @@ async function validate(modeler) {
   const problems = body.problems || [];
   const warnings = body.warnings || [];
   listProblems(modeler, problems);
-  listProblems(modeler, warnings, "warning", say("warnings_checked"));
+  // "the diagram deploys" only when it does
+  const title = problems.length ? say("warnings") : say("warnings_checked");
+  listProblems(modeler, warnings, "warning", title);
   if (problems.length) {
     status(say("problems"), "error");
   } else {
