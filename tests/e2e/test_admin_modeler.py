@@ -333,3 +333,33 @@ def test_validate_shows_warnings_and_problems_in_the_administrators_language(
     expect(tab.locator(".pf-problem-marker")).to_have_count(1)
     screenshot(tab, "zh-modeler-problems-and-warnings")
     tab.close()
+
+
+def test_a_diagram_with_drawn_forms_deploys_and_its_start_form_is_drawn(
+        server: Server, page: Page, chromium: Browser) -> None:
+    open_modeler(page, f"{server.url}/admin/processes/new")
+    page.set_input_files("#pf-upload", str(DATA / "form_data.bpmn"))
+    validate(page)
+    expect(page.locator("#pf-status")).to_contain_text("No problems")
+    page.click("#pf-deploy")
+    expect(page.locator("#pf-status")).to_contain_text("Version 1 of")
+
+    tab = chromium.new_page(viewport={"width": 1280, "height": 900})
+    tab.set_default_timeout(WAIT_MS)
+    sign_in(tab, server, "xinghe", locale="zh_CN")
+    tab.goto(f"{server.url}/applications/new/venue_booking")
+    form = tab.locator("main form").last
+    expect(form.locator('input[name="guests"]')).to_have_value("20")
+    expect(form.locator('select[name="room"]')).to_have_value("hall")
+    expect(form.locator('input[name="event_date"][type="date"]')).to_have_value("2027-06-01")
+    expect(form.locator('input[name="catering"][type="checkbox"]')).not_to_be_checked()
+    assert unlabelled(tab) == []
+    tab.locator('button[type="submit"]').last.click()
+    expect(tab.locator("main")).to_contain_text("此项为必填项")  # the event's name is required
+    screenshot(tab, "zh-drawn-start-form")
+    tab.fill('input[name="event_name"]', "园区开放日")
+    tab.select_option('select[name="room"]', "studio")
+    tab.check('input[name="catering"]')
+    tab.locator('button[type="submit"]').last.click()
+    tab.wait_for_url(re.compile(r"/applications/[^/]+$"))
+    tab.close()
