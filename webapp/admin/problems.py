@@ -43,7 +43,7 @@ TEXTS: dict[str, Any] = {
     ),
     "bad_expression": lazy_gettext("%(what)s “%(text)s” cannot be used: %(reason)s"),
     "timer_without_offset": lazy_gettext(
-        "Timer %(what)s “%(text)s”: a date-time needs its UTC offset, "
+        "%(what)s “%(text)s”: a date-time needs its UTC offset, "
         "e.g. +08:00 (or write a plain date, taken in the park's time "
         "zone)."
     ),

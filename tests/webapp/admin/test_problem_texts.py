@@ -62,6 +62,26 @@ def test_a_chinese_administrator_reads_problems_in_chinese(admin: Browser) -> No
     assert deployed.get_json()["problems"][0]["text"].startswith("没有登记名为“fax_machine”")
 
 
+def test_a_timer_date_without_offset_is_explained_in_chinese(admin: Browser) -> None:
+    timed = IMPLICIT.replace(
+        "<bpmn:incoming>f3</bpmn:incoming>",
+        '<bpmn:incoming>f3</bpmn:incoming></bpmn:scriptTask><bpmn:boundaryEvent id="late" '
+        'attachedToRef="check"><bpmn:timerEventDefinition id="late_timer"><bpmn:timeDate>'
+        "2026-03-01T09:00:00</bpmn:timeDate></bpmn:timerEventDefinition></bpmn:boundaryEvent>"
+        '<bpmn:scriptTask id="note2" name="Note" scriptFormat="python">',
+        1,
+    ).replace(
+        '<bpmn:scriptTask id="note2" name="Note" scriptFormat="python">\n      <bpmn:script>',
+        '<bpmn:scriptTask id="note2" name="Note" scriptFormat="python"><bpmn:script>',
+    )
+    problems = post_json(admin, URL, {"bpmn_xml": timed}).get_json()["problems"]
+    (problem,) = [p for p in problems if p["code"] == "timer_without_offset"]
+    assert problem["text"] == (
+        "timer timeDate“2026-03-01T09:00:00”：日期时间需要写明 UTC 偏移，如 +08:00"
+        "（或只写日期，按园区时区计算）。"
+    )
+
+
 def test_an_english_administrator_reads_the_engines_message(admin: Browser) -> None:
     answer = post_json(english(admin), URL, {"bpmn_xml": UNKNOWN_SERVICE}).get_json()
     (problem,) = answer["problems"]
