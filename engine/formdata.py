@@ -23,6 +23,7 @@ Mapping, field by field (``camunda:formField``):
 
 from __future__ import annotations
 
+import keyword
 import re
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -32,6 +33,8 @@ from lxml import etree
 
 from .bpmn_doc import Document, bpmn, camunda, problem
 from .errors import Problem
+from .expressions import FUNCTIONS
+from .timers import CALENDAR_FUNCTIONS
 
 FORM_DATA_PREFIX = "formData:"
 TYPES = ("string", "long", "boolean", "date", "enum")
@@ -39,6 +42,7 @@ CONSTRAINTS = ("required", "readonly", "minlength", "maxlength", "min", "max")
 FIELD_PROPERTIES = ("description", "widget", "pattern", "prefill")
 _HOLDERS = frozenset({bpmn("userTask"), bpmn("startEvent")})
 _FORM_DATA = f"{bpmn('extensionElements')}/{camunda('formData')}"
+RESERVED_FUNCTIONS = frozenset(FUNCTIONS) | CALENDAR_FUNCTIONS
 _NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*\Z")
 
 
@@ -164,6 +168,17 @@ def read_form_data(element: etree._Element, data: etree._Element) -> Generated:
                 )
             )
             continue
+        if _reserved(name):
+            result.problems.append(
+                problem(
+                    child,
+                    f"form field id '{name}' is a reserved name (a Python keyword, a function "
+                    "of expressions or a pf_ name): no form may take it",
+                    code="form_field_reserved",
+                    id=name,
+                )
+            )
+            continue
         if name in result.schema["properties"]:
             result.problems.append(
                 problem(
@@ -183,6 +198,11 @@ def read_form_data(element: etree._Element, data: etree._Element) -> Generated:
     result.problems = [replace(p, element_id=owner) for p in result.problems]
     result.warnings = [replace(p, element_id=owner) for p in result.warnings]
     return result
+
+
+def _reserved(name: str) -> bool:
+    """Names the engine refuses in submitted data, whatever the form says."""
+    return keyword.iskeyword(name) or name.startswith("pf_") or name in RESERVED_FUNCTIONS
 
 
 def _field(field_el: etree._Element, name: str, result: Generated) -> tuple[dict[str, Any], bool]:

@@ -208,6 +208,16 @@ def test_form_key_and_form_data_on_one_task_is_refused() -> None:
             "form field 'event_name' is defined twice",
         ),
         (
+            '<camunda:formField id="now" type="string" />',
+            "form field id 'now' is a reserved name (a Python keyword, a function of "
+            "expressions or a pf_ name): no form may take it",
+        ),
+        (
+            '<camunda:formField id="class" type="string" />',
+            "form field id 'class' is a reserved name (a Python keyword, a function of "
+            "expressions or a pf_ name): no form may take it",
+        ),
+        (
             '<camunda:formField id="2nd" type="string" />',
             "form field id '2nd' is not a variable name (letters, digits and _, starting "
             "with a letter)",

@@ -81,6 +81,10 @@ TEXTS: dict[str, Any] = {
         "The form field id “%(id)s” is not a variable name (letters, digits "
         "and _, starting with a letter)."
     ),
+    "form_field_reserved": lazy_gettext(
+        "The form field id “%(id)s” is a reserved name (a Python keyword, a function of "
+        "expressions or a pf_ name): no form may take it."
+    ),
     "form_field_twice": lazy_gettext("The form field “%(id)s” is defined twice."),
     "form_field_type": lazy_gettext(
         "The form field “%(id)s” has the type “%(type)s”, which is not "
