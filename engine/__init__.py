@@ -18,6 +18,7 @@ from .errors import (
     ScriptFailed,
     TaskNotOpen,
 )
+from .formdata import is_generated as is_generated_form
 from .limits import RunLimits
 from .runtime import Engine
 from .sandbox import ScriptLimits
@@ -68,6 +69,7 @@ __all__ = [
     "WorkCalendar",
     "add_working_days",
     "content_hash",
+    "is_generated_form",
     "prepare_deployment",
     "resolve_due",
 ]

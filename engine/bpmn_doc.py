@@ -62,9 +62,14 @@ def owner_id(element: etree._Element) -> str:
     return ""
 
 
-def problem(element: etree._Element, message: str, line: int | None = None) -> Problem:
-    """A problem located at ``element`` (its own or its nearest ancestor's id)."""
-    return Problem(owner_id(element), line if line is not None else element.sourceline, message)
+def problem(element: etree._Element, message: str, line: int | None = None, *,
+            code: str | None = None, **params: object) -> Problem:
+    """A problem located at ``element`` (its own or its nearest ancestor's id).
+
+    ``code`` and ``params`` let a user interface word it in the user's language.
+    """
+    return Problem(owner_id(element), line if line is not None else element.sourceline, message,
+                   code=code, params=tuple((k, str(v)) for k, v in params.items()))
 
 
 def is_executable(process: etree._Element) -> bool:

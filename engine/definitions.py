@@ -22,6 +22,7 @@ from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from .bpmn_doc import is_executable, promote_only_process
 from .decisions import DecisionSet
 from .errors import ExpressionError, InvalidProcess, Problem
+from .formdata import form_key_of, generated_forms
 from .listeners import attach_hooks
 from .multi_instance import require_collections
 from .services import ParkParser
@@ -90,7 +91,7 @@ def prepare_deployment(
     if validate:
         verdict = check_sources(SourceSet(bpmn=bpmn_files, dmn=dmn_files, forms=forms))
         if verdict.problems:
-            raise InvalidProcess(verdict.problems)
+            raise InvalidProcess(verdict.problems, verdict.warnings)
         warnings = tuple(verdict.warnings)
     decisions = _decision_index(dmn_files.values())
     roots = runnable_roots(bpmn_files)
@@ -176,6 +177,8 @@ def _describe(
     dmn = _decision_files((r for r in refs if r), decisions)
     keys = {el.get(f"{{{CAMUNDA_NS}}}formKey") for el in elements}
     used_forms = {k: forms[k] for k in sorted(k for k in keys if k) if k in forms}
+    # forms drawn in the diagram (camunda:formData) are made from it every time, never stored
+    used_forms.update(generated_forms(documents))
     start = process.find(f"{{{BPMN_NS}}}startEvent")
     return ProcessVersion(
         key=process.get("id", ""),
@@ -185,7 +188,7 @@ def _describe(
         forms=used_forms,
         content_hash=content_hash(content, dmn, used_forms, called),
         promised_duration=_property(process, "promisedDuration"),
-        start_form_key=start.get(f"{{{CAMUNDA_NS}}}formKey") if start is not None else None,
+        start_form_key=form_key_of(start) if start is not None else None,
         human_tasks=dict(tasks),
         called=called,
         end_results=_end_results(process),

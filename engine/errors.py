@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 
@@ -14,12 +14,24 @@ class Problem:
     ``file`` names the source file when a deployment brings several, so that an element id
     used in two files still points at one place. Deploy warnings are Problems too: the same
     location, printed with ``warning:`` before the message.
+
+    ``code`` names the kind of problem (``unknown_service``, ``call_cycle``, …) and ``params``
+    its facts as text, so that a user interface can say it in the user's language; the
+    English ``message`` says the same and stays the reference.
     """
 
     element_id: str
     line: int | None
     message: str
     file: str | None = None
+    # what it says, not where: two problems at one place with one message are one problem
+    code: str | None = field(default=None, compare=False)
+    params: tuple[tuple[str, str], ...] = field(default=(), compare=False)
+
+    @property
+    def facts(self) -> dict[str, str]:
+        """``params`` as a mapping."""
+        return dict(self.params)
 
     def __str__(self) -> str:
         return self.located(self.message)
@@ -42,8 +54,10 @@ class EngineError(Exception):
 class InvalidProcess(EngineError):
     """A deployment was refused; ``problems`` lists every reason at once."""
 
-    def __init__(self, problems: Iterable[Problem]) -> None:
+    def __init__(self, problems: Iterable[Problem], warnings: Iterable[Problem] = ()) -> None:
         self.problems: tuple[Problem, ...] = tuple(problems)
+        # what the deploy would also have warned about, had it gone through
+        self.warnings: tuple[Problem, ...] = tuple(warnings)
         super().__init__(f"{len(self.problems)} problem(s): " + "; ".join(map(str, self.problems)))
 
 

@@ -19,6 +19,7 @@ from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from .bpmn_doc import Deployment, Document, bpmn, camunda, problem, promote_only_process
 from .decisions import DecisionSet
 from .errors import InvalidProcess, Problem
+from .formdata import check_form_data, form_key_of
 from .services import ParkParser
 from .validation_dmn import check_decision_refs, check_dmn, check_form_keys, check_forms
 from .validation_exprs import check_expressions
@@ -61,7 +62,8 @@ def check_sources(sources: SourceSet) -> Verdict:
     bpmn_docs = _load(sources.bpmn, "BPMN", problems)
     dmn_docs = _load(sources.dmn, "DMN", problems)
     promoted = promote_only_process(doc.root for doc in bpmn_docs)
-    warnings = [problem(promoted, NOT_MARKED_EXECUTABLE)] if promoted is not None else []
+    warnings = ([problem(promoted, NOT_MARKED_EXECUTABLE, code="not_executable")]
+                if promoted is not None else [])
     for doc in bpmn_docs:
         problems += _in(doc, check_bpmn_schema(doc))
     for doc in dmn_docs:
@@ -71,6 +73,9 @@ def check_sources(sources: SourceSet) -> Verdict:
     for doc in bpmn_docs:
         problems += _in(doc, _check_bpmn(doc, deploy))
         warnings += _in(doc, check_lanes(doc))
+        drawn = check_form_data(doc)
+        problems += _in(doc, drawn.problems)
+        warnings += _in(doc, drawn.warnings)
     for doc in dmn_docs:
         problems += _in(doc, check_dmn(doc, deploy))
     problems += check_forms(sources.forms)
@@ -124,7 +129,8 @@ def _parse_with_engine(deploy: Deployment) -> list[Problem]:
     except ValidationException as exc:
         element_id = str(exc.id or "")
         return [Problem(element_id, deploy.line_of(element_id) if element_id else None,
-                        _first_line(exc), exc.file_name or None)]
+                        _first_line(exc), exc.file_name or None, code="engine_refused",
+                        params=(("reason", _first_line(exc)),))]
     except Exception as exc:  # the parser also fails with assorted built-in errors
         return [Problem("", None, f"the engine cannot parse this deployment: {exc!r}")]
     return []
@@ -160,7 +166,7 @@ def _task_specs(tasks: Iterable[etree._Element], doc: Document) -> Iterator[Huma
             due_date=_attribute(task, "dueDate"),
             follow_up_date=_attribute(task, "followUpDate"),
             priority=_priority(task.get(camunda("priority"))),
-            form_key=_attribute(task, "formKey"),
+            form_key=form_key_of(task),
             properties=_properties(task),
             line=task.sourceline,
         )

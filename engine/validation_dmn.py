@@ -47,7 +47,7 @@ def check_form_keys(doc: Document, forms: Mapping[str, Any]) -> Iterator[Problem
     for element in doc.elements():
         key = element.get(camunda("formKey"))
         if key is not None and key.strip() not in forms:
-            yield problem(element, f"formKey '{key}' has no form")
+            yield problem(element, f"formKey '{key}' has no form", code="missing_form", key=key)
 
 
 def check_decision_refs(doc: Document, deploy: Deployment) -> Iterator[Problem]:

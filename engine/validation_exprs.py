@@ -90,7 +90,10 @@ def check_expressions(doc: Document) -> Iterator[Problem]:
 
 def _report(element: etree._Element, what: str, text: str, reason: str | None) -> Iterator[Problem]:
     if reason is not None:
-        yield problem(element, f"{what} {text.strip()!r}: {reason}")
+        # a date-time without its offset is the commonest slip in timers: it has its own code
+        code = "timer_without_offset" if "needs a UTC offset" in reason else "bad_expression"
+        yield problem(element, f"{what} {text.strip()!r}: {reason}", code=code, what=what,
+                      text=text.strip(), reason=reason)
 
 
 def _check_conditions(doc: Document) -> Iterator[Problem]:
@@ -119,7 +122,8 @@ def _check_timers(doc: Document) -> Iterator[Problem]:
     for timer in doc.iter(bpmn("timerEventDefinition")):
         values = [child for child in timer if child.tag in {bpmn(t) for t in _TIMER_KINDS}]
         if not values:
-            yield problem(timer, "timer has no timeDuration, timeDate or timeCycle")
+            yield problem(timer, "timer has no timeDuration, timeDate or timeCycle",
+                          code="timer_without_time")
         for value in values:
             name, text = local_name(value), value.text or ""
             if not text.strip():

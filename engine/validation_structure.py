@@ -69,7 +69,8 @@ def _call_cycles(deploy: Deployment) -> Iterator[Problem]:
                 chain = " → ".join([key, *path])
                 yield problem(call, f"call activity '{call.get('id')}' is part of a call "
                                     f"cycle ({chain}): a process must not call itself, "
-                                    "directly or through other call activities")
+                                    "directly or through other call activities",
+                              code="call_cycle", call=call.get("id", ""), chain=chain)
 
 
 def _call_path(calls: dict[str, list[tuple[etree._Element, str]]], start: str,
@@ -97,7 +98,8 @@ def _duplicates(elements: list[etree._Element], what: str) -> Iterator[Problem]:
     for element in elements:
         element_id = element.get("id", "")
         if element_id in seen:
-            yield problem(element, f"{what} id '{element_id}' is used twice in this deployment")
+            yield problem(element, f"{what} id '{element_id}' is used twice in this deployment",
+                          code="duplicate_id", what=what, id=element_id)
         seen.add(element_id)
 
 
@@ -124,7 +126,8 @@ def _check_container(container: etree._Element, doc: Document) -> Iterator[Probl
         return  # its children need no flows; the construct itself is refused elsewhere
     if not any(node.tag == bpmn("startEvent") for node in nodes.values()):
         # every other node would also be "unreachable": one problem says it all
-        yield problem(container, f"{local_name(container)} {NO_START}")
+        yield problem(container, f"{local_name(container)} {NO_START}", code="no_start_event",
+                      kind=local_name(container))
         return
     flows_by_id = {flow.get("id", ""): flow for flow in flows}
     for node_id, node in nodes.items():
@@ -149,7 +152,8 @@ def _check_flow_end(
             where = "is outside this process or subprocess"
         else:
             where = "is not a flow node"
-        yield problem(flow, f"{attribute} '{ref}' {where}")
+        yield problem(flow, f"{attribute} '{ref}' {where}", code="dangling_flow",
+                      attribute=attribute, ref=ref)
 
 
 def _check_node_flows(
@@ -159,9 +163,11 @@ def _check_node_flows(
         return
     kind = local_name(node)
     if not incoming and node.tag not in _NO_INCOMING_NEEDED:
-        yield problem(node, f"{kind} has no incoming sequence flow")
+        yield problem(node, f"{kind} has no incoming sequence flow", code="no_incoming_flow",
+                      kind=kind)
     if not outgoing and node.tag not in _IMPLICIT_END:
-        yield problem(node, f"{kind} has no outgoing sequence flow")
+        yield problem(node, f"{kind} has no outgoing sequence flow", code="no_outgoing_flow",
+                      kind=kind)
 
 
 def _check_listed_flows(
@@ -226,7 +232,8 @@ def _check_calls(doc: Document, deploy: Deployment) -> Iterator[Problem]:
         if not called:
             yield problem(call, "call activity has no calledElement")
         elif target is None:
-            yield problem(call, f"calledElement '{called}' is not a process of this deployment")
+            yield problem(call, f"calledElement '{called}' is not a process of this deployment",
+                          code="called_process_missing", called=called)
         elif not is_executable(target):
             yield problem(call, f"calledElement '{called}' is not executable")
 
@@ -246,4 +253,4 @@ def check_lanes(doc: Document) -> Iterator[Problem]:
         people = [task.get(camunda(a), "").strip()
                   for a in ("candidateGroups", "candidateUsers", "assignee")]
         if not any(people) and doc.lane_name(task) is None:
-            yield problem(task, NOBODY)
+            yield problem(task, NOBODY, code="task_without_people")

@@ -58,7 +58,6 @@ HINTS = {
     "candidateStarterUsers": "who may start a process is managed in Parkflow, not in the diagram",
     "connector": "call a registered service with a 'service' property instead",
     "field": _DELEGATE,
-    "formData": "name a JSON Schema form with camunda:formKey instead",
 }
 # Other engines' extensions: Parkflow would ignore them, so a diagram using them is refused.
 FOREIGN_NAMESPACES = {
@@ -93,7 +92,8 @@ def check_support(doc: Document) -> Iterator[Problem]:
     for element in doc.elements():
         message = _UNSUPPORTED_ELEMENTS.get(element.tag)
         if message:
-            yield problem(element, message)
+            yield problem(element, message, code="unsupported_element",
+                          tag=local_name(element))
         if element.get("isForCompensation") == "true":
             yield problem(element, "compensation is not supported")
         yield from _check_attributes(element)
@@ -115,7 +115,7 @@ def _check_attributes(element: etree._Element) -> Iterator[Problem]:
 
 def _check_camunda_attribute(element: etree._Element, name: str, value: str) -> Iterator[Problem]:
     if name not in ALLOWED_ATTRIBUTES:
-        yield problem(element, _not_supported(name))
+        yield problem(element, _not_supported(name), code="unsupported_camunda", name=name)
         return
     allowed_on = ALLOWED_ATTRIBUTES[name]
     if allowed_on is not None and element.tag not in allowed_on:
@@ -136,8 +136,8 @@ def _check_extensions(extensions: etree._Element) -> Iterator[Problem]:
         qname = etree.QName(child)
         if child.tag == camunda("properties"):
             yield from _check_properties(child)
-        elif child.tag in MAPPED_EXTENSIONS:
-            continue
+        elif child.tag in MAPPED_EXTENSIONS or child.tag == camunda("formData"):
+            continue  # formData is checked in full by ``formdata``
         elif qname.namespace == CAMUNDA_NS:
             yield problem(child, _not_supported(str(qname.localname)))
         else:
@@ -158,8 +158,10 @@ def _check_tasks(doc: Document) -> Iterator[Problem]:
     for task in doc.iter(bpmn("serviceTask")):
         name = service_name(task)
         if not name:
+            known = ", ".join(sorted(SERVICES)) or "none"
             yield problem(task, "a service task needs a camunda:properties property 'service' "
-                                "naming a registered service")
+                                f"naming a registered service: the registered ones are {known}",
+                          code="service_not_named", known=known)
         else:
             yield from _check_registered(task, name)
     for task in doc.iter(bpmn("sendTask")):
@@ -170,7 +172,7 @@ def _check_tasks(doc: Document) -> Iterator[Problem]:
         elif not task.get("messageRef") and task.find(bpmn("messageEventDefinition")) is None:
             yield problem(task, "a send task needs a messageRef naming the message it sends, "
                                 "or a camunda:properties property 'service' naming a "
-                                "registered service")
+                                "registered service", code="send_task_without_message")
     for task in doc.iter(bpmn("scriptTask")):
         script_format = (task.get("scriptFormat") or "").strip()
         if script_format.casefold() not in SCRIPT_FORMATS:
@@ -188,7 +190,8 @@ def _check_tasks(doc: Document) -> Iterator[Problem]:
 def _check_registered(task: etree._Element, name: str) -> Iterator[Problem]:
     if name not in SERVICES:
         known = ", ".join(sorted(SERVICES)) or "none"
-        yield problem(task, f"no service named '{name}' is registered (known: {known})")
+        yield problem(task, f"no service named '{name}' is registered (known: {known})",
+                      code="unknown_service", name=name, known=known)
 
 
 def _check_end_result(end: etree._Element) -> Iterator[Problem]:

@@ -77,7 +77,7 @@ GAPS: dict[str, set[str]] = {
         'camunda:calledElementTenantId is not supported',
     },
     'spiffworkflow/bpmn/boundary.bpmn': {
-        'camunda:formData is not supported',
+        'the form is named twice',
     },
     'spiffworkflow/bpmn/boundary_event_split.bpmn': {
         'a signal event needs a signalRef naming a bpmn:signal',
@@ -95,7 +95,8 @@ GAPS: dict[str, set[str]] = {
         'a message throw needs its payload',
     },
     'spiffworkflow/bpmn/lanes.bpmn': {
-        'camunda:formData is not supported',
+        'form field …',
+        'the form is named twice',
     },
     'spiffworkflow/bpmn/multiple-throw-start.bpmn': {
         'a message throw needs its payload',
@@ -104,7 +105,7 @@ GAPS: dict[str, set[str]] = {
         'a message throw needs its payload',
     },
     'spiffworkflow/bpmn/random_fact.bpmn': {
-        'camunda:formData is not supported',
+        'the form is named twice',
     },
     'spiffworkflow/bpmn/service_task.bpmn': {
         'a service task needs a camunda:properties property … naming a registered service',
@@ -116,12 +117,12 @@ GAPS: dict[str, set[str]] = {
         'print is not available in scripts; keep results in variables',
     },
     'spiffworkflow/bpmn/timer-non-interrupt-boundary.bpmn': {
-        'camunda:formData is not supported',
+        'the form is named twice',
     },
     'spiffworkflow/bpmn/transaction.bpmn': {
         'camunda:errorMessage is not supported',
-        'camunda:formData is not supported',
         'print is not available in scripts; keep results in variables',
+        'the form is named twice',
     },
     'spiffworkflow/camunda/DMNMultiInstance.bpmn': {
         'a decision input needs an input expression',
@@ -130,37 +131,38 @@ GAPS: dict[str, set[str]] = {
         'a decision input needs an input expression',
     },
     'spiffworkflow/camunda/MessageBoundary.bpmn': {
-        'camunda:formData is not supported',
+        'the form is named twice',
     },
     'spiffworkflow/camunda/call_activity_with_message/call_activity_with_message.bpmn': {
-        'camunda:formData is not supported',
+        'the form is named twice',
     },
     'spiffworkflow/camunda/call_activity_with_message/call_activity_with_message_parent.bpmn': {
-        'camunda:formData is not supported',
+        'the form is named twice',
     },
     'spiffworkflow/camunda/message_test.bpmn': {
-        'camunda:formData is not supported',
+        'the form is named twice',
     },
     'spiffworkflow/camunda/noninterrupting-MessageBoundary.bpmn': {
-        'camunda:formData is not supported',
+        'the form is named twice',
     },
     'spiffworkflow/camunda/random_fact.bpmn': {
-        'camunda:formData is not supported',
+        'the form is named twice',
     },
     'spiffworkflow/camunda/subWorkflowComplex.bpmn': {
-        'camunda:formData is not supported',
+        'the form is named twice',
     },
     'spiffworkflow/camunda/token_trial_nested_parallel.bpmn': {
-        'camunda:formData is not supported',
+        'the form is named twice',
     },
     'spiffworkflow/camunda/token_trial_parallel_matrix.bpmn': {
-        'camunda:formData is not supported',
+        'the form is named twice',
     },
     'spiffworkflow/camunda/token_trial_parallel_simple.bpmn': {
-        'camunda:formData is not supported',
+        'form field … has type …, which is not supported',
+        'the form is named twice',
     },
     'spiffworkflow/camunda/token_trial_subprocess.bpmn': {
-        'camunda:formData is not supported',
+        'the form is named twice',
     },
 }
 

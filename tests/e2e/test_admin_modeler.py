@@ -293,3 +293,73 @@ def _versions(server: Server, key: str) -> list[int]:
         return list(session.scalars(select(ProcessDefinition.version).where(
             ProcessDefinition.key == key).order_by(ProcessDefinition.version)))
 
+
+
+def test_validate_shows_warnings_and_problems_in_the_administrators_language(
+        server: Server, chromium: Browser, tmp_path: Path) -> None:
+    tab = admin_tab(server, chromium, "zh_CN")
+    open_modeler(tab, f"{server.url}/admin/processes/new")
+    tab.set_input_files("#pf-upload", str(DATA / "implicit_end.bpmn"))
+    expect(tab.locator('#pf-canvas [data-element-id="check"]')).to_be_visible()
+    validate(tab)
+    expect(tab.locator("#pf-status")).to_contain_text("没有问题：流程图可以部署。请查看下方的警告。")
+    expect(tab.locator("#pf-problems")).to_be_hidden()
+    warnings = tab.locator("#pf-warnings")
+    expect(warnings).to_be_visible()
+    expect(tab.locator("#pf-warnings-title")).to_have_text("警告：流程图可以部署，但请查看以下各项")
+    expect(warnings.locator('li[data-element-id="check"]')).to_contain_text(
+        "没有泳道、办理人或候选人指明由谁办理此任务")
+    # the warning is marked on its element, apart from problems
+    expect(tab.locator('.djs-overlay-pf-warning .pf-warning-marker')).to_have_count(2)
+    expect(tab.locator(".pf-problem-marker")).to_have_count(0)
+    screenshot(tab, "zh-modeler-warnings")
+
+    broken = tmp_path / "unknown_service.bpmn"
+    broken.write_text((DATA / "implicit_end.bpmn").read_text(encoding="utf-8").replace(
+        '<bpmn:scriptTask id="note" name="Note" scriptFormat="python">',
+        '<bpmn:serviceTask id="note" name="Note"><bpmn:extensionElements><camunda:properties>'
+        '<camunda:property name="service" value="fax_machine" /></camunda:properties>'
+        "</bpmn:extensionElements>").replace(
+        "<bpmn:script>noted = True</bpmn:script>\n    </bpmn:scriptTask>", "</bpmn:serviceTask>"),
+        encoding="utf-8")
+    tab.set_input_files("#pf-upload", str(broken))
+    expect(tab.locator("#pf-warnings")).to_be_hidden()
+    validate(tab)
+    expect(tab.locator("#pf-status")).to_have_attribute("data-kind", "error")
+    expect(tab.locator('#pf-problem-list li[data-element-id="note"]')).to_contain_text(
+        "没有登记名为“fax_machine”的服务。已登记的服务：")
+    expect(tab.locator("#pf-warnings")).to_be_visible()
+    expect(tab.locator("#pf-warnings-title")).to_have_text("警告")
+    expect(tab.locator(".pf-problem-marker")).to_have_count(1)
+    screenshot(tab, "zh-modeler-problems-and-warnings")
+    tab.close()
+
+
+def test_a_diagram_with_drawn_forms_deploys_and_its_start_form_is_drawn(
+        server: Server, page: Page, chromium: Browser) -> None:
+    open_modeler(page, f"{server.url}/admin/processes/new")
+    page.set_input_files("#pf-upload", str(DATA / "form_data.bpmn"))
+    validate(page)
+    expect(page.locator("#pf-status")).to_contain_text("No problems")
+    page.click("#pf-deploy")
+    expect(page.locator("#pf-status")).to_contain_text("Version 1 of")
+
+    tab = chromium.new_page(viewport={"width": 1280, "height": 900})
+    tab.set_default_timeout(WAIT_MS)
+    sign_in(tab, server, "xinghe", locale="zh_CN")
+    tab.goto(f"{server.url}/applications/new/venue_booking")
+    form = tab.locator("main form").last
+    expect(form.locator('input[name="guests"]')).to_have_value("20")
+    expect(form.locator('select[name="room"]')).to_have_value("hall")
+    expect(form.locator('input[name="event_date"][type="date"]')).to_have_value("2027-06-01")
+    expect(form.locator('input[name="catering"][type="checkbox"]')).not_to_be_checked()
+    assert unlabelled(tab) == []
+    tab.locator('button[type="submit"]').last.click()
+    expect(tab.locator("main")).to_contain_text("此项为必填项")  # the event's name is required
+    screenshot(tab, "zh-drawn-start-form")
+    tab.fill('input[name="event_name"]', "园区开放日")
+    tab.select_option('select[name="room"]', "studio")
+    tab.check('input[name="catering"]')
+    tab.locator('button[type="submit"]').last.click()
+    tab.wait_for_url(re.compile(r"/applications/[^/]+$"))
+    tab.close()

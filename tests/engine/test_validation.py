@@ -383,7 +383,8 @@ def test_unsupported_camunda_extensions() -> None:
         ("no_service", "property 'service'"), ("connector", "camunda:connector"),
         ("listened", "camunda:executionListener with a Java class"),
         ("listened", "camunda:taskListener with a Java class"),
-        ("listened", "camunda:inputParameter 'x': only a text"), ("listened", "camunda:formData"),
+        ("listened", "camunda:inputParameter 'x': only a text"),
+        ("listened", "has type 'bytes', which is not supported"),
         ("decide", "camunda:resultVariable"),
         ("foreign", "flowable:candidateGroups"), ("foreign", "zeebe:assignmentDefinition"),
     }

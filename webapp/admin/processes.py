@@ -12,6 +12,7 @@ from werkzeug.wrappers import Response
 
 from engine import InvalidProcess, Problem
 from webapp.admin.access import current_admin, current_park, json_error
+from webapp.admin.problems import problem_json, text_of
 from webapp.extensions import store
 from webapp.services import admin_processes as service
 from webapp.services.admin_diff import diff_versions
@@ -94,13 +95,13 @@ def bpmn(key: str, version: int) -> Response:
 
 @bp.route("/processes/validate", methods=["POST"])
 def validate() -> tuple[Response, int]:
-    """Check a diagram with the park's forms and decisions; every problem as JSON."""
+    """Check a diagram with the park's forms and decisions; every problem and warning as JSON."""
     xml = _posted_xml()
     if isinstance(xml, tuple):
         return xml
     with store.database.read() as session:
-        problems = service.check_diagram(session, current_park(session), xml)
-    return jsonify({"problems": _problems(problems)}), 200
+        problems, warnings = service.check_diagram(session, current_park(session), xml)
+    return jsonify({"problems": _problems(problems), "warnings": _problems(warnings)}), 200
 
 
 @bp.route("/processes/deploy", methods=["POST"])
@@ -143,17 +144,25 @@ def compare(key: str) -> str:
 @bp.route("/processes/<key>/redeploy", methods=["POST"])
 def redeploy(key: str) -> Response:
     """Deploy the newest diagram of a procedure again, with the park's current forms."""
-    with store.database.write() as session:
-        deployed = service.redeploy(session, current_park(session), key[:MAX_KEY],
-                                    actor=current_admin(session))
+    target = request.form.get("back") == "forms"
+    back = url_for("admin.forms.index") if target else url_for("admin.processes.index")
+    try:
+        with store.database.write() as session:
+            deployed = service.redeploy(session, current_park(session), key[:MAX_KEY],
+                                        actor=current_admin(session))
+    except InvalidProcess as exc:
+        # a form edited since makes the diagram undeployable: say why, in the user's words
+        flash(_("Nothing was deployed: the procedure has problems."), "error")
+        for problem in exc.problems:
+            flash(f"{problem.element_id or '-'}: {text_of(problem)}", "error")
+        return redirect(back)
     if deployed.created:
         flash(_("Version %(version)d of “%(name)s” is deployed.", version=deployed.version,
                 name=deployed.name), "success")
     else:
         flash(_("Nothing changed: “%(name)s” already runs on these forms.",
                 name=deployed.name), "info")
-    target = request.form.get("back") == "forms"
-    return redirect(url_for("admin.forms.index") if target else url_for("admin.processes.index"))
+    return redirect(back)
 
 
 def _version_arg(name: str, default: int) -> int:
@@ -176,6 +185,4 @@ def _posted_xml() -> str | tuple[Response, int]:
 
 
 def _problems(problems: Any) -> list[dict[str, Any]]:
-    # the modeler holds one diagram: the park's decisions deployed with it need no naming
-    return [{"element_id": p.element_id, "line": p.line, "message": p.message}
-            for p in problems if isinstance(p, Problem)]
+    return [problem_json(p) for p in problems if isinstance(p, Problem)]

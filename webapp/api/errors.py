@@ -115,11 +115,16 @@ def _service_error(exc: ServiceError) -> Response:
 
 
 def problem_item(problem: Problem) -> dict[str, Any]:
-    """A deploy problem or warning as the API shows it; ``file`` when the deploy had several."""
+    """A deploy problem or warning as the API shows it; ``file`` when the deploy had several,
+    ``code`` and ``params`` (its facts) when the engine names its kind, for clients that word
+    it in their user's language. ``message`` stays the engine's English."""
     item: dict[str, Any] = {"element_id": problem.element_id, "line": problem.line,
                             "message": problem.message}
     if problem.file:
         item["file"] = problem.file
+    if problem.code:
+        item["code"] = problem.code
+        item["params"] = problem.facts
     return item
 
 

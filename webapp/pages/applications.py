@@ -23,6 +23,7 @@ from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
+from forms.fields import opening_values
 from webapp.api.scoping import instance_for, visible_instances
 from webapp.extensions import store
 from webapp.models import INSTANCE_RESULTS, Enterprise, Park, ProcessDefinition, User
@@ -36,6 +37,7 @@ from webapp.pages.forms_render import (
     details_of,
     merge_errors,
     parse,
+    raw_from_data,
     raw_from_request,
 )
 from webapp.pages.ratings import GRADE_LABELS, rating_context
@@ -85,7 +87,10 @@ def new(process_key: str) -> str:
     where = _applicant()
     with store.database.read() as session:
         definition = _definition(session, where, process_key)
-        return _render_new(session, definition, raw={}, errors={}, pending={})
+        # the form opens with the defaults its model declares, as a task's form does
+        schema = dossier.start_schema(definition) or {}
+        raw = raw_from_data(schema, opening_values(schema, {}))
+        return _render_new(session, definition, raw=raw, errors={}, pending={})
 
 
 @bp.route("/applications/new/<process_key>", methods=["POST"])

@@ -22,6 +22,7 @@ from engine.xmlsafe import parse_xml
 from webapp.models import HumanTask, Instance, Job, ProcessDefinition, StepHistory, User
 from webapp.pages.forms_render import display, properties
 from webapp.services.attachments import attachments_of
+from webapp.services.engines import version_of
 from webapp.services.queries import steps_taken
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
@@ -128,8 +129,10 @@ def _text(element: etree._Element) -> str:
 
 def start_schema(definition: ProcessDefinition) -> dict[str, Any] | None:
     """The application form of a procedure, if it has one."""
-    form_key = process_facts(definition).start_form_key
-    schema = definition.forms.get(form_key) if form_key else None
+    # the runnable version knows a form the diagram draws (camunda:formData) as well as a named
+    # one, and holds its fields in the order drawn
+    version = version_of(definition)
+    schema = version.forms.get(version.start_form_key) if version.start_form_key else None
     return schema if isinstance(schema, dict) else None
 
 

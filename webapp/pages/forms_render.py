@@ -1,7 +1,8 @@
 """JSON Schema forms as HTML form fields, and submitted fields back as form data.
 
 A form is a JSON Schema object (see ``forms/``). Each property becomes one field: its widget
-follows from the type and the extension keywords (``x-widget``, ``x-enum-labels``,
+follows from the type and the extension keywords (``x-widget``: ``textarea``, ``file``,
+``select`` for an enum, ``x-enum-labels``,
 ``readOnly``). What comes back from the browser is converted to the schema's types and then
 checked on the server with ``forms.data_errors`` (the very check the engine applies when the
 task completes); every message is put in the user's language beside its field.
@@ -69,6 +70,8 @@ def widget_of(prop: Mapping[str, Any]) -> str:
         items = prop.get("items") if isinstance(prop.get("items"), Mapping) else {}
         return "checkboxes" if "enum" in items else "lines"
     if "enum" in prop:
+        if prop.get("x-widget") == "select":
+            return "select"
         return "radio" if len(prop["enum"]) <= RADIO_LIMIT else "select"
     if kind in ("boolean", "number", "integer"):
         return {"boolean": "checkbox", "number": "number", "integer": "integer"}[kind]

@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, undefer
 
-from engine import InvalidProcess, Problem, prepare_deployment
+from engine import InvalidProcess, Problem, is_generated_form, prepare_deployment
 from engine.xmlsafe import parse_xml
 from webapp.models import Instance, Park, ProcessDefinition, User
 from webapp.services import processes
@@ -96,7 +96,7 @@ def park_forms(session: Session, park: Park) -> dict[str, ParkForm]:
     """The park's current form of every key, by key."""
     found: dict[str, ParkForm] = {}
     for definition in _latest_definitions(session, park):
-        for key, schema in (definition.forms or {}).items():
+        for key, schema in _file_forms(definition):
             found[key] = ParkForm(key, schema, definition.deployed_at, None, edited=False)
     for key, saved in edited_forms(park).items():
         saved_at = datetime.fromisoformat(saved["saved_at"])
@@ -104,6 +104,13 @@ def park_forms(session: Session, park: Park) -> dict[str, ParkForm]:
             found[key] = ParkForm(key, saved["schema"], saved_at, saved.get("saved_by"),
                                   edited=True)
     return dict(sorted(found.items()))
+
+
+def _file_forms(definition: ProcessDefinition) -> list[tuple[str, Any]]:
+    """A version's forms that are the park's to edit: not those its diagram draws itself
+    (``camunda:formData``), which are made from the diagram at every deploy."""
+    return [(key, schema) for key, schema in (definition.forms or {}).items()
+            if not is_generated_form(key)]
 
 
 def edited_forms(park: Park) -> dict[str, dict[str, Any]]:
@@ -127,7 +134,7 @@ def form_usage(session: Session, park: Park) -> dict[str, list[FormUse]]:
     current = form_schemas(session, park)
     found: dict[str, list[FormUse]] = {}
     for definition in _latest_definitions(session, park):
-        for key, schema in (definition.forms or {}).items():
+        for key, schema in _file_forms(definition):
             found.setdefault(key, []).append(FormUse(
                 definition.key, definition.name, definition.version, current.get(key) == schema))
     return found
@@ -160,14 +167,17 @@ def _decision_ids(content: str) -> list[str]:
 # --- checking and deploying --------------------------------------------------------------
 
 
-def check_diagram(session: Session, park: Park, bpmn_xml: str) -> list[Problem]:
-    """Every problem of a diagram with the park's forms and decisions; [] when deployable."""
+def check_diagram(session: Session, park: Park,
+                  bpmn_xml: str) -> tuple[list[Problem], list[Problem]]:
+    """Every problem of a diagram with the park's forms and decisions ([] when deployable),
+    and every warning a deploy would give."""
     try:
-        prepare_deployment({"diagram.bpmn": bpmn_xml.encode("utf-8")},
-                           park_decisions(session, park), form_schemas(session, park))
+        versions = prepare_deployment({"diagram.bpmn": bpmn_xml.encode("utf-8")},
+                                      park_decisions(session, park), form_schemas(session, park))
     except InvalidProcess as exc:
-        return list(exc.problems)
-    return []
+        return list(exc.problems), list(exc.warnings)
+    # every version of one deploy carries the deploy's warnings
+    return [], list(versions[0].warnings) if versions else []
 
 
 def deploy_diagram(session: Session, park: Park, bpmn_xml: str, *, actor: User) -> list[Deployed]:

@@ -47,7 +47,7 @@ def test_validation_returns_every_problem_with_its_element(admin: Browser) -> No
     assert ("Flow_notice_over", "targetRef 'gone' does not exist") in found
     assert all(isinstance(p["line"], int) for p in problems)
     valid = post_json(admin, "/admin/processes/validate", {"bpmn_xml": FOUR_DAYS})
-    assert valid.get_json() == {"problems": []}
+    assert valid.get_json() == {"problems": [], "warnings": []}
 
 
 def test_malformed_requests_are_answered_in_json(admin: Browser) -> None:
@@ -141,10 +141,13 @@ def test_a_camunda_modeler_export_validates_deploys_and_runs(
         parks: Database, admin: Browser) -> None:
     missing = post_json(admin, "/admin/processes/validate", {"bpmn_xml": EXPORT}).get_json()
     assert missing["problems"] == [{"element_id": "Activity_security_review", "line": 8,
-                                    "message": "formKey 'visitor_permit_review' has no form"}]
+                                    "message": "formKey 'visitor_permit_review' has no form",
+                                    "code": "missing_form",
+                                    "text": "formKey 命名的表单“visitor_permit_review”"
+                                            "在本园区不存在。"}]
     create_permit_form(admin)
     assert post_json(admin, "/admin/processes/validate", {"bpmn_xml": EXPORT}).get_json() == {
-        "problems": []}
+        "problems": [], "warnings": []}
     deployed = post_json(admin, "/admin/processes/deploy", {"bpmn_xml": EXPORT})
     assert deployed.status_code == 201
     assert deployed.get_json()["processes"][0]["key"] == "visitor_permit"

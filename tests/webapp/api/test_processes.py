@@ -78,7 +78,12 @@ def test_deploy_invalid_lists_every_problem(client: FlaskClient, login: Login) -
     assert error_code(response) == "invalid_process"
     details = response.json["error"]["details"]
     assert len(details) >= 3
-    assert all(set(problem) == {"element_id", "line", "message"} for problem in details)
+    # API.md's three keys, and where the engine names the kind of problem its code and facts
+    assert all({"element_id", "line", "message"} <= set(problem)
+               <= {"element_id", "line", "message", "code", "params"} for problem in details)
+    assert all(set(problem) == {"element_id", "line", "message", "code", "params"}
+               for problem in details if "code" in problem)
+    assert any(problem.get("code") for problem in details)
     assert {"b_java", "b_review"} <= {problem["element_id"] for problem in details}
     assert any(problem["line"] == 7 for problem in details)
 

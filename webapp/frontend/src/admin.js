@@ -37,8 +37,13 @@ async function postDiagram(url, xml) {
   return { status: response.status, body: await response.json() };
 }
 
-function listProblems(modeler, problems, kind = "problem") {
+// Lists problems or warnings under the toolbar, each in the user's language (``text``) with
+// its element, line and, when it lies in another file of the deployment, that file.
+function listProblems(modeler, problems, kind = "problem", title = null) {
   const section = document.getElementById(`pf-${kind}s`);
+  if (title) {
+    document.getElementById(`pf-${kind}s-title`).textContent = title;
+  }
   const list = document.getElementById(`pf-${kind}-list`);
   list.replaceChildren();
   for (const problem of problems) {
@@ -53,13 +58,17 @@ function listProblems(modeler, problems, kind = "problem") {
     if (problem.line) {
       item.append(` (${say("line", { line: problem.line })})`);
     }
-    item.append(`: ${problem.message}`);
+    if (problem.file) {
+      const file = document.createElement("span");
+      file.className = "pf-problem-file";
+      file.textContent = ` ${say("in_file", { file: problem.file })}`;
+      item.append(file);
+    }
+    item.append(`: ${problem.text || problem.message}`);
     list.append(item);
   }
   section.hidden = problems.length === 0;
-  if (kind === "problem") {
-    showProblems(modeler, problems);
-  }
+  showProblems(modeler, problems, kind);
 }
 
 function selectElement(modeler, elementId) {
@@ -95,8 +104,16 @@ async function validate(modeler) {
   status(say("checking"));
   const { body } = await postDiagram(root.dataset.validateUrl, await currentXml(modeler));
   const problems = body.problems || [];
+  const warnings = body.warnings || [];
   listProblems(modeler, problems);
-  status(problems.length ? say("problems") : say("valid"), problems.length ? "error" : "success");
+  // "the diagram deploys" only when it does
+  const title = problems.length ? say("warnings") : say("warnings_checked");
+  listProblems(modeler, warnings, "warning", title);
+  if (problems.length) {
+    status(say("problems"), "error");
+  } else {
+    status(warnings.length ? say("valid_with_warnings") : say("valid"), "success");
+  }
 }
 
 async function deploy(modeler) {
@@ -104,6 +121,7 @@ async function deploy(modeler) {
   const { status: code, body } = await postDiagram(root.dataset.deployUrl, await currentXml(modeler));
   if (code === 422) {
     listProblems(modeler, body.problems || []);
+    listProblems(modeler, [], "warning");
     status(say("not_deployed"), "error");
     return;
   }
@@ -113,7 +131,7 @@ async function deploy(modeler) {
   }
   listProblems(modeler, []);
   // deployed all the same; the administrator should still look at these
-  listProblems(modeler, body.warnings || [], "warning");
+  listProblems(modeler, body.warnings || [], "warning", say("warnings_deployed"));
   const first = body.processes[0];
   status(say(first.created ? "deployed" : "unchanged", first), "success");
   const link = document.createElement("a");
@@ -127,6 +145,7 @@ async function openFile(modeler, file) {
     await modeler.importXML(await file.text());
     modeler.get("canvas").zoom("fit-viewport", "auto");
     listProblems(modeler, []);
+    listProblems(modeler, [], "warning");
     status(say("imported", { file: file.name }), "success");
   } catch (error) {
     status(say("load_failed", { reason: error.message }), "error");

@@ -32,28 +32,31 @@ function translator(words) {
     (words[template] || template).replace(/{([^}]+)}/g, (whole, key) => replacements[key] ?? whole);
 }
 
-// Marks every deploy problem on its element: one badge per element (the number of its
-// problems when more than one, every message in its tooltip) and a red outline.
-export function showProblems(modeler, problems) {
+// Marks every deploy problem (kind "problem", red) or warning (kind "warning", amber) on its
+// element: one badge per element (the number of its messages when more than one, every
+// message in its tooltip, in the user's language where the server gave one) and an outline.
+export function showProblems(modeler, problems, kind = "problem") {
   const overlays = modeler.get("overlays");
   const canvas = modeler.get("canvas");
   const registry = modeler.get("elementRegistry");
-  overlays.remove({ type: "pf-problem" });
-  registry.forEach((element) => canvas.removeMarker(element, "pf-has-problem"));
+  const marker = `pf-has-${kind}`;
+  overlays.remove({ type: `pf-${kind}` });
+  registry.forEach((element) => canvas.removeMarker(element, marker));
   const byElement = new Map();
   for (const problem of problems) {
     if (problem.element_id && registry.get(problem.element_id)) {
       const messages = byElement.get(problem.element_id) || [];
-      byElement.set(problem.element_id, [...messages, problem.message]);
+      byElement.set(problem.element_id, [...messages, problem.text || problem.message]);
     }
   }
   for (const [elementId, messages] of byElement) {
-    canvas.addMarker(elementId, "pf-has-problem");
+    canvas.addMarker(elementId, marker);
     const badge = document.createElement("div");
-    badge.className = "pf-problem-marker";
+    badge.className = `pf-${kind}-marker`;
     badge.textContent = messages.length > 1 ? `! ${messages.length}` : "!";
     badge.title = messages.join("\n");
-    overlays.add(elementId, "pf-problem", { position: { top: -12, right: 12 }, html: badge });
+    const position = kind === "problem" ? { top: -12, right: 12 } : { top: -12, left: -8 };
+    overlays.add(elementId, `pf-${kind}`, { position, html: badge });
   }
 }
 
