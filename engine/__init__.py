@@ -32,9 +32,17 @@ from .values import (
     StepRecord,
     TimerWait,
 )
-from .worktime import WeekendCalendar, WorkCalendar, add_working_days, resolve_due
+from .worktime import (
+    DEFAULT_DAY_END,
+    WeekendCalendar,
+    WorkCalendar,
+    add_working_days,
+    end_of_working_days,
+    resolve_due,
+)
 
 __all__ = [
+    "DEFAULT_DAY_END",
     "END_RESULTS",
     "Conflict",
     "ParkCalendar",
@@ -66,6 +74,7 @@ __all__ = [
     "WorkCalendar",
     "add_working_days",
     "content_hash",
+    "end_of_working_days",
     "prepare_deployment",
     "resolve_due",
 ]

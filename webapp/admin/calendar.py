@@ -15,6 +15,7 @@ from webapp.admin.feedback import FORM_ERRORS, MESSAGES, field_messages
 from webapp.extensions import store
 from webapp.models import DAY_KINDS
 from webapp.services import accounts, admin_park
+from webapp.services.calendars import day_end_of
 from webapp.services.errors import Invalid
 
 bp = Blueprint("calendar", __name__)
@@ -29,13 +30,17 @@ def index() -> str:
 
 @bp.route("/calendar/timezone", methods=["POST"])
 def set_timezone() -> Response | tuple[str, int]:
-    """Move the park to another time zone."""
+    """Move the park to another time zone; set when its working day ends."""
     try:
         with store.database.write() as session:
-            admin_park.set_timezone(session, current_park(session), actor=actor(),
+            park = current_park(session)
+            admin_park.set_timezone(session, park, actor=actor(),
                                     timezone=request.form.get("timezone", ""))
+            if "working_day_ends" in request.form:
+                admin_park.set_working_day_end(session, park, actor=actor(),
+                                               ends=request.form["working_day_ends"])
     except Invalid as exc:
-        return _page(field_messages(exc)), 422
+        return _page(field_messages(exc), raw=dict(request.form)), 422
     flash(_("The time zone is saved."), "success")
     return redirect(url_for("admin.calendar.index"))
 
@@ -86,6 +91,7 @@ def _page(errors: Errors, raw: dict[str, str] | None = None) -> str:
         coming = admin_park.outlook(session, park, today)
         return render_template(
             "admin/calendar.html", timezone=park.timezone,
+            day_ends=day_end_of(park).strftime("%H:%M"),
             timezones=admin_park.known_timezones(), days=admin_park.calendar_days(session, park),
             outlook=[(entry, format_date(entry.day, "EEE")) for entry in coming],
             weekdays=[format_date(day.day, "EEE") for day in sorted(
