@@ -27,7 +27,7 @@ from webapp.api.scoping import instance_for, visible_instances
 from webapp.extensions import store
 from webapp.models import INSTANCE_RESULTS, Enterprise, Park, ProcessDefinition, User
 from webapp.pages import dossier
-from webapp.pages.access import Here, accepts_uploads, here
+from webapp.pages.access import Here, accepts_uploads, here, list_filter
 from webapp.pages.attachments import REQUEST_LIMIT, sent_strangers, take_uploads, upload_name
 from webapp.pages.forms_render import (
     FORM_ERRORS,
@@ -57,11 +57,8 @@ DESCRIPTION_LENGTH = 160
 def index() -> str:
     """Show the park's service catalogue and the applications the user may follow."""
     where = here()
-    status = request.args.get("status") or None
-    result = request.args.get("result") or None
-    if (status is not None and status not in STATUSES) or (
-            result is not None and result not in INSTANCE_RESULTS):
-        abort(400)
+    status = list_filter("status", STATUSES)
+    result = list_filter("result", INSTANCE_RESULTS)
     after = _decode(request.args.get("after"))
     with store.database.read() as session:
         park = session.get_one(Park, where.role.park_id)

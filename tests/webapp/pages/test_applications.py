@@ -94,6 +94,43 @@ def test_the_lists_show_status_step_holder_and_promise(parks: Database,
     assert browser("xinghe").get("/applications?after=garbage").status_code == 400
 
 
+def test_every_list_filter_value_answers(parks: Database, browser: OpenBrowser) -> None:
+    instance_id = start(parks)
+    enterprise = browser("xinghe")
+    for query in ("", "?status=all", "?status=", "?status=active", "?result=all",
+                  "?status=all&result=all"):
+        answer = enterprise.get(f"/applications{query}")
+        assert answer.status_code == 200, query
+        assert f'href="/applications/{instance_id}"' in text_of(answer), query
+    for query in ("?status=completed", "?result=approved"):
+        answer = enterprise.get(f"/applications{query}")
+        assert answer.status_code == 200
+        assert f'href="/applications/{instance_id}"' not in text_of(answer)
+    assert 'value="all"' in text_of(enterprise.get("/applications"))
+    refused = enterprise.get("/applications?status=lost")
+    assert refused.status_code == 400 and "active" in text_of(refused)
+    admin = browser("admin")
+    for query in ("?status=all", "?status=", "?status=active"):
+        assert admin.get(f"/admin/applications{query}").status_code == 200, query
+    assert admin.get("/admin/applications?status=lost").status_code == 400
+
+
+def test_limits_in_working_days_are_shown_by_their_day(
+        parks: Database, browser: OpenBrowser, clock: time_machine.Traveller) -> None:
+    instance_id = start(parks)  # Monday 2 March 2026, 09:00: 20 working days
+    enterprise = browser("xinghe")
+    html = text_of(enterprise.get(f"/applications/{instance_id}"))
+    assert "3月30日（周一）" in html and "20个工作日后" in html
+    assert "2026年3月2日 09:00" in html  # a moment keeps its minute
+    enterprise.post("/language", {"locale": "en"})
+    html = text_of(enterprise.get(f"/applications/{instance_id}"))
+    assert "Mon 30 Mar" in html and "in 20 working days" in html
+    assert "2 Mar 2026, 09:00" in html
+    task = open_tasks(parks, instance_id)["preliminary_review"]
+    reviewer = text_of(browser("zhang.wei").get(f"/tasks/{task.id}"))
+    assert "3月5日（周四）" in reviewer
+
+
 def test_applying_with_a_file(parks: Database, browser: OpenBrowser) -> None:
     enterprise = browser("xinghe")
     form = text_of(enterprise.get("/applications/new/policy_subsidy"))
