@@ -14,6 +14,7 @@ from webapp.admin.access import actor, current_park
 from webapp.admin.feedback import FORM_ERRORS, MESSAGES, field_messages
 from webapp.extensions import store
 from webapp.models import DAY_KINDS
+from webapp.pages.i18n import day as day_label
 from webapp.services import accounts, admin_park
 from webapp.services.calendars import day_end_of
 from webapp.services.errors import Invalid
@@ -61,7 +62,7 @@ def add_day() -> Response | tuple[str, int]:
         park = current_park(session)
         accounts.set_calendar_day(session, actor=actor(), park_slug=park.slug, day=day,
                                   kind=kind)
-    flash(_("%(day)s is saved.", day=day.isoformat()), "success")
+    flash(_("%(day)s is saved.", day=day_label(day)), "success")
     return redirect(url_for("admin.calendar.index"))
 
 
@@ -73,7 +74,7 @@ def remove_day(day: str) -> Response:
         abort(404)
     with store.database.write() as session:
         admin_park.remove_calendar_day(session, current_park(session), actor=actor(), day=found)
-    flash(_("The entry for %(day)s is removed.", day=found.isoformat()), "success")
+    flash(_("The entry for %(day)s is removed.", day=day_label(found)), "success")
     return redirect(url_for("admin.calendar.index"))
 
 

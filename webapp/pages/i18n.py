@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
+from babel.numbers import format_decimal
 from flask import Blueprint, Flask, abort, g, redirect, request, session
 from flask_babel import Babel, format_timedelta, get_locale
 from flask_login import current_user
@@ -37,6 +38,7 @@ def init_i18n(app: Flask) -> None:
     app.jinja_env.filters["when"] = when
     app.jinja_env.filters["day"] = day
     app.jinja_env.filters["due"] = due
+    app.jinja_env.filters["size"] = size
     app.jinja_env.filters["in_working_days"] = in_working_days
     app.jinja_env.filters["relative"] = relative
     app.jinja_env.globals["LOCALES"] = LOCALES
@@ -98,6 +100,21 @@ def in_working_days(value: datetime | None) -> str:
     if value is None or calendar is None:
         return ""
     return relative_working_days(value, calendar, _locale())
+
+
+def size(value: int | None) -> str:
+    """A file's size as people read it: 0.3 KB, 12 KB, 1.5 MB (never "0 KB" for a file)."""
+    return file_size(value, _locale()) if value is not None else ""
+
+
+def file_size(count: int, locale: str) -> str:
+    """``count`` bytes in KB below 1 MB, else in MB; one decimal below ten, a tenth at least."""
+    kilobytes = count / 1024
+    amount, unit = (kilobytes, "KB") if kilobytes < 1024 else (kilobytes / 1024, "MB")
+    if count > 0:
+        amount = max(amount, 0.1)
+    pattern = "0.#" if amount < 10 else "0"
+    return f"{format_decimal(amount, pattern, locale=locale)} {unit}"
 
 
 def _locale() -> str:

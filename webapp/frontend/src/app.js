@@ -10,12 +10,27 @@ document.addEventListener("htmx:configRequest", (event) => {
   }
 });
 
-// A file over the size limit is refused before the form is sent, on its own field: the
-// server refuses it too, but a request of many megabytes should not travel only to come back.
-function checkFileSizes(input) {
+// A file over the size limit, or of a type the park does not take, is refused before the
+// form is sent, on its own field: the server refuses it too (it reads the content, not the
+// name), but a request of many megabytes should not travel only to come back.
+function wrongType(input, file) {
+  const extensions = input.accept.split(",").map((item) => item.trim().toLowerCase());
+  const dot = file.name.lastIndexOf(".");
+  const extension = dot >= 0 ? file.name.slice(dot).toLowerCase() : "";
+  const types = (input.dataset.types || "").split(" ");
+  return !extensions.includes(extension) && !types.includes(file.type);
+}
+
+function checkFiles(input) {
   const limit = Number(input.dataset.maxBytes);
   const tooLarge = [...input.files].find((file) => file.size > limit);
-  const message = tooLarge ? input.dataset.tooLarge.replace("%(name)s", tooLarge.name) : "";
+  const unknown = input.dataset.wrongType && [...input.files].find((file) => wrongType(input, file));
+  let message = "";
+  if (tooLarge) {
+    message = input.dataset.tooLarge.replace("%(name)s", tooLarge.name);
+  } else if (unknown) {
+    message = input.dataset.wrongType.replace("%(name)s", unknown.name);
+  }
   input.setCustomValidity(message);
   if (message) {
     input.reportValidity();
@@ -24,7 +39,7 @@ function checkFileSizes(input) {
 
 document.addEventListener("change", (event) => {
   if (event.target.matches('input[type="file"][data-max-bytes]')) {
-    checkFileSizes(event.target);
+    checkFiles(event.target);
   }
 });
 
