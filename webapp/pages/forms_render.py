@@ -33,6 +33,7 @@ class Option:
 
     value: str
     label: str
+    final: bool = False  # choosing it ends the application: the page asks before sending
 
 
 @dataclass
@@ -86,6 +87,12 @@ def _type(prop: Mapping[str, Any]) -> str | None:
     return kind if isinstance(kind, str) else None
 
 
+# the choices that cannot be undone (不予受理, 不予批准): a form lists them in "x-final";
+# without it, "reject" is, as every procedure of the park names its refusal
+FINAL_CHOICES = "x-final"
+DEFAULT_FINAL = ["reject"]
+
+
 def options_of(prop: Mapping[str, Any]) -> list[Option]:
     """The choices of an enum property (or of an array's enum items), labelled."""
     source = prop.get("items") if _type(prop) == "array" else prop
@@ -93,7 +100,10 @@ def options_of(prop: Mapping[str, Any]) -> list[Option]:
         return []
     values = list(source["enum"])
     labels = source.get("x-enum-labels") or prop.get("x-enum-labels") or []
-    return [Option(_as_text(value), str(labels[i]) if i < len(labels) else _as_text(value))
+    final = prop.get(FINAL_CHOICES, DEFAULT_FINAL)
+    final = final if isinstance(final, list) else DEFAULT_FINAL
+    return [Option(_as_text(value), str(labels[i]) if i < len(labels) else _as_text(value),
+                   final=value in final)
             for i, value in enumerate(values)]
 
 

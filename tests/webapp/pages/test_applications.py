@@ -329,7 +329,7 @@ def test_a_long_history_shows_its_latest_steps_and_links_to_all(parks: Database,
         whole = text_of(visitor.get(f"{page}?history=all"))
         assert whole.count('<li class="timeline-item') == taken
         assert 'id="earlier-steps"' not in whole and 'id="earlier-returns"' not in whole
-        assert whole.count('<div class="return-round">') == rounds
+        assert whole.count('class="return-round"') == rounds
         # the submission, by the enterprise's applicant, comes first
         first = whole.split('<li class="timeline-item')[1]
         assert "星河科技 经办人" in first
@@ -343,8 +343,18 @@ def test_a_short_history_is_shown_whole(parks: Database, browser: OpenBrowser) -
     html = text_of(browser("xinghe").get(f"/applications/{instance_id}"))
 
     assert html.count('<li class="timeline-item') == 2
-    assert html.count('<div class="return-round">') == 1 and REASONS[1] in html
     assert 'id="earlier-steps"' not in html and 'id="earlier-returns"' not in html
+    # the reasons are written out once, in the banner above the answer; the timeline links there
+    assert all(html.count(reason) == 1 for reason in REASONS)
+    banner = re.search(r'<section class="callout callout-warning"[^>]* id="(return-[\d-]+)"', html)
+    assert banner is not None and 'id="latest-reasons"' in html
+    assert f'href="#{banner.group(1)}"' in html.split('id="timeline-title"')[1]
+    assert 'class="return-round"' not in html
+    # a reviewer, with no banner, has them once in the returns card, where the timeline points
+    reviewer = text_of(browser("zhang.wei").get(f"/applications/{instance_id}"))
+    assert all(reviewer.count(reason) == 1 for reason in REASONS)
+    assert f'class="return-round" id="{banner.group(1)}"' in reviewer
+    assert f'href="#{banner.group(1)}"' in reviewer
 
 
 def test_returns_beyond_the_latest_steps_are_counted(parks: Database,
@@ -359,5 +369,5 @@ def test_returns_beyond_the_latest_steps_are_counted(parks: Database,
     html = text_of(browser("xinghe").get(f"/applications/{instance_id}"))
 
     assert 'id="earlier-steps"' not in html
-    assert html.count('<div class="return-round">') == LATEST_RETURNS
+    assert html.count('class="return-round"') == LATEST_RETURNS
     assert "另有 2 次较早的退回" in html

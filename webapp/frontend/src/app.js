@@ -43,6 +43,21 @@ document.addEventListener("change", (event) => {
   }
 });
 
+// What cannot be undone (不予受理, 不予批准, withdrawing) is asked once more, naming the
+// application and the decision: a form says so with data-confirm (asked when a choice marked
+// data-final is taken, its label in place of %(decision)s) or data-confirm-always.
+function confirmation(form) {
+  if (form.dataset.confirmAlways) {
+    return form.dataset.confirmAlways;
+  }
+  const chosen = form.dataset.confirm && form.querySelector("input[data-final]:checked");
+  if (!chosen) {
+    return "";
+  }
+  const label = chosen.closest("label")?.textContent.trim() || chosen.value;
+  return form.dataset.confirm.replace("%(decision)s", label);
+}
+
 // a form that leaves validation to the server (novalidate) would send it anyway: hold it here
 document.addEventListener("submit", (event) => {
   const refused = [...event.target.querySelectorAll('input[type="file"][data-max-bytes]')]
@@ -50,5 +65,10 @@ document.addEventListener("submit", (event) => {
   if (refused) {
     event.preventDefault();
     refused.reportValidity();
+    return;
+  }
+  const question = confirmation(event.target);
+  if (question && !window.confirm(question)) {
+    event.preventDefault();
   }
 });
