@@ -34,7 +34,8 @@ class ParkCalendar:
 
     ``overrides`` maps a local date to ``"workday"`` or ``"holiday"`` and wins over everything
     else. ``day_ends`` is the local time the park's working day ends (a limit in working
-    days runs to it). Calendars are immutable, compare equal when they say the same, and can be dict keys.
+    days runs to it). Calendars are immutable, compare equal when they say the same, and can
+    be dict keys.
     """
 
     __slots__ = ("_day_ends", "_key", "_overrides", "_timezone", "statutory")
