@@ -17,6 +17,7 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import login_required
 from sqlalchemy import and_, func, select
@@ -38,6 +39,7 @@ from webapp.pages.forms_render import (
     parse,
     raw_from_request,
 )
+from webapp.pages.guide import guide_of
 from webapp.pages.ratings import GRADE_LABELS, rating_context
 from webapp.services import queries, taskforms
 from webapp.services.applications import start_application
@@ -235,8 +237,10 @@ def _render_new(session: Session, definition: ProcessDefinition, *, raw: Mapping
     identity = _identity(session, here(), full)
     schema = taskforms.locked(full, identity)
     facts = dossier.process_facts(definition)
+    guide = guide_of(definition, session.get_one(Park, definition.park_id), full,
+                     str(get_locale() or ""))
     return render_template(
-        "apply.html", definition=definition, description=facts.description,
+        "apply.html", definition=definition, description=facts.description, guide=guide,
         form_title=schema.get("title"), form_description=None,
         fields=build_fields(schema, raw, shown=identity, errors=errors, files=pending),
         errors=errors, form_errors=errors.get(FORM_ERRORS, []), upload_name=upload_name)

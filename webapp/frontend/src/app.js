@@ -72,3 +72,10 @@ document.addEventListener("submit", (event) => {
     event.preventDefault();
   }
 });
+
+// 办事指南 stands beside the form on a wide screen; on a phone it comes first, folded
+document.addEventListener("DOMContentLoaded", () => {
+  if (window.matchMedia("(max-width: 900px)").matches) {
+    document.querySelectorAll("details#guide[open]").forEach((guide) => guide.removeAttribute("open"));
+  }
+});
