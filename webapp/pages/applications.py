@@ -27,7 +27,7 @@ from werkzeug.wrappers import Response
 from webapp.api.scoping import instance_for, visible_instances
 from webapp.extensions import store
 from webapp.models import INSTANCE_RESULTS, Enterprise, Park, ProcessDefinition, User
-from webapp.pages import dossier
+from webapp.pages import dossier, drafts
 from webapp.pages.access import Here, accepts_uploads, here, list_filter
 from webapp.pages.attachments import REQUEST_LIMIT, sent_strangers, take_uploads, upload_name
 from webapp.pages.forms_render import (
@@ -71,6 +71,7 @@ def index() -> str:
             step["assignee"] for item in page.items for step in item["current_steps"]
             if step["assignee"]])
         return render_template("applications.html", catalogue=_catalogue(session, where),
+                               drafts=drafts.listed(session, where),
                                items=page.items, holders=holders, status=status,
                                result=result,
                                next_after=_encode(page.next_key) if page.next_key else None,
@@ -84,7 +85,10 @@ def new(process_key: str) -> str:
     where = _applicant()
     with store.database.read() as session:
         definition = _definition(session, where, process_key)
-        return _render_new(session, definition, raw={}, errors={}, pending={})
+        draft_id = request.args.get("draft") or None
+        raw, pending = drafts.resumed(session, where, process_key, draft_id)
+        return _render_new(session, definition, raw=raw, errors={}, pending=pending,
+                           draft_id=draft_id if raw else None)
 
 
 @bp.route("/applications/new/<process_key>", methods=["POST"])
@@ -105,14 +109,23 @@ def apply(process_key: str) -> Response | tuple[str, int]:
     raw = raw_from_request(schema, request.form)
     for name, ids in uploaded.items():
         raw[name] = [*raw.get(name, []), *ids]
+    draft_id = request.form.get(drafts.DRAFT_FIELD) or None
+    saving = bool(request.form.get(drafts.SAVE_BUTTON))
+    if saving and not upload_errors:
+        return drafts.keep(where, process_key, raw, draft_id)
     with store.database.read() as session:
         user = session.get_one(User, where.viewer.user_id)
         pending = {row.id: row.filename for row in pending_of(
             session, user, where.role.park_id, [i for v in raw.values()
                                                 if isinstance(v, list) for i in v])}
+        if saving:  # a refused file is told beside its field; the rest is kept as typed
+            definition = _definition(session, where, process_key)
+            return _render_new(session, definition, raw=raw, errors=upload_errors,
+                               pending=pending, draft_id=draft_id), 422
     data, conversion_errors = parse(schema, raw, uploaded=uploaded, allowed_files=pending)
     errors = check(full, {**data, **identity},
-                   {**conversion_errors, **upload_errors, **sent_strangers(schema)})
+                   {**conversion_errors, **upload_errors,
+                    **sent_strangers(schema, (drafts.DRAFT_FIELD,))})
     instance_id = None
     if not errors:
         try:
@@ -124,10 +137,11 @@ def apply(process_key: str) -> Response | tuple[str, int]:
         with store.database.read() as session:
             definition = _definition(session, where, process_key)
             return _render_new(session, definition, raw=raw, errors=errors,
-                               pending=pending), 422
+                               pending=pending, draft_id=draft_id), 422
     link_pending(store.database, instance_path=Path(current_app.instance_path),
                  attachment_ids=[i for v in data.values() if isinstance(v, list) for i in v
                                  if i in pending], instance_id=instance_id, actor=actor)
+    drafts.sent(where, draft_id)
     flash(_("Your application has been submitted."), "success")
     return redirect(url_for("pages.applications.show", instance_id=instance_id))
 
@@ -232,7 +246,8 @@ def _identity(session: Session, where: Here, schema: Mapping[str, Any]) -> dict[
 
 
 def _render_new(session: Session, definition: ProcessDefinition, *, raw: Mapping[str, Any],
-                errors: Mapping[str, list[str]], pending: Mapping[str, str]) -> str:
+                errors: Mapping[str, list[str]], pending: Mapping[str, str],
+                draft_id: str | None = None) -> str:
     full = dossier.start_schema(definition) or {"type": "object", "properties": {}}
     identity = _identity(session, here(), full)
     schema = taskforms.locked(full, identity)
@@ -241,6 +256,7 @@ def _render_new(session: Session, definition: ProcessDefinition, *, raw: Mapping
                      str(get_locale() or ""))
     return render_template(
         "apply.html", definition=definition, description=facts.description, guide=guide,
+        draft_id=draft_id, save_button=drafts.SAVE_BUTTON, draft_field=drafts.DRAFT_FIELD,
         form_title=schema.get("title"), form_description=None,
         fields=build_fields(schema, raw, shown=identity, errors=errors, files=pending),
         errors=errors, form_errors=errors.get(FORM_ERRORS, []), upload_name=upload_name)
