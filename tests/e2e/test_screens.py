@@ -8,10 +8,14 @@ from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, Page
+from sqlalchemy import select
 
 from tests.e2e.conftest import SIGNED_IN_TIMEOUT_MS, LiveServer
 from tests.webapp.fixtures import REASONS, complete, start
 from webapp.demo import PASSWORD
+from webapp.models import User
+from webapp.services.accounts import get_park
+from webapp.services.drafts import save_draft
 
 SCREENS = {"desktop": {"width": 1366, "height": 900}, "phone": {"width": 390, "height": 844}}
 LANGUAGES = {"zh": "zh-CN", "en": "en"}
@@ -49,6 +53,11 @@ def test_apply_tracker_and_inbox(
         "zhang.wei",
     )
     start(live_server.db)
+    with live_server.db.write() as session:  # an unfinished application, listed above the rest
+        user = session.scalars(select(User).where(User.username == "xinghe")).one()
+        park = get_park(session, "demo")
+        save_draft(session, park_id=park.id, user_id=user.id, process_key="tax_docking",
+                   values={"contact_name": "李娜"})
     enterprise = signed_in_as(chromium, live_server, "xinghe", language, screen)
     reviewer = signed_in_as(chromium, live_server, "zhang.wei", language, screen)
     pages = {

@@ -39,7 +39,7 @@ from webapp.pages.forms_render import (
     parse,
     raw_from_request,
 )
-from webapp.pages.guide import guide_of
+from webapp.pages.guide import guide_of, overview
 from webapp.pages.ratings import GRADE_LABELS, rating_context
 from webapp.services import queries, taskforms
 from webapp.services.applications import start_application
@@ -273,7 +273,7 @@ def _catalogue(session: Session, where: Here) -> list[dict[str, Any]]:
         .order_by(ProcessDefinition.name))
     found = []
     for definition in definitions:
-        description = dossier.process_facts(definition).description
+        description = overview(definition, str(get_locale() or ""))
         if len(description) > DESCRIPTION_LENGTH:
             description = description[:DESCRIPTION_LENGTH].rsplit(" ", 1)[0] + " …"
         found.append({"key": definition.key, "name": definition.name,

@@ -85,6 +85,11 @@ def guide_of(definition: ProcessDefinition, park: Park, start_schema: Mapping[st
                  contact=texts.properties.get("contact") or None)
 
 
+def overview(definition: ProcessDefinition, locale: str) -> str:
+    """The procedure's documentation in the reader's language (as in the guide)."""
+    return choose(_texts_of(definition).overviews, locale)
+
+
 def choose(texts: tuple[tuple[str, str], ...], locale: str) -> str:
     """The text in the reader's language, else the first one (empty when there is none)."""
     wanted = "zh" if locale.startswith("zh") else "en"
@@ -128,4 +133,4 @@ def _language(doc: etree._Element) -> str:
     return "zh" if _CJK.search(doc.text or "") else "en"
 
 
-__all__ = ["Guide", "GuideStep", "choose", "guide_of"]
+__all__ = ["Guide", "GuideStep", "choose", "guide_of", "overview"]

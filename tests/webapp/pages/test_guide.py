@@ -74,8 +74,11 @@ def test_a_chinese_text_is_preferred_for_a_chinese_reader(
     chinese = guide(text_of(enterprise.get("/applications/new/policy_subsidy")))
     assert CHINESE in chinese and "flagship procedure" not in chinese
     assert "不收费" in chinese and "园区企业服务中心 0512-66880000" in chinese
+    catalogue = text_of(enterprise.get("/applications"))  # the catalogue tells the same
+    assert CHINESE[:20] in catalogue and "flagship procedure" not in catalogue
     enterprise.post("/language", {"locale": "en"})
     english = guide(text_of(enterprise.get("/applications/new/policy_subsidy")))
     assert "Guide" in english and "Fees" in english and "flagship procedure" in english
     assert CHINESE not in english
+    assert "flagship procedure" in text_of(enterprise.get("/applications"))
 
