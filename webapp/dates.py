@@ -64,6 +64,15 @@ def due_text(
     """A time limit: its day with the weekday when it ends a working day, else the moment."""
     if not ends_a_working_day(value, zone, day_ends):
         return moment_text(value, zone, locale)
+    return weekday_text(value, zone, locale, today=today)
+
+
+def weekday_text(value: datetime, zone: ZoneInfo, locale: str, *,
+                 today: date | None = None) -> str:
+    """A day with its weekday: 12月11日（周五） / Fri 11 Dec (the year when not this one).
+
+    A promise is told so even after a correction moved it by the hours the enterprise took.
+    """
     language = _language(locale)
     day = value.astimezone(zone).date()
     this_year = (today or datetime.now(zone).date()).year
@@ -115,5 +124,6 @@ __all__ = [
     "ends_a_working_day",
     "moment_text",
     "relative_working_days",
+    "weekday_text",
     "working_days_until",
 ]

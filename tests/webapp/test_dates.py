@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -14,6 +14,7 @@ from webapp.dates import (
     ends_a_working_day,
     moment_text,
     relative_working_days,
+    weekday_text,
     working_days_until,
 )
 
@@ -71,3 +72,10 @@ def test_how_far_off_in_working_days() -> None:
         "2 working days ago"
     )
     assert relative_working_days(at(2031, 1, 1), CALENDAR, "en", now=now) == ""
+
+
+def test_a_promise_moved_by_a_correction_is_still_told_by_its_day() -> None:
+    moved = at(2026, 12, 10, 17, 30) + timedelta(days=2, hours=5, minutes=13)
+    today = date(2026, 12, 5)
+    assert weekday_text(moved, SHANGHAI, "zh_CN", today=today) == "12月12日（周六）"
+    assert weekday_text(moved, SHANGHAI, "en", today=today) == "Sat 12 Dec"

@@ -17,7 +17,13 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from engine import DEFAULT_DAY_END, ParkCalendar
-from webapp.dates import day_text, due_text, moment_text, relative_working_days
+from webapp.dates import (
+    day_text,
+    due_text,
+    moment_text,
+    relative_working_days,
+    weekday_text,
+)
 from webapp.extensions import store
 from webapp.models import DEFAULT_TIMEZONE, Park, User
 from webapp.pages.access import NoPark, here, safe_next
@@ -38,6 +44,7 @@ def init_i18n(app: Flask) -> None:
     app.jinja_env.filters["when"] = when
     app.jinja_env.filters["day"] = day
     app.jinja_env.filters["due"] = due
+    app.jinja_env.filters["promise"] = promise
     app.jinja_env.filters["size"] = size
     app.jinja_env.filters["in_working_days"] = in_working_days
     app.jinja_env.filters["relative"] = relative
@@ -92,6 +99,11 @@ def due(value: datetime | None) -> str:
     calendar = _calendar()
     day_ends = calendar.day_ends if calendar is not None else DEFAULT_DAY_END
     return due_text(value, _zone(), day_ends, _locale())
+
+
+def promise(value: datetime | None) -> str:
+    """A promised date: its day and weekday, 3月30日（周一） / Mon 30 Mar."""
+    return weekday_text(value, _zone(), _locale()) if value is not None else ""
 
 
 def in_working_days(value: datetime | None) -> str:
