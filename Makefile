@@ -43,7 +43,7 @@ run: $(STAMP) $(BUNDLE)
 chromium:
 	@if [ ! -x /usr/bin/chromium ] && command -v apt-get >/dev/null 2>&1; then \
 	  if [ "$$(id -u)" = 0 ]; then \
-	    apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; \
+	    apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium fonts-noto-cjk; \
 	  else echo "note: /usr/bin/chromium is missing (apt-get install chromium as root);" \
 	    "the browser tests will be skipped"; fi; fi
 

@@ -34,9 +34,17 @@ from .values import (
     ThrownMessage,
     TimerWait,
 )
-from .worktime import WeekendCalendar, WorkCalendar, add_working_days, resolve_due
+from .worktime import (
+    DEFAULT_DAY_END,
+    WeekendCalendar,
+    WorkCalendar,
+    add_working_days,
+    end_of_working_days,
+    resolve_due,
+)
 
 __all__ = [
+    "DEFAULT_DAY_END",
     "END_RESULTS",
     "Conflict",
     "ParkCalendar",
@@ -69,6 +77,7 @@ __all__ = [
     "WorkCalendar",
     "add_working_days",
     "content_hash",
+    "end_of_working_days",
     "is_generated_form",
     "prepare_deployment",
     "resolve_due",

@@ -12,14 +12,14 @@ import functools
 import logging
 import threading
 from collections.abc import Mapping
-from datetime import date, datetime
+from datetime import date, datetime, time
 from types import MappingProxyType
 from typing import Literal
 from zoneinfo import ZoneInfo
 
 import chinese_calendar
 
-from .worktime import MAX_WORKDAYS, WorkCalendar, shift_working_days
+from .worktime import DEFAULT_DAY_END, MAX_WORKDAYS, WorkCalendar, shift_working_days
 
 DayKind = Literal["workday", "holiday"]
 DEFAULT_TIMEZONE = "Asia/Shanghai"
@@ -33,14 +33,16 @@ class ParkCalendar:
     """Working days of one park: its entries first, then the statutory schedule, then weekends.
 
     ``overrides`` maps a local date to ``"workday"`` or ``"holiday"`` and wins over everything
-    else. Calendars are immutable, compare equal when they say the same, and can be dict keys.
+    else. ``day_ends`` is the local time the park's working day ends (a limit in working
+    days runs to it). Calendars are immutable, compare equal when they say the same, and can
+    be dict keys.
     """
 
-    __slots__ = ("_key", "_overrides", "_timezone", "statutory")
+    __slots__ = ("_day_ends", "_key", "_overrides", "_timezone", "statutory")
 
     def __init__(self, timezone: ZoneInfo | str = DEFAULT_TIMEZONE, *,
                  overrides: Mapping[date, DayKind] | None = None,
-                 statutory: bool = True) -> None:
+                 statutory: bool = True, day_ends: time = DEFAULT_DAY_END) -> None:
         entries = dict(overrides or {})
         for day, kind in entries.items():
             if kind not in ("workday", "holiday"):
@@ -49,12 +51,18 @@ class ParkCalendar:
         self._timezone = ZoneInfo(timezone) if isinstance(timezone, str) else timezone
         self._overrides: Mapping[date, DayKind] = MappingProxyType(entries)
         self.statutory = statutory
-        self._key = (self._timezone.key, statutory, tuple(sorted(entries.items())))
+        self._day_ends = day_ends
+        self._key = (self._timezone.key, statutory, day_ends, tuple(sorted(entries.items())))
 
     @property
     def timezone(self) -> ZoneInfo:
         """The park's time zone."""
         return self._timezone
+
+    @property
+    def day_ends(self) -> time:
+        """The local clock time the park's working day ends."""
+        return self._day_ends
 
     @property
     def overrides(self) -> Mapping[date, DayKind]:

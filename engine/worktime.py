@@ -21,6 +21,7 @@ from .errors import ExpressionError
 from .expressions import evaluate
 
 MAX_WORKDAYS = 2000  # about eight years; beyond that a value is a typo
+DEFAULT_DAY_END = time(17, 30)  # when a park's working day ends unless it says otherwise
 _SEARCH_DAYS = 366  # a calendar with no working day in a whole year is broken
 _END_OF_DAY = time(23, 59, 59)
 _NO_VARIABLES: Mapping[str, Any] = MappingProxyType({})
@@ -42,6 +43,11 @@ class WorkCalendar(Protocol):
         """The park's time zone."""
         ...
 
+    @property
+    def day_ends(self) -> time:
+        """The local clock time a working day ends: a limit in working days runs to it."""
+        ...
+
     def is_working_day(self, day: date) -> bool:
         """True when ``day`` (a local calendar date) is a working day."""
         ...
@@ -52,6 +58,7 @@ class WeekendCalendar:
     """Monday to Friday are working days; Saturday and Sunday are not."""
 
     timezone: ZoneInfo = ZoneInfo("Asia/Shanghai")
+    day_ends: time = DEFAULT_DAY_END
 
     def is_working_day(self, day: date) -> bool:
         """True from Monday to Friday."""
@@ -84,6 +91,29 @@ def add_working_days(start: datetime, n: int, calendar: WorkCalendar) -> datetim
     if not 0 <= n <= MAX_WORKDAYS:
         raise ValueError(f"working days must be between 0 and {MAX_WORKDAYS}, not {n}")
     return shift_working_days(start, n, calendar, step=1)
+
+
+def end_of_working_days(start: datetime, n: int, calendar: WorkCalendar) -> datetime:
+    """When a limit of n working days from ``start`` runs out (aware UTC result).
+
+    People count such a limit in whole days: it ends at the end of the n-th working day
+    after the day of receipt (``calendar.day_ends``, local), whatever the minute of filing.
+    A filing on a non-working day, or at or after the end of a working day, is received on
+    the next working day: Saturday 02:06 + 3WD ends Thursday 17:30, as does Monday 09:00 +
+    3WD; Monday 18:00 + 3WD ends Friday. 0WD ends with the day of receipt.
+    """
+    if start.tzinfo is None:
+        raise ValueError("start must be time-zone aware")
+    if not 0 <= n <= MAX_WORKDAYS:
+        raise ValueError(f"working days must be between 0 and {MAX_WORKDAYS}, not {n}")
+    local = start.astimezone(calendar.timezone)
+    day = local.date()
+    if local.time() >= calendar.day_ends:
+        day += timedelta(days=1)
+    day = _nearest_working_day(day, calendar, 1)
+    for _ in range(n):
+        day = _nearest_working_day(day + timedelta(days=1), calendar, 1)
+    return datetime.combine(day, calendar.day_ends, calendar.timezone).astimezone(UTC)
 
 
 def shift_working_days(moment: datetime, n: int, calendar: WorkCalendar, *,
@@ -244,7 +274,8 @@ def resolve_due(text: str, *, start: datetime, calendar: WorkCalendar,
 
     ``text`` is a literal (see :func:`parse_time_value`) or an expression over ``variables``
     that yields a datetime, a date or such a literal as a string. Durations are added to
-    ``start``; working days go through :func:`add_working_days`; a date-time with an offset is
+    ``start``; working days end with the last day's working hours
+    (:func:`end_of_working_days`), not at the minute of ``start``; a date-time with an offset is
     taken as given and a naive one is read in the park's time zone; a plain date means the end
     of that day (23:59:59 local), since "due on the 31st" allows the whole day. A cycle gives its
     first firing. Raises ExpressionError for anything else.
@@ -275,7 +306,7 @@ def _resolve_literal(source: str, literal: TimeValue, start: datetime,
     zone = calendar.timezone
     try:
         if literal.kind == "workdays":
-            return add_working_days(start, int(literal.text[:-2]), calendar)
+            return end_of_working_days(start, int(literal.text[:-2]), calendar)
         if literal.kind == "duration":
             return _shift(start, _duration(source, literal.text), zone)
         if literal.kind == "date":

@@ -18,6 +18,7 @@ import orjson
 from jsonschema import Draft202012Validator, FormatChecker
 from jsonschema.exceptions import SchemaError
 
+from forms.bounds import bounded
 from forms.fields import NOT_A_FIELD, undefined_fields
 
 FORMS_DIR = Path(__file__).parent
@@ -66,7 +67,8 @@ def _validators_of(schema: Mapping[str, Any]) -> tuple[Draft202012Validator, Any
     found = _BY_IDENTITY.get(id(schema))
     if found is not None and found[0] is schema:
         return found[1], found[2]
-    key = orjson.dumps(schema, option=orjson.OPT_SORT_KEYS)
+    # checked with the default bounds of number fields the form leaves open (forms.bounds)
+    key = orjson.dumps(bounded(schema), option=orjson.OPT_SORT_KEYS)
     validator, quick = _validator(key), _quick_validator(key)
     if len(_BY_IDENTITY) >= _IDENTITY_LIMIT:
         _BY_IDENTITY.clear()

@@ -29,3 +29,29 @@ def test_a_too_large_file_is_refused_before_the_form_is_sent(
     upload.set_input_files(files=[{"name": "审计报告.pdf", "mimeType": "application/pdf",
                                    "buffer": b"%PDF-1.4\nsmall"}])
     assert upload.evaluate("input => input.validationMessage") == ""
+
+
+def test_a_file_of_another_type_is_refused_before_the_form_is_sent(
+    chromium: Browser, live_server: LiveServer
+) -> None:
+    page = signed_in(chromium, live_server, "xinghe")
+    page.goto(f"{live_server.url}/applications/new/policy_subsidy")
+    sent = []
+    page.on("request", lambda request: sent.append(request) if request.method == "POST" else None)
+    upload = page.locator('input[type="file"][data-max-bytes]').first
+    upload.set_input_files(files=[{"name": "安装包.exe", "mimeType": "application/x-msdownload",
+                                   "buffer": b"MZ" + b"0" * 64}])
+
+    message = upload.evaluate("input => input.validationMessage")
+    assert message == "安装包.exe 不是 PDF、PNG、JPEG、Word、Excel 或 OFD 文件。"
+    page.locator('form.schema-form button[type="submit"]').last.click()
+    page.wait_for_timeout(500)
+    assert sent == [], "the form was sent with a file the browser knew the park does not take"
+
+    # the type tells where the name does not: a PDF saved without its extension is taken
+    upload.set_input_files(files=[{"name": "审计报告", "mimeType": "application/pdf",
+                                   "buffer": b"%PDF-1.4\nsmall"}])
+    assert upload.evaluate("input => input.validationMessage") == ""
+    upload.set_input_files(files=[{"name": "审计报告.PDF", "mimeType": "",
+                                   "buffer": b"%PDF-1.4\nsmall"}])
+    assert upload.evaluate("input => input.validationMessage") == ""

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import logging
-from datetime import date, datetime
+from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from engine import resolve_due
 from engine.calendars import ParkCalendar, statutory_year_known, subtract_working_days
-from engine.worktime import add_working_days
+from engine.worktime import add_working_days, end_of_working_days
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 CALENDAR = ParkCalendar()
@@ -51,8 +51,10 @@ def test_working_days_skip_the_2025_spring_festival() -> None:
     assert add_working_days(start, 2, CALENDAR) == at(2025, 1, 27, 10)
     assert add_working_days(start, 3, CALENDAR) == at(2025, 2, 5, 10)
     # from Monday 27 January: 5, 6, 7 and Saturday 8 February, then Monday 10th
-    assert resolve_due("4WD", start=at(2025, 1, 27, 9), calendar=CALENDAR) == at(2025, 2, 8, 9)
-    assert resolve_due("5WD", start=at(2025, 1, 27, 9), calendar=CALENDAR) == at(2025, 2, 10, 9)
+    assert resolve_due("4WD", start=at(2025, 1, 27, 9), calendar=CALENDAR) == at(
+        2025, 2, 8, 17, 30)
+    assert resolve_due("5WD", start=at(2025, 1, 27, 9), calendar=CALENDAR) == at(
+        2025, 2, 10, 17, 30)
 
 
 def test_working_days_skip_the_2026_spring_festival() -> None:
@@ -92,7 +94,7 @@ def test_an_unknown_year_falls_back_to_weekends_and_warns_once(
     with caplog.at_level(logging.WARNING, logger="engine.calendars"):
         # Thursday 31 December 2026 + 5WD runs into 2027: weekends only there
         due = resolve_due("5WD", start=at(2026, 12, 31, 10), calendar=CALENDAR)
-        assert due == at(2027, 1, 7, 10)
+        assert due == at(2027, 1, 7, 17, 30)
         assert not CALENDAR.is_working_day(date(2027, 1, 9))  # a Saturday
         assert CALENDAR.is_working_day(date(2027, 2, 8))     # a Monday, whatever it will be
     warnings = [r for r in caplog.records if "2027" in r.getMessage()]
@@ -151,3 +153,40 @@ def test_without_the_statutory_schedule_only_weekends_count() -> None:
     plain = ParkCalendar(statutory=False)
     assert plain.is_working_day(date(2025, 10, 1))
     assert not plain.is_working_day(date(2025, 9, 28))
+
+
+# --- a limit in working days ends with the working day ----------------------------------------
+
+
+@pytest.mark.parametrize(("start", "days", "ends"), [
+    # Saturday 5 December 2026, 02:06: received Monday 7th, three working days end Thursday
+    (at(2026, 12, 5, 2, 6), 3, at(2026, 12, 10, 17, 30)),
+    (at(2026, 12, 7, 9, 0), 3, at(2026, 12, 10, 17, 30)),  # Monday morning: the same day
+    (at(2026, 12, 7, 18, 0), 3, at(2026, 12, 11, 17, 30)),  # after hours: received Tuesday
+    (at(2026, 12, 7, 17, 30), 0, at(2026, 12, 8, 17, 30)),  # at the end of the day: Tuesday
+    (at(2026, 12, 7, 9, 0), 0, at(2026, 12, 7, 17, 30)),  # 0WD: the end of that very day
+    # Wednesday 30 September 2026: 1 to 7 October are the National Day holiday
+    (at(2026, 9, 30, 10, 0), 1, at(2026, 10, 8, 17, 30)),
+    (at(2026, 10, 3, 10, 0), 0, at(2026, 10, 8, 17, 30)),  # filed in the holiday
+    # Friday 9 October 2026: Saturday 10th is a make-up working day (调休)
+    (at(2026, 10, 9, 11, 0), 1, at(2026, 10, 10, 17, 30)),
+    (at(2026, 10, 9, 11, 0), 2, at(2026, 10, 12, 17, 30)),
+    (at(2026, 10, 10, 8, 0), 0, at(2026, 10, 10, 17, 30)),  # filed on the make-up Saturday
+])
+def test_a_working_day_limit_ends_at_the_end_of_its_last_day(
+        start: datetime, days: int, ends: datetime) -> None:
+    assert end_of_working_days(start, days, CALENDAR) == ends
+    assert resolve_due(f"{days}WD", start=start, calendar=CALENDAR) == ends
+
+
+def test_the_end_of_the_working_day_is_the_parks_choice() -> None:
+    late = ParkCalendar(day_ends=time(23, 59))
+    assert late != CALENDAR
+    # 18:00 is still within a day that ends at 23:59: received the same day
+    assert resolve_due("3WD", start=at(2026, 12, 7, 18, 0), calendar=late) == at(
+        2026, 12, 10, 23, 59)
+
+
+def test_an_hour_limit_keeps_its_minute() -> None:
+    assert resolve_due("PT48H", start=at(2026, 12, 5, 2, 6), calendar=CALENDAR) == at(
+        2026, 12, 7, 2, 6)

@@ -39,6 +39,11 @@ def local(day: int, hour: int = 9) -> datetime:
     return datetime(2026, 3, day, hour, 0, tzinfo=SHANGHAI)
 
 
+def day_end(day: int) -> datetime:
+    """The end of a working day in March 2026, Shanghai: when a limit in working days ends."""
+    return datetime(2026, 3, day, 17, 30, tzinfo=SHANGHAI)
+
+
 @pytest.fixture(scope="module")
 def versions() -> dict[str, ProcessVersion]:
     bpmn = {p.name: p.read_bytes() for p in sorted(PROCESSES.glob("*.bpmn"))}
@@ -160,7 +165,7 @@ def test_subsidy_approved_published_and_handed_over(versions, clock) -> Walk:
     review = walk.task("preliminary_review")
     assert (review.name, review.lane, review.candidate_groups, review.form_key) == (
         "初审", "政策审核组", ("政策审核组",), "policy_subsidy_review")
-    assert review.due_at == local(5) and review.follow_up_at == local(4)
+    assert review.due_at == day_end(5) and review.follow_up_at == day_end(4)
     assert review.properties["escalationGroup"] == "部门负责人"
 
     walk.complete("preliminary_review", {"outcome": "approve", "comment": "材料齐全"})
@@ -170,7 +175,7 @@ def test_subsidy_approved_published_and_handed_over(versions, clock) -> Walk:
     approval = walk.task("director_review")
     assert (approval.lane, approval.candidate_groups, approval.form_key) == (
         "部门负责人", ("部门负责人",), "policy_subsidy_director_review")
-    assert approval.due_at == local(4)
+    assert approval.due_at == day_end(4)
     assert approval.properties["escalationGroup"] == "园区领导"
 
     walk.complete("director_review", {"outcome": "approve"}, actor="head1")
@@ -204,7 +209,7 @@ def test_subsidy_returned_twice_corrected_then_refused_by_the_director(versions,
 def test_subsidy_correction_not_answered_in_ten_working_days(versions, clock) -> Walk:
     walk = subsidy(versions, clock)
     walk.complete("preliminary_review", {"outcome": "return", "return_reasons": REASONS})
-    assert walk.task("correction").due_at == local(9)
+    assert walk.task("correction").due_at == day_end(9)
     assert walk.fire("Event_correction_expired") == local(16)
     return walk
 
@@ -333,7 +338,7 @@ def registration(versions: Mapping[str, ProcessVersion], clock: Any) -> Walk:
     review = walk.task("material_review")
     assert (review.name, review.lane, review.candidate_groups, review.form_key) == (
         "材料审核", "招商服务部", ("招商服务部",), "registration_review")
-    assert review.due_at == local(4)
+    assert review.due_at == day_end(4)
     return walk
 
 
@@ -428,7 +433,7 @@ def test_tax_docking_corrected_then_assessed_in_parallel(versions, clock, order)
     for element_id in ("invoice_quota", "tax_type_assessment"):
         task = walk.task(element_id)
         assert (task.lane, task.candidate_groups, task.due_at) == (
-            "税务服务组", ("税务服务组",), local(5))
+            "税务服务组", ("税务服务组",), day_end(5))
     answers = {"invoice_quota": INVOICE_QUOTA, "tax_type_assessment": TAX_TYPES}
     walk.complete(order[0], answers[order[0]])
     assert walk.open == [order[1]]
@@ -505,7 +510,7 @@ def test_disbursement_chased_then_confirmed_by_the_bank(versions, clock) -> Walk
     assert walk.fire("Gateway_wait_bank") == local(16)
     chase = walk.task("chase_bank")
     assert (chase.lane, chase.form_key, chase.due_at) == (
-        "财务部", "fund_disbursement_chase", local(18, 9) + timedelta(seconds=1))
+        "财务部", "fund_disbursement_chase", day_end(18))
     assert walk.snapshot.awaited_messages == ()
     with pytest.raises(NotWaiting):
         walk.deliver("bank_confirmation", BANK_RECEIPT)

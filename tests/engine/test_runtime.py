@@ -422,7 +422,8 @@ def test_due_and_follow_up_dates_in_every_notation(engine, clock) -> None:
     run = Instance(engine, deploy("people_and_dates")["people_and_dates"], PEOPLE_DATA)
     dates = {t.element_id: (t.due_at, t.follow_up_at) for t in run.snapshot.open_tasks}
     assert dates == {
-        "working_days": (local(10), local(9)),
+        # working days end with the working day; hours keep their minute
+        "working_days": (local(10, 17, 30), local(9, 17, 30)),
         "hours": (local(8), local(7)),
         # without a followUpDate the reminder comes one working day before the due date
         "fixed_date": (local(31, 17), local(30, 17)),
@@ -435,7 +436,8 @@ def test_due_dates_are_fixed_when_the_task_opens(engine, clock) -> None:
     run = Instance(engine, deploy("people_and_dates")["people_and_dates"], PEOPLE_DATA)
     clock.move_to(local(4))
     run.complete("hours", actor="wang")
-    assert run.task("working_days").due_at == local(4)  # 2WD from Monday, not from Wednesday
+    # 2WD from Monday, not from Wednesday
+    assert run.task("working_days").due_at == local(4, 17, 30)
 
 
 def test_candidates_assignee_and_initiator(engine, clock) -> None:

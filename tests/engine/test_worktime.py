@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import dataclasses
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from engine.errors import ExpressionError
 from engine.worktime import (
+    DEFAULT_DAY_END,
     TimeValue,
     WeekendCalendar,
     WorkCalendar,
@@ -35,6 +36,7 @@ class HolidayCalendar:
     holidays: frozenset[date]
     workdays: frozenset[date] = frozenset()
     timezone: ZoneInfo = SHANGHAI
+    day_ends: time = DEFAULT_DAY_END
 
     def is_working_day(self, day: date) -> bool:
         if day in self.workdays:
@@ -187,7 +189,7 @@ START = local(2026, 1, 30, 10)  # a Friday
     ("P2M", local(2026, 3, 30, 10)),
     ("P1Y", local(2027, 1, 30, 10)),
     ("P1DT2H", local(2026, 1, 31, 12)),
-    ("2WD", local(2026, 2, 3, 10)),
+    ("2WD", local(2026, 2, 3, 17, 30)),  # working days end with the working day
     ("2026-12-31", local(2026, 12, 31, 23, 59, 59)),  # a plain date is due at its end
     ("2026-12-31T17:00:00+08:00", local(2026, 12, 31, 17)),
     ("2026-12-31T09:00:00Z", local(2026, 12, 31, 17)),
@@ -222,11 +224,11 @@ def test_days_are_calendar_days_and_hours_are_elapsed_time() -> None:
     ("${due}", {"due": datetime(2026, 2, 3, 9, 0, tzinfo=UTC)}, local(2026, 2, 3, 17)),
     ("due", {"due": datetime(2026, 2, 3, 9, 0)}, local(2026, 2, 3, 9)),  # naive: park time
     ("sla", {"sla": "PT48H"}, local(2026, 2, 1, 10)),
-    ("sla", {"sla": "3WD"}, local(2026, 2, 4, 10)),
+    ("sla", {"sla": "3WD"}, local(2026, 2, 4, 17, 30)),
     ("sla", {"sla": "2026-02-10"}, local(2026, 2, 10, 23, 59, 59)),
     ("'P3D' if urgent else '10WD'", {"urgent": True}, local(2026, 2, 2, 10)),
     ("fast if urgent else slow",
-     {"urgent": False, "fast": "1WD", "slow": "2WD"}, local(2026, 2, 3, 10)),
+     {"urgent": False, "fast": "1WD", "slow": "2WD"}, local(2026, 2, 3, 17, 30)),
     ("date(submitted)", {"submitted": "2026-02-05T10:00:00+08:00"},
      local(2026, 2, 5, 23, 59, 59)),
 ])

@@ -79,6 +79,11 @@ def local(day: int, hour: int = 9, second: int = 0) -> datetime:
     return datetime(2026, 3, day, hour, 0, second, tzinfo=SHANGHAI)
 
 
+def day_end(day: int) -> datetime:
+    """The end of a working day in March 2026, Shanghai: when a limit in working days ends."""
+    return datetime(2026, 3, day, 17, 30, tzinfo=SHANGHAI)
+
+
 def timer_bpmn(process_id: str, name: str, timer: str) -> bytes:
     """A process that only waits on one timer; ``timer`` is its ``timeDate``/``timeDuration``."""
     return f"""<?xml version="1.0" encoding="UTF-8"?>

@@ -25,6 +25,7 @@ from tests.webapp.fixtures import (
     REASONS,
     audit_events,
     complete,
+    day_end,
     history,
     load_instance,
     local,
@@ -77,7 +78,7 @@ def test_start_stores_the_application_its_first_task_history_and_audit(demo_db: 
     assert instance.enterprise is not None and instance.enterprise.name == ENTERPRISE
     assert (instance.definition.key, instance.definition.version) == ("policy_subsidy", 1)
     # 20 working days, weekends excluded
-    assert instance.promised_at == local(30)
+    assert instance.promised_at == day_end(30)
     # the enterprise's name comes from its record, whatever the application typed
     assert APPLICATION["company_name"] != ENTERPRISE
     assert instance.data_summary["company_name"] == ENTERPRISE
@@ -89,7 +90,7 @@ def test_start_stores_the_application_its_first_task_history_and_audit(demo_db: 
     assert (review.name, review.lane, review.candidate_groups, review.assignee) == (
         "初审", "政策审核组", ["政策审核组"], None)
     assert (review.form_key, review.due_at, review.follow_up_at) == (
-        "policy_subsidy_review", local(5), local(4))
+        "policy_subsidy_review", day_end(5), day_end(4))
     assert list(open_tasks(demo_db, instance_id)) == ["preliminary_review"]
 
     steps = history(demo_db, instance_id)
@@ -154,7 +155,7 @@ def test_return_for_correction_waits_for_the_applying_enterprise(demo_db: Databa
     correction = open_tasks(demo_db, instance_id)["correction"]
     assert (correction.name, correction.lane, correction.candidate_groups) == (
         "补正材料", "企业", ["企业"])
-    assert correction.due_at == local(9)
+    assert correction.due_at == day_end(9)
     assert pending_timers(demo_db, instance_id)["Event_correction_expired"].due_at == local(16)
 
     for outsider in ("lanhai", "zhang.wei", "admin"):
@@ -461,12 +462,12 @@ def test_a_running_application_keeps_its_version_while_new_ones_take_the_next(
 
     newer = start(demo_db)
     assert load_instance(demo_db, newer).definition.version == 2
-    assert open_tasks(demo_db, newer)["preliminary_review"].due_at == local(6)
+    assert open_tasks(demo_db, newer)["preliminary_review"].due_at == day_end(6)
 
     complete(demo_db, running, "correction", CORRECTION, "xinghe")
     assert load_instance(demo_db, running).definition.version == 1
     # version 1's review is still due in three working days
-    assert open_tasks(demo_db, running)["preliminary_review"].due_at == local(5)
+    assert open_tasks(demo_db, running)["preliminary_review"].due_at == day_end(5)
     complete(demo_db, running, "preliminary_review", APPROVE, "zhang.wei")
     assert list(open_tasks(demo_db, running)) == ["director_review"]
 

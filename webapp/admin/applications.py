@@ -28,6 +28,7 @@ from webapp.models import (
     ProcessDefinition,
     User,
 )
+from webapp.pages.access import list_filter
 from webapp.services import applications as application_service
 from webapp.services import tasks as task_service
 from webapp.services.engines import engine_for, version_of
@@ -44,9 +45,7 @@ MAX_PAGE = 10_000
 @bp.route("/applications")
 def index() -> str:
     """List the park's applications, filtered by status and reference or enterprise."""
-    status = request.args.get("status") or None
-    if status is not None and status not in INSTANCE_STATUSES:
-        abort(400)
+    status = list_filter("status", INSTANCE_STATUSES)
     query = request.args.get("q", "").strip()[:MAX_QUERY]
     page = request.args.get("page", "1")
     if not (page.isascii() and page.isdigit()) or not 0 < int(page) <= MAX_PAGE:

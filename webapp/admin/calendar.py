@@ -14,7 +14,9 @@ from webapp.admin.access import actor, current_park
 from webapp.admin.feedback import FORM_ERRORS, MESSAGES, field_messages
 from webapp.extensions import store
 from webapp.models import DAY_KINDS
+from webapp.pages.i18n import day as day_label
 from webapp.services import accounts, admin_park
+from webapp.services.calendars import day_end_of
 from webapp.services.errors import Invalid
 
 bp = Blueprint("calendar", __name__)
@@ -29,13 +31,17 @@ def index() -> str:
 
 @bp.route("/calendar/timezone", methods=["POST"])
 def set_timezone() -> Response | tuple[str, int]:
-    """Move the park to another time zone."""
+    """Move the park to another time zone; set when its working day ends."""
     try:
         with store.database.write() as session:
-            admin_park.set_timezone(session, current_park(session), actor=actor(),
+            park = current_park(session)
+            admin_park.set_timezone(session, park, actor=actor(),
                                     timezone=request.form.get("timezone", ""))
+            if "working_day_ends" in request.form:
+                admin_park.set_working_day_end(session, park, actor=actor(),
+                                               ends=request.form["working_day_ends"])
     except Invalid as exc:
-        return _page(field_messages(exc)), 422
+        return _page(field_messages(exc), raw=dict(request.form)), 422
     flash(_("The time zone is saved."), "success")
     return redirect(url_for("admin.calendar.index"))
 
@@ -56,7 +62,7 @@ def add_day() -> Response | tuple[str, int]:
         park = current_park(session)
         accounts.set_calendar_day(session, actor=actor(), park_slug=park.slug, day=day,
                                   kind=kind)
-    flash(_("%(day)s is saved.", day=day.isoformat()), "success")
+    flash(_("%(day)s is saved.", day=day_label(day)), "success")
     return redirect(url_for("admin.calendar.index"))
 
 
@@ -68,7 +74,7 @@ def remove_day(day: str) -> Response:
         abort(404)
     with store.database.write() as session:
         admin_park.remove_calendar_day(session, current_park(session), actor=actor(), day=found)
-    flash(_("The entry for %(day)s is removed.", day=found.isoformat()), "success")
+    flash(_("The entry for %(day)s is removed.", day=day_label(found)), "success")
     return redirect(url_for("admin.calendar.index"))
 
 
@@ -86,6 +92,7 @@ def _page(errors: Errors, raw: dict[str, str] | None = None) -> str:
         coming = admin_park.outlook(session, park, today)
         return render_template(
             "admin/calendar.html", timezone=park.timezone,
+            day_ends=day_end_of(park).strftime("%H:%M"),
             timezones=admin_park.known_timezones(), days=admin_park.calendar_days(session, park),
             outlook=[(entry, format_date(entry.day, "EEE")) for entry in coming],
             weekdays=[format_date(day.day, "EEE") for day in sorted(

@@ -27,6 +27,7 @@ MESSAGES = {
     "bad_format": lazy_gettext("Choose one of the formats offered."),
     "bad_timezone": lazy_gettext("Choose one of the time zones offered."),
     "bad_date": lazy_gettext("Enter a date as YYYY-MM-DD."),
+    "bad_time": lazy_gettext("Enter a time between 12:00 and 23:59, as HH:MM."),
     "bad_form_key": lazy_gettext("Use letters, digits and _ . - (starting with a letter)."),
 }
 FORM_ERRORS = "(form)"

@@ -2,6 +2,7 @@
 
 from webapp.models.audit import AppendOnlyError, AuditEvent, IdempotencyKey
 from webapp.models.definitions import ProcessDefinition
+from webapp.models.drafts import Draft
 from webapp.models.instances import (
     INSTANCE_RESULTS,
     INSTANCE_STATUSES,
@@ -45,6 +46,7 @@ __all__ = [
     "Attachment",
     "AuditEvent",
     "CalendarDay",
+    "Draft",
     "Enterprise",
     "Group",
     "GroupMember",

@@ -15,6 +15,7 @@ from webapp.pages import (
     applications,
     attachments,
     auth,
+    drafts,
     i18n,
     inbox,
     notifications,
@@ -25,7 +26,7 @@ from webapp.pages.labels import init_labels
 
 __all__ = ["register_pages"]
 
-for _module in (auth, i18n, inbox, tasks, applications, notifications, attachments):
+for _module in (auth, i18n, inbox, tasks, applications, notifications, attachments, drafts):
     pages.register_blueprint(_module.bp)
 
 

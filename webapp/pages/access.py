@@ -7,15 +7,17 @@ or the ``X-CSRFToken`` header that htmx sends). The API keeps its bearer tokens 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from flask import (
     Blueprint,
     Flask,
+    abort,
     current_app,
     g,
+    make_response,
     redirect,
     render_template,
     request,
@@ -194,6 +196,25 @@ def safe_next(target: str | None, default: str) -> str:
             or "\\" in target or any(ord(c) < 32 for c in target)):
         return default
     return target
+
+
+ALL = "all"  # the value of a list filter that shows everything
+
+
+def list_filter(name: str, allowed: Sequence[str]) -> str | None:
+    """The value of a list's filter in the query string; None when the list shows everything.
+
+    Empty and ``all`` both mean every value, as the filter's "All" choice offers; anything
+    not among ``allowed`` answers 400 naming the filter and the values it takes.
+    """
+    value = request.args.get(name, "")
+    if value in ("", ALL):
+        return None
+    if value not in allowed:
+        abort(make_response(*error_page(400, _(
+            "The filter %(name)s takes one of: %(values)s.", name=name,
+            values=", ".join([ALL, *allowed])))))
+    return value
 
 
 def home_url() -> str:

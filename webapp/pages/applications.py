@@ -17,6 +17,7 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import login_required
 from sqlalchemy import and_, func, select
@@ -27,8 +28,8 @@ from forms.fields import opening_values
 from webapp.api.scoping import instance_for, visible_instances
 from webapp.extensions import store
 from webapp.models import INSTANCE_RESULTS, Enterprise, Park, ProcessDefinition, User
-from webapp.pages import dossier
-from webapp.pages.access import Here, accepts_uploads, here
+from webapp.pages import dossier, drafts
+from webapp.pages.access import Here, accepts_uploads, here, list_filter
 from webapp.pages.attachments import REQUEST_LIMIT, sent_strangers, take_uploads, upload_name
 from webapp.pages.forms_render import (
     FORM_ERRORS,
@@ -40,6 +41,7 @@ from webapp.pages.forms_render import (
     raw_from_data,
     raw_from_request,
 )
+from webapp.pages.guide import guide_of, overview
 from webapp.pages.ratings import GRADE_LABELS, rating_context
 from webapp.services import queries, taskforms
 from webapp.services.applications import start_application
@@ -59,11 +61,8 @@ DESCRIPTION_LENGTH = 160
 def index() -> str:
     """Show the park's service catalogue and the applications the user may follow."""
     where = here()
-    status = request.args.get("status") or None
-    result = request.args.get("result") or None
-    if (status is not None and status not in STATUSES) or (
-            result is not None and result not in INSTANCE_RESULTS):
-        abort(400)
+    status = list_filter("status", STATUSES)
+    result = list_filter("result", INSTANCE_RESULTS)
     after = _decode(request.args.get("after"))
     with store.database.read() as session:
         park = session.get_one(Park, where.role.park_id)
@@ -74,6 +73,7 @@ def index() -> str:
             step["assignee"] for item in page.items for step in item["current_steps"]
             if step["assignee"]])
         return render_template("applications.html", catalogue=_catalogue(session, where),
+                               drafts=drafts.listed(session, where),
                                items=page.items, holders=holders, status=status,
                                result=result,
                                next_after=_encode(page.next_key) if page.next_key else None,
@@ -87,10 +87,15 @@ def new(process_key: str) -> str:
     where = _applicant()
     with store.database.read() as session:
         definition = _definition(session, where, process_key)
-        # the form opens with the defaults its model declares, as a task's form does
-        schema = dossier.start_schema(definition) or {}
-        raw = raw_from_data(schema, opening_values(schema, {}))
-        return _render_new(session, definition, raw=raw, errors={}, pending={})
+        draft_id = request.args.get("draft") or None
+        raw, pending = drafts.resumed(session, where, process_key, draft_id)
+        resumed = bool(raw)
+        if not resumed:
+            # the form opens with the defaults its model declares, as a task's form does
+            schema = dossier.start_schema(definition) or {}
+            raw = raw_from_data(schema, opening_values(schema, {}))
+        return _render_new(session, definition, raw=raw, errors={}, pending=pending,
+                           draft_id=draft_id if resumed else None)
 
 
 @bp.route("/applications/new/<process_key>", methods=["POST"])
@@ -111,14 +116,23 @@ def apply(process_key: str) -> Response | tuple[str, int]:
     raw = raw_from_request(schema, request.form)
     for name, ids in uploaded.items():
         raw[name] = [*raw.get(name, []), *ids]
+    draft_id = request.form.get(drafts.DRAFT_FIELD) or None
+    saving = bool(request.form.get(drafts.SAVE_BUTTON))
+    if saving and not upload_errors:
+        return drafts.keep(where, process_key, raw, draft_id)
     with store.database.read() as session:
         user = session.get_one(User, where.viewer.user_id)
         pending = {row.id: row.filename for row in pending_of(
             session, user, where.role.park_id, [i for v in raw.values()
                                                 if isinstance(v, list) for i in v])}
+        if saving:  # a refused file is told beside its field; the rest is kept as typed
+            definition = _definition(session, where, process_key)
+            return _render_new(session, definition, raw=raw, errors=upload_errors,
+                               pending=pending, draft_id=draft_id), 422
     data, conversion_errors = parse(schema, raw, uploaded=uploaded, allowed_files=pending)
     errors = check(full, {**data, **identity},
-                   {**conversion_errors, **upload_errors, **sent_strangers(schema)})
+                   {**conversion_errors, **upload_errors,
+                    **sent_strangers(schema, (drafts.DRAFT_FIELD,))})
     instance_id = None
     if not errors:
         try:
@@ -130,10 +144,11 @@ def apply(process_key: str) -> Response | tuple[str, int]:
         with store.database.read() as session:
             definition = _definition(session, where, process_key)
             return _render_new(session, definition, raw=raw, errors=errors,
-                               pending=pending), 422
+                               pending=pending, draft_id=draft_id), 422
     link_pending(store.database, instance_path=Path(current_app.instance_path),
                  attachment_ids=[i for v in data.values() if isinstance(v, list) for i in v
                                  if i in pending], instance_id=instance_id, actor=actor)
+    drafts.sent(where, draft_id)
     flash(_("Your application has been submitted."), "success")
     return redirect(url_for("pages.applications.show", instance_id=instance_id))
 
@@ -238,13 +253,17 @@ def _identity(session: Session, where: Here, schema: Mapping[str, Any]) -> dict[
 
 
 def _render_new(session: Session, definition: ProcessDefinition, *, raw: Mapping[str, Any],
-                errors: Mapping[str, list[str]], pending: Mapping[str, str]) -> str:
+                errors: Mapping[str, list[str]], pending: Mapping[str, str],
+                draft_id: str | None = None) -> str:
     full = dossier.start_schema(definition) or {"type": "object", "properties": {}}
     identity = _identity(session, here(), full)
     schema = taskforms.locked(full, identity)
     facts = dossier.process_facts(definition)
+    guide = guide_of(definition, session.get_one(Park, definition.park_id), full,
+                     str(get_locale() or ""))
     return render_template(
-        "apply.html", definition=definition, description=facts.description,
+        "apply.html", definition=definition, description=facts.description, guide=guide,
+        draft_id=draft_id, save_button=drafts.SAVE_BUTTON, draft_field=drafts.DRAFT_FIELD,
         form_title=schema.get("title"), form_description=None,
         fields=build_fields(schema, raw, shown=identity, errors=errors, files=pending),
         errors=errors, form_errors=errors.get(FORM_ERRORS, []), upload_name=upload_name)
@@ -261,7 +280,7 @@ def _catalogue(session: Session, where: Here) -> list[dict[str, Any]]:
         .order_by(ProcessDefinition.name))
     found = []
     for definition in definitions:
-        description = dossier.process_facts(definition).description
+        description = overview(definition, str(get_locale() or ""))
         if len(description) > DESCRIPTION_LENGTH:
             description = description[:DESCRIPTION_LENGTH].rsplit(" ", 1)[0] + " …"
         found.append({"key": definition.key, "name": definition.name,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -38,12 +38,13 @@ def upload_name(field_name: str) -> str:
     return field_name + UPLOAD_SUFFIX
 
 
-def sent_strangers(schema: Mapping[str, Any]) -> dict[str, list[str]]:
-    """The form-wide error naming what the request sent beside the form's fields and their
-    file inputs (none: empty)."""
+def sent_strangers(schema: Mapping[str, Any],
+                   page_fields: Iterable[str] = ()) -> dict[str, list[str]]:
+    """The form-wide error naming what the request sent beside the form's fields, their file
+    inputs and the ``page_fields`` the page itself adds (none: empty)."""
     inputs = [upload_name(name) for name, prop in properties(schema).items()
               if widget_of(prop) == "file"]
-    return strangers(schema, [*request.form, *request.files], also=inputs)
+    return strangers(schema, [*request.form, *request.files], also=[*inputs, *page_fields])
 
 
 def take_uploads(schema: Mapping[str, Any], *, park_id: str, instance_id: str | None,

@@ -21,6 +21,7 @@ from flask_babel import gettext as _
 from werkzeug.datastructures import MultiDict
 
 from forms import data_errors
+from forms.bounds import field_bounds
 
 FORM_ERRORS = "(form)"
 RADIO_LIMIT = 4
@@ -33,6 +34,7 @@ class Option:
 
     value: str
     label: str
+    final: bool = False  # choosing it ends the application: the page asks before sending
 
 
 @dataclass
@@ -49,6 +51,7 @@ class FormField:
     errors: list[str] = field(default_factory=list)
     max_length: int | None = None
     step: str | None = None
+    bounds: tuple[float, float] | None = None
     shown: str = ""
     items: list[str] = field(default_factory=list)
 
@@ -87,6 +90,12 @@ def _type(prop: Mapping[str, Any]) -> str | None:
     return kind if isinstance(kind, str) else None
 
 
+# the choices that cannot be undone (不予受理, 不予批准): a form lists them in "x-final";
+# without it, "reject" is, as every procedure of the park names its refusal
+FINAL_CHOICES = "x-final"
+DEFAULT_FINAL = ["reject"]
+
+
 def options_of(prop: Mapping[str, Any]) -> list[Option]:
     """The choices of an enum property (or of an array's enum items), labelled."""
     source = prop.get("items") if _type(prop) == "array" else prop
@@ -94,7 +103,10 @@ def options_of(prop: Mapping[str, Any]) -> list[Option]:
         return []
     values = list(source["enum"])
     labels = source.get("x-enum-labels") or prop.get("x-enum-labels") or []
-    return [Option(_as_text(value), str(labels[i]) if i < len(labels) else _as_text(value))
+    final = prop.get(FINAL_CHOICES, DEFAULT_FINAL)
+    final = final if isinstance(final, list) else DEFAULT_FINAL
+    return [Option(_as_text(value), str(labels[i]) if i < len(labels) else _as_text(value),
+                   final=value in final)
             for i, value in enumerate(values)]
 
 
@@ -148,6 +160,7 @@ def build_fields(schema: Mapping[str, Any], raw: Raw, *, shown: Mapping[str, Any
             errors=list(errors.get(name, [])),
             max_length=prop.get("maxLength") if isinstance(prop.get("maxLength"), int) else None,
             step="1" if widget == "integer" else "any",
+            bounds=field_bounds(prop) if widget in ("number", "integer") else None,
             shown=display(prop, shown.get(name), files) if widget == "readonly" else "",
             items=_items(prop, shown.get(name), files) if widget == "readonly" else [],
         ))
@@ -370,6 +383,14 @@ def _wrong_type(match: re.Match[str], prop: Mapping[str, Any], item: bool) -> st
     return _("This value has the wrong kind.")
 
 
+def _limit(text: str) -> str:
+    """A bound as people read it: 1,000,000,000,000,000 rather than 1000000000000000."""
+    try:
+        return str(format_decimal(Decimal(text)))
+    except (InvalidOperation, ValueError):
+        return text
+
+
 RULES: list[Rule] = [
     (re.compile(r"^is required$"), lambda m, p, i: _("This field is required.")),
     (re.compile(r"^is not a field of this form$"),
@@ -381,13 +402,13 @@ RULES: list[Rule] = [
      lambda m, p, i: _("The format is not valid; see the hint under the field.")
      if p.get("description") else _("The format is not valid.")),
     (re.compile(r"is less than or equal to the minimum of (\S+)$"),
-     lambda m, p, i: _("Must be greater than %(limit)s.", limit=m.group(1))),
+     lambda m, p, i: _("Must be greater than %(limit)s.", limit=_limit(m.group(1)))),
     (re.compile(r"is less than the minimum of (\S+)$"),
-     lambda m, p, i: _("Must be at least %(limit)s.", limit=m.group(1))),
+     lambda m, p, i: _("Must be at least %(limit)s.", limit=_limit(m.group(1)))),
     (re.compile(r"is greater than or equal to the maximum of (\S+)$"),
-     lambda m, p, i: _("Must be less than %(limit)s.", limit=m.group(1))),
+     lambda m, p, i: _("Must be less than %(limit)s.", limit=_limit(m.group(1)))),
     (re.compile(r"is greater than the maximum of (\S+)$"),
-     lambda m, p, i: _("Must be at most %(limit)s.", limit=m.group(1))),
+     lambda m, p, i: _("Must be at most %(limit)s.", limit=_limit(m.group(1)))),
     (re.compile(r"^True was expected$"), lambda m, p, i: _("Please tick this box.")),
     (re.compile(r" was expected$"), lambda m, p, i: _("This value is not allowed.")),
     (re.compile(r" is not one of "), lambda m, p, i: _("Choose one of the options offered.")),

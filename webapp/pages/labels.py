@@ -8,6 +8,8 @@ from flask import Flask
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext
 
+from webapp.services.attachments import ALLOWED
+
 STATUS_LABELS = {
     "active": lazy_gettext("In progress"),
     "completed": lazy_gettext("Completed"),
@@ -93,4 +95,4 @@ def init_labels(app: Flask) -> None:
         OUTCOME_LABELS=OUTCOME_LABELS, KIND_LABELS=KIND_LABELS,
         FILE_CHANGE_LABELS=FILE_CHANGE_LABELS,
         NOTIFICATION_LABELS=NOTIFICATION_LABELS, ROLE_LABELS=ROLE_LABELS, promised=promised,
-        held=held)
+        held=held, UPLOAD_TYPES=sorted(ALLOWED))

@@ -10,7 +10,7 @@ import json
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from email.utils import parseaddr
 from functools import cache
 from typing import Any
@@ -24,7 +24,12 @@ from webapp.models import CalendarDay, Group, Job, Park
 from webapp.services import audit, jobs
 from webapp.services.admin_people import refuse
 from webapp.services.admin_processes import FORMS_SETTING, edited_forms
-from webapp.services.calendars import calendar_changed, park_calendar
+from webapp.services.calendars import (
+    DAY_END_SETTING,
+    calendar_changed,
+    day_end_of,
+    park_calendar,
+)
 from webapp.services.errors import Invalid, NotFound
 from webapp.services.notifications import WEBHOOK_FORMATS
 
@@ -33,6 +38,7 @@ MAX_FORM_BYTES = 256 * 1024
 MAX_URL = 2000
 MAX_SENDER = 255
 OUTLOOK_DAYS = 30
+EARLIEST_DAY_END = time(12, 0)  # a working day ending before noon is a typo
 MAX_BIGINT = 2**63 - 1
 
 
@@ -177,6 +183,29 @@ def set_timezone(session: Session, park: Park, *, actor: str, timezone: str) -> 
                  after={"timezone": timezone})
 
 
+def set_working_day_end(session: Session, park: Park, *, actor: str, ends: str) -> None:
+    """Set when the park's working day ends ("HH:MM", 12:00 to 23:59): limits in working days
+    run to it from now on."""
+    text = ends.strip()
+    try:
+        parsed = time.fromisoformat(text) if re.fullmatch(r"\d{2}:\d{2}", text) else None
+    except ValueError:
+        parsed = None
+    if parsed is None or parsed < EARLIEST_DAY_END:
+        raise refuse("working_day_ends", "bad_time",
+                     f"{text!r} is not a time between 12:00 and 23:59 (HH:MM)")
+    before = day_end_of(park)
+    if before == parsed:
+        return
+    park.settings = {**park.settings, DAY_END_SETTING: parsed.strftime("%H:%M")}
+    session.flush()
+    calendar_changed(session, park)
+    audit.record(session, park_id=park.id, actor=actor, action="park.day_end_changed",
+                 details={"working_day_ends": parsed.strftime("%H:%M")},
+                 before={"working_day_ends": before.strftime("%H:%M")},
+                 after={"working_day_ends": parsed.strftime("%H:%M")})
+
+
 def remove_calendar_day(session: Session, park: Park, *, actor: str, day: date) -> None:
     """Drop the park's own entry for ``day``: the statutory calendar decides again."""
     entry = session.get(CalendarDay, (park.id, day))
@@ -233,6 +262,7 @@ __all__ = [
     "retry_incident",
     "save_form",
     "set_timezone",
+    "set_working_day_end",
     "update_settings",
     "webhooks_of",
 ]

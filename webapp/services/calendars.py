@@ -1,4 +1,5 @@
-"""A park's working calendar as stored: its time zone plus its CalendarDay entries.
+"""A park's working calendar as stored: its time zone, its CalendarDay entries and the time its
+working day ends (the park setting ``working_day_ends``, "HH:MM", 17:30 unless set).
 
 Every step of every application needs the calendar (due dates, reminders), so each process
 keeps the calendars it built, keyed by the park's ``calendar_revision``. Whatever changes a
@@ -10,20 +11,22 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from datetime import date
+from datetime import date, time
 from typing import cast
 
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session, object_session
 
+from engine import DEFAULT_DAY_END
 from engine.calendars import DayKind, ParkCalendar
 from webapp.models import CalendarDay, Park
 
 _ENTRIES = select(CalendarDay.day, CalendarDay.kind).where(
     CalendarDay.park_id == bindparam("park_id"))
 _lock = threading.Lock()
-_built: OrderedDict[tuple[str, str, int], ParkCalendar] = OrderedDict()
+_built: OrderedDict[tuple[str, str, int, time], ParkCalendar] = OrderedDict()
 MAX_CALENDARS = 256
+DAY_END_SETTING = "working_day_ends"
 
 
 def park_calendar(park: Park, session: Session | None = None) -> ParkCalendar:
@@ -31,7 +34,7 @@ def park_calendar(park: Park, session: Session | None = None) -> ParkCalendar:
 
     ``session`` (default: the one ``park`` was loaded in) reads the entries when needed.
     """
-    key = (park.id, park.timezone, park.calendar_revision or 0)
+    key = (park.id, park.timezone, park.calendar_revision or 0, day_end_of(park))
     with _lock:
         found = _built.get(key)
     if found is not None:
@@ -39,12 +42,22 @@ def park_calendar(park: Park, session: Session | None = None) -> ParkCalendar:
     session = session or object_session(park)
     if session is None:
         raise ValueError(f"park {park.slug!r} is not attached to a session")
-    calendar = ParkCalendar(park.timezone, overrides=calendar_entries(session, park.id))
+    calendar = ParkCalendar(park.timezone, overrides=calendar_entries(session, park.id),
+                            day_ends=key[3])
     with _lock:
         _built[key] = calendar
         while len(_built) > MAX_CALENDARS:
             _built.popitem(last=False)
     return calendar
+
+
+def day_end_of(park: Park) -> time:
+    """The local time the park's working day ends (17:30 when not set, or set unreadably)."""
+    text = park.settings.get(DAY_END_SETTING)
+    try:
+        return time.fromisoformat(text) if isinstance(text, str) and text else DEFAULT_DAY_END
+    except ValueError:
+        return DEFAULT_DAY_END
 
 
 def calendar_changed(session: Session, park: Park) -> None:
@@ -59,4 +72,5 @@ def calendar_entries(session: Session, park_id: str) -> dict[date, DayKind]:
     return {day: cast(DayKind, kind) for day, kind in rows}
 
 
-__all__ = ["calendar_changed", "calendar_entries", "park_calendar"]
+__all__ = ["DAY_END_SETTING", "calendar_changed", "calendar_entries", "day_end_of",
+           "park_calendar"]

@@ -23,6 +23,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from webapp.dates import ZH, due_text
 from webapp.models import (
     Group,
     GroupMember,
@@ -35,6 +36,7 @@ from webapp.models import (
     User,
 )
 from webapp.services import jobs
+from webapp.services.calendars import day_end_of
 from webapp.services.jobs import ClaimedJob, JobContext
 from webapp.services.people import is_applicant_task
 
@@ -61,7 +63,8 @@ def render(kind: str, instance: Instance, task: HumanTask | None,
     procedure = instance.definition.name
     zone = ZoneInfo(instance.park.timezone)
     name = task.name if task is not None else ""
-    due = f"，办理期限 {_local(task.due_at, zone)}" if task and task.due_at else ""
+    due = (f"，办理期限 {due_text(task.due_at, zone, day_end_of(instance.park), ZH)}"
+           if task and task.due_at else "")
     if kind == "task_waiting":
         return (f"待办：{name}（{ref}）",
                 f"{procedure}（{ref}） 的“{name}”正在等待办理{due}。")
@@ -88,11 +91,6 @@ def render(kind: str, instance: Instance, task: HumanTask | None,
                 f"您的{procedure}（{ref}） 已办结。欢迎对本次服务进行评价（好差评），"
                 f"您的评价将帮助园区改进服务。")
     raise ValueError(f"unknown notification kind {kind!r}")
-
-
-def _local(moment: datetime, zone: ZoneInfo) -> str:
-    local = moment.astimezone(zone)
-    return f"{local.year}年{local.month}月{local.day}日 {local:%H:%M}"
 
 
 # --- who is told ----------------------------------------------------------------------------

@@ -82,6 +82,21 @@ def test_the_time_zone_is_changed(parks: Database, admin: Browser) -> None:
     assert park(parks).timezone == "Asia/Urumqi"
 
 
+def test_the_end_of_the_working_day_is_set(parks: Database, admin: Browser) -> None:
+    assert 'value="17:30"' in text_of(admin.get("/admin/calendar"))
+    assert admin.post("/admin/calendar/timezone", {
+        "timezone": "Asia/Shanghai", "working_day_ends": "23:59"}).status_code == 302
+    assert park(parks).settings["working_day_ends"] == "23:59"
+    [event] = audits(parks, "park.day_end_changed")
+    assert (event.before, event.after) == ({"working_day_ends": "17:30"},
+                                           {"working_day_ends": "23:59"})
+    for ends in ("25:00", "9:00", "08:00", "noon", ""):
+        answer = admin.post("/admin/calendar/timezone",
+                            {"timezone": "Asia/Shanghai", "working_day_ends": ends})
+        assert answer.status_code == 422 and field_error(text_of(answer), "working_day_ends")
+    assert park(parks).settings["working_day_ends"] == "23:59"
+
+
 def test_the_settings_are_saved_and_audited(parks: Database, admin: Browser) -> None:
     answer = admin.post("/admin/settings", {
         "webhook_url_0": "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=abc",

@@ -74,6 +74,16 @@ def test_start_data_is_checked_against_the_start_form(client: FlaskClient,
     assert fields == {"contact_phone", "requested_amount", "commitment"}
 
 
+def test_a_number_past_any_sensible_bound_is_refused(client: FlaskClient, login: Login) -> None:
+    # 研发投入 has only a minimum in its form: the default bound (10^15) still holds
+    response = client.post(PARK, json={"process_key": "policy_subsidy",
+                                       "data": {**SUBSIDY_DATA, "rd_spend": 1e99}},
+                           headers=login("xinghe"))
+
+    assert response.status_code == 422
+    assert [d["field"] for d in response.json["error"]["details"]] == ["rd_spend"]
+
+
 def test_start_body_errors(client: FlaskClient, login: Login) -> None:
     headers = login("xinghe")
     unknown = client.post(PARK, json={"process_key": "nope"}, headers=headers)

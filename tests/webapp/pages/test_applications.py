@@ -94,6 +94,43 @@ def test_the_lists_show_status_step_holder_and_promise(parks: Database,
     assert browser("xinghe").get("/applications?after=garbage").status_code == 400
 
 
+def test_every_list_filter_value_answers(parks: Database, browser: OpenBrowser) -> None:
+    instance_id = start(parks)
+    enterprise = browser("xinghe")
+    for query in ("", "?status=all", "?status=", "?status=active", "?result=all",
+                  "?status=all&result=all"):
+        answer = enterprise.get(f"/applications{query}")
+        assert answer.status_code == 200, query
+        assert f'href="/applications/{instance_id}"' in text_of(answer), query
+    for query in ("?status=completed", "?result=approved"):
+        answer = enterprise.get(f"/applications{query}")
+        assert answer.status_code == 200
+        assert f'href="/applications/{instance_id}"' not in text_of(answer)
+    assert 'value="all"' in text_of(enterprise.get("/applications"))
+    refused = enterprise.get("/applications?status=lost")
+    assert refused.status_code == 400 and "active" in text_of(refused)
+    admin = browser("admin")
+    for query in ("?status=all", "?status=", "?status=active"):
+        assert admin.get(f"/admin/applications{query}").status_code == 200, query
+    assert admin.get("/admin/applications?status=lost").status_code == 400
+
+
+def test_limits_in_working_days_are_shown_by_their_day(
+        parks: Database, browser: OpenBrowser, clock: time_machine.Traveller) -> None:
+    instance_id = start(parks)  # Monday 2 March 2026, 09:00: 20 working days
+    enterprise = browser("xinghe")
+    html = text_of(enterprise.get(f"/applications/{instance_id}"))
+    assert "3月30日（周一）" in html and "20个工作日后" in html
+    assert "2026年3月2日 09:00" in html  # a moment keeps its minute
+    enterprise.post("/language", {"locale": "en"})
+    html = text_of(enterprise.get(f"/applications/{instance_id}"))
+    assert "Mon 30 Mar" in html and "in 20 working days" in html
+    assert "2 Mar 2026, 09:00" in html
+    task = open_tasks(parks, instance_id)["preliminary_review"]
+    reviewer = text_of(browser("zhang.wei").get(f"/tasks/{task.id}"))
+    assert "3月5日（周四）" in reviewer
+
+
 def test_applying_with_a_file(parks: Database, browser: OpenBrowser) -> None:
     enterprise = browser("xinghe")
     form = text_of(enterprise.get("/applications/new/policy_subsidy"))
@@ -292,7 +329,7 @@ def test_a_long_history_shows_its_latest_steps_and_links_to_all(parks: Database,
         whole = text_of(visitor.get(f"{page}?history=all"))
         assert whole.count('<li class="timeline-item') == taken
         assert 'id="earlier-steps"' not in whole and 'id="earlier-returns"' not in whole
-        assert whole.count('<div class="return-round">') == rounds
+        assert whole.count('class="return-round"') == rounds
         # the submission, by the enterprise's applicant, comes first
         first = whole.split('<li class="timeline-item')[1]
         assert "星河科技 经办人" in first
@@ -306,8 +343,18 @@ def test_a_short_history_is_shown_whole(parks: Database, browser: OpenBrowser) -
     html = text_of(browser("xinghe").get(f"/applications/{instance_id}"))
 
     assert html.count('<li class="timeline-item') == 2
-    assert html.count('<div class="return-round">') == 1 and REASONS[1] in html
     assert 'id="earlier-steps"' not in html and 'id="earlier-returns"' not in html
+    # the reasons are written out once, in the banner above the answer; the timeline links there
+    assert all(html.count(reason) == 1 for reason in REASONS)
+    banner = re.search(r'<section class="callout callout-warning"[^>]* id="(return-[\d-]+)"', html)
+    assert banner is not None and 'id="latest-reasons"' in html
+    assert f'href="#{banner.group(1)}"' in html.split('id="timeline-title"')[1]
+    assert 'class="return-round"' not in html
+    # a reviewer, with no banner, has them once in the returns card, where the timeline points
+    reviewer = text_of(browser("zhang.wei").get(f"/applications/{instance_id}"))
+    assert all(reviewer.count(reason) == 1 for reason in REASONS)
+    assert f'class="return-round" id="{banner.group(1)}"' in reviewer
+    assert f'href="#{banner.group(1)}"' in reviewer
 
 
 def test_returns_beyond_the_latest_steps_are_counted(parks: Database,
@@ -322,5 +369,5 @@ def test_returns_beyond_the_latest_steps_are_counted(parks: Database,
     html = text_of(browser("xinghe").get(f"/applications/{instance_id}"))
 
     assert 'id="earlier-steps"' not in html
-    assert html.count('<div class="return-round">') == LATEST_RETURNS
+    assert html.count('class="return-round"') == LATEST_RETURNS
     assert "另有 2 次较早的退回" in html

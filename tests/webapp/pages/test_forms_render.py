@@ -98,6 +98,25 @@ def test_messages_are_in_the_users_language(chinese: None, value: dict[str, Any]
     assert check(SCHEMA, data, {})[field] == [message]
 
 
+def test_a_number_without_a_maximum_still_has_one(chinese: None) -> None:
+    # 研发投入 has only a minimum: 1e99 is refused beside it, as any sum past 10^15
+    apply = FORMS["policy_subsidy_apply"]
+    data, errors = parse(apply, {"rd_spend": "1e99"}, uploaded={}, allowed_files=())
+    assert errors == {} and data["rd_spend"] == 10**99
+    assert check(apply, data, errors)["rd_spend"] == ["不能大于 1,000,000,000,000,000。"]
+    assert "rd_spend" not in check(apply, {"rd_spend": 10**15}, {})
+    assert check(SCHEMA, {"name": "星河", "kind": "a", "amount": -1e99}, {})["amount"] == [
+        "必须大于 0。"]  # the form's own bound is the one told
+    assert check(SCHEMA, {"name": "星河", "kind": "a", "count": -(10**16)}, {})["count"] == [
+        "不能小于 1。"]
+    larger = {"type": "object", "properties": {"mass": {"type": "number", "maximum": 1e30}}}
+    assert check(larger, {"mass": 1e20}, {}) == {}  # a form that wants more says so
+    fields = {f.name: f for f in build_fields(apply, {}, shown={}, errors={}, files={})}
+    assert fields["rd_spend"].bounds == (0, 10**15)
+    assert fields["requested_amount"].bounds == (0, 10**15)
+    assert fields["company_name"].bounds is None
+
+
 def test_conditional_requirements_of_a_review(chinese: None) -> None:
     review = FORMS["policy_subsidy_review"]
     assert check(review, {"outcome": "return"}, {}) == {"return_reasons": ["此项为必填项。"]}

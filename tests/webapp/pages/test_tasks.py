@@ -44,9 +44,13 @@ def test_the_reviewer_sees_the_application_and_the_form(parks: Database,
     assert "初审" in html and "DEMO-2026-000001" in html
     assert APPLICATION["credit_code"] in html and "12,000,000" in html  # the application
     # the outcome as labelled radio buttons, reasons as one-per-line text
-    for value, label in (("approve", "通过"), ("return", "退回补正"), ("reject", "不予受理")):
+    # a refusal cannot be undone: the page asks again before sending it (data-final)
+    for value, label, final in (("approve", "通过", ""), ("return", "退回补正", ""),
+                                ("reject", "不予受理", " data-final")):
         assert re.search(rf'<input type="radio" id="f-outcome-\d" name="outcome" '
-                         rf'value="{value}"\s*>\s*<span>{label}</span>', html)
+                         rf'value="{value}"\s*{final}>\s*<span>{label}</span>', html)
+    question = html.split('data-confirm="')[1].split('"')[0]
+    assert "DEMO-2026-000001" in question and "政策扶持资金申请" in question
     assert '<textarea id="f-return_reasons" name="return_reasons"' in html
     assert '<label for="f-comment">' in html
     assert '"current": ["preliminary_review"]' in html.replace("&#34;", '"')

@@ -13,6 +13,7 @@ from tests.webapp.fixtures import (
     HANDOVER,
     REASONS,
     complete,
+    day_end,
     load_instance,
     local,
     open_tasks,
@@ -49,25 +50,25 @@ def test_a_review_is_announced_reminded_then_overdue_and_escalated_each_working_
     instance_id = start(demo_db)
     reference = load_instance(demo_db, instance_id).reference
     review = open_tasks(demo_db, instance_id)["preliminary_review"]
-    assert (review.follow_up_at, review.due_at) == (local(4), local(5))
+    assert (review.follow_up_at, review.due_at) == (day_end(4), day_end(5))
 
     worker.run_until_idle()
     assert inbox() == [("zhang.wei", "task_waiting", f"待办：初审（{reference}）")]
 
-    at(local(4) - timedelta(seconds=2), worker, clock)
+    at(day_end(4) - timedelta(seconds=2), worker, clock)
     assert notified(demo_db, review.id) == [("task_waiting", "zhang.wei")]
-    at(local(4), worker, clock)
+    at(day_end(4), worker, clock)
     assert notified(demo_db, review.id)[1:] == [("due_soon", "zhang.wei")]
     assert inbox("due_soon") == [("zhang.wei", "due_soon", f"即将到期：初审（{reference}）")]
 
-    at(local(5), worker, clock)  # Thursday: overdue; the escalation group is 部门负责人
+    at(day_end(5), worker, clock)  # Thursday: overdue; the escalation group is 部门负责人
     assert notified(demo_db, review.id)[2:] == [("overdue", "zhang.wei"), ("escalated", "li.na")]
     assert inbox("escalated") == [("li.na", "escalated", f"逾期督办：初审（{reference}）")]
-    at(local(6), worker, clock)  # Friday: again
-    at(local(7), worker, clock)  # the weekend: nothing
-    at(local(8), worker, clock)
+    at(day_end(6), worker, clock)  # Friday: again
+    at(day_end(7), worker, clock)  # the weekend: nothing
+    at(day_end(8), worker, clock)
     assert [kind for kind, _ in notified(demo_db, review.id)].count("overdue") == 2
-    at(local(9), worker, clock)  # Monday: again
+    at(day_end(9), worker, clock)  # Monday: again
     assert notified(demo_db, review.id)[2:] == [
         ("overdue", "zhang.wei"), ("escalated", "li.na")] * 3
 
@@ -76,8 +77,8 @@ def test_a_review_is_announced_reminded_then_overdue_and_escalated_each_working_
         left = session.scalars(select(Job.kind).where(
             Job.task_id == review.id, Job.status == "pending")).all()
     assert left == []
-    at(local(10), worker, clock)
-    at(local(11), worker, clock)
+    at(day_end(10), worker, clock)
+    at(day_end(11), worker, clock)
     assert len(notified(demo_db, review.id)) == 8
 
 
@@ -94,9 +95,9 @@ def test_an_assigned_task_reminds_its_holder_only(
     with demo_db.write() as session:
         session.get_one(type(review), review.id).assignee = "sun.li"
 
-    at(local(4), worker, clock)
+    at(day_end(4), worker, clock)
     assert notified(demo_db, review.id)[2:] == [("due_soon", "sun.li")]
-    at(local(5), worker, clock)  # overdue: everyone on the task hears of it
+    at(day_end(5), worker, clock)  # overdue: everyone on the task hears of it
     assert sorted(notified(demo_db, review.id)[3:]) == [
         ("escalated", "li.na"), ("overdue", "sun.li"), ("overdue", "zhang.wei")]
 
@@ -106,14 +107,14 @@ def test_a_return_tells_the_enterprise_once_with_every_reason_and_pauses_the_pro
         inbox: Inbox) -> None:
     instance_id = start(demo_db)
     promised = load_instance(demo_db, instance_id).promised_at
-    assert promised == local(30)  # 20 working days from Monday 2 March, 09:00
+    assert promised == day_end(30)  # 20 working days from Monday 2 March, to the day's end
 
     clock.move_to(local(3, 10))
     complete(demo_db, instance_id, "preliminary_review",
              {"outcome": "return", "return_reasons": REASONS}, "zhang.wei")
     correction = open_tasks(demo_db, instance_id)["correction"]
     # only a due time was given (5WD): the early warning is one working day before it
-    assert (correction.due_at, correction.follow_up_at) == (local(10, 10), local(9, 10))
+    assert (correction.due_at, correction.follow_up_at) == (day_end(10), day_end(9))
     worker.run_until_idle()
     reference = load_instance(demo_db, instance_id).reference
     assert inbox("returned", "task_waiting")[-1:] == [
@@ -123,13 +124,14 @@ def test_a_return_tells_the_enterprise_once_with_every_reason_and_pauses_the_pro
         body = session.scalars(select(Notification.body).where(
             Notification.kind == "returned")).one()
     assert all(reason in body for reason in REASONS) and "补正材料" in body
+    assert "办理期限 3月10日（周二）" in body  # a limit in working days is told by its day
 
-    at(local(9, 10), worker, clock)  # the enterprise is reminded; nobody is escalated to
+    at(day_end(9), worker, clock)  # the enterprise is reminded; nobody is escalated to
     assert notified(demo_db, correction.id) == [("returned", "xinghe"), ("due_soon", "xinghe")]
-    clock.move_to(local(9, 15) + timedelta(minutes=30))
+    clock.move_to(local(9, 18))
     complete(demo_db, instance_id, "correction", CORRECTION, "xinghe")
 
-    held = local(9, 15) + timedelta(minutes=30) - local(3, 10)  # six days, five and a half hours
+    held = local(9, 18) - local(3, 10)  # six days and eight hours
     instance = load_instance(demo_db, instance_id)
     assert instance.promised_at == promised + held
     assert instance.paused_seconds == held.total_seconds()
@@ -147,8 +149,8 @@ def test_an_overdue_task_without_its_own_group_escalates_to_the_parks(
     instance_id = to_public_notice(demo_db)
     at(local(9), worker, clock)  # the public notice ends; finance takes over, 5WD
     handover = open_tasks(demo_db, instance_id)["disbursement_handover"]
-    assert handover.due_at == local(16, second=1)
-    at(local(16, second=1), worker, clock)
+    assert handover.due_at == day_end(16)
+    at(day_end(16), worker, clock)
     assert notified(demo_db, handover.id)[-2:] == [("overdue", "zhao.min"),
                                                   ("escalated", "wang.qiang")]
 
@@ -178,11 +180,11 @@ def test_overdue_repeats_skip_the_parks_holidays(
     review = open_tasks(demo_db, instance_id)["preliminary_review"]
     assert review.due_at is not None
     at(review.due_at, worker, clock)  # Thursday 5 March
-    at(local(6), worker, clock)       # the park's holiday
+    at(day_end(6), worker, clock)     # the park's holiday
     assert [k for k, _ in notified(demo_db, review.id)].count("overdue") == 1
     with demo_db.read() as session:
         overdue_job = session.scalars(select(Job).where(
             Job.task_id == review.id, Job.kind == "overdue")).one()
-        assert overdue_job.due_at == local(9)
-    at(local(9), worker, clock)
+        assert overdue_job.due_at == day_end(9)
+    at(day_end(9), worker, clock)
     assert [k for k, _ in notified(demo_db, review.id)].count("overdue") == 2

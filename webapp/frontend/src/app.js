@@ -10,12 +10,27 @@ document.addEventListener("htmx:configRequest", (event) => {
   }
 });
 
-// A file over the size limit is refused before the form is sent, on its own field: the
-// server refuses it too, but a request of many megabytes should not travel only to come back.
-function checkFileSizes(input) {
+// A file over the size limit, or of a type the park does not take, is refused before the
+// form is sent, on its own field: the server refuses it too (it reads the content, not the
+// name), but a request of many megabytes should not travel only to come back.
+function wrongType(input, file) {
+  const extensions = input.accept.split(",").map((item) => item.trim().toLowerCase());
+  const dot = file.name.lastIndexOf(".");
+  const extension = dot >= 0 ? file.name.slice(dot).toLowerCase() : "";
+  const types = (input.dataset.types || "").split(" ");
+  return !extensions.includes(extension) && !types.includes(file.type);
+}
+
+function checkFiles(input) {
   const limit = Number(input.dataset.maxBytes);
   const tooLarge = [...input.files].find((file) => file.size > limit);
-  const message = tooLarge ? input.dataset.tooLarge.replace("%(name)s", tooLarge.name) : "";
+  const unknown = input.dataset.wrongType && [...input.files].find((file) => wrongType(input, file));
+  let message = "";
+  if (tooLarge) {
+    message = input.dataset.tooLarge.replace("%(name)s", tooLarge.name);
+  } else if (unknown) {
+    message = input.dataset.wrongType.replace("%(name)s", unknown.name);
+  }
   input.setCustomValidity(message);
   if (message) {
     input.reportValidity();
@@ -24,9 +39,24 @@ function checkFileSizes(input) {
 
 document.addEventListener("change", (event) => {
   if (event.target.matches('input[type="file"][data-max-bytes]')) {
-    checkFileSizes(event.target);
+    checkFiles(event.target);
   }
 });
+
+// What cannot be undone (不予受理, 不予批准, withdrawing) is asked once more, naming the
+// application and the decision: a form says so with data-confirm (asked when a choice marked
+// data-final is taken, its label in place of %(decision)s) or data-confirm-always.
+function confirmation(form) {
+  if (form.dataset.confirmAlways) {
+    return form.dataset.confirmAlways;
+  }
+  const chosen = form.dataset.confirm && form.querySelector("input[data-final]:checked");
+  if (!chosen) {
+    return "";
+  }
+  const label = chosen.closest("label")?.textContent.trim() || chosen.value;
+  return form.dataset.confirm.replace("%(decision)s", label);
+}
 
 // a form that leaves validation to the server (novalidate) would send it anyway: hold it here
 document.addEventListener("submit", (event) => {
@@ -35,5 +65,17 @@ document.addEventListener("submit", (event) => {
   if (refused) {
     event.preventDefault();
     refused.reportValidity();
+    return;
+  }
+  const question = confirmation(event.target);
+  if (question && !window.confirm(question)) {
+    event.preventDefault();
+  }
+});
+
+// 办事指南 stands beside the form on a wide screen; on a phone it comes first, folded
+document.addEventListener("DOMContentLoaded", () => {
+  if (window.matchMedia("(max-width: 900px)").matches) {
+    document.querySelectorAll("details#guide[open]").forEach((guide) => guide.removeAttribute("open"));
   }
 });
