@@ -176,7 +176,11 @@ class InstanceSummarySchema(Schema):
 
 
 class InstanceViewSchema(InstanceSummarySchema):
-    history = fields.List(fields.Nested(HistoryEntrySchema), required=True)
+    history = fields.List(fields.Nested(HistoryEntrySchema), required=True, metadata={
+        "description": "the latest 20 steps taken, oldest first; the rest at history_next"})
+    history_next = fields.String(allow_none=True, metadata={
+        "description": "where every step is listed, page by page (GET); null when history "
+                       "holds them all"})
 
 
 class AuditEntrySchema(Schema):

@@ -60,9 +60,13 @@ class StepHistory(Base):
     """A finished step of an application, kept here so the serialized state stays small."""
 
     __tablename__ = "step_history"
+    __table_args__ = (
+        # an application's latest steps, and its steps page by page, in the order taken
+        Index("ix_step_history_instance_order", "instance_id", "id"),
+    )
 
     id: Mapped[int] = mapped_column(BigIntId, primary_key=True)
-    instance_id: Mapped[str] = mapped_column(ForeignKey("instances.id"), index=True)
+    instance_id: Mapped[str] = mapped_column(ForeignKey("instances.id"))
     task_id: Mapped[str | None] = mapped_column(String(36))
     element_id: Mapped[str] = mapped_column(String(255))
     name: Mapped[str] = mapped_column(String(255))

@@ -22,7 +22,7 @@ from engine.xmlsafe import parse_xml
 from webapp.models import HumanTask, Instance, Job, ProcessDefinition, StepHistory, User
 from webapp.pages.forms_render import display, properties
 from webapp.services.attachments import attachments_of
-from webapp.services.queries import steps_taken
+from webapp.services.history import steps_taken
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 CAMUNDA_NS = "http://camunda.org/schema/1.0/bpmn"
