@@ -11,11 +11,14 @@ import json
 from typing import Any
 
 from flask.testing import FlaskClient
+from sqlalchemy import event
 
 from tests.webapp.api.conftest import Login
 from tests.webapp.api.helpers import SUBSIDY_DATA, complete_step, error_code, start
 from tests.webapp.fixtures import CORRECTION, REASONS, complete
 from webapp.db import Database
+from webapp.models import Instance
+from webapp.services import resubmission
 from webapp.services.history import RECENT, history_path
 
 RETURN = {"outcome": "return", "return_reasons": REASONS}
@@ -125,3 +128,59 @@ def test_after_300_rounds_the_completion_answer_is_as_long_as_after_11(
     entries, _ = _all_pages(client, login("xinghe"),
                             f"{history_path(instance_id)}?limit=500")
     assert len(entries) == 1 + 2 * 300
+
+
+def _step_history_reads(parks: Database, read: Any) -> list[str]:
+    """The statements on step_history that ``read`` runs."""
+    seen: list[str] = []
+
+    def record(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        if "step_history" in statement:
+            seen.append(statement)
+
+    event.listen(parks.engine, "before_cursor_execute", record)
+    try:
+        read()
+    finally:
+        event.remove(parks.engine, "before_cursor_execute", record)
+    return seen
+
+
+def test_a_resubmission_is_told_from_the_latest_rounds_alone(
+        client: FlaskClient, login: Login, parks: Database) -> None:
+    instance_id = _looped(client, login, parks, rounds=12)
+    complete(parks, instance_id, "preliminary_review", RETURN, "zhang.wei")
+    # the amount was last sent by the application itself, twelve rounds ago
+    complete(parks, instance_id, "correction", {**CORRECTION, "requested_amount": 150000},
+             "xinghe")
+    with parks.read() as session:
+        instance = session.get_one(Instance, instance_id)
+        reads = _step_history_reads(parks, lambda: resubmission.latest(session, instance))
+        found = resubmission.latest(session, instance)
+
+    assert found is not None and found.note == CORRECTION["correction_note"]
+    assert [(c.field, c.old, c.new) for c in found.changes] == [
+        ("requested_amount", SUBSIDY_DATA["requested_amount"], 150000)]
+    assert reads and all("LIMIT" in statement for statement in reads)
+
+    # a round that sends what the one before it sent is told from those two rounds
+    complete(parks, instance_id, "preliminary_review", RETURN, "zhang.wei")
+    complete(parks, instance_id, "correction", CORRECTION, "xinghe")
+    with parks.read() as session:
+        instance = session.get_one(Instance, instance_id)
+        reads = _step_history_reads(parks, lambda: resubmission.latest(session, instance))
+        found = resubmission.latest(session, instance)
+    assert found is not None and found.changes == [] and len(reads) == 1
+
+
+def test_the_task_view_of_a_resubmission_after_many_rounds(
+        client: FlaskClient, login: Login, parks: Database) -> None:
+    instance_id = _looped(client, login, parks, rounds=6)
+    view = client.get(f"/api/v1/instances/{instance_id}", headers=login("xinghe")).json
+
+    task = client.get(f"/api/v1/tasks/{view['current_steps'][0]['task_id']}",
+                      headers=login("zhang.wei")).json
+
+    sent = task["context"]["resubmission"]
+    assert sent["note"] == CORRECTION["correction_note"] and sent["changes"] == []
+    assert [f["change"] for f in sent["files"]] == []
