@@ -195,6 +195,10 @@ class AuditEntrySchema(Schema):
 
 class TaskListArgsSchema(PageArgsSchema):
     scope = fields.String(load_default="all", validate=validate.OneOf(("mine", "groups", "all")))
+    process_key = _text(255, metadata={"description": "only tasks of this procedure"})
+    q = _text(64, metadata={"description": "part of a reference number or enterprise name"})
+    overdue = fields.Boolean(load_default=False,
+                             metadata={"description": "only tasks past their due time"})
 
 
 class CompleteRequestSchema(Schema):

@@ -268,7 +268,7 @@ def current_steps(session: Session, instance: Instance, tasks: list[HumanTask],
         holder=names.get(task.assignee, task.assignee) if task.assignee
         else "、".join(task.candidate_groups or task.candidate_users or ([task.lane] if task.lane
                                                                          else [])),
-        due_at=task.due_at, overdue=_overdue(task, now), due_soon=_due_soon(task, now),
+        due_at=task.due_at, overdue=task.overdue_at(now), due_soon=task.due_soon_at(now),
         task_id=task.id,
         applicant=task.lane in lanes or bool(lanes.intersection(task.candidate_groups)))
         for task in tasks]
@@ -293,15 +293,6 @@ def marks(session: Session, instance_id: str, tasks: list[HumanTask],
     return {
         "completed": sorted(passed - current),
         "current": sorted(current),
-        "overdue": sorted({t.element_id for t in tasks if _overdue(t, now)}),
-        "due-soon": sorted({t.element_id for t in tasks if _due_soon(t, now)}),
+        "overdue": sorted({t.element_id for t in tasks if t.overdue_at(now)}),
+        "due-soon": sorted({t.element_id for t in tasks if t.due_soon_at(now)}),
     }
-
-
-def _overdue(task: HumanTask, now: datetime) -> bool:
-    return task.due_at is not None and task.due_at < now
-
-
-def _due_soon(task: HumanTask, now: datetime) -> bool:
-    return (not _overdue(task, now) and task.follow_up_at is not None
-            and task.follow_up_at <= now)

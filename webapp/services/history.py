@@ -20,17 +20,26 @@ from webapp.models import StepHistory
 # what the view of an application carries of its past
 RECENT = 20
 
-_COLUMNS = (StepHistory.id, StepHistory.element_id, StepHistory.name, StepHistory.kind,
-            StepHistory.lane, StepHistory.completed_by, StepHistory.completed_at,
-            StepHistory.outcome)
+_COLUMNS = (
+    StepHistory.id,
+    StepHistory.element_id,
+    StepHistory.name,
+    StepHistory.kind,
+    StepHistory.lane,
+    StepHistory.completed_by,
+    StepHistory.completed_at,
+    StepHistory.outcome,
+)
 
 
 def steps_taken() -> ColumnElement[bool]:
     """The history rows of steps somebody (or a timer) took: gateways and the engine's helper
     tasks are routing, left out by the database (a long-lived application has as many of
     them as steps)."""
-    return and_(~StepHistory.kind.endswith("Gateway", autoescape=True),
-                ~StepHistory.kind.startswith("_", autoescape=True))
+    return and_(
+        ~StepHistory.kind.endswith("Gateway", autoescape=True),
+        ~StepHistory.kind.startswith("_", autoescape=True),
+    )
 
 
 @dataclass(frozen=True)
@@ -48,15 +57,21 @@ def history_path(instance_id: str) -> str:
 
 def recent(session: Session, instance_id: str, *, limit: int = RECENT) -> Recent:
     """The last ``limit`` steps taken in the application, oldest first."""
-    rows = list(session.execute(
-        select(*_COLUMNS).where(StepHistory.instance_id == instance_id, steps_taken())
-        .order_by(StepHistory.id.desc()).limit(limit + 1)))
+    rows = list(
+        session.execute(
+            select(*_COLUMNS)
+            .where(StepHistory.instance_id == instance_id, steps_taken())
+            .order_by(StepHistory.id.desc())
+            .limit(limit + 1)
+        )
+    )
     earlier = len(rows) > limit
     return Recent([entry(row) for row in reversed(rows[:limit])], earlier)
 
 
-def page(session: Session, instance_id: str, *, limit: int, after: tuple[int] | None
-         ) -> tuple[list[dict[str, Any]], tuple[int] | None]:
+def page(
+    session: Session, instance_id: str, *, limit: int, after: tuple[int] | None
+) -> tuple[list[dict[str, Any]], tuple[int] | None]:
     """One page of the application's steps, oldest first, and the key that continues it."""
     stmt = select(*_COLUMNS).where(StepHistory.instance_id == instance_id, steps_taken())
     if after is not None:

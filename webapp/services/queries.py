@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from typing import Any, Literal
 
 from sqlalchemy import ColumnElement, Select, and_, bindparam, func, or_, select
-from sqlalchemy.orm import Session, defer, joinedload, selectinload
+from sqlalchemy.orm import Session, defer, selectinload
 
 from webapp.models import (
     AuditEvent,
@@ -24,6 +24,7 @@ from webapp.models import (
     Park,
     ProcessDefinition,
 )
+from webapp.models.tasks import is_overdue
 from webapp.services import history, resubmission, taskforms
 from webapp.services.people import waits_for_applicant
 from webapp.statements import Prepared, rows_of
@@ -35,8 +36,6 @@ INBOX_KEY: tuple[KeyKind, ...] = ("time", "time", "str")
 PROCESS_KEY: tuple[KeyKind, ...] = ("time", "str")
 NOTIFICATION_KEY: tuple[KeyKind, ...] = ("time", "int")
 HISTORY_KEY: tuple[KeyKind, ...] = ("int",)
-# tasks without a due date sort after every dated one
-NEVER_DUE = datetime(9999, 12, 31, tzinfo=UTC)
 
 
 @dataclass(frozen=True)
@@ -190,12 +189,8 @@ def _current_step(task: Any, now: datetime) -> dict[str, Any]:
         "candidate_groups": list(task.candidate_groups),
         "assignee": task.assignee,
         "due_at": task.due_at,
-        "overdue": _overdue(task, now),
+        "overdue": is_overdue(task.status, task.due_at, now),
     }
-
-
-def _overdue(task: Any, now: datetime) -> bool:
-    return task.status == "open" and task.due_at is not None and task.due_at < now
 
 
 def audit_trail(session: Session, instance_id: str, *, limit: int,
@@ -209,25 +204,6 @@ def audit_trail(session: Session, instance_id: str, *, limit: int,
 
 
 # --- tasks -------------------------------------------------------------------------------
-
-
-def inbox(session: Session, visible: ColumnElement[bool], *, limit: int,
-          after: tuple[Any, ...] | None) -> Page:
-    """Open tasks matching ``visible``: overdue and soonest due first, undated last."""
-    due = func.coalesce(HumanTask.due_at, NEVER_DUE)
-    # one statement: each task with just what its item shows of its application, not the
-    # application's state (kilobytes each)
-    stmt = (select(HumanTask).where(visible, HumanTask.status == "open")
-            .options(joinedload(HumanTask.instance, innerjoin=True)
-                     .load_only(Instance.reference, Instance.park_id, Instance.definition_id)
-                     .options(joinedload(Instance.park, innerjoin=True).load_only(Park.slug),
-                              joinedload(Instance.definition, innerjoin=True)
-                              .load_only(ProcessDefinition.key))))
-    now = datetime.now(UTC)
-    return _page(session, stmt, [due, HumanTask.created_at, HumanTask.id], limit=limit,
-                 after=after, descending=False,
-                 key_of=lambda row: (row.due_at or NEVER_DUE, row.created_at, row.id),
-                 render=lambda rows: [task_item(row, now) for row in rows])
 
 
 def task_item(task: HumanTask, now: datetime | None = None) -> dict[str, Any]:
@@ -247,7 +223,7 @@ def task_item(task: HumanTask, now: datetime | None = None) -> dict[str, Any]:
         "assignee": task.assignee,
         "created_at": task.created_at,
         "due_at": task.due_at,
-        "overdue": _overdue(task, now or datetime.now(UTC)),
+        "overdue": is_overdue(task.status, task.due_at, now or datetime.now(UTC)),
         "form_key": task.form_key,
         "priority": task.priority,
         "status": task.status,

@@ -33,8 +33,9 @@ def _looped(client: FlaskClient, login: Login, parks: Database, rounds: int) -> 
     return instance_id
 
 
-def _all_pages(client: FlaskClient, headers: dict[str, str], url: str
-               ) -> tuple[list[dict[str, Any]], int]:
+def _all_pages(
+    client: FlaskClient, headers: dict[str, str], url: str
+) -> tuple[list[dict[str, Any]], int]:
     """Every entry of a paged list, following its Link headers; and how many pages."""
     entries: list[dict[str, Any]] = []
     pages = 0
@@ -44,7 +45,7 @@ def _all_pages(client: FlaskClient, headers: dict[str, str], url: str
         entries += response.json
         pages += 1
         link = response.headers.get("Link")
-        url = link[1:link.index(">")] if link else ""
+        url = link[1 : link.index(">")] if link else ""
     return entries, pages
 
 
@@ -60,7 +61,8 @@ def test_a_new_application_lists_its_whole_history(client: FlaskClient, login: L
 
 
 def test_the_view_carries_the_latest_steps_and_where_the_rest_is(
-        client: FlaskClient, login: Login, parks: Database) -> None:
+    client: FlaskClient, login: Login, parks: Database
+) -> None:
     instance_id = _looped(client, login, parks, rounds=12)
 
     view = client.get(f"/api/v1/instances/{instance_id}", headers=login("xinghe")).json
@@ -74,7 +76,8 @@ def test_the_view_carries_the_latest_steps_and_where_the_rest_is(
 
 
 def test_history_pages_follow_the_cursor_to_the_end(
-        client: FlaskClient, login: Login, parks: Database) -> None:
+    client: FlaskClient, login: Login, parks: Database
+) -> None:
     instance_id = _looped(client, login, parks, rounds=5)
     headers = login("zhang.wei")
 
@@ -90,20 +93,24 @@ def test_history_pages_follow_the_cursor_to_the_end(
 
 
 def test_history_refuses_bad_cursors_and_strangers(
-        client: FlaskClient, login: Login, parks: Database) -> None:
+    client: FlaskClient, login: Login, parks: Database
+) -> None:
     instance_id = _looped(client, login, parks, rounds=1)
 
     bad = client.get(f"{history_path(instance_id)}?cursor=WyJ4Il0", headers=login("xinghe"))
     assert bad.status_code == 400 and error_code(bad) == "bad_cursor"
-    assert client.get(f"{history_path(instance_id)}?limit=0",
-                      headers=login("xinghe")).status_code == 422
+    assert (
+        client.get(f"{history_path(instance_id)}?limit=0", headers=login("xinghe")).status_code
+        == 422
+    )
     stranger = client.get(history_path(instance_id), headers=login("other.admin"))
     assert stranger.status_code == 404
     assert client.get(history_path("nobody"), headers=login("xinghe")).status_code == 404
 
 
 def test_after_300_rounds_the_completion_answer_is_as_long_as_after_11(
-        client: FlaskClient, login: Login, parks: Database) -> None:
+    client: FlaskClient, login: Login, parks: Database
+) -> None:
     instance_id = _looped(client, login, parks, rounds=10)
     view = client.get(f"/api/v1/instances/{instance_id}", headers=login("xinghe")).json
     view = complete_step(client, login, view, "preliminary_review", RETURN)
@@ -114,8 +121,11 @@ def test_after_300_rounds_the_completion_answer_is_as_long_as_after_11(
 
     view = client.get(f"/api/v1/instances/{instance_id}", headers=login("xinghe")).json
     view = complete_step(client, login, view, "preliminary_review", RETURN)
-    answer = client.post(f"/api/v1/tasks/{view['current_steps'][0]['task_id']}/complete",
-                         json={"data": CORRECTION}, headers=login("xinghe"))
+    answer = client.post(
+        f"/api/v1/tasks/{view['current_steps'][0]['task_id']}/complete",
+        json={"data": CORRECTION},
+        headers=login("xinghe"),
+    )
 
     after_300 = answer.json
     assert answer.status_code == 200
@@ -124,9 +134,9 @@ def test_after_300_rounds_the_completion_answer_is_as_long_as_after_11(
     # the same steps (ids and times aside): the answer did not grow with the rounds
     assert abs(len(json.dumps(after_300)) - len(json.dumps(after_11))) < 50
     assert [e["element_id"] for e in after_300["history"]] == [
-        e["element_id"] for e in after_11["history"]]
-    entries, _ = _all_pages(client, login("xinghe"),
-                            f"{history_path(instance_id)}?limit=500")
+        e["element_id"] for e in after_11["history"]
+    ]
+    entries, _ = _all_pages(client, login("xinghe"), f"{history_path(instance_id)}?limit=500")
     assert len(entries) == 1 + 2 * 300
 
 
@@ -147,12 +157,12 @@ def _step_history_reads(parks: Database, read: Any) -> list[str]:
 
 
 def test_a_resubmission_is_told_from_the_latest_rounds_alone(
-        client: FlaskClient, login: Login, parks: Database) -> None:
+    client: FlaskClient, login: Login, parks: Database
+) -> None:
     instance_id = _looped(client, login, parks, rounds=12)
     complete(parks, instance_id, "preliminary_review", RETURN, "zhang.wei")
     # the amount was last sent by the application itself, twelve rounds ago
-    complete(parks, instance_id, "correction", {**CORRECTION, "requested_amount": 150000},
-             "xinghe")
+    complete(parks, instance_id, "correction", {**CORRECTION, "requested_amount": 150000}, "xinghe")
     with parks.read() as session:
         instance = session.get_one(Instance, instance_id)
         reads = _step_history_reads(parks, lambda: resubmission.latest(session, instance))
@@ -160,7 +170,8 @@ def test_a_resubmission_is_told_from_the_latest_rounds_alone(
 
     assert found is not None and found.note == CORRECTION["correction_note"]
     assert [(c.field, c.old, c.new) for c in found.changes] == [
-        ("requested_amount", SUBSIDY_DATA["requested_amount"], 150000)]
+        ("requested_amount", SUBSIDY_DATA["requested_amount"], 150000)
+    ]
     assert reads and all("LIMIT" in statement for statement in reads)
 
     # a round that sends what the one before it sent is told from those two rounds
@@ -174,12 +185,14 @@ def test_a_resubmission_is_told_from_the_latest_rounds_alone(
 
 
 def test_the_task_view_of_a_resubmission_after_many_rounds(
-        client: FlaskClient, login: Login, parks: Database) -> None:
+    client: FlaskClient, login: Login, parks: Database
+) -> None:
     instance_id = _looped(client, login, parks, rounds=6)
     view = client.get(f"/api/v1/instances/{instance_id}", headers=login("xinghe")).json
 
-    task = client.get(f"/api/v1/tasks/{view['current_steps'][0]['task_id']}",
-                      headers=login("zhang.wei")).json
+    task = client.get(
+        f"/api/v1/tasks/{view['current_steps'][0]['task_id']}", headers=login("zhang.wei")
+    ).json
 
     sent = task["context"]["resubmission"]
     assert sent["note"] == CORRECTION["correction_note"] and sent["changes"] == []
