@@ -272,7 +272,10 @@ class TaskContextSchema(Schema):
     fields_ = fields.Dict(required=True, data_key="fields", attribute="fields", metadata={
         "description": "the values of the form's read-only fields"})
     decisions = fields.List(fields.Nested(DecisionSchema), required=True, metadata={
-        "description": "earlier decisions of the application, oldest first, with who took them"})
+        "description": "the latest 20 earlier decisions of the application, oldest first, "
+                       "with who took them"})
+    decisions_earlier = fields.Integer(required=True, metadata={
+        "description": "how many earlier decisions come before those listed"})
     resubmission = fields.Nested(ResubmissionSchema, allow_none=True, metadata={
         "description": "for park staff: the latest correction the enterprise sent, null if none"})
 

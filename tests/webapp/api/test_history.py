@@ -197,3 +197,19 @@ def test_the_task_view_of_a_resubmission_after_many_rounds(
     sent = task["context"]["resubmission"]
     assert sent["note"] == CORRECTION["correction_note"] and sent["changes"] == []
     assert [f["change"] for f in sent["files"]] == []
+
+
+def test_a_task_carries_the_latest_decisions_and_how_many_came_before(
+    client: FlaskClient, login: Login, parks: Database
+) -> None:
+    instance_id = _looped(client, login, parks, rounds=15)
+    view = client.get(f"/api/v1/instances/{instance_id}", headers=login("xinghe")).json
+
+    task = client.get(
+        f"/api/v1/tasks/{view['current_steps'][0]['task_id']}", headers=login("zhang.wei")
+    ).json
+
+    decided = task["context"]["decisions"]
+    assert len(decided) == 20 and task["context"]["decisions_earlier"] == 2 * 15 - 20
+    assert [d["element_id"] for d in decided[-2:]] == ["preliminary_review", "correction"]
+    assert decided[-1]["data"] == CORRECTION
