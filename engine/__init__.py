@@ -5,7 +5,13 @@ the web layer and hands out frozen dataclasses only (see README.md in this folde
 """
 
 from .calendars import ParkCalendar, statutory_year_known, subtract_working_days
-from .definitions import ProcessVersion, SpecCache, content_hash, prepare_deployment
+from .definitions import (
+    ProcessVersion,
+    SpecCache,
+    content_hash,
+    decision_ids,
+    prepare_deployment,
+)
 from .errors import (
     Conflict,
     EngineError,
@@ -32,6 +38,7 @@ from .values import (
     StepRecord,
     TimerWait,
 )
+from .version_diff import VersionDiff, diff_versions
 from .worktime import WeekendCalendar, WorkCalendar, add_working_days, resolve_due
 
 __all__ = [
@@ -62,10 +69,13 @@ __all__ = [
     "StepRecord",
     "TaskNotOpen",
     "TimerWait",
+    "VersionDiff",
     "WeekendCalendar",
     "WorkCalendar",
     "add_working_days",
     "content_hash",
+    "decision_ids",
+    "diff_versions",
     "prepare_deployment",
     "resolve_due",
 ]
