@@ -54,8 +54,8 @@ def list_tasks(args: dict[str, Any]) -> tuple[list[dict[str, Any]], int, dict[st
     after = paging.decode_cursor(args.get("cursor"), queries.INBOX_KEY)
     now = datetime.now(UTC)
     with store.database.read() as session:
-        condition = inbox.matching(inbox_condition(session, current_viewer(), chosen.scope),
-                                   chosen, now)
+        visible = inbox_condition(session, current_viewer(), chosen.scope)
+        condition = inbox.matching(session, visible, chosen, now)
         items, next_key = inbox.page(session, condition, limit=args["limit"], after=after,
                                      now=now)
     return items, 200, paging.link_headers(queries.Page(items, next_key))

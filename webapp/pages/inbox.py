@@ -32,7 +32,7 @@ def index() -> str:
     now = datetime.now(UTC)
     with store.database.read() as session:
         visible = inbox_condition(session, where.park_viewer, chosen.scope)
-        condition = inbox.matching(visible, chosen, now, park_id=where.role.park_id)
+        condition = inbox.matching(session, visible, chosen, now, park_id=where.role.park_id)
         counts = inbox.counts(session, condition, username=current_user.username, now=now)
         rows, next_key = inbox.page(session, condition, limit=PAGE_SIZE, after=after, now=now)
         procedures = inbox.procedures(session, where.role.park_id)

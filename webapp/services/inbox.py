@@ -25,6 +25,8 @@ SCOPES = ("all", "mine", "groups")
 # tasks without a due date sort after every dated one
 NEVER_DUE = datetime(9999, 12, 31, tzinfo=UTC)
 MAX_TEXT = 64
+# applications a search may name and still have their tasks looked up one by one
+MAX_MENTIONED = 200
 InboxKey = tuple[datetime, datetime, str]
 
 
@@ -79,7 +81,12 @@ _COLUMNS = (
 
 
 def matching(
-    visible: ColumnElement[bool], chosen: InboxFilter, now: datetime, *, park_id: str | None = None
+    session: Session,
+    visible: ColumnElement[bool],
+    chosen: InboxFilter,
+    now: datetime,
+    *,
+    park_id: str | None = None,
 ) -> ColumnElement[bool]:
     """The open tasks ``visible`` selects that pass ``chosen`` (in one park, with
     ``park_id``); it needs the joins of ``_joined``."""
@@ -89,29 +96,36 @@ def matching(
     if chosen.process_key:
         parts.append(ProcessDefinition.key == chosen.process_key)
     if chosen.text:
-        parts.append(_mentions(chosen.text, park_id))
+        parts.append(_mentions(session, chosen.text, park_id))
     if chosen.overdue_only:
         parts.append(HumanTask.overdue_at(now))
     return and_(*parts)
 
 
-def _mentions(text: str, park_id: str | None) -> ColumnElement[bool]:
-    """Tasks of applications whose reference or enterprise name holds ``text``: the few
-    applications are selected first, so the page still walks the due-date index."""
+def _mentions(session: Session, text: str, park_id: str | None) -> ColumnElement[bool]:
+    """Tasks of applications whose reference or enterprise name holds ``text``.
+
+    A search names a few applications: they are read first and their tasks looked up by
+    application, instead of walking every open task in due order to find none. Past
+    ``MAX_MENTIONED`` of them, the walk finds a page soon enough and the search stays a
+    subquery.
+    """
     pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
     companies = select(Enterprise.id).where(Enterprise.name.ilike(pattern, escape="\\"))
     applications = select(Instance.id)
     if park_id is not None:
         companies = companies.where(Enterprise.park_id == park_id)
         applications = applications.where(Instance.park_id == park_id)
-    return HumanTask.instance_id.in_(
-        applications.where(
-            or_(
-                Instance.reference.ilike(pattern, escape="\\"),
-                Instance.enterprise_id.in_(companies),
-            )
+    applications = applications.where(
+        or_(
+            Instance.reference.ilike(pattern, escape="\\"),
+            Instance.enterprise_id.in_(companies),
         )
     )
+    found = list(session.scalars(applications.limit(MAX_MENTIONED + 1)))
+    if len(found) > MAX_MENTIONED:
+        return HumanTask.instance_id.in_(applications)
+    return HumanTask.instance_id.in_(found)
 
 
 def _joined(stmt: Select[Any]) -> Select[Any]:

@@ -6,12 +6,14 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
+import pytest
 from flask import Flask
 
 from tests.webapp.apptools import Browser, bearer, text_of
 from tests.webapp.pages.synthetic import REFERENCE, add_open_tasks
 from tests.webapp.pages.test_inbox import counts, rows
 from webapp.db import Database
+from webapp.services import inbox
 
 OpenBrowser = Callable[..., Browser]
 
@@ -78,3 +80,15 @@ def test_the_api_refuses_a_malformed_filter(parks: Database, app: Flask) -> None
     for query in ("?overdue=maybe", "?q=" + "x" * 65, "?process_key=" + "k" * 256):
         response = client.get(f"/api/v1/tasks{query}", headers=headers)
         assert response.status_code == 422, query
+
+
+def test_a_search_naming_many_applications_finds_them_all(
+    parks: Database, app: Flask, browser: OpenBrowser, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ids = add_open_tasks(parks, 12)
+    few = _api(app, "?q=星河")
+    monkeypatch.setattr(inbox, "MAX_MENTIONED", 3)  # past it, the search stays a subquery
+
+    assert _api(app, "?q=星河") == few == ids
+    assert _page(browser("zhang.wei"), "?q=星河") == ids
+    assert _api(app, "?q=SYN-2026-00000") == ids[:10]
