@@ -274,8 +274,9 @@ class TaskContextSchema(Schema):
     decisions = fields.List(fields.Nested(DecisionSchema), required=True, metadata={
         "description": "the latest 20 earlier decisions of the application, oldest first, "
                        "with who took them"})
-    decisions_earlier = fields.Integer(required=True, metadata={
-        "description": "how many earlier decisions come before those listed"})
+    decisions_truncated = fields.Boolean(required=True, metadata={
+        "description": "whether earlier decisions come before those listed (every step, "
+                       "without its data: GET /api/v1/instances/{id}/history)"})
     resubmission = fields.Nested(ResubmissionSchema, allow_none=True, metadata={
         "description": "for park staff: the latest correction the enterprise sent, null if none"})
 

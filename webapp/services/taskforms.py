@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, or_, select
+from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.orm import Session
 
 from forms.fields import (
@@ -137,14 +137,6 @@ def decisions(
     return found
 
 
-def count_decisions(
-    session: Session, instance: Instance, *, before: HumanTask | None = None
-) -> int:
-    """How many decisions ``decisions`` would list without ``latest``."""
-    stmt = select(func.count()).select_from(StepHistory).where(*_decided(instance, before))
-    return int(session.scalar(stmt) or 0)
-
-
 def _decided(instance: Instance, before: HumanTask | None) -> list[ColumnElement[bool]]:
     where = [
         StepHistory.instance_id == instance.id,
@@ -202,11 +194,8 @@ def application_fields(instance: Instance, variables: Mapping[str, Any]) -> dict
 def context(session: Session, task: HumanTask, variables: Mapping[str, Any]) -> dict[str, Any]:
     """The read-only facts shown beside a task's form: the application, the values of the
     form's read-only fields, and the latest ``RECENT_DECISIONS`` earlier decisions with who
-    took them (``decisions_earlier``: how many before those are left out)."""
-    shown_decisions = decisions(session, task.instance, before=task, latest=RECENT_DECISIONS)
-    earlier = 0
-    if len(shown_decisions) == RECENT_DECISIONS:
-        earlier = count_decisions(session, task.instance, before=task) - RECENT_DECISIONS
+    took them (``decisions_truncated``: whether earlier ones are left out)."""
+    found = decisions(session, task.instance, before=task, latest=RECENT_DECISIONS + 1)
     return {
         "application": application_fields(task.instance, variables),
         "fields": shown(task, variables),
@@ -220,7 +209,7 @@ def context(session: Session, task: HumanTask, variables: Mapping[str, Any]) -> 
                 "outcome": d.outcome,
                 "data": dict(d.data),
             }
-            for d in shown_decisions
+            for d in found[-RECENT_DECISIONS:]
         ],
-        "decisions_earlier": earlier,
+        "decisions_truncated": len(found) > RECENT_DECISIONS,
     }
