@@ -5,7 +5,13 @@ the web layer and hands out frozen dataclasses only (see README.md in this folde
 """
 
 from .calendars import ParkCalendar, statutory_year_known, subtract_working_days
-from .definitions import ProcessVersion, SpecCache, content_hash, prepare_deployment
+from .definitions import (
+    ProcessVersion,
+    SpecCache,
+    content_hash,
+    decision_ids,
+    prepare_deployment,
+)
 from .errors import (
     Conflict,
     EngineError,
@@ -34,6 +40,7 @@ from .values import (
     ThrownMessage,
     TimerWait,
 )
+from .version_diff import VersionDiff, diff_versions
 from .worktime import (
     DEFAULT_DAY_END,
     WeekendCalendar,
@@ -73,10 +80,13 @@ __all__ = [
     "TaskNotOpen",
     "ThrownMessage",
     "TimerWait",
+    "VersionDiff",
     "WeekendCalendar",
     "WorkCalendar",
     "add_working_days",
     "content_hash",
+    "decision_ids",
+    "diff_versions",
     "end_of_working_days",
     "is_generated_form",
     "prepare_deployment",

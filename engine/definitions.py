@@ -58,6 +58,11 @@ class ProcessVersion:
     end_results: Mapping[str, str] = field(default_factory=dict)
     # the messages its start events catch: an application of it may be started by one
     start_messages: tuple[str, ...] = ()
+    # what pages show of it: the process's documentation (whitespace folded), the name of
+    # every named element by id, and the lane its start event sits in (None without lanes)
+    description: str = ""
+    element_names: Mapping[str, str] = field(default_factory=dict)
+    start_lane: str | None = None
 
     @classmethod
     def from_sources(
@@ -138,6 +143,12 @@ def _called_files(roots: Mapping[str, etree._Element]) -> dict[str, list[str]]:
     return reached
 
 
+def decision_ids(content: bytes) -> tuple[str, ...]:
+    """The ids of the decisions a DMN file defines, in document order."""
+    return tuple(str(decision.get("id", ""))
+                 for decision in parse_xml(content, what="DMN").getroot().iter(DMN_DECISION))
+
+
 def _decision_index(contents: Iterable[bytes]) -> dict[str, tuple[bytes, tuple[str, ...]]]:
     """decision id -> the DMN file holding it and the decisions it requires."""
     index: dict[str, tuple[bytes, tuple[str, ...]]] = {}
@@ -193,6 +204,10 @@ def _describe(
         called=called,
         end_results=_end_results(process),
         start_messages=_start_messages(process),
+        description=_documentation(process),
+        element_names={str(el.get("id")): str(el.get("name")) for el in process.iter()
+                       if isinstance(el.tag, str) and el.get("id") and el.get("name")},
+        start_lane=_lane_of(process, start),
     )
 
 
@@ -208,6 +223,23 @@ def _start_messages(process: etree._Element) -> tuple[str, ...]:
             if name and name not in found:
                 found.append(name)
     return tuple(found)
+
+
+def _documentation(process: etree._Element) -> str:
+    found = process.find(f"{{{BPMN_NS}}}documentation")
+    return " ".join("".join(found.itertext()).split()) if found is not None else ""
+
+
+def _lane_of(process: etree._Element, node: etree._Element | None) -> str | None:
+    """The name of the innermost lane a flow node sits in, if the process has lanes."""
+    if node is None:
+        return None
+    for lane in process.iter(f"{{{BPMN_NS}}}lane"):
+        refs = {(ref.text or "").strip() for ref in lane.findall(f"{{{BPMN_NS}}}flowNodeRef")}
+        if node.get("id") in refs and lane.find(f".//{{{BPMN_NS}}}lane") is None:
+            name = lane.get("name")
+            return str(name) if name is not None else None
+    return None
 
 
 def _end_results(process: etree._Element) -> dict[str, str]:

@@ -10,12 +10,11 @@ from flask import Blueprint, abort, flash, jsonify, redirect, render_template, r
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
-from engine import InvalidProcess, Problem
+from engine import InvalidProcess, Problem, diff_versions
 from webapp.admin.access import current_admin, current_park, json_error
 from webapp.admin.problems import problem_json, text_of
 from webapp.extensions import store
 from webapp.services import admin_processes as service
-from webapp.services.admin_diff import diff_versions
 from webapp.services.processes import deploy_warnings, get_latest
 
 bp = Blueprint("processes", __name__)

@@ -1,9 +1,9 @@
 """Answers a service builds in their documented shape already, written without a schema dump.
 
 flask-smorest writes what a view returns through the view's marshmallow schema: a few Python
-calls for every field of every object. An application's view lists its whole history, so
-for a long-lived application (a few hundred correction rounds, 600 history entries) that dump
-cost more than the task completion it answered, and the answer's time grew with every round.
+calls for every field of every object. An application's view answers every completion, so
+its dump was a fair share of a step (when it listed the whole history, more than the step
+itself for a long-lived application; now it carries the latest steps, see services/history).
 `queries.instance_view` builds the view field by field as `InstanceViewSchema` documents it,
 so it is written as it is; the schema still documents it in the OpenAPI description.
 Timestamps are written as the schema writes them (``datetime.isoformat``), and

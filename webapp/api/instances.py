@@ -18,6 +18,7 @@ from webapp.api.schemas import (
     AuditEntrySchema,
     CancelRequestSchema,
     ErrorSchema,
+    HistoryEntrySchema,
     InstanceListArgsSchema,
     InstanceSummarySchema,
     InstanceViewSchema,
@@ -95,6 +96,19 @@ def get_audit(args: dict[str, Any], instance_id: str) -> Listing:
         page = queries.audit_trail(
             session, instance.id, limit=args["limit"],
             after=paging.decode_cursor(args.get("cursor"), queries.AUDIT_KEY))
+    return page.items, 200, paging.link_headers(page)
+
+
+@blp.route("/instances/<instance_id>/history", methods=["GET"])
+@blp.arguments(PageArgsSchema(), location="query")
+@blp.response(200, HistoryEntrySchema(many=True))
+def get_history(args: dict[str, Any], instance_id: str) -> Listing:
+    """List every step taken in an application, oldest first."""
+    with store.database.read() as session:
+        instance = instance_for(session, current_viewer(), instance_id)
+        page = queries.step_history(
+            session, instance.id, limit=args["limit"],
+            after=paging.decode_cursor(args.get("cursor"), queries.HISTORY_KEY))
     return page.items, 200, paging.link_headers(page)
 
 

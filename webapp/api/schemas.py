@@ -176,7 +176,11 @@ class InstanceSummarySchema(Schema):
 
 
 class InstanceViewSchema(InstanceSummarySchema):
-    history = fields.List(fields.Nested(HistoryEntrySchema), required=True)
+    history = fields.List(fields.Nested(HistoryEntrySchema), required=True, metadata={
+        "description": "the latest 20 steps taken, oldest first; the rest at history_next"})
+    history_next = fields.String(allow_none=True, metadata={
+        "description": "where every step is listed, page by page (GET); null when history "
+                       "holds them all"})
 
 
 class AuditEntrySchema(Schema):
@@ -191,6 +195,10 @@ class AuditEntrySchema(Schema):
 
 class TaskListArgsSchema(PageArgsSchema):
     scope = fields.String(load_default="all", validate=validate.OneOf(("mine", "groups", "all")))
+    process_key = _text(255, metadata={"description": "only tasks of this procedure"})
+    q = _text(64, metadata={"description": "part of a reference number or enterprise name"})
+    overdue = fields.Boolean(load_default=False,
+                             metadata={"description": "only tasks past their due time"})
 
 
 class CompleteRequestSchema(Schema):
@@ -264,7 +272,11 @@ class TaskContextSchema(Schema):
     fields_ = fields.Dict(required=True, data_key="fields", attribute="fields", metadata={
         "description": "the values of the form's read-only fields"})
     decisions = fields.List(fields.Nested(DecisionSchema), required=True, metadata={
-        "description": "earlier decisions of the application, oldest first, with who took them"})
+        "description": "the latest 20 earlier decisions of the application, oldest first, "
+                       "with who took them"})
+    decisions_truncated = fields.Boolean(required=True, metadata={
+        "description": "whether earlier decisions come before those listed (every step, "
+                       "without its data: GET /api/v1/instances/{id}/history)"})
     resubmission = fields.Nested(ResubmissionSchema, allow_none=True, metadata={
         "description": "for park staff: the latest correction the enterprise sent, null if none"})
 

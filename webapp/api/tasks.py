@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from flask import Response
@@ -25,7 +26,7 @@ from webapp.api.schemas import (
 )
 from webapp.api.scoping import inbox_condition, task_for, worker_in
 from webapp.extensions import store
-from webapp.services import applications, queries
+from webapp.services import applications, inbox, queries
 from webapp.services import tasks as task_service
 
 blp = ApiBlueprint("tasks", __name__, url_prefix="/api/v1/tasks",
@@ -46,13 +47,18 @@ def _check_visible(task_id: str) -> None:
 @blp.arguments(TaskListArgsSchema(), location="query")
 @blp.response(200, TaskSchema(many=True))
 def list_tasks(args: dict[str, Any]) -> tuple[list[dict[str, Any]], int, dict[str, str]]:
-    """List open tasks for the caller, overdue and soonest due first."""
-    viewer = current_viewer()
+    """List open tasks for the caller, overdue and soonest due first; narrowed to a
+    procedure, a reference or enterprise name, or overdue tasks."""
+    chosen = inbox.InboxFilter(scope=args["scope"], process_key=args.get("process_key"),
+                               text=args.get("q"), overdue_only=args["overdue"])
+    after = paging.decode_cursor(args.get("cursor"), queries.INBOX_KEY)
+    now = datetime.now(UTC)
     with store.database.read() as session:
-        page = queries.inbox(session, inbox_condition(session, viewer, args["scope"]),
-                             limit=args["limit"],
-                             after=paging.decode_cursor(args.get("cursor"), queries.INBOX_KEY))
-    return page.items, 200, paging.link_headers(page)
+        visible = inbox_condition(session, current_viewer(), chosen.scope)
+        condition = inbox.matching(session, visible, chosen, now)
+        items, next_key = inbox.page(session, condition, limit=args["limit"], after=after,
+                                     now=now)
+    return items, 200, paging.link_headers(queries.Page(items, next_key))
 
 
 @blp.route("/<task_id>", methods=["GET"])

@@ -5,13 +5,28 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, String
+from sqlalchemy import ColumnElement, ForeignKey, Index, String, and_, or_, text
+from sqlalchemy.ext.hybrid import hybrid_method
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from webapp.db import Base, BigIntId, JSONType, one_of, utcnow
 from webapp.models.instances import Instance
 
 TASK_STATUSES = ("open", "completed", "cancelled")
+
+
+def is_overdue(status: str, due_at: datetime | None, now: datetime) -> bool:
+    """Whether a task is overdue at ``now``: still open and past its due time.
+
+    The one definition of overdue; ``HumanTask.overdue_at`` says the same in SQL."""
+    return status == "open" and due_at is not None and due_at < now
+
+
+def is_due_soon(status: str, due_at: datetime | None, follow_up_at: datetime | None,
+                now: datetime) -> bool:
+    """Whether an open task is due soon at ``now``: past its follow-up time, not yet overdue."""
+    return (status == "open" and not is_overdue(status, due_at, now)
+            and follow_up_at is not None and follow_up_at <= now)
 
 
 class HumanTask(Base):
@@ -24,7 +39,9 @@ class HumanTask(Base):
     __tablename__ = "human_tasks"
     __table_args__ = (
         one_of("status", TASK_STATUSES),
-        Index("ix_human_tasks_inbox", "park_id", "status", "due_at"),
+        # the inbox: a park's open tasks in due order, the undated ones oldest first
+        Index("ix_human_tasks_open_due", "park_id", "due_at", "created_at", "id",
+              postgresql_where=text("status = 'open'"), sqlite_where=text("status = 'open'")),
         Index("ix_human_tasks_assignee", "assignee", "status"),
         # an instance's open tasks, however many it has finished
         Index("ix_human_tasks_instance_status", "instance_id", "status"),
@@ -52,6 +69,27 @@ class HumanTask(Base):
 
     instance: Mapped[Instance] = relationship()
 
+    @hybrid_method
+    def overdue_at(self, now: datetime) -> bool:
+        """Whether the task is overdue at ``now`` (see ``is_overdue``)."""
+        return is_overdue(self.status, self.due_at, now)
+
+    @overdue_at.inplace.expression
+    @classmethod
+    def _overdue_at_sql(cls, now: datetime) -> ColumnElement[bool]:
+        return and_(cls.status == "open", cls.due_at.is_not(None), cls.due_at < now)
+
+    @hybrid_method
+    def due_soon_at(self, now: datetime) -> bool:
+        """Whether the task is due soon at ``now`` (see ``is_due_soon``)."""
+        return is_due_soon(self.status, self.due_at, self.follow_up_at, now)
+
+    @due_soon_at.inplace.expression
+    @classmethod
+    def _due_soon_at_sql(cls, now: datetime) -> ColumnElement[bool]:
+        return and_(cls.status == "open", cls.follow_up_at <= now,
+                    or_(cls.due_at.is_(None), cls.due_at >= now))
+
     def __repr__(self) -> str:
         return f"<HumanTask {self.element_id} {self.status}>"
 
@@ -60,9 +98,13 @@ class StepHistory(Base):
     """A finished step of an application, kept here so the serialized state stays small."""
 
     __tablename__ = "step_history"
+    __table_args__ = (
+        # an application's latest steps, and its steps page by page, in the order taken
+        Index("ix_step_history_instance_order", "instance_id", "id"),
+    )
 
     id: Mapped[int] = mapped_column(BigIntId, primary_key=True)
-    instance_id: Mapped[str] = mapped_column(ForeignKey("instances.id"), index=True)
+    instance_id: Mapped[str] = mapped_column(ForeignKey("instances.id"))
     task_id: Mapped[str | None] = mapped_column(String(36))
     element_id: Mapped[str] = mapped_column(String(255))
     name: Mapped[str] = mapped_column(String(255))

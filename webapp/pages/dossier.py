@@ -7,30 +7,21 @@ deadlines, the waiting timers, the diagram's marks and the files.
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from lxml import etree
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from engine.xmlsafe import parse_xml
 from webapp.models import HumanTask, Instance, Job, ProcessDefinition, StepHistory, User
 from webapp.pages.forms_render import display, properties
 from webapp.services.attachments import attachments_of
 from webapp.services.engines import version_of
-from webapp.services.queries import steps_taken
+from webapp.services.history import steps_taken
 
-BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
-CAMUNDA_NS = "http://camunda.org/schema/1.0/bpmn"
 RETURN = "return"
-_facts_lock = threading.Lock()
-_facts: OrderedDict[str, ProcessFacts] = OrderedDict()
-MAX_FACTS = 256
 # what an application's page shows of its past unless asked for all of it
 LATEST_STEPS = 20
 LATEST_RETURNS = 3
@@ -75,44 +66,11 @@ class CurrentStep:
 
 
 def process_facts(definition: ProcessDefinition) -> ProcessFacts:
-    """The description, start form and element names of a deployed version (cached)."""
-    key = f"{definition.content_hash}:{definition.key}"
-    with _facts_lock:
-        found = _facts.get(key)
-    if found is not None:
-        return found
-    found = _read_facts(definition.bpmn_xml, definition.key)
-    with _facts_lock:
-        _facts[key] = found
-        while len(_facts) > MAX_FACTS:
-            _facts.popitem(last=False)
-    return found
-
-
-def _read_facts(bpmn_xml: str, key: str) -> ProcessFacts:
-    root = parse_xml(bpmn_xml).getroot()
-    process = next((p for p in root.iter(f"{{{BPMN_NS}}}process") if p.get("id") == key), None)
-    if process is None:
-        return ProcessFacts("", None, {})
-    documentation = process.find(f"{{{BPMN_NS}}}documentation")
-    names = {str(e.get("id")): str(e.get("name")) for e in process.iter()
-             if isinstance(e.tag, str) and e.get("id") and e.get("name")}
-    start = next((e for e in process.iter(f"{{{BPMN_NS}}}startEvent")
-                  if e.getparent() is process), None)
-    form_key = start.get(f"{{{CAMUNDA_NS}}}formKey") if start is not None else None
-    text = _text(documentation) if documentation is not None else ""
-    return ProcessFacts(text, form_key, names, _lane_of(process, start))
-
-
-def _lane_of(process: etree._Element, node: etree._Element | None) -> str | None:
-    """The name of the lane a flow node sits in, if the process has lanes."""
-    if node is None:
-        return None
-    for lane in process.iter(f"{{{BPMN_NS}}}lane"):
-        refs = {(ref.text or "").strip() for ref in lane.findall(f"{{{BPMN_NS}}}flowNodeRef")}
-        if node.get("id") in refs and lane.find(f".//{{{BPMN_NS}}}lane") is None:
-            return lane.get("name")
-    return None
+    """The description, start form and element names of a deployed version, as the engine
+    read them from its BPMN (``version_of`` keeps each version parsed once)."""
+    version = version_of(definition)
+    return ProcessFacts(version.description, version.start_form_key, version.element_names,
+                        version.start_lane)
 
 
 def applicants_start(definition: ProcessDefinition, applicant_lanes: Iterable[str]) -> bool:
@@ -121,10 +79,6 @@ def applicants_start(definition: ProcessDefinition, applicant_lanes: Iterable[st
     if start_schema(definition) is None:
         return False
     return facts.start_lane is None or facts.start_lane in set(applicant_lanes)
-
-
-def _text(element: etree._Element) -> str:
-    return " ".join("".join(element.itertext()).split())
 
 
 def start_schema(definition: ProcessDefinition) -> dict[str, Any] | None:
@@ -271,7 +225,7 @@ def current_steps(session: Session, instance: Instance, tasks: list[HumanTask],
         holder=names.get(task.assignee, task.assignee) if task.assignee
         else "、".join(task.candidate_groups or task.candidate_users or ([task.lane] if task.lane
                                                                          else [])),
-        due_at=task.due_at, overdue=_overdue(task, now), due_soon=_due_soon(task, now),
+        due_at=task.due_at, overdue=task.overdue_at(now), due_soon=task.due_soon_at(now),
         task_id=task.id,
         applicant=task.lane in lanes or bool(lanes.intersection(task.candidate_groups)))
         for task in tasks]
@@ -296,15 +250,6 @@ def marks(session: Session, instance_id: str, tasks: list[HumanTask],
     return {
         "completed": sorted(passed - current),
         "current": sorted(current),
-        "overdue": sorted({t.element_id for t in tasks if _overdue(t, now)}),
-        "due-soon": sorted({t.element_id for t in tasks if _due_soon(t, now)}),
+        "overdue": sorted({t.element_id for t in tasks if t.overdue_at(now)}),
+        "due-soon": sorted({t.element_id for t in tasks if t.due_soon_at(now)}),
     }
-
-
-def _overdue(task: HumanTask, now: datetime) -> bool:
-    return task.due_at is not None and task.due_at < now
-
-
-def _due_soon(task: HumanTask, now: datetime) -> bool:
-    return (not _overdue(task, now) and task.follow_up_at is not None
-            and task.follow_up_at <= now)

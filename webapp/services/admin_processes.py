@@ -19,8 +19,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, undefer
 
-from engine import InvalidProcess, Problem, is_generated_form, prepare_deployment
-from engine.xmlsafe import parse_xml
+from engine import InvalidProcess, Problem, decision_ids, is_generated_form, prepare_deployment
 from webapp.models import Instance, Park, ProcessDefinition, User
 from webapp.services import processes
 from webapp.services.errors import NotFound
@@ -28,7 +27,6 @@ from webapp.services.processes import Deployed
 
 FORMS_SETTING = "forms"
 RUNNING = ("active", "error")
-DMN_DECISION = "{*}decision"
 # the version column is a 32-bit integer: a larger number names nothing
 MAX_VERSION = 2**31 - 1
 
@@ -160,8 +158,7 @@ def park_decisions(session: Session, park: Park) -> dict[str, bytes]:
 
 
 def _decision_ids(content: str) -> list[str]:
-    return [decision.get("id", "")
-            for decision in parse_xml(content, what="DMN").getroot().iter(DMN_DECISION)] or [""]
+    return list(decision_ids(content.encode("utf-8"))) or [""]
 
 
 # --- checking and deploying --------------------------------------------------------------

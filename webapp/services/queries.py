@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from typing import Any, Literal
 
 from sqlalchemy import ColumnElement, Select, and_, bindparam, func, or_, select
-from sqlalchemy.orm import Session, defer, joinedload, selectinload
+from sqlalchemy.orm import Session, defer, selectinload
 
 from webapp.models import (
     AuditEvent,
@@ -23,9 +23,9 @@ from webapp.models import (
     Notification,
     Park,
     ProcessDefinition,
-    StepHistory,
 )
-from webapp.services import resubmission, taskforms
+from webapp.models.tasks import is_overdue
+from webapp.services import history, resubmission, taskforms
 from webapp.services.people import waits_for_applicant
 from webapp.statements import Prepared, rows_of
 
@@ -35,8 +35,7 @@ AUDIT_KEY: tuple[KeyKind, ...] = ("time", "int")
 INBOX_KEY: tuple[KeyKind, ...] = ("time", "time", "str")
 PROCESS_KEY: tuple[KeyKind, ...] = ("time", "str")
 NOTIFICATION_KEY: tuple[KeyKind, ...] = ("time", "int")
-# tasks without a due date sort after every dated one
-NEVER_DUE = datetime(9999, 12, 31, tzinfo=UTC)
+HISTORY_KEY: tuple[KeyKind, ...] = ("int",)
 
 
 @dataclass(frozen=True)
@@ -75,15 +74,22 @@ def _page(session: Session, stmt: Select[Any], columns: Sequence[Any], *, limit:
 
 def instance_view(session: Session, instance: Instance, *, now: datetime | None = None
                   ) -> dict[str, Any]:
-    """The full view of one application: where it stands, who holds it, what happened.
-
-    Every task completion answers with it, so its two queries are prepared statements, sent
-    together."""
-    when, ids = now or datetime.now(UTC), {"instance_id": instance.id}
-    steps, rows = rows_of(session.connection(), (_OPEN_STEPS_OF, ids), (_HISTORY, ids))
+    """The view of one application: where it stands, who holds it, its latest steps and
+    where the rest of them are read (``history_next``, None when there are no more)."""
+    when = now or datetime.now(UTC)
+    [steps] = rows_of(session.connection(), (_OPEN_STEPS_OF, {"instance_id": instance.id}))
     view = _summary(instance, [_current_step(task, when) for task in steps])
-    view["history"] = [_history_entry(row) for row in rows]
+    latest = history.recent(session, instance.id)
+    view["history"] = latest.entries
+    view["history_next"] = history.history_path(instance.id) if latest.earlier else None
     return view
+
+
+def step_history(session: Session, instance_id: str, *, limit: int,
+                 after: tuple[Any, ...] | None) -> Page:
+    """Every step taken in one application, oldest first."""
+    items, next_key = history.page(session, instance_id, limit=limit, after=after)
+    return Page(items, next_key)
 
 
 def list_instances(session: Session, visible: ColumnElement[bool], *, status: str | None,
@@ -123,21 +129,6 @@ _OPEN_STEPS_OF = Prepared(
     select(*_STEP_COLUMNS)
     .where(HumanTask.instance_id == bindparam("instance_id"), HumanTask.status == "open")
     .order_by(HumanTask.created_at, HumanTask.id))
-
-
-def steps_taken() -> ColumnElement[bool]:
-    """The history rows of steps somebody (or a timer) took: gateways and the engine's helper
-    tasks are routing, left out by the database (a long-lived application has as many of
-    them as steps)."""
-    return and_(~StepHistory.kind.endswith("Gateway", autoescape=True),
-                ~StepHistory.kind.startswith("_", autoescape=True))
-
-
-_HISTORY = Prepared(
-    select(StepHistory.element_id, StepHistory.name, StepHistory.kind, StepHistory.lane,
-           StepHistory.completed_by, StepHistory.completed_at, StepHistory.outcome)
-    .where(StepHistory.instance_id == bindparam("instance_id"), steps_taken())
-    .order_by(StepHistory.id))
 
 
 def _summaries(session: Session, instances: Sequence[Instance], now: datetime
@@ -198,23 +189,7 @@ def _current_step(task: Any, now: datetime) -> dict[str, Any]:
         "candidate_groups": list(task.candidate_groups),
         "assignee": task.assignee,
         "due_at": task.due_at,
-        "overdue": _overdue(task, now),
-    }
-
-
-def _overdue(task: Any, now: datetime) -> bool:
-    return task.status == "open" and task.due_at is not None and task.due_at < now
-
-
-def _history_entry(row: Any) -> dict[str, Any]:
-    return {
-        "element_id": row.element_id,
-        "name": row.name,
-        "kind": row.kind,
-        "lane": row.lane,
-        "completed_by": row.completed_by,
-        "completed_at": row.completed_at,
-        "outcome": row.outcome,
+        "overdue": is_overdue(task.status, task.due_at, now),
     }
 
 
@@ -229,25 +204,6 @@ def audit_trail(session: Session, instance_id: str, *, limit: int,
 
 
 # --- tasks -------------------------------------------------------------------------------
-
-
-def inbox(session: Session, visible: ColumnElement[bool], *, limit: int,
-          after: tuple[Any, ...] | None) -> Page:
-    """Open tasks matching ``visible``: overdue and soonest due first, undated last."""
-    due = func.coalesce(HumanTask.due_at, NEVER_DUE)
-    # one statement: each task with just what its item shows of its application, not the
-    # application's state (kilobytes each)
-    stmt = (select(HumanTask).where(visible, HumanTask.status == "open")
-            .options(joinedload(HumanTask.instance, innerjoin=True)
-                     .load_only(Instance.reference, Instance.park_id, Instance.definition_id)
-                     .options(joinedload(Instance.park, innerjoin=True).load_only(Park.slug),
-                              joinedload(Instance.definition, innerjoin=True)
-                              .load_only(ProcessDefinition.key))))
-    now = datetime.now(UTC)
-    return _page(session, stmt, [due, HumanTask.created_at, HumanTask.id], limit=limit,
-                 after=after, descending=False,
-                 key_of=lambda row: (row.due_at or NEVER_DUE, row.created_at, row.id),
-                 render=lambda rows: [task_item(row, now) for row in rows])
 
 
 def task_item(task: HumanTask, now: datetime | None = None) -> dict[str, Any]:
@@ -267,7 +223,7 @@ def task_item(task: HumanTask, now: datetime | None = None) -> dict[str, Any]:
         "assignee": task.assignee,
         "created_at": task.created_at,
         "due_at": task.due_at,
-        "overdue": _overdue(task, now or datetime.now(UTC)),
+        "overdue": is_overdue(task.status, task.due_at, now or datetime.now(UTC)),
         "form_key": task.form_key,
         "priority": task.priority,
         "status": task.status,

@@ -9,22 +9,24 @@ correction step holds what that round submitted.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from forms.fields import fields_of
 from webapp.models import Attachment, Instance, StepHistory
 from webapp.services.engines import version_of
-from webapp.services.people import waits_for_applicant
+from webapp.services.people import applicant_lanes
 from webapp.services.taskforms import form_of
 
 NOTE_FIELD = "correction_note"
 FILE_WIDGET = "file"
+# submissions read per query while looking for what the last one changed
+ROUNDS_AT_ONCE = 4
 
 
 @dataclass(frozen=True)
@@ -86,31 +88,31 @@ class Resubmission:
 
 
 def latest(session: Session, instance: Instance) -> Resubmission | None:
-    """The application's latest resubmission, or None if it was never returned and resent."""
+    """The application's latest resubmission, or None if it was never returned and resent.
+
+    Only the fields the last round sent can have changed, so the rounds before it are read
+    newest first until each of those fields is found (usually in the round just before):
+    an application returned for correction three hundred times reads two rounds, not all.
+    """
     version = version_of(instance.definition)
     schema = fields_of(form_of(instance.definition, version.start_form_key))
-    rows = session.scalars(
-        select(StepHistory)
-        .where(
-            StepHistory.instance_id == instance.id,
-            StepHistory.data.is_not(None),
-        )
-        .order_by(StepHistory.id)
-    )
-    rounds = [
-        row
-        for row in rows
-        if row.kind == "StartEvent"
-        or (row.completed_by is not None and waits_for_applicant(instance.park, row.lane, ()))
-    ]
-    if len(rounds) < 2 or rounds[-1].kind == "StartEvent":
+    rounds = _rounds_newest_first(session, instance)
+    last = next(rounds, None)
+    if last is None or last.kind == "StartEvent":
         return None
+    sent = _application_part(last.data, schema)
     before: dict[str, Any] = {}
-    for row in rounds[:-1]:
-        before.update(_application_part(row.data, schema))
-    last = rounds[-1]
-    after = {**before, **_application_part(last.data, schema)}
-    changes, files = _compare(schema, before, after)
+    earlier = False
+    for row in rounds:
+        earlier = True
+        for name, value in _application_part(row.data, schema).items():
+            if name in sent:
+                before.setdefault(name, value)
+        if before.keys() >= sent.keys():
+            break
+    if not earlier:
+        return None
+    changes, files = _compare(schema, before, {**before, **sent})
     note = (last.data or {}).get(NOTE_FIELD)
     return Resubmission(
         task_id=last.task_id,
@@ -121,6 +123,40 @@ def latest(session: Session, instance: Instance) -> Resubmission | None:
         changes=changes,
         files=_named(session, files),
     )
+
+
+def _rounds_newest_first(session: Session, instance: Instance) -> Iterator[Any]:
+    """The submissions of the application, newest first: the start event's step and every
+    step the enterprise took, read a few at a time."""
+    taken_by_applicant = and_(
+        StepHistory.completed_by.is_not(None),
+        StepHistory.lane.in_(applicant_lanes(instance.park)),
+    )
+    stmt = (
+        select(
+            StepHistory.id,
+            StepHistory.task_id,
+            StepHistory.name,
+            StepHistory.kind,
+            StepHistory.completed_by,
+            StepHistory.completed_at,
+            StepHistory.data,
+        )
+        .where(
+            StepHistory.instance_id == instance.id,
+            StepHistory.data.is_not(None),
+            or_(StepHistory.kind == "StartEvent", taken_by_applicant),
+        )
+        .order_by(StepHistory.id.desc())
+        .limit(ROUNDS_AT_ONCE)
+    )
+    below: int | None = None
+    while True:
+        rows = list(session.execute(stmt if below is None else stmt.where(StepHistory.id < below)))
+        yield from rows
+        if len(rows) < ROUNDS_AT_ONCE:
+            return
+        below = rows[-1].id
 
 
 def _application_part(data: Mapping[str, Any] | None, schema: Mapping[str, Any]) -> dict[str, Any]:

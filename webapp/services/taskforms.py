@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.orm import Session
 
 from forms.fields import (
@@ -30,6 +30,8 @@ from webapp.services.engines import engine_for, version_of
 EMPTY_FORM: dict[str, Any] = {"type": "object", "properties": {}}
 # what an x-enterprise field may show of the enterprise record
 ENTERPRISE_ATTRIBUTES = frozenset({"name", "credit_code"})
+# earlier decisions a task's context carries: the latest, however long the application lived
+RECENT_DECISIONS = 20
 
 
 @dataclass(frozen=True)
@@ -103,23 +105,22 @@ def takes(task: HumanTask, data: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def decisions(
-    session: Session, instance: Instance, *, before: HumanTask | None = None
+    session: Session,
+    instance: Instance,
+    *,
+    before: HumanTask | None = None,
+    latest: int | None = None,
 ) -> list[Decision]:
-    """The decisions taken in ``instance`` so far, oldest first (not ``before``'s own)."""
-    rows = session.scalars(
-        select(StepHistory)
-        .where(
-            StepHistory.instance_id == instance.id,
-            StepHistory.completed_by.is_not(None),
-            StepHistory.data.is_not(None),
-        )
-        .order_by(StepHistory.id)
-    )
+    """The decisions taken in ``instance`` so far, oldest first (not ``before``'s own); with
+    ``latest``, only that many of the newest."""
+    stmt = select(StepHistory).where(*_decided(instance, before))
+    if latest is None:
+        rows = list(session.scalars(stmt.order_by(StepHistory.id)))
+    else:
+        rows = list(session.scalars(stmt.order_by(StepHistory.id.desc()).limit(latest)))[::-1]
     version = version_of(instance.definition)
     found = []
     for row in rows:
-        if before is not None and row.task_id == before.id:
-            continue
         human = version.human_tasks.get(row.element_id)
         found.append(
             Decision(
@@ -134,6 +135,18 @@ def decisions(
             )
         )
     return found
+
+
+def _decided(instance: Instance, before: HumanTask | None) -> list[ColumnElement[bool]]:
+    where = [
+        StepHistory.instance_id == instance.id,
+        StepHistory.completed_by.is_not(None),
+        StepHistory.data.is_not(None),
+    ]
+    if before is not None:
+        # a step without a task id (a timer's) is never the task's own
+        where.append(or_(StepHistory.task_id.is_(None), StepHistory.task_id != before.id))
+    return where
 
 
 def identity(schema: Mapping[str, Any], enterprise: Enterprise) -> dict[str, Any]:
@@ -180,7 +193,9 @@ def application_fields(instance: Instance, variables: Mapping[str, Any]) -> dict
 
 def context(session: Session, task: HumanTask, variables: Mapping[str, Any]) -> dict[str, Any]:
     """The read-only facts shown beside a task's form: the application, the values of the
-    form's read-only fields, and every earlier decision with who took it."""
+    form's read-only fields, and the latest ``RECENT_DECISIONS`` earlier decisions with who
+    took them (``decisions_truncated``: whether earlier ones are left out)."""
+    found = decisions(session, task.instance, before=task, latest=RECENT_DECISIONS + 1)
     return {
         "application": application_fields(task.instance, variables),
         "fields": shown(task, variables),
@@ -194,6 +209,7 @@ def context(session: Session, task: HumanTask, variables: Mapping[str, Any]) -> 
                 "outcome": d.outcome,
                 "data": dict(d.data),
             }
-            for d in decisions(session, task.instance, before=task)
+            for d in found[-RECENT_DECISIONS:]
         ],
+        "decisions_truncated": len(found) > RECENT_DECISIONS,
     }

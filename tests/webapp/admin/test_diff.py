@@ -1,9 +1,9 @@
-"""Comparing two versions element by element (the service, without the web)."""
+"""Comparing two versions element by element (the engine, without the web)."""
 
 from __future__ import annotations
 
+from engine.version_diff import Change, diff_versions
 from tests.webapp.admin.helpers import POLICY_SUBSIDY
-from webapp.services.admin_diff import Change, diff_versions
 
 
 def by_id(before: str, after: str) -> dict[str, tuple[str, tuple[Change, ...]]]:

@@ -46,6 +46,8 @@ def endpoints(target: Target) -> list[tuple[str, str, str, Any]]:
         ("get", "/api/v1/instances/{instance_id}", f"/api/v1/instances/{instance}", None),
         ("get", "/api/v1/instances/{instance_id}/audit",
          f"/api/v1/instances/{instance}/audit", None),
+        ("get", "/api/v1/instances/{instance_id}/history",
+         f"/api/v1/instances/{instance}/history", None),
         ("post", "/api/v1/instances/{instance_id}/messages/{message_name}",
          f"/api/v1/instances/{instance}/messages/payment_received", {"payload": {}}),
         ("post", "/api/v1/instances/{instance_id}/cancel",

@@ -15,7 +15,7 @@ from typing import Any
 
 from lxml import etree
 
-from engine.xmlsafe import parse_xml
+from .xmlsafe import parse_xml
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 CAMUNDA_NS = "http://camunda.org/schema/1.0/bpmn"

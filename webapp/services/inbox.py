@@ -1,0 +1,259 @@
+"""The inbox: open tasks matching a filter, overdue and soonest due first, undated last.
+
+One query serves the inbox page and ``GET /api/v1/tasks``. Who sees which tasks is the
+caller's part (``visible``, from ``webapp.api.scoping.inbox_condition`` for the filter's
+scope); what the list is narrowed to is an ``InboxFilter``. A page walks the open tasks in
+(due_at, created_at, id) order, first those with a due date, then the undated ones oldest
+first, each part along the partial index ``ix_human_tasks_open_due``, so a page stops after
+its rows however many tasks are open.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, and_, case, func, or_, select
+from sqlalchemy.orm import Session
+
+from webapp.models import Enterprise, HumanTask, Instance, Park, ProcessDefinition
+from webapp.models.tasks import is_due_soon, is_overdue
+
+SCOPES = ("all", "mine", "groups")
+# tasks without a due date sort after every dated one
+NEVER_DUE = datetime(9999, 12, 31, tzinfo=UTC)
+MAX_TEXT = 64
+# applications a search may name and still have their tasks looked up one by one
+MAX_MENTIONED = 200
+InboxKey = tuple[datetime, datetime, str]
+
+
+@dataclass(frozen=True)
+class InboxFilter:
+    """What the inbox is narrowed to.
+
+    ``scope``: ``mine`` (assigned to the caller), ``groups`` (unassigned, waiting for a group
+    or list of people the caller is in), ``all`` (both); ``process_key``: one procedure;
+    ``text``: part of a reference number or an enterprise's name; ``overdue_only``: only
+    tasks past their due time.
+    """
+
+    scope: str = "all"
+    process_key: str | None = None
+    text: str | None = None
+    overdue_only: bool = False
+
+
+@dataclass(frozen=True)
+class Counts:
+    """How many tasks the filtered inbox holds, how many are late or due soon, and claimed by
+    the caller."""
+
+    total: int
+    overdue: int
+    due_soon: int
+    mine: int
+
+
+_COLUMNS = (
+    HumanTask.id,
+    HumanTask.instance_id,
+    HumanTask.element_id,
+    HumanTask.name,
+    HumanTask.lane,
+    HumanTask.candidate_groups,
+    HumanTask.candidate_users,
+    HumanTask.assignee,
+    HumanTask.created_at,
+    HumanTask.due_at,
+    HumanTask.follow_up_at,
+    HumanTask.form_key,
+    HumanTask.priority,
+    HumanTask.status,
+    Instance.reference,
+    Park.slug.label("park"),
+    ProcessDefinition.key.label("process_key"),
+    ProcessDefinition.name.label("process_name"),
+    Enterprise.name.label("enterprise_name"),
+)
+
+
+def matching(
+    session: Session,
+    visible: ColumnElement[bool],
+    chosen: InboxFilter,
+    now: datetime,
+    *,
+    park_id: str | None = None,
+) -> ColumnElement[bool]:
+    """The open tasks ``visible`` selects that pass ``chosen`` (in one park, with
+    ``park_id``); it needs the joins of ``_joined``."""
+    parts = [visible, HumanTask.status == "open"]
+    if park_id is not None:
+        parts.append(HumanTask.park_id == park_id)
+    if chosen.process_key:
+        parts.append(ProcessDefinition.key == chosen.process_key)
+    if chosen.text:
+        parts.append(_mentions(session, chosen.text, park_id))
+    if chosen.overdue_only:
+        parts.append(HumanTask.overdue_at(now))
+    return and_(*parts)
+
+
+def _mentions(session: Session, text: str, park_id: str | None) -> ColumnElement[bool]:
+    """Tasks of applications whose reference or enterprise name holds ``text``.
+
+    A search names a few applications: they are read first and their tasks looked up by
+    application, instead of walking every open task in due order to find none. Past
+    ``MAX_MENTIONED`` of them, the walk finds a page soon enough and the search stays a
+    subquery.
+    """
+    pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    companies = select(Enterprise.id).where(Enterprise.name.ilike(pattern, escape="\\"))
+    applications = select(Instance.id)
+    if park_id is not None:
+        companies = companies.where(Enterprise.park_id == park_id)
+        applications = applications.where(Instance.park_id == park_id)
+    applications = applications.where(
+        or_(
+            Instance.reference.ilike(pattern, escape="\\"),
+            Instance.enterprise_id.in_(companies),
+        )
+    )
+    found = list(session.scalars(applications.limit(MAX_MENTIONED + 1)))
+    if len(found) > MAX_MENTIONED:
+        return HumanTask.instance_id.in_(applications)
+    return HumanTask.instance_id.in_(found)
+
+
+def _joined(stmt: Select[Any]) -> Select[Any]:
+    return (
+        stmt.join(Instance, Instance.id == HumanTask.instance_id)
+        .join(ProcessDefinition, ProcessDefinition.id == Instance.definition_id)
+        .join(Park, Park.id == HumanTask.park_id)
+        .outerjoin(Enterprise, Enterprise.id == Instance.enterprise_id)
+    )
+
+
+def page(
+    session: Session,
+    condition: ColumnElement[bool],
+    *,
+    limit: int,
+    after: InboxKey | None,
+    now: datetime,
+) -> tuple[list[dict[str, Any]], InboxKey | None]:
+    """One page of the tasks ``condition`` (from ``matching``) selects, in due order, and the
+    key that continues it (None on the last page)."""
+    stmt = _joined(select(*_COLUMNS).select_from(HumanTask)).where(condition)
+    rows: list[Any] = []
+    undated_after = after if after is not None and after[0] == NEVER_DUE else None
+    if undated_after is None:
+        dated = stmt.where(HumanTask.due_at.is_not(None))
+        if after is not None:
+            dated = dated.where(
+                HumanTask.due_at >= after[0], _past(HumanTask.due_at, after[0], after)
+            )
+        rows = list(
+            session.execute(
+                dated.order_by(HumanTask.due_at, HumanTask.created_at, HumanTask.id).limit(
+                    limit + 1
+                )
+            )
+        )
+    if len(rows) <= limit:
+        undated = stmt.where(HumanTask.due_at.is_(None))
+        if undated_after is not None:
+            undated = undated.where(
+                or_(
+                    HumanTask.created_at > undated_after[1],
+                    and_(HumanTask.created_at == undated_after[1], HumanTask.id > undated_after[2]),
+                )
+            )
+        rows += session.execute(
+            undated.order_by(HumanTask.created_at, HumanTask.id).limit(limit + 1 - len(rows))
+        )
+    more = len(rows) > limit
+    rows = rows[:limit]
+    last = rows[-1] if more else None
+    key = (last.due_at or NEVER_DUE, last.created_at, last.id) if last is not None else None
+    return [item(row, now) for row in rows], key
+
+
+def _past(due: Any, value: datetime, after: InboxKey) -> ColumnElement[bool]:
+    """Rows after ``after`` in (due, created, id) order."""
+    return or_(
+        due > value,
+        and_(
+            due == value,
+            or_(
+                HumanTask.created_at > after[1],
+                and_(HumanTask.created_at == after[1], HumanTask.id > after[2]),
+            ),
+        ),
+    )
+
+
+def counts(
+    session: Session, condition: ColumnElement[bool], *, username: str, now: datetime
+) -> Counts:
+    """All four counts of the tasks ``condition`` selects, in one query."""
+    stmt = _joined(
+        select(
+            func.count(),
+            func.coalesce(func.sum(case((HumanTask.overdue_at(now), 1), else_=0)), 0),
+            func.coalesce(func.sum(case((HumanTask.due_soon_at(now), 1), else_=0)), 0),
+            func.coalesce(func.sum(case((HumanTask.assignee == username, 1), else_=0)), 0),
+        ).select_from(HumanTask)
+    ).where(condition)
+    total, late, soon, mine = session.execute(stmt).one()
+    return Counts(int(total), int(late), int(soon), int(mine))
+
+
+def item(row: Any, now: datetime) -> dict[str, Any]:
+    """One task as the inbox lists it."""
+    return {
+        "task_id": row.id,
+        "instance_id": row.instance_id,
+        "reference": row.reference,
+        "park": row.park,
+        "process_key": row.process_key,
+        "process_name": row.process_name,
+        "enterprise_name": row.enterprise_name,
+        "name": row.name,
+        "element_id": row.element_id,
+        "lane": row.lane,
+        "candidate_groups": list(row.candidate_groups),
+        "candidate_users": list(row.candidate_users),
+        "assignee": row.assignee,
+        "created_at": row.created_at,
+        "due_at": row.due_at,
+        "follow_up_at": row.follow_up_at,
+        "overdue": is_overdue(row.status, row.due_at, now),
+        "due_soon": is_due_soon(row.status, row.due_at, row.follow_up_at, now),
+        "form_key": row.form_key,
+        "priority": row.priority,
+        "status": row.status,
+    }
+
+
+def procedures(session: Session, park_id: str) -> list[tuple[str, str]]:
+    """The park's procedures (key, newest name), for the filter."""
+    newest = (
+        select(ProcessDefinition.key, func.max(ProcessDefinition.version).label("v"))
+        .where(ProcessDefinition.park_id == park_id)
+        .group_by(ProcessDefinition.key)
+        .subquery()
+    )
+    rows: Sequence[Any] = session.execute(
+        select(ProcessDefinition.key, ProcessDefinition.name)
+        .join(
+            newest,
+            and_(ProcessDefinition.key == newest.c.key, ProcessDefinition.version == newest.c.v),
+        )
+        .where(ProcessDefinition.park_id == park_id)
+        .order_by(ProcessDefinition.name)
+    ).all()
+    return [(row.key, row.name) for row in rows]
