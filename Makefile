@@ -55,6 +55,7 @@ bench: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check engine webapp forms tests
+	$(BIN)/ruff format --check engine webapp forms tests
 	$(BIN)/mypy engine
 	$(BIN)/lint-imports
 
