@@ -107,8 +107,7 @@ class PostgreSQLTemplates:
         self.tag = f"{worker}_{os.getpid()}_{secrets.token_hex(2)}"
         self.prefix = f"{base}_{self.tag}"
         self.leftover = re.compile(rf"^{re.escape(base)}_((?:gw\d+|main)_\d+_[0-9a-f]{{4}})_")
-        self.admin = make_engine(self.url, poolclass=NullPool,
-                                 isolation_level="AUTOCOMMIT")
+        self.admin = make_engine(self.url, poolclass=NullPool, isolation_level="AUTOCOMMIT")
         # held until this process ends: the mark that its databases are in use
         self.lock: Connection = self.admin.connect()
         self.lock.execute(text("SELECT pg_advisory_lock(:key)"), {"key": _lock_key(self.tag)})
@@ -200,8 +199,9 @@ def seed(request: pytest.FixtureRequest) -> Seed | None:
 
 
 @pytest.fixture(params=BACKENDS)
-def database_url(request: pytest.FixtureRequest, tmp_path: Path,
-                 seed: Seed | None) -> Iterator[str]:
+def database_url(
+    request: pytest.FixtureRequest, tmp_path: Path, seed: Seed | None
+) -> Iterator[str]:
     """The URL of the test's own database, holding what ``seed`` says."""
     if request.param == "sqlite":
         path = tmp_path / "parkflow.db"
