@@ -12,7 +12,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export PARKFLOW_INSTANCE_PATH ?= $(CURDIR)/instance
 
-.PHONY: run test bench lint install clean chromium
+.PHONY: run test bench bench-scale lint install clean chromium
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -53,8 +53,13 @@ test: $(STAMP) $(BUNDLE) chromium
 bench: $(STAMP)
 	$(BIN)/python -m tests.bench
 
+# the inbox with 1,000,000 open tasks across 50 parks on PostgreSQL (filling takes minutes)
+bench-scale: $(STAMP)
+	$(BIN)/python -m tests.bench_inbox_scale
+
 lint: $(STAMP)
 	$(BIN)/ruff check engine webapp forms tests
+	$(BIN)/ruff format --check engine webapp forms tests
 	$(BIN)/mypy engine
 	$(BIN)/lint-imports
 

@@ -1,20 +1,40 @@
-"""Shared fixtures: a fresh database per test, on SQLite and (when configured) PostgreSQL.
+"""Shared fixtures: a database per test, on SQLite and (when configured) PostgreSQL.
 
 Set PARKFLOW_TEST_DATABASE_URL (e.g. postgresql://postgres@127.0.0.1:5432/test) to run
-every database test a second time on PostgreSQL; each test gets its own schema there, so
-parallel runs (pytest -n 2) share the one database safely.
+every database test a second time on PostgreSQL.
+
+Migrating and seeding a database costs far more than most tests, so each test process
+(each xdist worker) migrates and seeds one *template* per kind of content once, and every
+test gets a copy of it: a file copy on SQLite, ``CREATE DATABASE … TEMPLATE …`` on
+PostgreSQL. What a test starts with is its ``seed``: the root ``seed`` fixture gives a
+migrated, empty database to tests that ask for ``db`` (and a fresh, unmigrated one to tests
+that only ask for ``database_url``); conftests further down override ``seed`` for the
+fixtures that fill the database (``demo_db``, ``parks``), so those fixtures only hand back
+``db``.
+
+On PostgreSQL the databases are named after the configured one plus this process's worker
+id, pid and a random tag (``test_gw0_4242_9f1c_…``), so several checkouts can share one
+server. Each process holds an advisory lock on its tag while it runs; a database whose tag
+nobody holds (left by a run that was killed) is dropped when the next run starts.
 """
 
 from __future__ import annotations
 
 import os
-import uuid
+import queue
+import re
+import secrets
+import shutil
+import sqlite3
+import threading
+import zlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import NamedTuple
 
 import pytest
 from click.testing import CliRunner, Result
-from sqlalchemy import Engine
+from sqlalchemy import Connection, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 
@@ -24,39 +44,184 @@ POSTGRESQL_URL = os.environ.get("PARKFLOW_TEST_DATABASE_URL")
 BACKENDS = ["sqlite"] + (["postgresql"] if POSTGRESQL_URL else [])
 
 
+class Seed(NamedTuple):
+    """What a test's database holds when the test starts: migrated, then ``build`` run on it.
+
+    ``name`` names the template; two seeds with one name must build the same content.
+    """
+
+    name: str
+    build: Callable[[Database], None] | None = None
+
+
+MIGRATED = Seed("migrated")
+
+
+def _template_key(seed: Seed) -> str:
+    """The seed's name and the password hashing in force: hashes are part of the content."""
+    from webapp import security
+
+    hasher = security._hasher
+    return f"{seed.name}_{hasher.time_cost}_{hasher.memory_cost}_{hasher.parallelism}"
+
+
+def _fill(url: str, seed: Seed) -> None:
+    from webapp.migrate import upgrade
+
+    upgrade(url)
+    if seed.build is not None:
+        database = Database(url)
+        try:
+            seed.build(database)
+        finally:
+            database.dispose()
+
+
+class SQLiteTemplates:
+    """Template files in one folder of the session; a test's database is a copy of one."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.made: dict[str, Path] = {}
+
+    def copy(self, seed: Seed, target: Path) -> None:
+        key = _template_key(seed)
+        if key not in self.made:
+            path = self.folder / f"{key}.db"
+            _fill(f"sqlite:///{path}", seed)
+            # everything in the main file, so that copying that one file copies it all
+            with sqlite3.connect(path) as connection:
+                connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            connection.close()
+            self.made[key] = path
+        shutil.copyfile(self.made[key], target)
+
+
+class PostgreSQLTemplates:
+    """Template databases of this process on the test server, and the tests' copies."""
+
+    def __init__(self, url: str) -> None:
+        self.url = make_url(url)
+        base = self.url.database or "postgres"
+        worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+        self.tag = f"{worker}_{os.getpid()}_{secrets.token_hex(2)}"
+        self.prefix = f"{base}_{self.tag}"
+        self.leftover = re.compile(rf"^{re.escape(base)}_((?:gw\d+|main)_\d+_[0-9a-f]{{4}})_")
+        self.admin = make_engine(self.url, poolclass=NullPool, isolation_level="AUTOCOMMIT")
+        # held until this process ends: the mark that its databases are in use
+        self.lock: Connection = self.admin.connect()
+        self.lock.execute(text("SELECT pg_advisory_lock(:key)"), {"key": _lock_key(self.tag)})
+        self.made: dict[str, str] = {}
+        self.count = 0
+        self.drops: queue.Queue[str | None] = queue.Queue()
+        self.dropper = threading.Thread(target=self._drop_queued, daemon=True)
+        self.dropper.start()
+        self._drop_leftovers()
+
+    def url_of(self, name: str) -> str:
+        return self.url.set(database=name).render_as_string(hide_password=False)
+
+    def create(self, seed: Seed | None) -> str:
+        """A new database for one test, a copy of ``seed``'s template (or empty); its name."""
+        template = "template0"
+        if seed is not None:
+            key = _template_key(seed)
+            if key not in self.made:
+                name = f"{self.prefix}_tpl_{len(self.made)}"
+                self._execute(f'CREATE DATABASE "{name}"')
+                _fill(self.url_of(name), seed)
+                self.made[key] = name
+            template = self.made[key]
+        self.count += 1
+        name = f"{self.prefix}_{self.count}"
+        self._execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+        return name
+
+    def drop_later(self, name: str) -> None:
+        """Drop the database in the background: the next test need not wait for it."""
+        self.drops.put(name)
+
+    def close(self) -> None:
+        self.drops.put(None)
+        self.dropper.join()
+        for name in self.made.values():
+            self._drop(name)
+        self.lock.close()
+        self.admin.dispose()
+
+    def _drop_queued(self) -> None:
+        while (name := self.drops.get()) is not None:
+            self._drop(name)
+
+    def _drop(self, name: str) -> None:
+        # FORCE: a connection a failed test leaked must not keep its database alive
+        self._execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+    def _drop_leftovers(self) -> None:
+        with self.admin.connect() as connection:
+            names = connection.scalars(text("SELECT datname FROM pg_database")).all()
+            for name in names:
+                found = self.leftover.match(name)
+                if found is None or found.group(1) == self.tag:
+                    continue
+                key = {"key": _lock_key(found.group(1))}
+                # its process holds the lock while it runs: free means it is gone
+                if connection.scalar(text("SELECT pg_try_advisory_lock(:key)"), key):
+                    connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+                    connection.execute(text("SELECT pg_advisory_unlock(:key)"), key)
+
+    def _execute(self, statement: str) -> None:
+        with self.admin.connect() as connection:
+            connection.exec_driver_sql(statement)
+
+
+def _lock_key(tag: str) -> int:
+    return zlib.crc32(f"parkflow-tests:{tag}".encode())
+
+
 @pytest.fixture(scope="session")
-def postgresql_admin() -> Iterator[Engine]:
-    """An engine on the PostgreSQL test database, for creating and dropping schemas."""
+def sqlite_templates(tmp_path_factory: pytest.TempPathFactory) -> SQLiteTemplates:
+    return SQLiteTemplates(tmp_path_factory.mktemp("templates"))
+
+
+@pytest.fixture(scope="session")
+def postgresql_templates() -> Iterator[PostgreSQLTemplates]:
     assert POSTGRESQL_URL is not None
-    engine = make_engine(POSTGRESQL_URL, poolclass=NullPool)
-    yield engine
-    engine.dispose()
+    templates = PostgreSQLTemplates(POSTGRESQL_URL)
+    yield templates
+    templates.close()
+
+
+@pytest.fixture
+def seed(request: pytest.FixtureRequest) -> Seed | None:
+    """What the test's database starts with; None: nothing, not even the schema."""
+    return MIGRATED if "db" in request.fixturenames else None
 
 
 @pytest.fixture(params=BACKENDS)
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """The URL of an empty database: a SQLite file, or a new PostgreSQL schema."""
+def database_url(
+    request: pytest.FixtureRequest, tmp_path: Path, seed: Seed | None
+) -> Iterator[str]:
+    """The URL of the test's own database, holding what ``seed`` says."""
+    from webapp.services.calendars import forget_calendars
+
+    # the copies share the template's park ids: a calendar cached for one is not another's
+    forget_calendars()
     if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'parkflow.db'}"
+        path = tmp_path / "parkflow.db"
+        if seed is not None:
+            request.getfixturevalue("sqlite_templates").copy(seed, path)
+        yield f"sqlite:///{path}"
         return
-    admin: Engine = request.getfixturevalue("postgresql_admin")
-    schema = f"t_{uuid.uuid4().hex[:16]}"
-    with admin.begin() as connection:
-        connection.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
-    url = make_url(POSTGRESQL_URL).update_query_dict({"options": f"-csearch_path={schema}"})
-    yield url.render_as_string(hide_password=False)
-    with admin.begin() as connection:
-        # a connection leaked by a failed test must not hang the whole run
-        connection.exec_driver_sql("SET LOCAL lock_timeout = '10s'")
-        connection.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
+    templates: PostgreSQLTemplates = request.getfixturevalue("postgresql_templates")
+    name = templates.create(seed)
+    yield templates.url_of(name)
+    templates.drop_later(name)
 
 
 @pytest.fixture
 def db(database_url: str) -> Iterator[Database]:
-    """A migrated, empty database."""
-    from webapp.migrate import upgrade
-
-    upgrade(database_url)
+    """The test's database, migrated (and filled as ``seed`` says)."""
     database = Database(database_url)
     yield database
     database.dispose()

@@ -13,7 +13,6 @@ await build({
   entryPoints: {
     app: join(here, "src", "app.js"),
     viewer: join(here, "src", "viewer.js"),
-    modeler: join(here, "src", "modeler.js"),
     "viewer-style": join(here, "src", "viewer.css"),
     "modeler-style": join(here, "src", "modeler.css"),
     admin: join(here, "src", "admin.js"),

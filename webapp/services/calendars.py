@@ -60,6 +60,16 @@ def day_end_of(park: Park) -> time:
         return DEFAULT_DAY_END
 
 
+def forget_calendars() -> None:
+    """Drop every calendar built so far, for a process that moves to another database.
+
+    The cache takes a park id for the same park wherever it is read; the tests break that,
+    as their databases are copies of one template and share its park ids.
+    """
+    with _lock:
+        _built.clear()
+
+
 def calendar_changed(session: Session, park: Park) -> None:
     """Record that the park's entries or time zone changed (call it in the same transaction)."""
     park.calendar_revision = (park.calendar_revision or 0) + 1

@@ -12,6 +12,7 @@ from collections.abc import Callable
 
 import pytest
 
+from tests.conftest import Seed
 from tests.webapp.apptools import PASSWORD, Browser, app, browser, fast_password_hashing
 from tests.webapp.pages.conftest import build_parks
 from webapp.db import Database
@@ -21,13 +22,26 @@ __all__ = ["app", "browser", "fast_password_hashing"]
 OTHER_ADMIN = "other.admin"
 
 
-@pytest.fixture
-def parks(db: Database) -> Database:
-    """The demo park, the park ``other`` with its own administrator."""
+def build_admin_parks(db: Database) -> None:
+    """The page tests' two parks, and an administrator of park ``other``."""
     build_parks(db)
     with db.write() as session:
         accounts.create_user(session, actor="test", username=OTHER_ADMIN, password=PASSWORD,
                              park_slug="other", role="admin")
+
+
+PARKS = Seed("admin_parks", build_admin_parks)
+
+
+@pytest.fixture
+def seed(seed: Seed | None, request: pytest.FixtureRequest) -> Seed | None:
+    """The two parks with both administrators for tests that ask for ``parks``."""
+    return PARKS if "parks" in request.fixturenames else seed
+
+
+@pytest.fixture
+def parks(db: Database) -> Database:
+    """The demo park, the park ``other`` with its own administrator."""
     return db
 
 

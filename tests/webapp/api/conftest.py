@@ -17,6 +17,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from tests.conftest import Seed
 from tests.webapp.apptools import (
     OTHER_ENTERPRISE,
     OTHER_PARK,
@@ -58,10 +59,18 @@ def build_parks(db: Database) -> None:
         processes.deploy(session, park=other, actor="test", **probe_sources())
 
 
+PARKS = Seed("api_parks", build_parks)
+
+
+@pytest.fixture
+def seed(seed: Seed | None, request: pytest.FixtureRequest) -> Seed | None:
+    """Both parks for tests that ask for ``parks``."""
+    return PARKS if "parks" in request.fixturenames else seed
+
+
 @pytest.fixture
 def parks(db: Database) -> Database:
     """The database with both parks in it."""
-    build_parks(db)
     return db
 
 

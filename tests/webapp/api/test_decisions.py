@@ -8,6 +8,7 @@ import json
 import pytest
 from flask.testing import FlaskClient
 
+from tests.conftest import Seed
 from tests.webapp.api.conftest import DATA, Login, build_parks
 from tests.webapp.api.helpers import SUBSIDY_DATA, error_code, start, step
 from webapp import demo
@@ -18,8 +19,7 @@ TASKS = "/api/v1/tasks"
 APPROVED = {"outcome": "approve", "comment": "材料齐全，同意受理。"}
 
 
-@pytest.fixture
-def parks(db: Database) -> Database:
+def build_two_step_parks(db: Database) -> None:
     """Both parks, and in the demo park a two-step approval using one form in both steps."""
     build_parks(db)
     with db.write() as session:
@@ -34,6 +34,20 @@ def parks(db: Database) -> Database:
                 for key in ("probe_review", "two_step_apply")
             },
         )
+
+
+TWO_STEP_PARKS = Seed("two_step_parks", build_two_step_parks)
+
+
+@pytest.fixture
+def seed(seed: Seed | None, request: pytest.FixtureRequest) -> Seed | None:
+    """The two parks with the two-step approval for tests that ask for ``parks``."""
+    return TWO_STEP_PARKS if "parks" in request.fixturenames else seed
+
+
+@pytest.fixture
+def parks(db: Database) -> Database:
+    """Both parks, and in the demo park a two-step approval using one form in both steps."""
     return db
 
 

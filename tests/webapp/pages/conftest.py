@@ -10,6 +10,7 @@ from __future__ import annotations
 import pytest
 
 from forms import FORMS_DIR, load_forms
+from tests.conftest import Seed
 from tests.webapp.apptools import (
     OTHER_ENTERPRISE,
     OTHER_PARK,
@@ -52,8 +53,16 @@ def build_parks(db: Database) -> None:
         session.delete(session.get_one(Membership, (user.id, other.id)))
 
 
+PARKS = Seed("page_parks", build_parks)
+
+
+@pytest.fixture
+def seed(seed: Seed | None, request: pytest.FixtureRequest) -> Seed | None:
+    """Both parks for tests that ask for ``parks``."""
+    return PARKS if "parks" in request.fixturenames else seed
+
+
 @pytest.fixture
 def parks(db: Database) -> Database:
     """The database with both parks in it."""
-    build_parks(db)
     return db
