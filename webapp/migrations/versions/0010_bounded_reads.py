@@ -9,8 +9,8 @@ The inbox walks a park's open tasks in (due_at, created_at, id) order, the undat
 one page stop after its rows however many tasks are open; it replaces (park_id, status,
 due_at), which left every task of the same due time to be sorted.
 
-Revision ID: 0009
-Revises: 0008
+Revision ID: 0010
+Revises: 0009
 Create Date: 2026-12-06
 """
 
@@ -19,8 +19,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0009"
-down_revision: str | None = "0008"
+revision: str = "0010"
+down_revision: str | None = "0009"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
