@@ -22,7 +22,7 @@ from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from .bpmn_doc import is_executable, promote_only_process
 from .decisions import DecisionSet
 from .errors import ExpressionError, InvalidProcess, Problem
-from .formdata import form_key_of, generated_forms
+from .formdata import form_data_of, form_key_of, generated_forms
 from .listeners import attach_hooks
 from .multi_instance import require_collections
 from .services import ParkParser
@@ -186,7 +186,7 @@ def _describe(
     elements = [el for document in documents for el in document.iter()]
     refs = {el.get(f"{{{CAMUNDA_NS}}}decisionRef") for el in elements}
     dmn = _decision_files((r for r in refs if r), decisions)
-    keys = {el.get(f"{{{CAMUNDA_NS}}}formKey") for el in elements}
+    keys = {el.get(f"{{{CAMUNDA_NS}}}formKey") for el in elements if form_data_of(el) is None}
     used_forms = {k: forms[k] for k in sorted(k for k in keys if k) if k in forms}
     # forms drawn in the diagram (camunda:formData) are made from it every time, never stored
     used_forms.update(generated_forms(documents))

@@ -62,13 +62,15 @@ def form_data_of(element: etree._Element) -> etree._Element | None:
 
 
 def form_key_of(element: etree._Element) -> str | None:
-    """The form a user task or start event opens: its formKey, or its generated form."""
-    key = (element.get(camunda("formKey")) or "").strip()
-    if key:
-        return key
+    """The form a user task or start event opens: its generated form, or its formKey.
+
+    A drawn form wins over a formKey on the same element: in Camunda a formKey names the page
+    that shows the drawn fields, and the fields are what the task takes.
+    """
     if form_data_of(element) is not None:
         return generated_key(element.get("id", ""))
-    return None
+    key = (element.get(camunda("formKey")) or "").strip()
+    return key or None
 
 
 @dataclass
@@ -116,13 +118,15 @@ def check_form_data(doc: Document) -> Generated:
                     code="form_data_place",
                 )
             )
-        if (element.get(camunda("formKey")) or "").strip():
-            found.problems.append(
+        key = (element.get(camunda("formKey")) or "").strip()
+        if key:
+            found.warnings.append(
                 problem(
                     element,
-                    "the form is named twice: give either camunda:formKey or "
-                    "camunda:formData, not both",
+                    f"camunda:formKey '{key}' is not used: the task shows the form drawn "
+                    "in its camunda:formData",
                     code="form_key_and_data",
+                    key=key,
                 )
             )
         generated = read_form_data(element, data)

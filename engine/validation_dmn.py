@@ -19,6 +19,7 @@ from .bpmn_doc import Deployment, Document, bpmn, camunda, owner_id, problem
 from .decisions import AGGREGATIONS, HIT_POLICIES, PRIORITISED
 from .errors import ExpressionError, Problem
 from .feel import DEFAULT_INPUT_VARIABLE, compile_unary_tests
+from .formdata import form_data_of
 from .validation_exprs import expression_problem
 from .validation_schema import DMN_NAMESPACES
 
@@ -46,6 +47,8 @@ def check_form_keys(doc: Document, forms: Mapping[str, Any]) -> Iterator[Problem
     """Every camunda:formKey must name a form of the deployment."""
     for element in doc.elements():
         key = element.get(camunda("formKey"))
+        if form_data_of(element) is not None:
+            continue  # the drawn form is the one shown (a warning says so)
         if key is not None and key.strip() not in forms:
             yield problem(element, f"formKey '{key}' has no form", code="missing_form", key=key)
 

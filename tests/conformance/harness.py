@@ -243,3 +243,52 @@ def same_runs(bpmn: Mapping[str, bytes], process_id: str, *, start_data: Mapping
     assert ours.steps == raw.steps
     assert (ours.status, ours.data) == (raw.status, raw.data)
     return ours
+
+
+def sample(schema: Mapping[str, Any], visit: int = 1) -> dict[str, Any]:
+    """Data a generated form accepts, changing with the visit so that loops end: the field's
+    default on a first visit, else a value of its type (an enum's values in turn, booleans
+    alternating, "Yes" for a text on every second visit, as these diagrams' conditions ask)."""
+    data: dict[str, Any] = {}
+    for name, prop in schema.get("properties", {}).items():
+        if prop.get("readOnly"):
+            continue
+        if "default" in prop and visit == 1:
+            data[name] = prop["default"]
+        elif "enum" in prop:
+            data[name] = prop["enum"][(visit - 1) % len(prop["enum"])]
+        elif prop.get("type") == "integer":
+            data[name] = prop.get("minimum", 0) + visit
+        elif prop.get("type") == "boolean":
+            data[name] = visit % 2 == 1
+        elif prop.get("format") == "date":
+            data[name] = "2026-03-02"
+        else:
+            text = "Yes" if visit % 2 == 0 else "no"
+            data[name] = text.ljust(prop.get("minLength", 1), ".")
+    return data
+
+
+def drawn_forms_driver(
+    versions: Mapping[str, ProcessVersion],
+) -> tuple[DataFor, dict[str, Any]]:
+    """What to give the versions' drawn forms (camunda:formData): data for each task by element
+    id, the driver's own data for the others, and each process's start data."""
+    drawn = {
+        element_id: version.forms[task.form_key]
+        for version in versions.values()
+        for element_id, task in version.human_tasks.items()
+        if task.form_key and task.form_key.startswith("formData:")
+    }
+
+    def data_for(element_id: str, visit: int) -> dict[str, Any]:
+        form = drawn.get(element_id)
+        return sample(form, visit) if form is not None else visit_data(element_id, visit)
+
+    starts = {
+        key: sample(v.forms[v.start_form_key])
+        if v.start_form_key and v.start_form_key.startswith("formData:")
+        else {}
+        for key, v in versions.items()
+    }
+    return data_for, starts

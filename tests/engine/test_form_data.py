@@ -133,16 +133,14 @@ def test_a_version_rebuilt_from_stored_sources_has_the_same_forms() -> None:
     assert list(again.forms[START]["properties"]) == list(version.forms[START]["properties"])
 
 
-def test_form_key_and_form_data_on_one_task_is_refused() -> None:
+def test_a_drawn_form_wins_over_a_form_key_on_the_same_task_with_a_warning() -> None:
     content = DIAGRAM.replace(
         b'name="Review booking"', b'name="Review booking" camunda:formKey="review"'
     )
-    problems, _ = verdict(content)
-    assert problems == [
-        "Activity_review:32: formKey 'review' has no form",
-        "Activity_review:32: the form is named twice: give either camunda:formKey or "
-        "camunda:formData, not both",
-    ]
+    problems, warnings = verdict(content)
+    assert problems == []
+    assert "Activity_review:32: warning: camunda:formKey 'review' is not used: the task shows the form " \
+        "drawn in its camunda:formData" in warnings
 
 
 @pytest.mark.parametrize(

@@ -69,7 +69,8 @@ TEXTS: dict[str, Any] = {
         "camunda:formData gives a form to a user task or to the process's own start event only."
     ),
     "form_key_and_data": lazy_gettext(
-        "The form is named twice: give either camunda:formKey or camunda:formData, not both."
+        "camunda:formKey “%(key)s” is not used: the task shows the form drawn in its "
+        "camunda:formData."
     ),
     "form_data_business_key": lazy_gettext(
         "The businessKey of camunda:formData is not used: Parkflow numbers each application itself."
