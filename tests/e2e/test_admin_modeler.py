@@ -354,12 +354,12 @@ def test_a_diagram_with_drawn_forms_deploys_and_its_start_form_is_drawn(
     expect(form.locator('input[name="event_date"][type="date"]')).to_have_value("2027-06-01")
     expect(form.locator('input[name="catering"][type="checkbox"]')).not_to_be_checked()
     assert unlabelled(tab) == []
-    tab.locator('button[type="submit"]').last.click()
+    tab.locator('button.primary[type="submit"]').last.click()
     expect(tab.locator("main")).to_contain_text("此项为必填项")  # the event's name is required
     screenshot(tab, "zh-drawn-start-form")
     tab.fill('input[name="event_name"]', "园区开放日")
     tab.select_option('select[name="room"]', "studio")
     tab.check('input[name="catering"]')
-    tab.locator('button[type="submit"]').last.click()
+    tab.locator('button.primary[type="submit"]').last.click()
     tab.wait_for_url(re.compile(r"/applications/[^/]+$"))
     tab.close()
