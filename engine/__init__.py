@@ -25,6 +25,7 @@ from .errors import (
     TaskNotOpen,
 )
 from .formdata import is_generated as is_generated_form
+from .library import CallableProcess, external_calls, version_tag_of
 from .limits import RunLimits
 from .runtime import Engine
 from .sandbox import ScriptLimits
@@ -90,5 +91,8 @@ __all__ = [
     "end_of_working_days",
     "is_generated_form",
     "prepare_deployment",
+    "CallableProcess",
+    "external_calls",
+    "version_tag_of",
     "resolve_due",
 ]

@@ -23,6 +23,7 @@ from .bpmn_doc import is_executable, promote_only_process
 from .decisions import DecisionSet
 from .errors import ExpressionError, InvalidProcess, Problem
 from .formdata import form_data_of, form_key_of, generated_forms
+from .library import Binding, Library, bind_calls, bound_files
 from .listeners import attach_hooks
 from .multi_instance import require_collections
 from .services import ParkParser
@@ -85,26 +86,34 @@ def enumerate_dmn(dmn: tuple[bytes, ...]) -> list[tuple[str, bytes]]:
 
 def prepare_deployment(
     bpmn_files: Mapping[str, bytes], dmn_files: Mapping[str, bytes], forms: Mapping[str, Any],
-    *, validate: bool = True,
+    *, validate: bool = True, library: Library | None = None,
 ) -> tuple[ProcessVersion, ...]:
     """Validate a deployment and describe each executable process; raises InvalidProcess.
+
+    ``library`` holds the park's deployed procedures (see engine.library): a call activity
+    whose calledElement is not in the deployment binds to one of their versions now, and
+    the version keeps that version's BPMN among its ``called`` files.
 
     ``validate=False`` is for sources that were validated when they were deployed: a stored
     version must keep running even after the deploy checks grow stricter.
     """
     warnings: tuple[Problem, ...] = ()
     if validate:
-        verdict = check_sources(SourceSet(bpmn=bpmn_files, dmn=dmn_files, forms=forms))
+        verdict = check_sources(SourceSet(bpmn=bpmn_files, dmn=dmn_files, forms=forms,
+                                          library=library))
         if verdict.problems:
             raise InvalidProcess(verdict.problems, verdict.warnings)
         warnings = tuple(verdict.warnings)
     decisions = _decision_index(dmn_files.values())
     roots = runnable_roots(bpmn_files)
     reached = _called_files(roots)
+    binding = bind_calls(roots.values(), library) if library else Binding()
     versions: list[ProcessVersion] = []
     for name, content in bpmn_files.items():
         documents = [roots[name], *(roots[other] for other in reached[name])]
-        called = tuple(bpmn_files[other] for other in reached[name])
+        outside = bound_files(documents, binding)
+        called = (*(bpmn_files[other] for other in reached[name]), *outside)
+        documents += runnable_roots({str(n): c for n, c in enumerate(outside)}).values()
         tasks: dict[str, HumanTaskSpec] = {}
         for document in reversed(documents):  # the version's own file wins a clash of ids
             tasks.update(human_task_specs(document))

@@ -20,6 +20,7 @@ from .bpmn_doc import Deployment, Document, bpmn, camunda, problem, promote_only
 from .decisions import DecisionSet
 from .errors import InvalidProcess, Problem
 from .formdata import check_form_data, form_key_of
+from .library import Binding, Library, bind_calls, bound_files
 from .services import ParkParser
 from .validation_dmn import check_decision_refs, check_dmn, check_form_keys, check_forms
 from .validation_exprs import check_expressions
@@ -41,6 +42,8 @@ class SourceSet:
     bpmn: Mapping[str, bytes]  # filename -> content
     dmn: Mapping[str, bytes]  # filename -> content
     forms: Mapping[str, Any]  # formKey -> JSON Schema, already loaded from JSON
+    # the park's deployed procedures that calls out of the deployment may bind to
+    library: Library | None = None
 
 
 @dataclass(frozen=True)
@@ -70,6 +73,9 @@ def check_sources(sources: SourceSet) -> Verdict:
         problems += _in(doc, check_dmn_schema(doc))
     deploy = Deployment(bpmn_docs, dmn_docs, sources.forms)
     problems += check_deployment(deploy)
+    binding = bind_calls((doc.root for doc in bpmn_docs), sources.library)
+    problems += binding.problems
+    warnings += binding.warnings
     for doc in bpmn_docs:
         problems += _in(doc, _check_bpmn(doc, deploy))
         warnings += _in(doc, check_lanes(doc))
@@ -80,7 +86,7 @@ def check_sources(sources: SourceSet) -> Verdict:
         problems += _in(doc, check_dmn(doc, deploy))
     problems += check_forms(sources.forms)
     if not problems:
-        problems += _parse_with_engine(deploy)
+        problems += _parse_with_engine(deploy, binding)
     several = len(sources.bpmn) + len(sources.dmn) > 1
     return Verdict(_located(problems, deploy, several), _located(warnings, deploy, several))
 
@@ -116,13 +122,19 @@ def _check_bpmn(doc: Document, deploy: Deployment) -> Iterator[Problem]:
     yield from check_decision_refs(doc, deploy)
 
 
-def _parse_with_engine(deploy: Deployment) -> list[Problem]:
+def _parse_with_engine(deploy: Deployment, binding: Binding) -> list[Problem]:
     # One parser per deploy: SpiffWorkflow refuses a process id it has seen before, and
     # bpmn-js ids like Process_1 recur across parks. Decisions go first so decisionRefs resolve.
     try:
         parser = ParkParser(DecisionSet(doc.root for doc in deploy.dmn))
         for doc in deploy.bpmn:
             parser.add_bpmn_xml(doc.root, filename=doc.filename)
+        library = {f"park.{n}.bpmn": content
+                   for n, content in enumerate(bound_files((d.root for d in deploy.bpmn), binding))}
+        for filename, content in library.items():
+            root = parse_xml(content).getroot()
+            promote_only_process([root])  # as when it was deployed
+            parser.add_bpmn_xml(root, filename=filename)
         for key in deploy.executable():
             parser.get_spec(key)
             parser.get_subprocess_specs(key)

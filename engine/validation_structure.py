@@ -232,8 +232,7 @@ def _check_calls(doc: Document, deploy: Deployment) -> Iterator[Problem]:
         if not called:
             yield problem(call, "call activity has no calledElement")
         elif target is None:
-            yield problem(call, f"calledElement '{called}' is not a process of this deployment",
-                          code="called_process_missing", called=called)
+            continue  # a call out of the deployment: engine.library binds it or says why not
         elif not is_executable(target):
             yield problem(call, f"calledElement '{called}' is not executable")
 

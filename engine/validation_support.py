@@ -44,7 +44,10 @@ ALLOWED_ATTRIBUTES: dict[str, frozenset[str] | None] = {
     # SpiffWorkflow's Camunda parser reads these as a message's payload and target variable.
     "expression": _MESSAGE, "resultVariable": _MESSAGE,
     "calledElementBinding": frozenset({bpmn("callActivity")}),
+    "calledElementVersion": frozenset({bpmn("callActivity")}),
+    "calledElementVersionTag": frozenset({bpmn("callActivity")}),
 }
+CALL_BINDINGS = frozenset({"deployment", "latest", "version", "versionTag"})
 _DELEGATE = "Parkflow runs no Java code; call a registered service with a 'service' property"
 HINTS = {
     "class": _DELEGATE,
@@ -120,9 +123,9 @@ def _check_camunda_attribute(element: etree._Element, name: str, value: str) -> 
     allowed_on = ALLOWED_ATTRIBUTES[name]
     if allowed_on is not None and element.tag not in allowed_on:
         yield problem(element, _not_supported(name, f"on a {local_name(element)}"))
-    elif name == "calledElementBinding" and value != "deployment":
-        yield problem(element, f"camunda:calledElementBinding '{value}' is not supported: a call "
-                               "activity calls the process deployed with it ('deployment')")
+    elif name == "calledElementBinding" and value not in CALL_BINDINGS:
+        yield problem(element, f"camunda:calledElementBinding '{value}' is not supported: use "
+                               "'deployment', 'latest', 'version' or 'versionTag'")
 
 
 def _not_supported(name: str, where: str = "") -> str:

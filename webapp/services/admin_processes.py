@@ -169,8 +169,10 @@ def check_diagram(session: Session, park: Park,
     """Every problem of a diagram with the park's forms and decisions ([] when deployable),
     and every warning a deploy would give."""
     try:
-        versions = prepare_deployment({"diagram.bpmn": bpmn_xml.encode("utf-8")},
-                                      park_decisions(session, park), form_schemas(session, park))
+        files = {"diagram.bpmn": bpmn_xml.encode("utf-8")}
+        versions = prepare_deployment(files, park_decisions(session, park),
+                                      form_schemas(session, park),
+                                      library=processes.callable_processes(session, park, files))
     except InvalidProcess as exc:
         return list(exc.problems), list(exc.warnings)
     # every version of one deploy carries the deploy's warnings

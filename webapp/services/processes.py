@@ -7,9 +7,17 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, undefer
 
-from engine import InvalidProcess, Problem, ProcessVersion, prepare_deployment
+from engine import (
+    CallableProcess,
+    InvalidProcess,
+    Problem,
+    ProcessVersion,
+    external_calls,
+    prepare_deployment,
+    version_tag_of,
+)
 from webapp.models import Park, ProcessDefinition
 from webapp.services import audit
 from webapp.services.errors import NotFound
@@ -38,9 +46,35 @@ def deploy(
     forms: Mapping[str, Any] | None = None,
 ) -> list[Deployed]:
     """Deploy every executable process in ``bpmn``; raises engine.InvalidProcess."""
-    versions = prepare_deployment(bpmn, dmn or {}, forms or {})
+    versions = prepare_deployment(bpmn, dmn or {}, forms or {},
+                                  library=callable_processes(session, park, bpmn))
     return [replace(_store(session, park, version, actor, actor_id), warnings=version.warnings)
             for version in versions]
+
+
+def callable_processes(session: Session, park: Park,
+                       bpmn: Mapping[str, bytes]) -> dict[str, list[CallableProcess]]:
+    """The park's deployed versions of the processes ``bpmn`` calls but does not define.
+
+    The engine binds each such call activity to one of them (latest, a version number or a
+    version tag) and keeps its BPMN with the caller's version.
+    """
+    try:
+        keys = external_calls(bpmn)
+    except InvalidProcess:
+        return {}  # unreadable XML: the deploy checks say why
+    if not keys:
+        return {}
+    found: dict[str, list[CallableProcess]] = {}
+    for definition in session.scalars(select(ProcessDefinition).where(
+            ProcessDefinition.park_id == park.id, ProcessDefinition.key.in_(sorted(keys)))
+            .options(undefer(ProcessDefinition.called_bpmn_xml))):
+        content = definition.bpmn_xml.encode("utf-8")
+        found.setdefault(definition.key, []).append(CallableProcess(
+            key=definition.key, version=definition.version, bpmn=content,
+            called=tuple(c.encode("utf-8") for c in definition.called_bpmn_xml or ()),
+            version_tag=version_tag_of(content, definition.key)))
+    return found
 
 
 def deploy_warnings(results: list[Deployed]) -> list[Problem]:
