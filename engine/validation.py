@@ -74,14 +74,14 @@ def check_sources(sources: SourceSet) -> Verdict:
     deploy = Deployment(bpmn_docs, dmn_docs, sources.forms)
     problems += check_deployment(deploy)
     binding = bind_calls((doc.root for doc in bpmn_docs), sources.library)
-    problems += binding.problems
-    warnings += binding.warnings
     for doc in bpmn_docs:
         problems += _in(doc, _check_bpmn(doc, deploy))
         warnings += _in(doc, check_lanes(doc))
         drawn = check_form_data(doc)
         problems += _in(doc, drawn.problems)
         warnings += _in(doc, drawn.warnings)
+    problems += binding.problems  # calls out of the deployment, after each file's own checks
+    warnings += binding.warnings
     for doc in dmn_docs:
         problems += _in(doc, check_dmn(doc, deploy))
     problems += check_forms(sources.forms)

@@ -31,7 +31,19 @@ TEXTS: dict[str, Any] = {
     "no_incoming_flow": lazy_gettext("This %(kind)s has no incoming sequence flow."),
     "no_outgoing_flow": lazy_gettext("This %(kind)s has no outgoing sequence flow."),
     "called_process_missing": lazy_gettext(
-        "The called process “%(called)s” is not in this deployment."
+        "The called process “%(called)s” is neither in this deployment nor deployed in the park."
+    ),
+    "called_version_missing": lazy_gettext(
+        "The park has no version %(version)s of the called process “%(called)s” "
+        "(deployed versions: %(known)s)."
+    ),
+    "called_tag_missing": lazy_gettext(
+        "No deployed version of the called process “%(called)s” has the version tag "
+        "“%(tag)s” (version tags: %(known)s)."
+    ),
+    "called_version_bound": lazy_gettext(
+        "This call activity calls “%(called)s” version %(version)s, bound when this process "
+        "is deployed: deploy it again to call a newer version."
     ),
     "task_without_people": lazy_gettext(
         "No lane, assignee or candidates name who does this task: it "
