@@ -108,6 +108,8 @@ def prepare_deployment(
     roots = runnable_roots(bpmn_files)
     reached = _called_files(roots)
     binding = bind_calls(roots.values(), library) if library else Binding()
+    # a called version's forms come with it; the deployment's own win a clash of keys
+    forms = {**{k: v for c in binding.bound.values() for k, v in c.forms.items()}, **forms}
     versions: list[ProcessVersion] = []
     for name, content in bpmn_files.items():
         documents = [roots[name], *(roots[other] for other in reached[name])]

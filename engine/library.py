@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from lxml import etree
 
@@ -34,6 +35,8 @@ class CallableProcess:
     # the files its own call activities reach, as stored with it (transitively complete)
     called: tuple[bytes, ...] = ()
     version_tag: str | None = None
+    # the forms its user tasks' formKeys name, as stored with it
+    forms: Mapping[str, Any] = field(default_factory=dict)
 
     @property
     def files(self) -> tuple[bytes, ...]:

@@ -139,8 +139,8 @@ def test_a_drawn_form_wins_over_a_form_key_on_the_same_task_with_a_warning() -> 
     )
     problems, warnings = verdict(content)
     assert problems == []
-    assert "Activity_review:32: warning: camunda:formKey 'review' is not used: the task shows the form " \
-        "drawn in its camunda:formData" in warnings
+    assert "Activity_review:32: warning: camunda:formKey 'review' is not used: the task shows " \
+        "the form drawn in its camunda:formData" in warnings
 
 
 @pytest.mark.parametrize(

@@ -127,3 +127,22 @@ def test_a_call_cycle_across_procedures_is_refused() -> None:
     park = {"inspection": [CallableProcess("inspection", 1, inspection, (old_visit,))]}
     text = problems(park=park)
     assert "call cycle across procedures (inspection → visit)" in text
+
+
+def test_the_called_version_brings_its_forms() -> None:
+    from engine import FormDataInvalid
+    from tests.engine.bounds_diagrams import INSPECTION, INSPECTION_FORM
+
+    park = {
+        "inspection": [
+            CallableProcess("inspection", 1, INSPECTION, (), None, {"inspection": INSPECTION_FORM})
+        ]
+    }
+    (visit,) = prepare_deployment({"visit.bpmn": caller()}, {}, {}, library=park)
+    started = Engine().start(visit, {})
+
+    assert visit.forms == {"inspection": INSPECTION_FORM}
+    with pytest.raises(FormDataInvalid):
+        Engine().complete_task(
+            visit, started.state, started.open_tasks[0].task_id, {"passed": "maybe"}
+        )

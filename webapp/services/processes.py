@@ -68,12 +68,13 @@ def callable_processes(session: Session, park: Park,
     found: dict[str, list[CallableProcess]] = {}
     for definition in session.scalars(select(ProcessDefinition).where(
             ProcessDefinition.park_id == park.id, ProcessDefinition.key.in_(sorted(keys)))
-            .options(undefer(ProcessDefinition.called_bpmn_xml))):
+            .options(undefer(ProcessDefinition.called_bpmn_xml), undefer(ProcessDefinition.forms))):
         content = definition.bpmn_xml.encode("utf-8")
         found.setdefault(definition.key, []).append(CallableProcess(
             key=definition.key, version=definition.version, bpmn=content,
             called=tuple(c.encode("utf-8") for c in definition.called_bpmn_xml or ()),
-            version_tag=version_tag_of(content, definition.key)))
+            version_tag=version_tag_of(content, definition.key),
+            forms=dict(definition.forms or {})))
     return found
 
 
