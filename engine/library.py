@@ -203,7 +203,22 @@ def _bind(
         return
     inside = process_ids(parse_xml(content).getroot() for content in chosen.files)
     looped = sorted(inside & local)
+    owner = next(call.iterancestors(bpmn("process")), None)
+    owner_id = owner.get("id", "") if owner is not None else ""
+    if looped and owner_id not in looped:
+        # no cycle through this call, but the called version brings a process of its own
+        # under an id this deployment defines: one process id cannot run in two versions
+        result.problems.append(
+            problem(
+                call,
+                f"call activity '{call_id}' calls '{key}' version {chosen.version}, which "
+                f"calls its own version of '{looped[0]}', a process this deployment defines "
+                "too: one process id cannot run in two versions",
+            )
+        )
+        return
     if looped:
+        looped = [owner_id]
         chain = " → ".join([key, looped[0]])
         result.problems.append(
             problem(

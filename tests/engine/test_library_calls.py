@@ -146,3 +146,14 @@ def test_the_called_version_brings_its_forms() -> None:
         Engine().complete_task(
             visit, started.state, started.open_tasks[0].task_id, {"passed": "maybe"}
         )
+
+
+def test_a_called_version_bringing_a_process_of_the_deployment_is_refused() -> None:
+    # inspection v1 calls its own 'audit'; this deployment defines another 'audit'
+    inspection = diagram("inspection", calling("inspection", "audit"))
+    park = {"inspection": [CallableProcess("inspection", 1, inspection, (callee("audit"),))]}
+    files = {"visit.bpmn": caller(), "audit.bpmn": callee("audit", task="other")}
+    with pytest.raises(InvalidProcess) as caught:
+        prepare_deployment(files, {}, {}, library=park)
+    text = " ".join(p.message for p in caught.value.problems)
+    assert "calls its own version of 'audit', a process this deployment defines too" in text
