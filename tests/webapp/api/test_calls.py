@@ -86,3 +86,25 @@ def test_a_call_to_a_procedure_the_park_lacks_is_refused(client: FlaskClient,
     assert refused.status_code == 422, refused.json
     assert "calledElement 'nowhere' is not a process of this deployment, nor deployed in the park" \
         in json.dumps(refused.json, ensure_ascii=False)
+
+
+def test_a_call_binds_the_deployed_version_with_its_version_tag(client: FlaskClient,
+                                                                  login: Login) -> None:
+    for tag, task in (("2026-a", "review_a"), ("2026-b", "review_b"), ("2026-c", "review_c")):
+        tagged = _review("review", task).replace(
+            b'id="review" isExecutable="true"',
+            f'id="review" isExecutable="true" camunda:versionTag="{tag}"'.encode())
+        assert _deploy(client, login, "review", tagged).status_code == 201
+    body = calling("visit", "review").replace(
+        'calledElement="review"',
+        'calledElement="review" camunda:calledElementBinding="versionTag" '
+        'camunda:calledElementVersionTag="2026-b"')
+    deployed = _deploy(client, login, "visit", diagram("visit", body))
+    assert deployed.status_code == 201, deployed.json
+
+    view = start(client, login("xinghe"), "visit")
+    assert [s["element_id"] for s in view["current_steps"]] == ["review_b"]
+
+    unknown = _deploy(client, login, "visit", diagram("visit", body.replace("2026-b", "2027")))
+    assert unknown.status_code == 422
+    assert "version tags: 2026-a, 2026-b, 2026-c" in json.dumps(unknown.json, ensure_ascii=False)
