@@ -20,7 +20,7 @@ from typing import Any
 
 from lxml import etree
 
-from .bpmn_doc import bpmn, camunda, problem
+from .bpmn_doc import bpmn, camunda, problem, promote_only_process
 from .errors import Problem
 from .xmlsafe import parse_xml
 
@@ -252,5 +252,20 @@ def bound_files(roots: Iterable[etree._Element], binding: Binding) -> tuple[byte
         for call in root.iter(bpmn("callActivity")):
             chosen = binding.bound.get(str(call.get("calledElement", "")))
             if chosen is not None:
-                files.extend(f for f in chosen.files if f not in files)
+                files.extend(f for f in _as_run(chosen) if f not in files)
     return tuple(files)
+
+
+def _as_run(chosen: CallableProcess) -> tuple[bytes, ...]:
+    """The called version's files as its own deploy ran them.
+
+    A procedure drawn as one lone unmarked process was deployed to run (``promote_only_process``);
+    among the caller's files it is no longer alone, so the mark is written into the copy the
+    caller keeps.
+    """
+    if chosen.called:
+        return chosen.files
+    root = parse_xml(chosen.bpmn).getroot()
+    if promote_only_process([root]) is None:
+        return chosen.files
+    return (etree.tostring(root.getroottree(), xml_declaration=True, encoding="UTF-8"),)

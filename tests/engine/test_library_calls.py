@@ -157,3 +157,15 @@ def test_a_called_version_bringing_a_process_of_the_deployment_is_refused() -> N
         prepare_deployment(files, {}, {}, library=park)
     text = " ".join(p.message for p in caught.value.problems)
     assert "calls its own version of 'audit', a process this deployment defines too" in text
+
+
+def test_a_called_procedure_drawn_unmarked_runs_as_it_was_deployed() -> None:
+    # bpmn-js writes isExecutable="false"; deployed alone, the lone process was run anyway
+    from engine import ProcessVersion
+
+    unmarked = callee("inspection").replace(b'isExecutable="true"', b'isExecutable="false"')
+    park = {"inspection": [CallableProcess("inspection", 1, unmarked)]}
+    (visit,) = prepare_deployment({"visit.bpmn": caller()}, {}, {}, library=park)
+    again = ProcessVersion.from_sources(visit.key, visit.bpmn, visit.dmn, visit.forms, visit.called)
+
+    assert [t.element_id for t in Engine().start(again, {}).open_tasks] == ["check"]
