@@ -15,25 +15,19 @@ Everything comes from the deployed procedure, as the park wrote it:
 
 from __future__ import annotations
 
-import re
 import threading
-from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from lxml import etree
+from cachetools import LRUCache, cached
 
-from engine.xmlsafe import parse_xml
+from engine.guide_texts import GuideTexts, guide_texts
 from webapp.models import Park, ProcessDefinition
 from webapp.pages.forms_render import properties, widget_of
 from webapp.services.engines import version_of
 from webapp.services.people import waits_for_applicant
 
-BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
-CAMUNDA_NS = "http://camunda.org/schema/1.0/bpmn"
-XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
-_CJK = re.compile(r"[\u3400-\u9fff]")
 MAX_TEXTS = 256
 
 
@@ -58,14 +52,7 @@ class Guide:
     contact: str | None
 
 
-@dataclass(frozen=True)
-class _Texts:
-    overviews: tuple[tuple[str, str], ...]  # (language, text)
-    properties: Mapping[str, str]
-
-
-_lock = threading.Lock()
-_texts: OrderedDict[str, _Texts] = OrderedDict()
+_texts: LRUCache[str, GuideTexts] = LRUCache(MAX_TEXTS)
 
 
 def guide_of(definition: ProcessDefinition, park: Park, start_schema: Mapping[str, Any] | None,
@@ -97,40 +84,14 @@ def choose(texts: tuple[tuple[str, str], ...], locale: str) -> str:
                 texts[0][1] if texts else "")
 
 
-def _texts_of(definition: ProcessDefinition) -> _Texts:
-    key = f"{definition.content_hash}:{definition.key}"
-    with _lock:
-        found = _texts.get(key)
-    if found is not None:
-        return found
-    found = _read(definition.bpmn_xml, definition.key)
-    with _lock:
-        _texts[key] = found
-        while len(_texts) > MAX_TEXTS:
-            _texts.popitem(last=False)
-    return found
+def _texts_of(definition: ProcessDefinition) -> GuideTexts:
+    return _read(f"{definition.content_hash}:{definition.key}", definition.bpmn_xml,
+                 definition.key)
 
 
-def _read(bpmn_xml: str, key: str) -> _Texts:
-    root = parse_xml(bpmn_xml).getroot()
-    process = next((p for p in root.iter(f"{{{BPMN_NS}}}process") if p.get("id") == key), None)
-    if process is None:
-        return _Texts((), {})
-    overviews = tuple((_language(doc), text) for doc in
-                      process.findall(f"{{{BPMN_NS}}}documentation")
-                      if (text := " ".join((doc.text or "").split())))
-    found = {str(prop.get("name")): str(prop.get("value") or "")
-             for prop in process.findall(f"{{{BPMN_NS}}}extensionElements/"
-                                         f"{{{CAMUNDA_NS}}}properties/{{{CAMUNDA_NS}}}property")
-             if prop.get("name")}
-    return _Texts(overviews, found)
-
-
-def _language(doc: etree._Element) -> str:
-    marked = (doc.get(XML_LANG) or "").lower()
-    if marked:
-        return "zh" if marked.startswith("zh") else "en"
-    return "zh" if _CJK.search(doc.text or "") else "en"
+@cached(_texts, key=lambda key, *_: key, lock=threading.Lock())
+def _read(_key: str, bpmn_xml: str, process_key: str) -> GuideTexts:
+    return guide_texts(bpmn_xml, process_key)
 
 
 __all__ = ["Guide", "GuideStep", "choose", "guide_of", "overview"]
