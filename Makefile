@@ -59,7 +59,6 @@ bench-scale: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check engine webapp forms tests
-	$(BIN)/ruff format --check engine webapp forms tests
 	$(BIN)/mypy engine
 	$(BIN)/lint-imports
 
