@@ -67,8 +67,7 @@ def _validators_of(schema: Mapping[str, Any]) -> tuple[Draft202012Validator, Any
     found = _BY_IDENTITY.get(id(schema))
     if found is not None and found[0] is schema:
         return found[1], found[2]
-    # checked with the default bounds of number fields the form leaves open (forms.bounds)
-    key = orjson.dumps(bounded(schema), option=orjson.OPT_SORT_KEYS)
+    key = orjson.dumps(schema, option=orjson.OPT_SORT_KEYS)
     validator, quick = _validator(key), _quick_validator(key)
     if len(_BY_IDENTITY) >= _IDENTITY_LIMIT:
         _BY_IDENTITY.clear()
@@ -76,16 +75,33 @@ def _validators_of(schema: Mapping[str, Any]) -> tuple[Draft202012Validator, Any
     return validator, quick
 
 
+def checked_schema(schema: Any) -> Any:
+    """What data submitted through a form is checked against: the form as written, with the
+    default bounds of the number fields it leaves open (forms.bounds), and closed to names it
+    does not define (forms.fields), whether or not it forbids ``additionalProperties``.
+
+    Both validators are made from this copy, never from the form alone: otherwise the Python
+    validator, which has the final say, would take a field the form lacks or a number past
+    the bounds that the quick path refuses, and the two would disagree.
+    """
+    checked = bounded(schema)
+    if isinstance(checked, dict):
+        checked["additionalProperties"] = False
+    return checked
+
+
 @lru_cache(maxsize=512)
 def _validator(schema_json: bytes) -> Draft202012Validator:
-    return Draft202012Validator(orjson.loads(schema_json), format_checker=FormatChecker())
+    """The Python validator of a form (given as its JSON), as data_errors checks with it."""
+    return Draft202012Validator(checked_schema(orjson.loads(schema_json)),
+                                format_checker=FormatChecker())
 
 
 @lru_cache(maxsize=512)
 def _quick_validator(schema_json: bytes) -> Any:
     """The compiled validator of a schema, or None where it might accept what the Python
     validator rejects, or cannot take the schema (then the Python validator alone decides)."""
-    schema = orjson.loads(schema_json)
+    schema = checked_schema(orjson.loads(schema_json))
     if not _quick_agrees(schema):
         return None
     try:

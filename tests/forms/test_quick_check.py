@@ -94,3 +94,27 @@ def test_values_it_cannot_read_go_the_python_way() -> None:
     # form defines one)
     assert data_errors(schema, {1: "x"}) == {"1": [NOT_A_FIELD]}  # type: ignore[dict-item]
     assert data_errors(schema, {"n": "1"}) == {"n": ["'1' is not of type 'integer'"]}
+
+
+@pytest.mark.parametrize(("key", "submitted"), [
+    # a name the form lacks is refused by data_errors whatever the form says of
+    # additionalProperties (forms.fields): the Python validator refuses it too
+    ("policy_subsidy_review", {"extra": None, "comment": "", "outcome": "approve"}),
+    # a number past the default bounds (forms.bounds) is refused by both
+    ("registration_negotiation", {"outcome": "failed", "comment": "x", "rent_price": 3.4e38}),
+])
+def test_the_python_validator_checks_what_data_errors_checks(
+        key: str, submitted: dict[str, Any]) -> None:
+    schema = SHIPPED[key]
+    assert data_errors(schema, submitted) != {}
+    assert _python_errors(schema, submitted) != {}
+    assert data_errors(schema, {k: v for k, v in submitted.items()
+                                if k not in ("extra", "rent_price")}) == {}
+    _, quick = forms._validators_of(schema)
+    assert not forms._quickly_valid(quick, submitted)
+
+
+def test_a_closed_check_still_takes_every_field_the_form_defines() -> None:
+    schema = SHIPPED["policy_subsidy_review"]
+    assert data_errors(schema, {"comment": "", "outcome": "approve"}) == {}
+    assert "additionalProperties" not in schema  # the form as deployed is left alone
