@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, select
+from sqlalchemy import ColumnElement, and_, bindparam, select
 from sqlalchemy.orm import Session
 
 from webapp.models import StepHistory
@@ -55,16 +55,17 @@ def history_path(instance_id: str) -> str:
     return f"/api/v1/instances/{instance_id}/history"
 
 
+# built once: every completion's answer reads the latest steps, and building the statement
+# cost more than running it
+_TAKEN = select(*_COLUMNS).where(
+    StepHistory.instance_id == bindparam("instance_id"), steps_taken()
+)
+_LATEST = _TAKEN.order_by(StepHistory.id.desc()).limit(bindparam("most"))
+
+
 def recent(session: Session, instance_id: str, *, limit: int = RECENT) -> Recent:
     """The last ``limit`` steps taken in the application, oldest first."""
-    rows = list(
-        session.execute(
-            select(*_COLUMNS)
-            .where(StepHistory.instance_id == instance_id, steps_taken())
-            .order_by(StepHistory.id.desc())
-            .limit(limit + 1)
-        )
-    )
+    rows = list(session.execute(_LATEST, {"instance_id": instance_id, "most": limit + 1}))
     earlier = len(rows) > limit
     return Recent([entry(row) for row in reversed(rows[:limit])], earlier)
 
@@ -73,10 +74,12 @@ def page(
     session: Session, instance_id: str, *, limit: int, after: tuple[int] | None
 ) -> tuple[list[dict[str, Any]], tuple[int] | None]:
     """One page of the application's steps, oldest first, and the key that continues it."""
-    stmt = select(*_COLUMNS).where(StepHistory.instance_id == instance_id, steps_taken())
-    if after is not None:
-        stmt = stmt.where(StepHistory.id > after[0])
-    rows = list(session.execute(stmt.order_by(StepHistory.id).limit(limit + 1)))
+    stmt = _TAKEN if after is None else _TAKEN.where(StepHistory.id > after[0])
+    rows = list(
+        session.execute(
+            stmt.order_by(StepHistory.id).limit(limit + 1), {"instance_id": instance_id}
+        )
+    )
     more = len(rows) > limit
     rows = rows[:limit]
     return [entry(row) for row in rows], (rows[-1].id,) if more else None
