@@ -35,6 +35,7 @@ from webapp.models import (
     Instance,
     Membership,
     Park,
+    ProcessDefinition,
     User,
     allocate_reference,
 )
@@ -71,14 +72,8 @@ def start_application(
         snapshot = _with_application(
             _engine_call(lambda: engine.start(version, taken, actor=actor)), taken)
         now = datetime.now(UTC)
-        instance = Instance(
-            park_id=park.id, definition_id=definition.id, enterprise_id=enterprise.id,
-            reference=allocate_reference(session, park, now.year), started_by=user.id,
-            started_at=now, state=b"", status="active",
-            promised_at=_promised_at(version, engine, now), waits=nothing_awaited(),
-        )
-        session.add(instance)
-        session.flush()
+        instance = new_instance(session, park, definition, version, engine,
+                                enterprise_id=enterprise.id, started_by=user.id, now=now)
         with batched(session.connection()) as batch:
             write_snapshot(session, instance, park, snapshot, actor=actor, now=now, batch=batch)
             audit.append(session, park_id=park.id, actor=actor, action="application.started",
@@ -87,6 +82,22 @@ def start_application(
                                   "reference": instance.reference,
                                   "enterprise": enterprise.name})
         return instance.id
+
+
+def new_instance(session: Session, park: Park, definition: ProcessDefinition,
+                 version: ProcessVersion, engine: Engine, *, enterprise_id: str,
+                 started_by: str | None, now: datetime) -> Instance:
+    """The row of a new application of ``definition``, numbered and promised, before its
+    first step is written (write_snapshot fills its state)."""
+    instance = Instance(
+        park_id=park.id, definition_id=definition.id, enterprise_id=enterprise_id,
+        reference=allocate_reference(session, park, now.year), started_by=started_by,
+        started_at=now, state=b"", status="active",
+        promised_at=_promised_at(version, engine, now), waits=nothing_awaited(),
+    )
+    session.add(instance)
+    session.flush()
+    return instance
 
 
 def _with_application(snapshot: Snapshot, data: Mapping[str, Any]) -> Snapshot:
@@ -318,6 +329,7 @@ __all__ = [
     "complete_task",
     "deliver_message",
     "fire_timers",
+    "new_instance",
     "retry_application",
     "start_application",
 ]

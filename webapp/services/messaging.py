@@ -27,7 +27,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from engine import Engine, NotWaiting, ProcessVersion, resolve_due
+from engine import NotWaiting
 from webapp.db import lock_instance
 from webapp.models import (
     Instance,
@@ -35,12 +35,12 @@ from webapp.models import (
     MessageWait,
     Park,
     ProcessDefinition,
-    allocate_reference,
 )
 from webapp.services import audit
+from webapp.services.applications import new_instance
 from webapp.services.engines import engine_for, version_of
 from webapp.services.jobs import JobContext
-from webapp.services.projections import correlation_key, nothing_awaited, write_snapshot
+from webapp.services.projections import correlation_key, write_snapshot
 
 # receivers tried per message: each try loads the receiver's state
 MAX_TRIES = 50
@@ -155,20 +155,9 @@ def _start_one(session: Session, job: Job, name: str, body: Any, now: datetime) 
         except NotWaiting:
             continue  # its start event correlates otherwise
         snapshot = replace(caught, steps=waiting.steps + caught.steps)
-        instance = Instance(
-            park_id=park.id,
-            definition_id=definition.id,
-            enterprise_id=thrower.enterprise_id,
-            reference=allocate_reference(session, park, now.year),
-            started_by=thrower.started_by,
-            started_at=now,
-            state=b"",
-            status="active",
-            promised_at=_promised_at(version, engine, now),
-            waits=nothing_awaited(),
-        )
-        session.add(instance)
-        session.flush()
+        instance = new_instance(session, park, definition, version, engine,
+                                enterprise_id=thrower.enterprise_id,
+                                started_by=thrower.started_by, now=now)
         write_snapshot(session, instance, park, snapshot, actor=None, now=now)
         audit.record(
             session,
@@ -206,12 +195,6 @@ def _newest_definitions(session: Session, park: Park) -> list[ProcessDefinition]
             .order_by(ProcessDefinition.key)
         )
     )
-
-
-def _promised_at(version: ProcessVersion, engine: Engine, now: datetime) -> datetime | None:
-    if not version.promised_duration:
-        return None
-    return resolve_due(version.promised_duration, start=now, calendar=engine.calendar)
 
 
 __all__ = ["MAX_TRIES", "deliver_thrown"]
