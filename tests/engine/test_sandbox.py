@@ -365,8 +365,11 @@ def test_the_cpu_limit_cannot_be_caught_by_the_script() -> None:
 def test_a_long_call_in_c_is_stopped_by_the_cpu_rlimit() -> None:
     # list.sort never returns to the interpreter, so the line-reporting timer cannot fire;
     # the list is built in C too, so that even a slow machine is well inside the sort when
-    # the limit comes
-    script = "x = [str((i * 7919) % 100003) for i in range(2000)] * 5000\nx.sort()"
+    # the limit comes; the strings share a long prefix so that the sort takes many seconds,
+    # well past the rlimit (short ones sorted in about a second, and it sometimes returned
+    # to the interpreter before the rlimit came)
+    script = ("x = [str((i * 7919) % 100003).zfill(2000) for i in range(2000)] * 5000\n"
+              "x.sort()")
     limits = ScriptLimits(cpu_seconds=0.2, memory_bytes=512 * 2**20, wall_seconds=10)
     with pytest.raises(ScriptError) as caught:
         run(script, limits=limits)
