@@ -31,6 +31,7 @@ from .runtime import Engine
 from .sandbox import ScriptLimits
 from .serialization import StateCorrupt
 from .values import (
+    ApprovalProgress,
     END_RESULTS,
     HumanTaskSpec,
     MessageWait,
@@ -52,6 +53,7 @@ from .worktime import (
 )
 
 __all__ = [
+    "ApprovalProgress",
     "DEFAULT_DAY_END",
     "END_RESULTS",
     "Conflict",
