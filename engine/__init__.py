@@ -31,8 +31,8 @@ from .runtime import Engine
 from .sandbox import ScriptLimits
 from .serialization import StateCorrupt
 from .values import (
-    ApprovalProgress,
     END_RESULTS,
+    ApprovalProgress,
     HumanTaskSpec,
     MessageWait,
     OpenTask,

@@ -111,13 +111,17 @@ def parse_mode(properties: Mapping[str, str]) -> ApprovalMode | None:
     kind, _, rest = text.partition(":")
     kind = kind.strip()
     if kind not in MODES or (kind != "ratio" and rest):
-        raise BadMode("approval_mode_unknown", f"approvalMode '{text}' is none of any, all, "
-                      "sequential, ratio:<share> (e.g. ratio:0.6)")
+        raise BadMode(
+            "approval_mode_unknown",
+            f"approvalMode '{text}' is none of any, all, "
+            "sequential, ratio:<share> (e.g. ratio:0.6)",
+        )
     ratio = _ratio(text, rest) if kind == "ratio" else None
     policy = (properties.get("rejectPolicy") or "immediate").strip()
     if policy not in REJECT_POLICIES:
-        raise BadMode("approval_reject_policy",
-                      f"rejectPolicy '{policy}' is neither immediate nor after_all")
+        raise BadMode(
+            "approval_reject_policy", f"rejectPolicy '{policy}' is neither immediate nor after_all"
+        )
     field = (properties.get("decisionField") or DEFAULT_DECISION_FIELD).strip()
     result = (properties.get("resultVariable") or DEFAULT_RESULT).strip()
     for name, value in (("decisionField", field), ("resultVariable", result)):
@@ -131,11 +135,15 @@ def _ratio(text: str, rest: str) -> Fraction:
     try:
         ratio = Fraction(rest.strip())
     except (ValueError, ZeroDivisionError):
-        raise BadMode("approval_ratio", f"approvalMode '{text}': the share after 'ratio:' "
-                      "must be a number in (0, 1], e.g. ratio:0.6") from None
+        raise BadMode(
+            "approval_ratio",
+            f"approvalMode '{text}': the share after 'ratio:' "
+            "must be a number in (0, 1], e.g. ratio:0.6",
+        ) from None
     if not 0 < ratio <= 1:
-        raise BadMode("approval_ratio", f"approvalMode '{text}': the share must be more than "
-                      "0 and at most 1")
+        raise BadMode(
+            "approval_ratio", f"approvalMode '{text}': the share must be more than 0 and at most 1"
+        )
     return ratio
 
 
@@ -209,8 +217,11 @@ class ModeHooks:
     def open(self, workflow: Any, task: Any) -> None:
         signers = self._signers(task)
         if not signers:
-            _fail(task, f"approval mode '{self.mode.text}' of '{self.human.element_id}' has "
-                  f"nobody to sign: {self._source()} named no one")
+            _fail(
+                task,
+                f"approval mode '{self.mode.text}' of '{self.human.element_id}' has "
+                f"nobody to sign: {self._source()} named no one",
+            )
         task.data[self.collection] = signers
 
     def offer(self, workflow: Any, task: Any) -> None:
@@ -223,13 +234,13 @@ class ModeHooks:
         task.data[SIGNER] = {"signer": signer, "decision": decision}
         records = task.parent.data.get(self.collection) or []
         decided = [r["decision"] for r in records if isinstance(r, dict)] + [decision]
-        task.data[SETTLED] = self.mode.settled(decided.count(APPROVED),
-                                               decided.count(REJECTED), len(records))
+        task.data[SETTLED] = self.mode.settled(
+            decided.count(APPROVED), decided.count(REJECTED), len(records)
+        )
 
     def finish(self, workflow: Any, task: Any) -> None:
         records = task.data.pop(self.collection, None) or []
-        decisions = [r if isinstance(r, dict) else {"signer": r, "decision": None}
-                     for r in records]
+        decisions = [r if isinstance(r, dict) else {"signer": r, "decision": None} for r in records]
         counts = [d["decision"] for d in decisions]
         result = self.mode.result(counts.count(APPROVED), counts.count(REJECTED), len(counts))
         task.data[self.mode.result_variable] = result
@@ -239,19 +250,29 @@ class ModeHooks:
         environment = task.workflow.script_engine.environment
         functions = environment.functions
         if self.mode.approvers:
-            found = _names(_value(task, self.mode.approvers, functions, self.human.element_id,
-                                      variable=True))
+            found = _names(
+                _value(task, self.mode.approvers, functions, self.human.element_id, variable=True)
+            )
         elif self.human.candidate_users:
-            found = [name for text in self.human.candidate_users
-                     for name in _names(_value(task, text, functions, self.human.element_id))]
+            found = [
+                name
+                for text in self.human.candidate_users
+                for name in _names(_value(task, text, functions, self.human.element_id))
+            ]
         else:
             members: GroupMembers | None = getattr(environment, "group_members", None)
-            groups = [name for text in self.human.candidate_groups
-                      for name in _names(_value(task, text, functions, self.human.element_id))]
+            groups = [
+                name
+                for text in self.human.candidate_groups
+                for name in _names(_value(task, text, functions, self.human.element_id))
+            ]
             if groups and members is None:
-                _fail(task, f"approval mode '{self.mode.text}' of '{self.human.element_id}' "
-                      "signs by the members of its groups, and nobody told the engine who "
-                      "they are")
+                _fail(
+                    task,
+                    f"approval mode '{self.mode.text}' of '{self.human.element_id}' "
+                    "signs by the members of its groups, and nobody told the engine who "
+                    "they are",
+                )
             found = [str(m) for group in groups for m in (members or _nobody)(group)]
         return list(dict.fromkeys(name for name in found if name))
 
@@ -268,12 +289,19 @@ def _nobody(group: str) -> Sequence[str]:
 
 
 def _rejects(value: Any) -> bool:
-    return any(value is reject or (isinstance(value, str) and value == reject)
-               for reject in REJECTING)
+    return any(
+        value is reject or (isinstance(value, str) and value == reject) for reject in REJECTING
+    )
 
 
-def _value(task: Any, text: str, functions: Mapping[str, Callable[..., Any]],
-           element_id: str, *, variable: bool = False) -> Any:
+def _value(
+    task: Any,
+    text: str,
+    functions: Mapping[str, Callable[..., Any]],
+    element_id: str,
+    *,
+    variable: bool = False,
+) -> Any:
     """A literal name, or what an expression (``${approvers}``) gives; with ``variable`` a
     bare name is a variable (``approvers=reviewers``)."""
     text = text.strip()
@@ -309,8 +337,9 @@ def signer_of(task: Any, human: HumanTaskSpec | None) -> str | None:
     return signer if isinstance(signer, str) else None
 
 
-def progress(tasks: Sequence[Any], human_tasks: Mapping[str, HumanTaskSpec]
-             ) -> tuple[ApprovalProgress, ...]:
+def progress(
+    tasks: Sequence[Any], human_tasks: Mapping[str, HumanTaskSpec]
+) -> tuple[ApprovalProgress, ...]:
     """Where each running approval node stands: its signers and their decisions so far."""
     found = []
     for task in tasks:
@@ -322,9 +351,15 @@ def progress(tasks: Sequence[Any], human_tasks: Mapping[str, HumanTaskSpec]
         if mode is None or task.state != TaskState.STARTED:
             continue
         records = task.data.get(collection_of(spec.bpmn_id)) or []
-        signers = tuple((r["signer"], r["decision"]) if isinstance(r, dict) else (str(r), None)
-                        for r in records)
-        found.append(ApprovalProgress(
-            element_id=spec.bpmn_id, mode=mode.kind,
-            ratio=float(mode.ratio) if mode.ratio is not None else None, signers=signers))
+        signers = tuple(
+            (r["signer"], r["decision"]) if isinstance(r, dict) else (str(r), None) for r in records
+        )
+        found.append(
+            ApprovalProgress(
+                element_id=spec.bpmn_id,
+                mode=mode.kind,
+                ratio=float(mode.ratio) if mode.ratio is not None else None,
+                signers=signers,
+            )
+        )
     return tuple(found)
