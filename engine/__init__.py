@@ -4,6 +4,7 @@ This package is the only place that knows SpiffWorkflow. It imports nothing from
 the web layer and hands out frozen dataclasses only (see README.md in this folder).
 """
 
+from .approval import uses_groups as signs_by_groups
 from .calendars import ParkCalendar, statutory_year_known, subtract_working_days
 from .definitions import (
     ProcessVersion,
@@ -53,6 +54,7 @@ from .worktime import (
 )
 
 __all__ = [
+    "signs_by_groups",
     "ApprovalProgress",
     "DEFAULT_DAY_END",
     "END_RESULTS",
