@@ -60,10 +60,11 @@ GroupMembers = Callable[[str], Sequence[str]]
 class BadMode(ValueError):
     """An approval mode the engine cannot run; ``code`` names the kind for the deploy check."""
 
-    def __init__(self, code: str, message: str) -> None:
+    def __init__(self, code: str, message: str, **params: str) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
+        self.params = params
 
 
 @dataclass(frozen=True)
@@ -115,18 +116,26 @@ def parse_mode(properties: Mapping[str, str]) -> ApprovalMode | None:
             "approval_mode_unknown",
             f"approvalMode '{text}' is none of any, all, "
             "sequential, ratio:<share> (e.g. ratio:0.6)",
+            value=text,
         )
     ratio = _ratio(text, rest) if kind == "ratio" else None
     policy = (properties.get("rejectPolicy") or "immediate").strip()
     if policy not in REJECT_POLICIES:
         raise BadMode(
-            "approval_reject_policy", f"rejectPolicy '{policy}' is neither immediate nor after_all"
+            "approval_reject_policy",
+            f"rejectPolicy '{policy}' is neither immediate nor after_all",
+            value=policy,
         )
     field = (properties.get("decisionField") or DEFAULT_DECISION_FIELD).strip()
     result = (properties.get("resultVariable") or DEFAULT_RESULT).strip()
     for name, value in (("decisionField", field), ("resultVariable", result)):
         if not value.isidentifier() or value.startswith(("_", "pf_")):
-            raise BadMode("approval_variable", f"{name} '{value}' is not a variable name")
+            raise BadMode(
+                "approval_variable",
+                f"{name} '{value}' is not a variable name",
+                name=name,
+                value=value,
+            )
     approvers = (properties.get("approvers") or "").strip() or None
     return ApprovalMode(kind, ratio, policy, field, result, approvers)
 
@@ -139,10 +148,13 @@ def _ratio(text: str, rest: str) -> Fraction:
             "approval_ratio",
             f"approvalMode '{text}': the share after 'ratio:' "
             "must be a number in (0, 1], e.g. ratio:0.6",
+            value=text,
         ) from None
     if not 0 < ratio <= 1:
         raise BadMode(
-            "approval_ratio", f"approvalMode '{text}': the share must be more than 0 and at most 1"
+            "approval_ratio",
+            f"approvalMode '{text}': the share must be more than 0 and at most 1",
+            value=text,
         )
     return ratio
 

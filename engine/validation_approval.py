@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from lxml import etree
 
 from .approval import MODE, BadMode, parse_mode
-from .bpmn_doc import Document, bpmn, camunda, problem
+from .bpmn_doc import Document, bpmn, camunda, owner_id, problem
 from .errors import ExpressionError, Problem
 from .expressions import compile_expression
 
@@ -23,7 +23,13 @@ def check_approval_modes(doc: Document) -> Iterator[Problem]:
         try:
             mode = parse_mode(properties)
         except BadMode as exc:
-            yield problem(task, exc.message, code=exc.code, value=properties.get(MODE, ""))
+            yield Problem(
+                owner_id(task),
+                task.sourceline,
+                exc.message,
+                code=exc.code,
+                params=tuple(exc.params.items()),
+            )
             continue
         if mode is None:
             continue
