@@ -74,7 +74,8 @@ class ApprovalMode:
     kind: str  # any | all | sequential | ratio
     ratio: Fraction | None = None
     reject_policy: str = "immediate"
-    decision_field: str = DEFAULT_DECISION_FIELD
+    # the submitted fields that carry a signer's decision, the first one present counts
+    decision_fields: tuple[str, ...] = (DEFAULT_DECISION_FIELD, "outcome")
     result_variable: str = DEFAULT_RESULT
     approvers: str | None = None
 
@@ -126,9 +127,14 @@ def parse_mode(properties: Mapping[str, str]) -> ApprovalMode | None:
             f"rejectPolicy '{policy}' is neither immediate nor after_all",
             value=policy,
         )
-    field = (properties.get("decisionField") or DEFAULT_DECISION_FIELD).strip()
+    field = (properties.get("decisionField") or "").strip()
+    outcome = (properties.get("outcomeField") or "outcome").strip()
+    fields = (field,) if field else (DEFAULT_DECISION_FIELD, outcome)
     result = (properties.get("resultVariable") or DEFAULT_RESULT).strip()
-    for name, value in (("decisionField", field), ("resultVariable", result)):
+    for name, value in (
+        ("decisionField", field or DEFAULT_DECISION_FIELD),
+        ("resultVariable", result),
+    ):
         if not value.isidentifier() or value.startswith(("_", "pf_")):
             raise BadMode(
                 "approval_variable",
@@ -137,7 +143,7 @@ def parse_mode(properties: Mapping[str, str]) -> ApprovalMode | None:
                 value=value,
             )
     approvers = (properties.get("approvers") or "").strip() or None
-    return ApprovalMode(kind, ratio, policy, field, result, approvers)
+    return ApprovalMode(kind, ratio, policy, fields, result, approvers)
 
 
 def _ratio(text: str, rest: str) -> Fraction:
@@ -238,10 +244,12 @@ class ModeHooks:
 
     def offer(self, workflow: Any, task: Any) -> None:
         # a decision inherited from an earlier step is not this signer's
-        task.data.pop(self.mode.decision_field, None)
+        for field in self.mode.decision_fields:
+            task.data.pop(field, None)
 
     def decide(self, workflow: Any, task: Any) -> None:
-        decision = REJECTED if _rejects(task.data.get(self.mode.decision_field)) else APPROVED
+        given = [task.data[field] for field in self.mode.decision_fields if field in task.data]
+        decision = REJECTED if given and _rejects(given[0]) else APPROVED
         signer = task.data.get(SIGNER)
         task.data[SIGNER] = {"signer": signer, "decision": decision}
         records = task.parent.data.get(self.collection) or []

@@ -366,3 +366,10 @@ def test_an_assignee_alone_names_no_signers() -> None:
             {"sign.bpmn": diagram({"approvalMode": "all"}, 'camunda:assignee="alice"')}, {}, {}
         )
     assert [p.code for p in caught.value.problems] == ["approval_without_signers"]
+
+
+def test_without_an_approved_field_the_tasks_outcome_decides() -> None:
+    run = Run(deploy("all", 'camunda:candidateUsers="alice,bob"'), {"outcome": "reject"})
+    run.sign("alice", None, outcome="approve")  # the inherited outcome was not alice's
+    run.sign("bob", None, outcome="reject")
+    assert run.decisions() == [("alice", "approved"), ("bob", "rejected")]
