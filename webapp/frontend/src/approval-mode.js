@@ -16,8 +16,12 @@ const POLICY = "rejectPolicy";
 const DEFAULT_RATIO = "0.6";
 
 export default function ApprovalModeProvider(propertiesPanel, translate) {
+  this.translate = translate;
   propertiesPanel.registerProvider(400, this);
-  this.getGroups = (element) => (groups) => {
+}
+ApprovalModeProvider.prototype.getGroups = function getGroups(element) {
+  const translate = this.translate;
+  return (groups) => {
     if (!is(element, "bpmn:UserTask")) {
       return groups;
     }
@@ -37,7 +41,7 @@ export default function ApprovalModeProvider(propertiesPanel, translate) {
     });
     return groups;
   };
-}
+};
 ApprovalModeProvider.$inject = ["propertiesPanel", "translate"];
 
 function ModeEntry({ element, id }) {
