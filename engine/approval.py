@@ -357,6 +357,16 @@ def signer_of(task: Any, human: HumanTaskSpec | None) -> str | None:
     return signer if isinstance(signer, str) else None
 
 
+def node_result(task: Any, human: HumanTaskSpec | None) -> str | None:
+    """The result of a finished approval node (its multi-instance task), None for the rest."""
+    spec = task.task_spec
+    if not isinstance(spec, ParallelMultiInstanceTask | SequentialMultiInstanceTask):
+        return None
+    mode = mode_of(human)
+    result = task.data.get(mode.result_variable) if mode is not None else None
+    return result if isinstance(result, str) else None
+
+
 def progress(
     tasks: Sequence[Any], human_tasks: Mapping[str, HumanTaskSpec]
 ) -> tuple[ApprovalProgress, ...]:

@@ -11,7 +11,7 @@ from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.util.task import TaskState
 
-from .approval import signer_of
+from .approval import node_result, signer_of
 from .calendars import subtract_working_days
 from .definitions import ProcessVersion
 from .errors import ExpressionError
@@ -258,7 +258,7 @@ def step_records(walk: TaskWalk, finished_before: set[Any], now: datetime, *,
             lane=spec.lane,
             completed_at=now,
             completed_by=actor if is_completing else None,
-            outcome=_outcome(submitted, human) if is_completing else None,
+            outcome=_outcome(submitted, human) if is_completing else node_result(task, human),
             data=dict(submitted) if is_completing and submitted is not None else None,
         ))
     return tuple(records)
