@@ -63,6 +63,9 @@ COUNTERSIGN = approval_process(
     "countersign", "all", 'camunda:candidateGroups="财务部,招商服务部,税务服务组"'
 )
 OR_SIGN = approval_process("or_sign", "any", 'camunda:candidateUsers="zhao.min,chen.jie,liu.yang"')
+BY_SHARE = approval_process(
+    "by_share", "ratio:0.6", 'camunda:candidateUsers="zhao.min,chen.jie,liu.yang"'
+)
 IN_TURN = approval_process("in_turn", "sequential", 'camunda:candidateUsers="liu.yang,zhao.min"')
 
 
@@ -75,6 +78,7 @@ def deployed(parks: Database) -> Database:
             ("countersign", COUNTERSIGN),
             ("or_sign", OR_SIGN),
             ("in_turn", IN_TURN),
+            ("by_share", BY_SHARE),
         ):
             processes.deploy(
                 session, park=park, actor="test", bpmn={f"{key}.bpmn": source.encode()}, forms={}
@@ -129,6 +133,12 @@ def test_three_department_countersign_completes(
 
     last = sign(client, login, tasks["liu.yang"], "liu.yang").json
     assert elements(last) == ["archive"]  # the gateway after the node saw "approved"
+    # the step after sees each signer's decision, with who took it, beside its form
+    archive = [s["task_id"] for s in last["current_steps"]][0]
+    context = client.get(f"{TASKS}/{archive}", headers=login("zhang.wei")).json["context"]
+    assert sorted(
+        (d["element_id"], d["completed_by"], d["data"]["approved"]) for d in context["decisions"]
+    ) == sorted(("sign", who, True) for who in DEPARTMENTS)
     done = [e for e in audit_of(client, login, view["id"]) if e["action"] == "task.completed"]
     assert sorted(e["actor"] for e in done) == sorted(DEPARTMENTS)
     assert not [
@@ -211,6 +221,26 @@ def test_sequential_asks_the_listed_signers_in_turn(
     assert list(signers(view)) == ["zhao.min"]
     view = sign(client, login, signers(view)["zhao.min"], "zhao.min", approved=False).json
     assert elements(view) == ["tell_rejection"]
+
+
+def test_a_share_passes_once_reached_and_closes_the_rest(
+    client: FlaskClient, login: Login, deployed: Database
+) -> None:
+    view = start(client, login("xinghe"), "by_share")
+    tasks = signers(view)
+    view = sign(client, login, tasks["zhao.min"], "zhao.min", approved=False).json
+    assert sorted(signers(view)) == ["chen.jie", "liu.yang"]  # two approvals still possible
+    detail = client.get(f"{TASKS}/{tasks['chen.jie']}", headers=login("chen.jie")).json
+    assert {k: detail["approval"][k] for k in ("mode", "ratio", "approved", "rejected")} == {
+        "mode": "ratio",
+        "ratio": 0.6,
+        "approved": 0,
+        "rejected": 1,
+    }
+    view = sign(client, login, tasks["chen.jie"], "chen.jie").json
+    assert list(signers(view)) == ["liu.yang"]
+    view = sign(client, login, tasks["liu.yang"], "liu.yang").json
+    assert elements(view) == ["archive"]
 
 
 def test_group_members_are_the_signers_at_the_moment_the_node_opens(
