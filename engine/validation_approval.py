@@ -44,6 +44,14 @@ def check_approval_modes(doc: Document) -> Iterator[Problem]:
         yield from _check_signers(doc, task, mode.text, mode.approvers)
 
 
+def names_approvers(task: etree._Element) -> bool:
+    """Whether an approval mode's ``approvers`` property names the task's people."""
+    properties = {p.get("name", ""): p.get("value", "") for p in task.iterfind(PROPERTY)}
+    return bool(
+        (properties.get(MODE) or "").strip() and (properties.get("approvers") or "").strip()
+    )
+
+
 def _check_signers(
     doc: Document, task: etree._Element, mode: str, approvers: str | None
 ) -> Iterator[Problem]:

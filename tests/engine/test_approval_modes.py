@@ -373,3 +373,9 @@ def test_without_an_approved_field_the_tasks_outcome_decides() -> None:
     run.sign("alice", None, outcome="approve")  # the inherited outcome was not alice's
     run.sign("bob", None, outcome="reject")
     assert run.decisions() == [("alice", "approved"), ("bob", "rejected")]
+
+
+def test_signers_named_by_approvers_alone_raise_no_nobody_warning() -> None:
+    source = diagram({"approvalMode": "all", "approvers": "${reviewers}"}, "")
+    (version,) = prepare_deployment({"sign.bpmn": source}, {}, {})
+    assert [w.code for w in version.warnings] == []
