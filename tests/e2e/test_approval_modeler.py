@@ -61,6 +61,9 @@ def test_the_admin_picks_countersign_and_deploys(server: Server, chromium: Brows
     # 会签 asks what a rejection does
     policy = admin.locator("#pf-properties").get_by_label("When someone rejects", exact=True)
     expect(policy).to_have_value("immediate")
+    # the signers stay the task's group's members unless a variable names them
+    signers = admin.locator("#pf-properties").get_by_label("Signers from a variable", exact=True)
+    expect(signers).to_have_value("")
     screenshot(admin, "approval-mode-en")
     admin.click("#pf-deploy")
     expect(admin.locator("#pf-status")).to_contain_text("Version 2 of")

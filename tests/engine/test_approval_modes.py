@@ -379,3 +379,38 @@ def test_signers_named_by_approvers_alone_raise_no_nobody_warning() -> None:
     source = diagram({"approvalMode": "all", "approvers": "${reviewers}"}, "")
     (version,) = prepare_deployment({"sign.bpmn": source}, {}, {})
     assert [w.code for w in version.warnings] == []
+
+
+def test_a_node_entered_again_asks_its_signers_afresh() -> None:
+    # the rejected branch leads back to the node: failed → sign
+    source = (
+        diagram({"approvalMode": "all"})
+        .replace(
+            b"<bpmn:incoming>f1</bpmn:incoming><bpmn:outgoing>f2</bpmn:outgoing>",
+            b"<bpmn:incoming>f1</bpmn:incoming><bpmn:incoming>f6</bpmn:incoming>"
+            b"<bpmn:outgoing>f2</bpmn:outgoing>",
+        )
+        .replace(
+            b'<bpmn:sequenceFlow id="f6" sourceRef="failed" targetRef="end"/>',
+            b'<bpmn:sequenceFlow id="f6" sourceRef="failed" targetRef="sign"/>',
+        )
+        .replace(
+            b"<bpmn:incoming>f5</bpmn:incoming><bpmn:incoming>f6</bpmn:incoming>",
+            b"<bpmn:incoming>f5</bpmn:incoming>",
+        )
+    )
+    (version,) = prepare_deployment({"sign.bpmn": source}, {}, {})
+    run = Run(version)
+    run.sign("alice")
+    run.sign("bob", False)
+    (failed,) = run.snapshot.open_tasks
+    run.snapshot = run.engine.complete_task(
+        version, run.snapshot.state, failed.task_id, {}, actor="office"
+    )
+    assert sorted(run.waiting) == ["alice", "bob", "carol"]
+    progress = run.engine.approval_progress(version, run.snapshot.state)
+    assert [p.signers for p in progress] == [(("alice", None), ("bob", None), ("carol", None))]
+    for who in ("alice", "bob", "carol"):
+        run.sign(who)
+    assert run.after == ["passed"]
+    assert run.decisions() == [("alice", "approved"), ("bob", "approved"), ("carol", "approved")]

@@ -112,4 +112,7 @@ export const ZH = {
   "When someone rejects": "有人驳回时",
   "Reject at once": "立即驳回",
   "Let everyone decide, then reject": "全部审批完再驳回",
+  "Signers from a variable": "审批人变量",
+  "A variable holding the signers, e.g. ${reviewers}; empty: the candidate users, else every member of the candidate groups":
+    "存放审批人名单的变量，如 ${reviewers}；留空则取候选用户，否则取候选组的全部成员",
 };

@@ -13,6 +13,7 @@ import { getBusinessObject, is } from "bpmn-js/lib/util/ModelUtil";
 
 const MODE = "approvalMode";
 const POLICY = "rejectPolicy";
+const APPROVERS = "approvers";
 const DEFAULT_RATIO = "0.6";
 
 export default function ApprovalModeProvider(propertiesPanel, translate) {
@@ -32,6 +33,9 @@ ApprovalModeProvider.prototype.getGroups = function getGroups(element) {
     }
     if (mode === "all" || mode === "sequential") {
       entries.push({ id: "approvalRejectPolicy", element, component: PolicyEntry, isEdited: isSelectEntryEdited });
+    }
+    if (mode) {
+      entries.push({ id: "approvalApprovers", element, component: ApproversEntry, isEdited: isTextFieldEntryEdited });
     }
     const at = groups.findIndex((group) => group.id === "CamundaPlatform__UserAssignment");
     groups.splice(at < 0 ? groups.length : at + 1, 0, {
@@ -58,6 +62,9 @@ function ModeEntry({ element, id }) {
       setProperty(injector, element, MODE, value === "ratio" ? `ratio:${ratio}` : value);
       if (value !== "all" && value !== "sequential") {
         setProperty(injector, element, POLICY, "");
+      }
+      if (!value) {
+        setProperty(injector, element, APPROVERS, "");
       }
     },
     getOptions: () => [
@@ -102,6 +109,23 @@ function PolicyEntry({ element, id }) {
       { value: "immediate", label: translate("Reject at once") },
       { value: "after_all", label: translate("Let everyone decide, then reject") },
     ],
+  });
+}
+
+function ApproversEntry({ element, id }) {
+  const translate = useService("translate");
+  const injector = useService("injector");
+  const debounce = useService("debounceInput");
+  return h(TextFieldEntry, {
+    element,
+    id,
+    label: translate("Signers from a variable"),
+    description: translate(
+      "A variable holding the signers, e.g. ${reviewers}; empty: the candidate users, else every member of the candidate groups",
+    ),
+    debounce,
+    getValue: () => propertyOf(element, APPROVERS) || "",
+    setValue: (value) => setProperty(injector, element, APPROVERS, (value || "").trim()),
   });
 }
 
