@@ -174,7 +174,7 @@ def _complete_task(db: Database, task_id: str, data: Mapping[str, Any], actor: s
 
         now = datetime.now(UTC)
         mode = approval_modes.mode_of(version, task.element_id)
-        before = list((instance.waits or {}).get("tasks") or ()) if mode else []
+        before = approval_modes.open_before(session, instance, task) if mode else []
         with batched(session.connection()) as batch:
             # the rows are worked out before the write lock (where it is taken late) and
             # written under it: writers wait for each other only while rows go out

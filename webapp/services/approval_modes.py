@@ -56,6 +56,26 @@ def mode_of(version: ProcessVersion, element_id: str) -> str | None:
     return (human.properties.get(MODE) or None) if human is not None else None
 
 
+def open_before(session: Session, instance: Instance, task: HumanTask) -> list[str]:
+    """The ids of the instance's open tasks before a completion of ``task``.
+
+    The last step wrote them with the instance (``waits``); an instance written before it
+    did has its open rows of the node read.
+    """
+    known = (instance.waits or {}).get("tasks")
+    if known is not None:
+        return list(known)
+    return list(
+        session.scalars(
+            select(HumanTask.id).where(
+                HumanTask.instance_id == instance.id,
+                HumanTask.element_id == task.element_id,
+                HumanTask.status == "open",
+            )
+        )
+    )
+
+
 def record_closed(
     session: Session,
     *,
