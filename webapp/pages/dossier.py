@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from webapp.models import HumanTask, Instance, Job, ProcessDefinition, StepHistory, User
 from webapp.pages.forms_render import display, properties
+from webapp.pages.labels import approval_standing
 from webapp.services import approval_modes
 from webapp.services.attachments import attachments_of
 from webapp.services.engines import version_of
@@ -232,7 +233,7 @@ def current_steps(session: Session, instance: Instance, tasks: list[HumanTask],
         due_at=task.due_at, overdue=task.overdue_at(now), due_soon=task.due_soon_at(now),
         task_id=task.id,
         applicant=task.lane in lanes or bool(lanes.intersection(task.candidate_groups)),
-        approval=approval_modes.describe(standing[task.element_id])
+        approval=approval_standing(standing[task.element_id])
         if task.element_id in standing else None)
         for task in tasks]
     if not found:

@@ -1,8 +1,8 @@
 """Approval modes (或签, 会签, 依次审批, 按比例通过) as the store sees them.
 
 The engine runs the modes (engine/approval.py); here the store tells it who a group's members
-are when a node signs by them, records which signers' tasks a mode closed, and words where a
-node stands for the pages.
+are when a node signs by them, records which signers' tasks a mode closed, and tells where a
+node stands.
 """
 
 from __future__ import annotations
@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-from flask_babel import gettext
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -144,28 +143,3 @@ def progress_item(progress: ApprovalProgress) -> dict[str, object]:
         "rejected": progress.rejected,
         "signers": [{"username": who, "decision": decision} for who, decision in progress.signers],
     }
-
-
-def describe(progress: ApprovalProgress) -> str:
-    """Where a node stands, as the pages say it: “会签 2/3 已同意”."""
-    label = label_of(progress.mode, progress.ratio)
-    text = gettext(
-        "%(mode)s %(approved)d/%(total)d approved",
-        mode=label,
-        approved=progress.approved,
-        total=progress.total,
-    )
-    if progress.rejected:
-        text += gettext(", %(rejected)d rejected", rejected=progress.rejected)
-    return text
-
-
-def label_of(mode: str, ratio: float | None = None) -> str:
-    """The mode's name in the reader's language (或签, 会签, 依次审批, 按比例通过 60%)."""
-    if mode == "ratio":
-        return gettext("Pass by share %(share)s%%", share=f"{(ratio or 0) * 100:g}")
-    return {
-        "any": gettext("Any one signs"),
-        "all": gettext("Countersign"),
-        "sequential": gettext("Sign in turn"),
-    }.get(mode, mode)
