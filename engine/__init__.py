@@ -4,6 +4,7 @@ This package is the only place that knows SpiffWorkflow. It imports nothing from
 the web layer and hands out frozen dataclasses only (see README.md in this folder).
 """
 
+from .approval import uses_groups as signs_by_groups
 from .calendars import ParkCalendar, statutory_year_known, subtract_working_days
 from .definitions import (
     ProcessVersion,
@@ -32,6 +33,7 @@ from .sandbox import ScriptLimits
 from .serialization import StateCorrupt
 from .values import (
     END_RESULTS,
+    ApprovalProgress,
     HumanTaskSpec,
     MessageWait,
     OpenTask,
@@ -52,6 +54,8 @@ from .worktime import (
 )
 
 __all__ = [
+    "signs_by_groups",
+    "ApprovalProgress",
     "DEFAULT_DAY_END",
     "END_RESULTS",
     "Conflict",

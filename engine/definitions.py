@@ -19,6 +19,7 @@ import orjson
 from lxml import etree
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 
+from .approval import draw_modes, wire_modes
 from .bpmn_doc import is_executable, promote_only_process
 from .decisions import DecisionSet
 from .errors import ExpressionError, InvalidProcess, Problem
@@ -329,6 +330,7 @@ def compile_process(version: ProcessVersion) -> CompiledProcess:
              **{f"{version.key}.called{n}.bpmn": c for n, c in enumerate(version.called)}}
     try:
         for filename, root in runnable_roots(files).items():
+            draw_modes(root)  # approval modes run as multi-instance tasks (engine.approval)
             parser.add_bpmn_xml(root, filename=filename)
         spec = parser.get_spec(version.key)
         subprocess_specs = parser.get_subprocess_specs(version.key)
@@ -338,6 +340,7 @@ def compile_process(version: ProcessVersion) -> CompiledProcess:
     documents = [parse_xml(content).getroot() for content in (version.bpmn, *version.called)]
     for each in (spec, *subprocess_specs.values()):
         normalize_timer_expressions(each)
+        wire_modes(each, version.human_tasks)  # sets its collections: before the check
         require_collections(each)
         attach_hooks(each, documents)
     return CompiledProcess(version=version, spec=spec, subprocess_specs=subprocess_specs)

@@ -7,10 +7,11 @@ engine keeps no instance in memory between calls: one call is one transaction's 
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import functools
 import keyword
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
@@ -21,6 +22,7 @@ from SpiffWorkflow.util.task import TaskState
 
 from forms import data_errors
 
+from .approval import progress
 from .definitions import BPMN_NS, CAMUNDA_NS, ProcessVersion, SpecCache
 from .errors import EngineError, EngineFailed, FormDataInvalid, TaskNotOpen
 from .expressions import FUNCTIONS
@@ -43,7 +45,7 @@ from .tasks import (
 )
 from .timers import finish_exhausted_cycles, timer_functions, waiting_timers
 from .triggers import has_triggered_subprocesses, private_specs, rewire_started
-from .values import Snapshot, Status, StepError, ThrownMessage, TimerWait
+from .values import ApprovalProgress, Snapshot, Status, StepError, ThrownMessage, TimerWait
 from .worktime import WeekendCalendar, WorkCalendar
 from .xmlsafe import parse_xml
 
@@ -73,6 +75,18 @@ class Engine:
                                       limits=script_limits)
         self._script_engine = ParkScriptEngine(environment)
         self._cache = cache or _DEFAULT_CACHE
+
+    def with_people(self, group_members: Callable[[str], Sequence[str]]) -> Engine:
+        """This engine, told who a group's members are (an approval node signing by them).
+
+        The engine knows no people: the host asks for this copy for the call that may open
+        such a node, with a lookup valid for that call (its transaction).
+        """
+        environment = copy.copy(self._script_engine.environment)
+        environment.group_members = group_members
+        clone = copy.copy(self)
+        clone._script_engine = ParkScriptEngine(environment)
+        return clone
 
     def start(self, version: ProcessVersion, data: Mapping[str, Any], *,
               actor: str | None = None) -> Snapshot:
@@ -149,6 +163,11 @@ class Engine:
         error = _earlier_failure(TaskWalk(workflow))
         return self._snapshot(workflow, version, (), status="error" if error else None,
                               error=error, dump=state)
+
+    def approval_progress(self, version: ProcessVersion,
+                          state: bytes) -> tuple[ApprovalProgress, ...]:
+        """Where each running approval node of the instance stands (signers, decisions)."""
+        return progress(TaskWalk(self._load(version, state)).everything, version.human_tasks)
 
     def task_data(self, version: ProcessVersion, state: bytes, task_id: str) -> dict[str, Any]:
         """The data an open task sees."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
@@ -27,6 +27,8 @@ class ParkEnvironment(BasePythonScriptEngineEnvironment):
         self.functions = dict(functions)
         self.scripts_enabled = scripts_enabled
         self.limits = limits
+        # who a group's members are, when an approval node signs by them (engine.approval)
+        self.group_members: Callable[[str], Sequence[str]] | None = None
 
     def evaluate(self, expression: str, context: Mapping[str, Any],
                  external_context: Mapping[str, Any] | None = None) -> Any:

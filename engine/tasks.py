@@ -11,6 +11,7 @@ from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.util.task import TaskState
 
+from .approval import node_result, signer_of
 from .calendars import subtract_working_days
 from .definitions import ProcessVersion
 from .errors import ExpressionError
@@ -176,14 +177,18 @@ def open_tasks(ready: Iterable[Any], version: ProcessVersion,
     for task in ready:
         spec = task.task_spec
         human = version.human_tasks.get(spec.bpmn_id) or _unnamed(spec)
+        # one signer's instance of an approval node (engine.approval) is theirs alone
+        signer = signer_of(task, human)
         found.append(OpenTask(
             task_id=str(task.id),
             element_id=spec.bpmn_id,
             name=human.name,
             lane=spec.lane or human.lane,
-            candidate_groups=_people(human.candidate_groups, task.data, functions),
-            candidate_users=_people(human.candidate_users, task.data, functions),
-            assignee=_one(human.assignee, task.data, functions),
+            candidate_groups=() if signer else _people(human.candidate_groups, task.data,
+                                                       functions),
+            candidate_users=(signer,) if signer else _people(human.candidate_users, task.data,
+                                                             functions),
+            assignee=signer or _one(human.assignee, task.data, functions),
             form_key=human.form_key,
             due_at=_time(task.internal_data.get(DUE)),
             follow_up_at=_time(task.internal_data.get(FOLLOW_UP)),
@@ -253,7 +258,7 @@ def step_records(walk: TaskWalk, finished_before: set[Any], now: datetime, *,
             lane=spec.lane,
             completed_at=now,
             completed_by=actor if is_completing else None,
-            outcome=_outcome(submitted, human) if is_completing else None,
+            outcome=_outcome(submitted, human) if is_completing else node_result(task, human),
             data=dict(submitted) if is_completing and submitted is not None else None,
         ))
     return tuple(records)

@@ -9,6 +9,7 @@ again through the element id.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
@@ -16,12 +17,14 @@ from typing import Any
 from lxml import etree
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 
+from .approval import MODE, draw_modes
 from .bpmn_doc import Deployment, Document, bpmn, camunda, problem, promote_only_process
 from .decisions import DecisionSet
 from .errors import InvalidProcess, Problem
 from .formdata import check_form_data, form_key_of
 from .library import Binding, Library, bind_calls, bound_files
 from .services import ParkParser
+from .validation_approval import PROPERTY, check_approval_modes
 from .validation_dmn import check_decision_refs, check_dmn, check_form_keys, check_forms
 from .validation_exprs import check_expressions
 from .validation_mappings import check_mappings
@@ -120,6 +123,7 @@ def _check_bpmn(doc: Document, deploy: Deployment) -> Iterator[Problem]:
     yield from check_mappings(doc)
     yield from check_form_keys(doc, deploy.forms)
     yield from check_decision_refs(doc, deploy)
+    yield from check_approval_modes(doc)
 
 
 def _parse_with_engine(deploy: Deployment, binding: Binding) -> list[Problem]:
@@ -128,7 +132,7 @@ def _parse_with_engine(deploy: Deployment, binding: Binding) -> list[Problem]:
     try:
         parser = ParkParser(DecisionSet(doc.root for doc in deploy.dmn))
         for doc in deploy.bpmn:
-            parser.add_bpmn_xml(doc.root, filename=doc.filename)
+            parser.add_bpmn_xml(_as_run(doc.root), filename=doc.filename)
         library = {f"park.{n}.bpmn": content
                    for n, content in enumerate(bound_files((d.root for d in deploy.bpmn), binding))}
         for filename, content in library.items():
@@ -146,6 +150,15 @@ def _parse_with_engine(deploy: Deployment, binding: Binding) -> list[Problem]:
     except Exception as exc:  # the parser also fails with assorted built-in errors
         return [Problem("", None, f"the engine cannot parse this deployment: {exc!r}")]
     return []
+
+
+def _as_run(root: etree._Element) -> etree._Element:
+    """The diagram as the engine parses it: approval modes drawn as multi-instance tasks."""
+    if root.find(f".//{PROPERTY}[@name='{MODE}']") is None:
+        return root
+    drawn = copy.deepcopy(root)
+    draw_modes(drawn)
+    return drawn
 
 
 def _first_line(exc: Exception) -> str:

@@ -20,6 +20,7 @@ from .bpmn_doc import (
     problem,
 )
 from .errors import Problem
+from .validation_approval import names_approvers
 
 CONDITIONAL_GATEWAYS = frozenset({bpmn("exclusiveGateway"), bpmn("inclusiveGateway")})
 NOBODY = ("no lane, assignee or candidates name who does this task: it goes to the park's "
@@ -251,5 +252,5 @@ def check_lanes(doc: Document) -> Iterator[Problem]:
     for task in doc.iter(bpmn("userTask")):
         people = [task.get(camunda(a), "").strip()
                   for a in ("candidateGroups", "candidateUsers", "assignee")]
-        if not any(people) and doc.lane_name(task) is None:
+        if not any(people) and doc.lane_name(task) is None and not names_approvers(task):
             yield problem(task, NOBODY, code="task_without_people")

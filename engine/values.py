@@ -49,6 +49,31 @@ class OpenTask:
 
 
 @dataclass(frozen=True)
+class ApprovalProgress:
+    """Where a running approval node (会签, 或签, ...) stands: each signer and their decision.
+
+    ``signers`` pairs each signer with ``approved``, ``rejected`` or None (not yet decided).
+    """
+
+    element_id: str
+    mode: str  # any | all | sequential | ratio
+    ratio: float | None
+    signers: tuple[tuple[str, str | None], ...]
+
+    @property
+    def total(self) -> int:
+        return len(self.signers)
+
+    @property
+    def approved(self) -> int:
+        return sum(1 for _, decision in self.signers if decision == "approved")
+
+    @property
+    def rejected(self) -> int:
+        return sum(1 for _, decision in self.signers if decision == "rejected")
+
+
+@dataclass(frozen=True)
 class TimerWait:
     """A timer the instance waits for: the worker must wake it at ``due_at`` (UTC)."""
 

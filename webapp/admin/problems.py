@@ -121,6 +121,30 @@ TEXTS: dict[str, Any] = {
         "used by Parkflow (it reads description, widget, pattern, "
         "prefill)."
     ),
+    "approval_mode_unknown": lazy_gettext(
+        "The approval mode “%(value)s” is unknown: choose any (或签), all (会签), "
+        "sequential (依次审批) or ratio:<share> (按比例通过, e.g. ratio:0.6)."
+    ),
+    "approval_ratio": lazy_gettext(
+        "The approval mode “%(value)s” needs a share more than 0 and at most 1, "
+        "e.g. ratio:0.6."
+    ),
+    "approval_reject_policy": lazy_gettext(
+        "The reject policy “%(value)s” is unknown: choose immediate or after_all."
+    ),
+    "approval_variable": lazy_gettext("%(name)s “%(value)s” is not a variable name."),
+    "approval_approvers": lazy_gettext(
+        "approvers “%(text)s” is neither a variable name nor an expression such as "
+        "${reviewers}."
+    ),
+    "approval_mode_loop": lazy_gettext(
+        "The approval mode “%(mode)s” makes this task one task per signer: remove its "
+        "multi-instance marker."
+    ),
+    "approval_without_signers": lazy_gettext(
+        "The approval mode “%(mode)s” has nobody to sign: name the signers with candidate "
+        "users, candidate groups (their members sign), a lane or the approvers property."
+    ),
 }
 
 

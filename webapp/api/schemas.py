@@ -281,6 +281,23 @@ class TaskContextSchema(Schema):
         "description": "for park staff: the latest correction the enterprise sent, null if none"})
 
 
+class SignerSchema(Schema):
+    username = fields.String(required=True)
+    decision = fields.String(allow_none=True, metadata={
+        "description": "approved, rejected, or null while the signer has not decided"})
+
+
+class ApprovalSchema(Schema):
+    mode = fields.String(required=True, metadata={
+        "description": "any (或签), all (会签), sequential (依次审批), ratio (按比例通过)"})
+    ratio = fields.Float(allow_none=True, metadata={"description": "the share, for ratio"})
+    total = fields.Integer(required=True)
+    approved = fields.Integer(required=True)
+    rejected = fields.Integer(required=True)
+    signers = fields.List(fields.Nested(SignerSchema), required=True, metadata={
+        "description": "every signer in the listed order, with their decision so far"})
+
+
 class TaskDetailSchema(TaskSchema):
     form = fields.Dict(allow_none=True, metadata={"description": "JSON Schema of the task form"})
     form_data = fields.Dict(required=True, metadata={
@@ -291,6 +308,9 @@ class TaskDetailSchema(TaskSchema):
     completed_by = fields.String(allow_none=True)
     completed_at = fields.DateTime(allow_none=True)
     outcome = fields.String(allow_none=True)
+    approval = fields.Nested(ApprovalSchema, allow_none=True, metadata={
+        "description": "an open step of an approval node (approvalMode): where the node "
+                       "stands; null for other tasks"})
 
 
 # --- notifications -----------------------------------------------------------------------

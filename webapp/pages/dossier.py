@@ -17,6 +17,8 @@ from sqlalchemy.orm import Session
 
 from webapp.models import HumanTask, Instance, Job, ProcessDefinition, StepHistory, User
 from webapp.pages.forms_render import display, properties
+from webapp.pages.labels import approval_standing
+from webapp.services import approval_modes
 from webapp.services.attachments import attachments_of
 from webapp.services.engines import version_of
 from webapp.services.history import steps_taken
@@ -63,6 +65,8 @@ class CurrentStep:
     due_soon: bool
     task_id: str | None = None
     applicant: bool = False
+    # an approval node's standing (“会签 2/3 已同意”), None for other steps
+    approval: str | None = None
 
 
 def process_facts(definition: ProcessDefinition) -> ProcessFacts:
@@ -220,6 +224,7 @@ def current_steps(session: Session, instance: Instance, tasks: list[HumanTask],
     now = datetime.now(UTC)
     lanes = set(applicant_lanes)
     names = display_names(session, [t.assignee for t in tasks if t.assignee])
+    standing = approval_modes.progress_of(instance) if tasks else {}
     found = [CurrentStep(
         name=task.name,
         holder=names.get(task.assignee, task.assignee) if task.assignee
@@ -227,7 +232,9 @@ def current_steps(session: Session, instance: Instance, tasks: list[HumanTask],
                                                                          else [])),
         due_at=task.due_at, overdue=task.overdue_at(now), due_soon=task.due_soon_at(now),
         task_id=task.id,
-        applicant=task.lane in lanes or bool(lanes.intersection(task.candidate_groups)))
+        applicant=task.lane in lanes or bool(lanes.intersection(task.candidate_groups)),
+        approval=approval_standing(standing[task.element_id])
+        if task.element_id in standing else None)
         for task in tasks]
     if not found:
         facts = process_facts(instance.definition)

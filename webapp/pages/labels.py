@@ -8,6 +8,7 @@ from flask import Flask
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext
 
+from engine import ApprovalProgress
 from webapp.services.attachments import ALLOWED
 
 STATUS_LABELS = {
@@ -31,6 +32,9 @@ OUTCOME_LABELS = {
     "approve": lazy_gettext("Approved"),
     "return": lazy_gettext("Returned for correction"),
     "reject": lazy_gettext("Rejected"),
+    # how an approval node (会签, 或签, ...) ended
+    "approved": lazy_gettext("Approved"),
+    "rejected": lazy_gettext("Rejected"),
     "agreed": lazy_gettext("Agreed"),
     "failed": lazy_gettext("Not agreed"),
     "confirmed": lazy_gettext("Confirmed"),
@@ -96,3 +100,20 @@ def init_labels(app: Flask) -> None:
         FILE_CHANGE_LABELS=FILE_CHANGE_LABELS,
         NOTIFICATION_LABELS=NOTIFICATION_LABELS, ROLE_LABELS=ROLE_LABELS, promised=promised,
         held=held, UPLOAD_TYPES=sorted(ALLOWED))
+
+
+def approval_standing(progress: ApprovalProgress) -> str:
+    """Where an approval node stands, as the pages say it: “会签 2/3 已同意”."""
+    text = _("%(mode)s %(approved)d/%(total)d approved", mode=approval_mode_label(progress),
+             approved=progress.approved, total=progress.total)
+    if progress.rejected:
+        text += _(", %(rejected)d rejected", rejected=progress.rejected)
+    return text
+
+
+def approval_mode_label(progress: ApprovalProgress) -> str:
+    """The node's mode in the reader's language (或签, 会签, 依次审批, 按比例通过 60%)."""
+    if progress.mode == "ratio":
+        return _("Pass by share %(share)s%%", share=f"{(progress.ratio or 0) * 100:g}")
+    return {"any": _("Any one signs"), "all": _("Countersign"),
+            "sequential": _("Sign in turn")}.get(progress.mode, progress.mode)

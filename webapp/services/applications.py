@@ -39,8 +39,9 @@ from webapp.models import (
     User,
     allocate_reference,
 )
-from webapp.services import audit, taskforms
+from webapp.services import approval_modes, audit, taskforms
 from webapp.services.accounts import find_user, get_park
+from webapp.services.approval_modes import engine_with_people
 from webapp.services.engines import engine_for, version_of
 from webapp.services.errors import Conflict, Forbidden, Invalid, NotFound
 from webapp.services.loading import task_with_instance
@@ -66,7 +67,7 @@ def start_application(
         enterprise = _applicant_enterprise(session, park, user, enterprise_name)
         definition = get_latest(session, park, process_key)
         version = version_of(definition)
-        engine = engine_for(park)
+        engine = engine_with_people(session, park, version, engine_for(park))
         start_form = taskforms.form_of(definition, version.start_form_key)
         taken = taskforms.application_data(start_form, data, enterprise)
         snapshot = _with_application(
@@ -159,7 +160,7 @@ def _complete_task(db: Database, task_id: str, data: Mapping[str, Any], actor: s
         if not may_work(worker, park, instance, task):
             raise Forbidden("you are not among the people this task is waiting for")
         version = version_of(instance.definition)
-        engine = engine_for(park)
+        engine = engine_with_people(session, park, version, engine_for(park))
         taken = taskforms.takes(task, data)
         snapshot = _engine_call(
             lambda: engine.complete_task(version, instance.state, task_id, taken, actor=actor))
@@ -172,6 +173,8 @@ def _complete_task(db: Database, task_id: str, data: Mapping[str, Any], actor: s
                 raise _MovedOn
 
         now = datetime.now(UTC)
+        mode = approval_modes.mode_of(version, task.element_id)
+        before = approval_modes.open_before(session, instance, task) if mode else []
         with batched(session.connection()) as batch:
             # the rows are worked out before the write lock (where it is taken late) and
             # written under it: writers wait for each other only while rows go out
@@ -181,6 +184,10 @@ def _complete_task(db: Database, task_id: str, data: Mapping[str, Any], actor: s
                          instance_id=instance.id, at=now,
                          details={"task_id": task_id, "element_id": task.element_id,
                                   "name": task.name, "outcome": task.outcome})
+            if mode:
+                approval_modes.record_closed(
+                    session, park_id=park.id, instance_id=instance.id, mode=mode, task=task,
+                    before=before, snapshot=snapshot, actor=actor, now=now)
             # in the batch: on PostgreSQL the answer's first query rides with the writes (its
             # first query runs the held writes)
             return then(session, instance) if then is not None else instance.id
@@ -237,8 +244,8 @@ def _change(db: Database, instance_id: str, actor: str | None, action: str,
         if instance.status in ("completed", "cancelled"):
             raise Conflict(f"application {instance.reference} is already {instance.status}")
         park = instance.park
-        engine = engine_for(park)
         version = version_of(instance.definition)
+        engine = engine_with_people(session, park, version, engine_for(park))
         snapshot = _engine_call(lambda: act(engine, version, instance.state))
         write_snapshot(session, instance, park, snapshot, actor=actor,
                        now=datetime.now(UTC), resync=resync)

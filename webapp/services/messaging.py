@@ -38,6 +38,7 @@ from webapp.models import (
 )
 from webapp.services import audit
 from webapp.services.applications import new_instance
+from webapp.services.approval_modes import engine_with_people
 from webapp.services.engines import engine_for, version_of
 from webapp.services.jobs import JobContext
 from webapp.services.projections import correlation_key, write_snapshot
@@ -115,9 +116,10 @@ def _deliver(
     if instance.status in ("completed", "cancelled"):
         return None
     park = instance.park
+    version = version_of(instance.definition)
     try:
-        snapshot = engine_for(park).deliver_message(
-            version_of(instance.definition), instance.state, name, body
+        snapshot = engine_with_people(session, park, version, engine_for(park)).deliver_message(
+            version, instance.state, name, body
         )
     except NotWaiting:
         return None  # its correlation differs, or it moved on since the wait was filed
@@ -148,7 +150,7 @@ def _start_one(session: Session, job: Job, name: str, body: Any, now: datetime) 
         version = version_of(definition)
         if name not in version.start_messages:
             continue
-        engine = engine_for(park)
+        engine = engine_with_people(session, park, version, engine_for(park))
         waiting = engine.start(version, {})
         try:
             caught = engine.deliver_message(version, waiting.state, name, body)

@@ -25,7 +25,7 @@ from webapp.models import (
     ProcessDefinition,
 )
 from webapp.models.tasks import is_overdue
-from webapp.services import history, resubmission, taskforms
+from webapp.services import approval_modes, history, resubmission, taskforms
 from webapp.services.people import waits_for_applicant
 from webapp.statements import Prepared, rows_of
 
@@ -242,6 +242,9 @@ def task_detail(session: Session, task: HumanTask) -> dict[str, Any]:
     detail["form_data"] = taskforms.form_data(session, task, variables)
     detail["context"] = taskforms.context(session, task, variables)
     detail["context"]["resubmission"] = _resubmission(session, task)
+    standing = approval_modes.progress_of(task.instance) if task.status == "open" else {}
+    found = standing.get(task.element_id)
+    detail["approval"] = approval_modes.progress_item(found) if found is not None else None
     return detail
 
 

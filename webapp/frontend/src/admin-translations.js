@@ -98,4 +98,21 @@ export const ZH = {
   Create: "新建",
   "<none>": "<无>",
   "<empty>": "<空>",
+  // the approval mode group (approval-mode.js)
+  "Approval mode": "审批方式",
+  "Each signer gets a task of their own; the result is in the variable approval":
+    "每位审批人各有一个待办；结果（approved/rejected）写入变量 approval",
+  "One person decides": "单人审批",
+  "Any one signs (或签)": "或签（一人同意即可）",
+  "Countersign: everyone (会签)": "会签（须所有人同意）",
+  "One after another (依次审批)": "依次审批（按顺序逐一审批）",
+  "Pass by share (按比例通过)": "按比例通过",
+  "Share that must approve": "通过比例",
+  "More than 0 and at most 1, e.g. 0.6": "大于 0 且不超过 1，如 0.6",
+  "When someone rejects": "有人驳回时",
+  "Reject at once": "立即驳回",
+  "Let everyone decide, then reject": "全部审批完再驳回",
+  "Signers from a variable": "审批人变量",
+  "A variable holding the signers, e.g. ${reviewers}; empty: the candidate users, else every member of the candidate groups":
+    "存放审批人名单的变量，如 ${reviewers}；留空则取候选用户，否则取候选组的全部成员",
 };

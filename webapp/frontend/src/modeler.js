@@ -7,6 +7,7 @@ import {
 } from "bpmn-js-properties-panel";
 import CamundaBehaviorsModule from "camunda-bpmn-js-behaviors/lib/camunda-platform";
 import camundaModdle from "camunda-bpmn-moddle/resources/camunda.json";
+import { ApprovalModeModule } from "./approval-mode.js";
 
 // ``translations`` (optional) maps the modeler's English words to the page's language.
 export function createModeler(canvas, properties, { translations } = {}) {
@@ -15,6 +16,7 @@ export function createModeler(canvas, properties, { translations } = {}) {
     BpmnPropertiesProviderModule,
     CamundaPlatformPropertiesProviderModule,
     CamundaBehaviorsModule,
+    ApprovalModeModule,
   ];
   if (translations) {
     additionalModules.push({ translate: ["value", translator(translations)] });
