@@ -203,10 +203,13 @@ def database_url(
     request: pytest.FixtureRequest, tmp_path: Path, seed: Seed | None
 ) -> Iterator[str]:
     """The URL of the test's own database, holding what ``seed`` says."""
+    from webapp.services import prediction
     from webapp.services.calendars import forget_calendars
 
-    # the copies share the template's park ids: a calendar cached for one is not another's
+    # the copies share the template's park ids: a calendar (or a prediction's figures) cached
+    # for one is not another's
     forget_calendars()
+    prediction.forget()
     if request.param == "sqlite":
         path = tmp_path / "parkflow.db"
         if seed is not None:

@@ -175,7 +175,18 @@ class InstanceSummarySchema(Schema):
     current_steps = fields.List(fields.Nested(CurrentStepSchema), required=True)
 
 
+class PredictionBasisSchema(Schema):
+    applications = fields.Integer(required=True, metadata={
+        "description": "finished applications of this procedure version the prediction rests on"})
+    since = fields.DateTime(required=True, metadata={
+        "description": "when the earliest of them was submitted"})
+
+
 class InstanceViewSchema(InstanceSummarySchema):
+    predicted_at = fields.DateTime(allow_none=True, metadata={
+        "description": "when it will probably finish, from the park's own history of this "
+                       "procedure version; null without enough history or once finished"})
+    prediction_basis = fields.Nested(PredictionBasisSchema, allow_none=True)
     history = fields.List(fields.Nested(HistoryEntrySchema), required=True, metadata={
         "description": "the latest 20 steps taken, oldest first; the rest at history_next"})
     history_next = fields.String(allow_none=True, metadata={

@@ -25,7 +25,7 @@ from webapp.models import (
     ProcessDefinition,
 )
 from webapp.models.tasks import is_overdue
-from webapp.services import approval_modes, history, resubmission, taskforms
+from webapp.services import approval_modes, history, prediction, resubmission, taskforms
 from webapp.services.people import waits_for_applicant
 from webapp.statements import Prepared, rows_of
 
@@ -79,6 +79,11 @@ def instance_view(session: Session, instance: Instance, *, now: datetime | None 
     when = now or datetime.now(UTC)
     [steps] = rows_of(session.connection(), (_OPEN_STEPS_OF, {"instance_id": instance.id}))
     view = _summary(instance, [_current_step(task, when) for task in steps])
+    expected = prediction.predict(session, instance,
+                                  [(task.element_id, task.created_at) for task in steps], when)
+    view["predicted_at"] = expected.at if expected is not None else None
+    view["prediction_basis"] = ({"applications": expected.count, "since": expected.since}
+                                if expected is not None else None)
     latest = history.recent(session, instance.id)
     view["history"] = latest.entries
     view["history_next"] = history.history_path(instance.id) if latest.earlier else None
@@ -119,7 +124,7 @@ def _instance_loads() -> list[Any]:
 # what the views show of tasks and steps, read as plain rows: built once, no objects to track
 _STEP_COLUMNS = (HumanTask.instance_id, HumanTask.id, HumanTask.element_id, HumanTask.name,
                  HumanTask.lane, HumanTask.candidate_groups, HumanTask.assignee,
-                 HumanTask.due_at, HumanTask.status)
+                 HumanTask.due_at, HumanTask.status, HumanTask.created_at)
 _OPEN_STEPS = (
     select(*_STEP_COLUMNS)
     .where(HumanTask.instance_id.in_(bindparam("ids", expanding=True)),

@@ -16,7 +16,7 @@ PARK = "/api/v1/parks/demo/instances"
 VIEW_KEYS = {"id", "reference", "park", "process_key", "process_name", "version", "status",
              "result", "status_detail", "paused_seconds",
              "promised_at", "enterprise", "started_at", "ended_at", "error", "current_steps",
-             "history", "history_next"}
+             "history", "history_next", "predicted_at", "prediction_basis"}
 STEP_KEYS = {"task_id", "element_id", "name", "lane", "candidate_groups", "assignee", "due_at",
              "overdue"}
 HISTORY_KEYS = {"element_id", "name", "kind", "lane", "completed_by", "completed_at", "outcome"}
