@@ -5,6 +5,7 @@ the web layer and hands out frozen dataclasses only (see README.md in this folde
 """
 
 from .calendars import ParkCalendar, statutory_year_known, subtract_working_days
+from .copies import CopyTarget, cc_targets
 from .definitions import (
     ProcessVersion,
     SpecCache,
@@ -55,6 +56,8 @@ __all__ = [
     "DEFAULT_DAY_END",
     "END_RESULTS",
     "Conflict",
+    "CopyTarget",
+    "cc_targets",
     "ParkCalendar",
     "statutory_year_known",
     "subtract_working_days",
