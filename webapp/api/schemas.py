@@ -194,7 +194,10 @@ class AuditEntrySchema(Schema):
 
 
 class TaskListArgsSchema(PageArgsSchema):
-    scope = fields.String(load_default="all", validate=validate.OneOf(("mine", "groups", "all")))
+    scope = fields.String(load_default="all", validate=validate.OneOf(
+        ("mine", "groups", "all", "done", "cc")), metadata={
+        "description": "mine | groups | all: open tasks (待办); done: tasks the caller completed "
+                       "(已办), newest first; cc: applications copied to the caller (抄送我)"})
     process_key = _text(255, metadata={"description": "only tasks of this procedure"})
     q = _text(64, metadata={"description": "part of a reference number or enterprise name"})
     overdue = fields.Boolean(load_default=False,

@@ -86,11 +86,35 @@ def render(kind: str, instance: Instance, task: HumanTask | None,
         return (f"逾期督办：{name}（{ref}）",
                 f"{procedure}（{ref}） 的“{name}”已超过办理期限{due}，仍未办结"
                 f"（当前处理：{holder or '未指定'}）。请督促办理。")
+    if kind in ACTION_KINDS:
+        return _action_text(kind, instance, task, details)
     if kind == "completed":
         return (f"申请 {ref} 已办结",
                 f"您的{procedure}（{ref}） 已办结。欢迎对本次服务进行评价（好差评），"
                 f"您的评价将帮助园区改进服务。")
     raise ValueError(f"unknown notification kind {kind!r}")
+
+
+# the applicant's and the readers' actions: told to the people the event's details name
+ACTION_KINDS = ("urged", "cc", "withdrawn")
+
+
+def _action_text(kind: str, instance: Instance, task: HumanTask | None,
+                 details: Mapping[str, Any]) -> tuple[str, str]:
+    ref, procedure = instance.reference, instance.definition.name
+    said = details.get("comment") or details.get("reason")
+    note = f"\n说明：{said}" if said else ""
+    if kind == "urged":
+        name = task.name if task is not None else procedure
+        return (f"催办：{name}（{ref}）",
+                f"申请人催办{procedure}（{ref}） 的“{name}”，请尽快办理。{note}")
+    if kind == "cc":
+        by = details.get("by")
+        return (f"抄送：{procedure}（{ref}）",
+                f"{by + ' ' if by else '流程'}将{procedure}（{ref}） 抄送给您，请知悉。"
+                "您可以查看该申请，但无需办理。")
+    return (f"申请 {ref} 已撤回",
+            f"{procedure}（{ref}） 已由申请人撤回，其待办已关闭，无需继续办理。{note}")
 
 
 # --- who is told ----------------------------------------------------------------------------
@@ -177,6 +201,8 @@ def announce(ctx: JobContext, session: Session, job: Job, now: datetime) -> None
     park = instance.park
     if kind in ("returned", "completed"):
         people = applicants(session, instance)
+    elif kind in ACTION_KINDS:
+        people = named_users(session, (job.payload.get("details") or {}).get("usernames") or ())
     elif task is not None:
         people = holders(session, park, task)
     else:
@@ -308,6 +334,7 @@ def _check_robot_answer(url: str, answer: bytes) -> None:
 
 
 __all__ = [
+    "ACTION_KINDS",
     "DeliveryFailed",
     "announce",
     "applicants",
