@@ -31,7 +31,9 @@ COPIED_MODEL = """<?xml version="1.0" encoding="UTF-8"?>
     <bpmn:userTask id="copied_review" name="初审" camunda:candidateGroups="政策审核组"/>
     <bpmn:userTask id="copied_approve" name="复核" camunda:candidateGroups="部门负责人">
       <bpmn:extensionElements>
-        <camunda:properties><camunda:property name="cc" value="group:园区领导"/></camunda:properties>
+        <camunda:properties>
+          <camunda:property name="cc" value="group:园区领导"/>
+        </camunda:properties>
       </bpmn:extensionElements>
     </bpmn:userTask>
     <bpmn:endEvent id="copied_end"/>
@@ -43,8 +45,9 @@ COPIED_MODEL = """<?xml version="1.0" encoding="UTF-8"?>
 """
 
 
-def _post(client: FlaskClient, headers: dict[str, str], path: str,
-          body: dict[str, Any] | None = None) -> Any:
+def _post(
+    client: FlaskClient, headers: dict[str, str], path: str, body: dict[str, Any] | None = None
+) -> Any:
     return client.post(path, json=body if body is not None else {}, headers=headers)
 
 
@@ -67,12 +70,17 @@ def _rules(client: FlaskClient, login: Login, **rules: Any) -> None:
 # --- 撤回 ----------------------------------------------------------------------------------
 
 
-def test_withdraw_before_any_reviewer_acted(client: FlaskClient, login: Login,
-                                            parks: Database) -> None:
+def test_withdraw_before_any_reviewer_acted(
+    client: FlaskClient, login: Login, parks: Database
+) -> None:
     view = start(client, login("xinghe"))
 
-    response = _post(client, login("xinghe"), f"/api/v1/instances/{view['id']}/withdraw",
-                     {"reason": "材料有误，重新申请"})
+    response = _post(
+        client,
+        login("xinghe"),
+        f"/api/v1/instances/{view['id']}/withdraw",
+        {"reason": "材料有误，重新申请"},
+    )
 
     assert response.status_code == 200, response.json
     assert (response.json["status"], response.json["result"]) == ("cancelled", "withdrawn")
@@ -85,10 +93,12 @@ def test_withdraw_before_any_reviewer_acted(client: FlaskClient, login: Login,
     assert "withdrawn" not in _told(client, login, parks, "xinghe")
 
 
-def test_withdraw_after_a_reviewer_acted_follows_the_rule(client: FlaskClient,
-                                                          login: Login) -> None:
-    view = complete_step(client, login, start(client, login("xinghe")), "probe_review",
-                         {"outcome": "approve"})
+def test_withdraw_after_a_reviewer_acted_follows_the_rule(
+    client: FlaskClient, login: Login
+) -> None:
+    view = complete_step(
+        client, login, start(client, login("xinghe")), "probe_review", {"outcome": "approve"}
+    )
     path = f"/api/v1/instances/{view['id']}/withdraw"
 
     refused = _post(client, login("xinghe"), path)
@@ -149,8 +159,9 @@ def test_withdraw_bad_input_and_twice(client: FlaskClient, login: Login) -> None
 # --- 催办 ----------------------------------------------------------------------------------
 
 
-def test_urge_tells_the_holders_once_per_interval(client: FlaskClient, login: Login,
-                                                  parks: Database) -> None:
+def test_urge_tells_the_holders_once_per_interval(
+    client: FlaskClient, login: Login, parks: Database
+) -> None:
     view = start(client, login("xinghe"))
     path = f"/api/v1/instances/{view['id']}/urge"
 
@@ -184,8 +195,9 @@ def test_urge_again_after_the_parks_interval(client: FlaskClient, login: Login) 
 
 def test_urge_refusals(client: FlaskClient, login: Login) -> None:
     view = start(client, login("xinghe"))
-    waiting = complete_step(client, login, start(client, login("xinghe")), "probe_review",
-                            {"outcome": "approve"})
+    waiting = complete_step(
+        client, login, start(client, login("xinghe")), "probe_review", {"outcome": "approve"}
+    )
     path = f"/api/v1/instances/{view['id']}/urge"
 
     assert _post(client, login("zhang.wei"), path).status_code == 403
@@ -201,23 +213,28 @@ def test_urge_refusals(client: FlaskClient, login: Login) -> None:
 # --- 抄送 ----------------------------------------------------------------------------------
 
 
-def test_a_copied_leader_reads_but_cannot_act(client: FlaskClient, login: Login,
-                                              parks: Database) -> None:
+def test_a_copied_leader_reads_but_cannot_act(
+    client: FlaskClient, login: Login, parks: Database
+) -> None:
     view = start(client, login("xinghe"))
     task = step(view, "probe_review")
 
-    copied = _post(client, login("zhang.wei"), f"/api/v1/instances/{view['id']}/cc",
-                   {"usernames": ["wang.qiang"], "comment": "请领导知悉"})
+    copied = _post(
+        client,
+        login("zhang.wei"),
+        f"/api/v1/instances/{view['id']}/cc",
+        {"usernames": ["wang.qiang"], "comment": "请领导知悉"},
+    )
 
     assert copied.status_code == 200, copied.json
     leader = login("wang.qiang")
     assert client.get(f"/api/v1/instances/{view['id']}", headers=leader).status_code == 200
     assert client.get(f"/api/v1/instances/{view['id']}/audit", headers=leader).status_code == 200
-    assert [i["id"] for i in client.get("/api/v1/parks/demo/instances",
-                                        headers=leader).json] == [view["id"]]
+    assert [i["id"] for i in client.get("/api/v1/parks/demo/instances", headers=leader).json] == [
+        view["id"]
+    ]
     assert client.get(f"{TASKS}/{task}", headers=leader).status_code == 403
-    completing = _post(client, leader, f"{TASKS}/{task}/complete",
-                       {"data": {"outcome": "approve"}})
+    completing = _post(client, leader, f"{TASKS}/{task}/complete", {"data": {"outcome": "approve"}})
     assert completing.status_code == 403
     assert _post(client, leader, f"{TASKS}/{task}/claim").status_code == 403
     assert _post(client, leader, f"/api/v1/instances/{view['id']}/cancel").status_code == 403
@@ -231,8 +248,12 @@ def test_the_cc_tab_marks_what_was_read(client: FlaskClient, login: Login) -> No
     first = start(client, login("xinghe"))
     second = start(client, login("lanhai"))
     for view in (first, second):
-        _post(client, login("zhang.wei"), f"/api/v1/instances/{view['id']}/cc",
-              {"usernames": ["wang.qiang"]})
+        _post(
+            client,
+            login("zhang.wei"),
+            f"/api/v1/instances/{view['id']}/cc",
+            {"usernames": ["wang.qiang"]},
+        )
     leader = login("wang.qiang")
 
     before = client.get(f"{TASKS}?scope=cc", headers=leader).json
@@ -241,15 +262,19 @@ def test_the_cc_tab_marks_what_was_read(client: FlaskClient, login: Login) -> No
     page = client.get(f"{TASKS}?scope=cc&limit=1", headers=leader)
 
     assert [(i["instance_id"], i["read"]) for i in before] == [
-        (second["id"], False), (first["id"], False)]
+        (second["id"], False),
+        (first["id"], False),
+    ]
     assert read.status_code == 204
     assert [(i["instance_id"], i["read"]) for i in after] == [
-        (second["id"], False), (first["id"], True)]
+        (second["id"], False),
+        (first["id"], True),
+    ]
     assert after[0]["copied_by"] == "zhang.wei"
     assert [s["name"] for s in after[0]["current_steps"]] == ["Review"]
     assert after[0]["result"] is None
     link = page.headers["Link"]
-    rest = client.get(link[1:link.index(">")], headers=leader).json
+    rest = client.get(link[1 : link.index(">")], headers=leader).json
     assert [i["instance_id"] for i in page.json + rest] == [second["id"], first["id"]]
     assert client.get(f"{TASKS}?scope=cc", headers=login("li.na")).json == []
 
@@ -275,11 +300,13 @@ def test_who_may_copy_and_to_whom(client: FlaskClient, login: Login) -> None:
 
 
 def test_the_model_copies_on_submission_and_when_a_task_is_reached(
-        client: FlaskClient, login: Login, parks: Database) -> None:
+    client: FlaskClient, login: Login, parks: Database
+) -> None:
     with parks.write() as session:
         park = session.scalars(select(Park).where(Park.slug == "demo")).one()
-        processes.deploy(session, park=park, actor="test",
-                         bpmn={"copied.bpmn": COPIED_MODEL.encode()}, forms={})
+        processes.deploy(
+            session, park=park, actor="test", bpmn={"copied.bpmn": COPIED_MODEL.encode()}, forms={}
+        )
     view = start(client, login("xinghe"), "copied")
 
     submitted = client.get(f"{TASKS}?scope=cc", headers=login("zhao.min")).json
@@ -291,46 +318,57 @@ def test_the_model_copies_on_submission_and_when_a_task_is_reached(
     assert submitted[0]["copied_by"] is None
     assert before == []
     assert [(i["instance_id"], i["element_id"]) for i in reached] == [
-        (view["id"], "copied_approve")]
+        (view["id"], "copied_approve")
+    ]
     entries = _audit(client, login, view["id"], "instance.cc")
     assert [(e["actor"], e["details"]["usernames"]) for e in entries] == [
-        (None, ["zhao.min"]), (None, ["wang.qiang"])]
+        (None, ["zhao.min"]),
+        (None, ["wang.qiang"]),
+    ]
     assert entries[1]["details"]["element_id"] == "copied_approve"
     assert "cc" in _told(client, login, parks, "wang.qiang")
 
 
-def test_a_cc_property_naming_nobody_is_refused_at_deploy(client: FlaskClient,
-                                                          login: Login) -> None:
+def test_a_cc_property_naming_nobody_is_refused_at_deploy(
+    client: FlaskClient, login: Login
+) -> None:
     bad = COPIED_MODEL.replace('value="group:园区领导"', 'value="leaders"')
 
-    response = client.post("/api/v1/parks/demo/processes", json={"bpmn_xml": bad},
-                           headers=login("admin"))
+    response = client.post(
+        "/api/v1/parks/demo/processes", json={"bpmn_xml": bad}, headers=login("admin")
+    )
 
     assert response.status_code == 422
-    assert any(p["element_id"] == "copied_approve" and "cc" in p["message"]
-               for p in response.json["error"]["details"])
+    assert any(
+        p["element_id"] == "copied_approve" and "cc" in p["message"]
+        for p in response.json["error"]["details"]
+    )
 
 
 # --- 已办 ----------------------------------------------------------------------------------
 
 
 def test_the_done_tab_lists_what_i_completed(client: FlaskClient, login: Login) -> None:
-    first = complete_step(client, login, start(client, login("xinghe")), "probe_review",
-                          {"outcome": "approve"})
-    second = complete_step(client, login, start(client, login("lanhai")), "probe_review",
-                           {"outcome": "reject"})
+    first = complete_step(
+        client, login, start(client, login("xinghe")), "probe_review", {"outcome": "approve"}
+    )
+    second = complete_step(
+        client, login, start(client, login("lanhai")), "probe_review", {"outcome": "reject"}
+    )
 
     done = client.get(f"{TASKS}?scope=done", headers=login("zhang.wei"))
     page = client.get(f"{TASKS}?scope=done&limit=1", headers=login("zhang.wei"))
 
     assert done.status_code == 200
     assert [(i["instance_id"], i["outcome"]) for i in done.json] == [
-        (second["id"], "reject"), (first["id"], "approve")]
+        (second["id"], "reject"),
+        (first["id"], "approve"),
+    ]
     assert done.json[0]["status"] == "completed"
     assert done.json[0]["completed_by"] == "zhang.wei"
     assert done.json[0]["current_steps"] == []  # it waits for a message
     link = page.headers["Link"]
-    rest = client.get(link[1:link.index(">")], headers=login("zhang.wei")).json
+    rest = client.get(link[1 : link.index(">")], headers=login("zhang.wei")).json
     assert [i["task_id"] for i in page.json + rest] == [i["task_id"] for i in done.json]
     assert client.get(f"{TASKS}?scope=done", headers=login("li.na")).json == []
     assert client.get(f"{TASKS}?scope=done", headers=login("other.reviewer")).json == []
@@ -342,21 +380,33 @@ def test_the_done_tab_lists_what_i_completed(client: FlaskClient, login: Login) 
 # --- the park's rules ----------------------------------------------------------------------
 
 
-def test_the_rules_are_read_by_members_and_changed_by_admins(client: FlaskClient,
-                                                             login: Login) -> None:
+def test_the_rules_are_read_by_members_and_changed_by_admins(
+    client: FlaskClient, login: Login
+) -> None:
     assert client.get(SETTINGS, headers=login("xinghe")).json == {
-        "withdraw_rule": "before_action", "urge_interval_hours": 24}
-    assert client.patch(SETTINGS, json={"urge_interval_hours": 2},
-                        headers=login("zhang.wei")).status_code == 403
-    assert client.get("/api/v1/parks/other/settings",
-                      headers=login("xinghe")).status_code == 404
-    for bad in ({"withdraw_rule": "sometimes"}, {"withdraw_rule": "within_hours:0"},
-                {"withdraw_rule": "within_hours:x"}, {"urge_interval_hours": 0},
-                {"urge_interval_hours": "2"}, {"urge_interval_hours": 10**6}):
+        "withdraw_rule": "before_action",
+        "urge_interval_hours": 24,
+    }
+    assert (
+        client.patch(
+            SETTINGS, json={"urge_interval_hours": 2}, headers=login("zhang.wei")
+        ).status_code
+        == 403
+    )
+    assert client.get("/api/v1/parks/other/settings", headers=login("xinghe")).status_code == 404
+    for bad in (
+        {"withdraw_rule": "sometimes"},
+        {"withdraw_rule": "within_hours:0"},
+        {"withdraw_rule": "within_hours:x"},
+        {"urge_interval_hours": 0},
+        {"urge_interval_hours": "2"},
+        {"urge_interval_hours": 10**6},
+    ):
         assert client.patch(SETTINGS, json=bad, headers=login("admin")).status_code == 422, bad
 
-    changed = client.patch(SETTINGS, json={"withdraw_rule": " within_hours:12 "},
-                           headers=login("admin"))
+    changed = client.patch(
+        SETTINGS, json={"withdraw_rule": " within_hours:12 "}, headers=login("admin")
+    )
 
     assert changed.json == {"withdraw_rule": "within_hours:12", "urge_interval_hours": 24}
 
@@ -378,8 +428,11 @@ def test_common_phrases(client: FlaskClient, login: Login) -> None:
     assert [p["text"] for p in defaults] == ["同意。", "材料齐全，同意。", "请补充材料后重新提交。"]
     assert all(p["builtin"] and p["id"] is None for p in defaults)
     assert added.status_code == again.status_code == 201
-    assert added.json == again.json == {"id": added.json["id"], "text": "情况属实，同意。",
-                                        "builtin": False}
+    assert (
+        added.json
+        == again.json
+        == {"id": added.json["id"], "text": "情况属实，同意。", "builtin": False}
+    )
     assert listed[-1] == added.json
     assert theirs == defaults
     assert not_hers.status_code == 404
