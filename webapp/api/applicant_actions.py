@@ -20,9 +20,13 @@ from webapp.api.scoping import instance_for, park_for
 from webapp.extensions import store
 from webapp.services import applicant_actions, copies, phrases
 
-blp = ApiBlueprint("applicant_actions", __name__, url_prefix="/api/v1",
-                   description="撤回, 催办 and 抄送 of an application; the park's rules for "
-                               "them; the caller's common phrases (常用语).")
+blp = ApiBlueprint(
+    "applicant_actions",
+    __name__,
+    url_prefix="/api/v1",
+    description="撤回, 催办 and 抄送 of an application; the park's rules for "
+    "them; the caller's common phrases (常用语).",
+)
 
 MAX_COMMENT = 2000
 
@@ -32,23 +36,36 @@ class WithdrawRequestSchema(Schema):
 
 
 class UrgeRequestSchema(Schema):
-    comment = fields.String(load_default=None, allow_none=True,
-                            validate=validate.Length(max=MAX_COMMENT))
+    comment = fields.String(
+        load_default=None, allow_none=True, validate=validate.Length(max=MAX_COMMENT)
+    )
 
 
 class CopyRequestSchema(Schema):
-    usernames = fields.List(fields.String(validate=validate.Length(min=1, max=64)),
-                            required=True, validate=validate.Length(min=1, max=copies.MAX_COPIES))
-    comment = fields.String(load_default=None, allow_none=True,
-                            validate=validate.Length(max=MAX_COMMENT))
+    usernames = fields.List(
+        fields.String(validate=validate.Length(min=1, max=64)),
+        required=True,
+        validate=validate.Length(min=1, max=copies.MAX_COPIES),
+    )
+    comment = fields.String(
+        load_default=None, allow_none=True, validate=validate.Length(max=MAX_COMMENT)
+    )
 
 
 class ApplicantRulesSchema(Schema):
-    withdraw_rule = fields.String(validate=validate.Length(min=1, max=40), metadata={
-        "description": "before_action (default: before any reviewer acted) | within_hours:N | "
-                       "never"})
-    urge_interval_hours = fields.Integer(strict=True, metadata={
-        "description": "how long after an urge the application may be urged again (default 24)"})
+    withdraw_rule = fields.String(
+        validate=validate.Length(min=1, max=40),
+        metadata={
+            "description": "before_action (default: before any reviewer acted) | within_hours:N | "
+            "never"
+        },
+    )
+    urge_interval_hours = fields.Integer(
+        strict=True,
+        metadata={
+            "description": "how long after an urge the application may be urged again (default 24)"
+        },
+    )
 
 
 class PhraseRequestSchema(Schema):
@@ -58,8 +75,10 @@ class PhraseRequestSchema(Schema):
 class PhraseSchema(Schema):
     id = fields.Integer(allow_none=True, metadata={"description": "null for a default phrase"})
     text = fields.String(required=True)
-    builtin = fields.Boolean(required=True, metadata={
-        "description": "one of the defaults everyone has; it cannot be removed"})
+    builtin = fields.Boolean(
+        required=True,
+        metadata={"description": "one of the defaults everyone has; it cannot be removed"},
+    )
 
 
 def _visible(instance_id: str) -> None:
@@ -77,9 +96,12 @@ def _visible(instance_id: str) -> None:
 def withdraw(body: dict[str, Any], instance_id: str) -> Response:
     """Withdraw an application (撤回) as its applicant, while the park's rule allows it."""
     _visible(instance_id)
-    applicant_actions.withdraw_application(store.database, instance_id=instance_id,
-                                           actor=current_viewer().username,
-                                           reason=body["reason"].strip())
+    applicant_actions.withdraw_application(
+        store.database,
+        instance_id=instance_id,
+        actor=current_viewer().username,
+        reason=body["reason"].strip(),
+    )
     return instance_view(instance_id)
 
 
@@ -89,14 +111,18 @@ def withdraw(body: dict[str, Any], instance_id: str) -> Response:
 @blp.response(200, InstanceViewSchema)
 @blp.alt_response(403, schema=ErrorSchema, description="The caller is not the applicant")
 @blp.alt_response(409, schema=ErrorSchema, description="Nothing waits for the park's reviewers")
-@blp.alt_response(429, schema=ErrorSchema,
-                  description="Urged within the park's interval; details.retry_at says when")
+@blp.alt_response(
+    429,
+    schema=ErrorSchema,
+    description="Urged within the park's interval; details.retry_at says when",
+)
 def urge(body: dict[str, Any], instance_id: str) -> Response:
     """Urge (催办) the people holding the application's open tasks."""
     _visible(instance_id)
     comment = (body["comment"] or "").strip() or None
-    applicant_actions.urge_application(store.database, instance_id=instance_id,
-                                       actor=current_viewer().username, comment=comment)
+    applicant_actions.urge_application(
+        store.database, instance_id=instance_id, actor=current_viewer().username, comment=comment
+    )
     return instance_view(instance_id)
 
 
@@ -104,15 +130,22 @@ def urge(body: dict[str, Any], instance_id: str) -> Response:
 @idempotent
 @blp.arguments(CopyRequestSchema())
 @blp.response(200, InstanceViewSchema)
-@blp.alt_response(403, schema=ErrorSchema,
-                  description="Neither a reviewer of the application nor an administrator")
+@blp.alt_response(
+    403,
+    schema=ErrorSchema,
+    description="Neither a reviewer of the application nor an administrator",
+)
 @blp.alt_response(422, schema=ErrorSchema, description="Someone named is not the park's staff")
 def copy(body: dict[str, Any], instance_id: str) -> Response:
     """Copy (抄送) the application to park staff, who may then read it."""
     _visible(instance_id)
-    copies.copy_application(store.database, instance_id=instance_id,
-                            actor=current_viewer().username, usernames=body["usernames"],
-                            comment=(body["comment"] or "").strip() or None)
+    copies.copy_application(
+        store.database,
+        instance_id=instance_id,
+        actor=current_viewer().username,
+        usernames=body["usernames"],
+        comment=(body["comment"] or "").strip() or None,
+    )
     return instance_view(instance_id)
 
 
@@ -145,8 +178,12 @@ def change_rules(body: dict[str, Any], park: str) -> dict[str, Any]:
     with store.database.write() as session:
         found = park_for(session, viewer, park, roles=("admin",))
         return applicant_actions.update_rules(
-            session, found, actor=viewer.username, withdraw=body.get("withdraw_rule"),
-            urge_hours=body.get("urge_interval_hours"))
+            session,
+            found,
+            actor=viewer.username,
+            withdraw=body.get("withdraw_rule"),
+            urge_hours=body.get("urge_interval_hours"),
+        )
 
 
 @blp.route("/me/phrases", methods=["GET"])
@@ -163,8 +200,7 @@ def list_phrases() -> list[dict[str, Any]]:
 @blp.alt_response(422, schema=ErrorSchema, description="Empty, too long, or too many")
 def add_phrase(body: dict[str, Any]) -> dict[str, Any]:
     """Keep a common phrase (the one kept already when the caller has it)."""
-    return phrases.add_phrase(store.database, user_id=current_viewer().user_id,
-                              text=body["text"])
+    return phrases.add_phrase(store.database, user_id=current_viewer().user_id, text=body["text"])
 
 
 @blp.route("/me/phrases/<int:phrase_id>", methods=["DELETE"])

@@ -34,8 +34,7 @@ MAX_REASON = 2000
 def offers_for(session: Session, where: Here, instance_ids: Iterable[str]) -> dict[str, Any]:
     """What `offers` says of each of the listed applications, by id."""
     now = datetime.now(UTC)
-    worker = find_worker(session, where.viewer.username, session.get_one(Park,
-                                                                           where.role.park_id))
+    worker = find_worker(session, where.viewer.username, session.get_one(Park, where.role.park_id))
     found = {}
     for instance_id in instance_ids:
         instance = session.get(Instance, instance_id)
@@ -44,38 +43,51 @@ def offers_for(session: Session, where: Here, instance_ids: Iterable[str]) -> di
     return found
 
 
-def offers(session: Session, worker: Worker | None, instance: Instance,
-           now: datetime) -> dict[str, Any]:
+def offers(
+    session: Session, worker: Worker | None, instance: Instance, now: datetime
+) -> dict[str, Any]:
     """Whether 撤回 and 催办 are offered on an application, and why not when they are not
     (to someone who is not its applicant, or once it ended, nothing is offered)."""
-    if (not applicant_actions.is_applicant(worker, instance)
-            or instance.status in applicant_actions.ENDED):
+    if (
+        not applicant_actions.is_applicant(worker, instance)
+        or instance.status in applicant_actions.ENDED
+    ):
         return {"applicant": False}
     withdraw = applicant_actions.withdraw_refusal(session, instance, now)
     urge = applicant_actions.urge_refusal(session, instance, now)
-    return {"applicant": True,
-            "withdraw": None if withdraw is None else said(withdraw),
-            "urge": None if urge is None else said(urge)}
+    return {
+        "applicant": True,
+        "withdraw": None if withdraw is None else said(withdraw),
+        "urge": None if urge is None else said(urge),
+    }
 
 
 def said(refusal: Refusal) -> str:
     """A refusal in the reader's language."""
+    return str(_wording(refusal))
+
+
+def _wording(refusal: Refusal) -> Any:
     params = refusal.params
     if refusal.code == "ended":
         return _("The application has ended.")
     if refusal.code == "never":
         return _("This park does not allow withdrawing applications.")
     if refusal.code == "too_late":
-        return _("Applications can be withdrawn within %(hours)d hours of submission.",
-                 hours=params["hours"])
+        return _(
+            "Applications can be withdrawn within %(hours)d hours of submission.",
+            hours=params["hours"],
+        )
     if refusal.code == "acted":
-        return _("“%(step)s” has already been handled: an application can be withdrawn only "
-                 "before any reviewer acted.", step=params["step"])
+        return _(
+            "“%(step)s” has already been handled: an application can be withdrawn only "
+            "before any reviewer acted.",
+            step=params["step"],
+        )
     if refusal.code == "nothing_waits":
         return _("No step waits for the park's reviewers: there is nobody to urge.")
     if refusal.code == "too_soon":
-        return _("Already urged; it can be urged again %(when)s.",
-                 when=_moment(params["retry_at"]))
+        return _("Already urged; it can be urged again %(when)s.", when=_moment(params["retry_at"]))
     return refusal.message
 
 
@@ -95,8 +107,9 @@ def withdraw(instance_id: str) -> Response:
     with store.database.read() as session:
         instance_for(session, where.viewer, instance_id)
     try:
-        applicant_actions.withdraw_application(store.database, instance_id=instance_id,
-                                               actor=where.viewer.username, reason=reason)
+        applicant_actions.withdraw_application(
+            store.database, instance_id=instance_id, actor=where.viewer.username, reason=reason
+        )
     except (Conflict, Forbidden) as exc:
         flash(_refused(instance_id, exc), "error")
     else:
@@ -113,8 +126,9 @@ def urge(instance_id: str) -> Response:
     with store.database.read() as session:
         instance_for(session, where.viewer, instance_id)
     try:
-        told = applicant_actions.urge_application(store.database, instance_id=instance_id,
-                                                  actor=where.viewer.username, comment=comment)
+        told = applicant_actions.urge_application(
+            store.database, instance_id=instance_id, actor=where.viewer.username, comment=comment
+        )
     except (Conflict, Forbidden, TooSoon) as exc:
         flash(_refused(instance_id, exc), "error")
     else:
@@ -124,15 +138,17 @@ def urge(instance_id: str) -> Response:
 
 def _refused(instance_id: str, exc: Exception) -> str:
     if isinstance(exc, Forbidden):
-        return _("Only the applicant can do this.")
+        return str(_("Only the applicant can do this."))
     with store.database.read() as session:
         instance = session.get(Instance, instance_id)
         now = datetime.now(UTC)
         refusal = None
         if instance is not None:
-            refusal = (applicant_actions.urge_refusal(session, instance, now)
-                       if request.path.endswith("/urge")
-                       else applicant_actions.withdraw_refusal(session, instance, now))
+            refusal = (
+                applicant_actions.urge_refusal(session, instance, now)
+                if request.path.endswith("/urge")
+                else applicant_actions.withdraw_refusal(session, instance, now)
+            )
         return said(refusal) if refusal is not None else _("That is not possible any more.")
 
 
@@ -149,20 +165,26 @@ def _back(instance_id: str) -> Response:
 def copy(instance_id: str) -> Response:
     """Copy (抄送) the application to colleagues, who may then read it."""
     where = here()
-    names = [n for n in request.form.get("usernames", "").replace("，", ",").split(",")
-             if n.strip()]
+    names = [
+        n for n in request.form.get("usernames", "").replace("，", ",").split(",") if n.strip()
+    ]
     with store.database.read() as session:
         instance_for(session, where.viewer, instance_id)
     try:
-        added = copies.copy_application(store.database, instance_id=instance_id,
-                                        actor=where.viewer.username, usernames=names)
+        added = copies.copy_application(
+            store.database, instance_id=instance_id, actor=where.viewer.username, usernames=names
+        )
     except Forbidden:
         flash(_("Only a reviewer of the application or an administrator can copy it."), "error")
     except Invalid as exc:
         flash(_("Not copied: %(problems)s", problems=exc.message), "error")
     else:
-        flash(_("Copied to %(people)s.", people="、".join(added)) if added
-              else _("They had a copy already."), "success")
+        flash(
+            _("Copied to %(people)s.", people="、".join(added))
+            if added
+            else _("They had a copy already."),
+            "success",
+        )
     return _back(instance_id)
 
 
@@ -177,11 +199,20 @@ def done() -> str:
     after = _decode(request.args.get("after"), int_id=False)
     with store.database.read() as session:
         page = inbox_tabs.done_page(
-            session, inbox_tabs.completed_by(where.viewer.username, [where.role.park_id]),
-            limit=PAGE_SIZE, after=after, now=datetime.now(UTC))
-        return render_template("inbox_done.html", rows=page.items, tab="done",
-                               unread_copies=unread_copies_of(session, where),
-                               next_after=_encode(page.next_key), paged=after is not None)
+            session,
+            inbox_tabs.completed_by(where.viewer.username, [where.role.park_id]),
+            limit=PAGE_SIZE,
+            after=after,
+            now=datetime.now(UTC),
+        )
+        return render_template(
+            "inbox_done.html",
+            rows=page.items,
+            tab="done",
+            unread_copies=unread_copies_of(session, where),
+            next_after=_encode(page.next_key),
+            paged=after is not None,
+        )
 
 
 @bp.route("/inbox/cc")
@@ -192,17 +223,26 @@ def copied() -> str:
     after = _decode(request.args.get("after"), int_id=True)
     with store.database.read() as session:
         page = inbox_tabs.copies_page(
-            session, inbox_tabs.copied_to(where.viewer.user_id, [where.role.park_id]),
-            limit=PAGE_SIZE, after=after)
-        return render_template("inbox_cc.html", rows=page.items, tab="cc",
-                               unread_copies=unread_copies_of(session, where),
-                               next_after=_encode(page.next_key), paged=after is not None)
+            session,
+            inbox_tabs.copied_to(where.viewer.user_id, [where.role.park_id]),
+            limit=PAGE_SIZE,
+            after=after,
+        )
+        return render_template(
+            "inbox_cc.html",
+            rows=page.items,
+            tab="cc",
+            unread_copies=unread_copies_of(session, where),
+            next_after=_encode(page.next_key),
+            paged=after is not None,
+        )
 
 
 def unread_copies_of(session: Session, where: Here) -> int:
     """How many applications copied to the user in this park are unread (the tab's badge)."""
     return inbox_tabs.unread_copies(
-        session, inbox_tabs.copied_to(where.viewer.user_id, [where.role.park_id]))
+        session, inbox_tabs.copied_to(where.viewer.user_id, [where.role.park_id])
+    )
 
 
 def _encode(key: tuple[Any, ...] | None) -> str | None:
@@ -233,11 +273,17 @@ def add_phrase() -> Response:
     """Keep a common phrase for the comment box."""
     where = here()
     try:
-        phrases.add_phrase(store.database, user_id=where.viewer.user_id,
-                           text=request.form.get("text", ""))
+        phrases.add_phrase(
+            store.database, user_id=where.viewer.user_id, text=request.form.get("text", "")
+        )
     except Invalid:
-        flash(_("A phrase needs 1 to %(count)d characters (at most 100 phrases).",
-                count=phrases.MAX_LENGTH), "error")
+        flash(
+            _(
+                "A phrase needs 1 to %(count)d characters (at most 100 phrases).",
+                count=phrases.MAX_LENGTH,
+            ),
+            "error",
+        )
     else:
         flash(_("The phrase is kept."), "success")
     return redirect(safe_next(request.form.get("next"), url_for("pages.inbox.index")))

@@ -60,8 +60,12 @@ def parse_withdraw_rule(text: str) -> tuple[str, int | None]:
         number = int(hours.strip())
         if 1 <= number <= MAX_HOURS:
             return kind, number
-    raise Invalid(f"{text!r} is not a withdraw rule", details={WITHDRAW_SETTING: [
-        "is one of before_action, within_hours:N (1 to 8784 hours) or never"]})
+    raise Invalid(
+        f"{text!r} is not a withdraw rule",
+        details={
+            WITHDRAW_SETTING: ["is one of before_action, within_hours:N (1 to 8784 hours) or never"]
+        },
+    )
 
 
 def withdraw_rule(park: Park) -> str:
@@ -79,12 +83,20 @@ def urge_interval(park: Park) -> timedelta:
 
 def rules_of(park: Park) -> dict[str, Any]:
     """The park's applicant rules as the settings API shows them."""
-    return {WITHDRAW_SETTING: withdraw_rule(park),
-            URGE_SETTING: int(urge_interval(park).total_seconds() // 3600)}
+    return {
+        WITHDRAW_SETTING: withdraw_rule(park),
+        URGE_SETTING: int(urge_interval(park).total_seconds() // 3600),
+    }
 
 
-def update_rules(session: Session, park: Park, *, actor: str, withdraw: str | None = None,
-                 urge_hours: int | None = None) -> dict[str, Any]:
+def update_rules(
+    session: Session,
+    park: Park,
+    *,
+    actor: str,
+    withdraw: str | None = None,
+    urge_hours: int | None = None,
+) -> dict[str, Any]:
     """Change the park's withdraw rule and urge interval (what is given); the rules after."""
     before = rules_of(park)
     changes: dict[str, Any] = {}
@@ -93,16 +105,24 @@ def update_rules(session: Session, park: Park, *, actor: str, withdraw: str | No
         changes[WITHDRAW_SETTING] = kind if hours is None else f"{kind}:{hours}"
     if urge_hours is not None:
         if not 1 <= urge_hours <= MAX_HOURS:
-            raise Invalid(f"{urge_hours} hours is not an urge interval", details={
-                URGE_SETTING: ["is a whole number of hours from 1 to 8784"]})
+            raise Invalid(
+                f"{urge_hours} hours is not an urge interval",
+                details={URGE_SETTING: ["is a whole number of hours from 1 to 8784"]},
+            )
         changes[URGE_SETTING] = urge_hours
     park.settings = {**park.settings, **changes}
     session.flush()
     after = rules_of(park)
     if after != before:
-        audit.record(session, park_id=park.id, actor=actor, action="park.settings_changed",
-                     details={"changed": sorted(k for k in after if after[k] != before[k])},
-                     before=before, after=after)
+        audit.record(
+            session,
+            park_id=park.id,
+            actor=actor,
+            action="park.settings_changed",
+            details={"changed": sorted(k for k in after if after[k] != before[k])},
+            before=before,
+            after=after,
+        )
     return after
 
 
@@ -129,22 +149,33 @@ def withdraw_refusal(session: Session, instance: Instance, now: datetime) -> Ref
         assert hours is not None
         until = instance.started_at + timedelta(hours=hours)
         if now > until:
-            return Refusal("too_late", f"applications can be withdrawn within {hours} hours of "
-                           f"submission; this one could be until {until.isoformat()}",
-                           {"hours": hours, "until": until})
+            return Refusal(
+                "too_late",
+                f"applications can be withdrawn within {hours} hours of "
+                f"submission; this one could be until {until.isoformat()}",
+                {"hours": hours, "until": until},
+            )
         return None
     acted = reviewer_action(session, instance)
     if acted is not None:
-        return Refusal("acted", f"“{acted.name}” was already handled by {acted.completed_by}: "
-                       "an application can be withdrawn only before any reviewer acted",
-                       {"step": acted.name, "by": acted.completed_by})
+        return Refusal(
+            "acted",
+            f"“{acted.name}” was already handled by {acted.completed_by}: "
+            "an application can be withdrawn only before any reviewer acted",
+            {"step": acted.name, "by": acted.completed_by},
+        )
     return None
 
 
-_DONE_TASKS = (select(HumanTask)
-               .where(HumanTask.instance_id == bindparam("instance_id"),
-                      HumanTask.status == "completed", HumanTask.completed_by.is_not(None))
-               .order_by(HumanTask.completed_at))
+_DONE_TASKS = (
+    select(HumanTask)
+    .where(
+        HumanTask.instance_id == bindparam("instance_id"),
+        HumanTask.status == "completed",
+        HumanTask.completed_by.is_not(None),
+    )
+    .order_by(HumanTask.completed_at)
+)
 
 
 def reviewer_action(session: Session, instance: Instance) -> HumanTask | None:
@@ -170,20 +201,24 @@ def urge_refusal(session: Session, instance: Instance, now: datetime) -> Refusal
     if instance.status in ENDED:
         return Refusal("ended", f"application {instance.reference} has already ended")
     if not _staff_tasks(session, instance):
-        return Refusal("nothing_waits", "no step of the application waits for the park's "
-                       "reviewers: there is nobody to urge")
+        return Refusal(
+            "nothing_waits",
+            "no step of the application waits for the park's reviewers: there is nobody to urge",
+        )
     again = next_urge_at(session, instance)
     if again is not None and now < again:
-        return Refusal("too_soon", f"the application was urged recently; it can be urged "
-                       f"again at {again.isoformat()}", {"retry_at": again})
+        return Refusal(
+            "too_soon",
+            f"the application was urged recently; it can be urged again at {again.isoformat()}",
+            {"retry_at": again},
+        )
     return None
 
 
 # --- the actions -----------------------------------------------------------------------------
 
 
-def withdraw_application(db: Database, *, instance_id: str, actor: str,
-                         reason: str = "") -> str:
+def withdraw_application(db: Database, *, instance_id: str, actor: str, reason: str = "") -> str:
     """Withdraw an application as its applicant: it is cancelled with the result withdrawn,
     its open tasks close, and their holders are told."""
     with db.write() as session:
@@ -192,30 +227,50 @@ def withdraw_application(db: Database, *, instance_id: str, actor: str,
         refusal = withdraw_refusal(session, instance, now)
         if refusal is not None:
             raise Conflict(refusal.message)
-        told = [name for name in _usernames(session, park, _open_tasks(session, instance))
-                if name != actor]
+        told = [
+            name
+            for name in _usernames(session, park, _open_tasks(session, instance))
+            if name != actor
+        ]
         try:
-            snapshot = engine_for(park).cancel(version_of(instance.definition), instance.state,
-                                               actor=actor)
+            snapshot = engine_for(park).cancel(
+                version_of(instance.definition), instance.state, actor=actor
+            )
         except EngineError as exc:
             raise Invalid(str(exc)) from exc
         write_snapshot(session, instance, park, snapshot, actor=actor, now=now)
         # a cancellation's result is cancelled; this one the applicant asked for
-        session.execute(update(Instance).where(Instance.id == instance.id)
-                        .values(result="withdrawn"))
+        session.execute(
+            update(Instance).where(Instance.id == instance.id).values(result="withdrawn")
+        )
         set_committed_value(instance, "result", "withdrawn")
-        audit.record(session, park_id=park.id, actor=actor, action="instance.withdrawn",
-                     instance_id=instance.id, details={"reason": reason or None,
-                                                       "holders": told})
+        audit.record(
+            session,
+            park_id=park.id,
+            actor=actor,
+            action="instance.withdrawn",
+            instance_id=instance.id,
+            details={"reason": reason or None, "holders": told},
+        )
         if told:
-            jobs.enqueue(session, [event_job(
-                "withdrawn", instance, key=f"withdrawn:{instance.id}", now=now,
-                details={"usernames": told, "reason": reason or None, "by": actor})])
+            jobs.enqueue(
+                session,
+                [
+                    event_job(
+                        "withdrawn",
+                        instance,
+                        key=f"withdrawn:{instance.id}",
+                        now=now,
+                        details={"usernames": told, "reason": reason or None, "by": actor},
+                    )
+                ],
+            )
         return instance.id
 
 
-def urge_application(db: Database, *, instance_id: str, actor: str,
-                     comment: str | None = None) -> list[str]:
+def urge_application(
+    db: Database, *, instance_id: str, actor: str, comment: str | None = None
+) -> list[str]:
     """Urge the holders of the application's open tasks (at most once per the park's
     interval); the usernames told."""
     with db.write() as session:
@@ -232,38 +287,63 @@ def urge_application(db: Database, *, instance_id: str, actor: str,
         for task in tasks:
             people = [user.username for user in holders(session, park, task)]
             told += [name for name in people if name not in told]
-            session.add(Urge(park_id=park.id, instance_id=instance.id, task_id=task.id, at=now,
-                             actor=actor, comment=comment or None))
-            queued.append(event_job("urged", instance, key=f"urged:{task.id}:{now.isoformat()}",
-                                    now=now, task_id=task.id,
-                                    details={"usernames": people, "comment": comment or None,
-                                             "by": actor}))
+            session.add(
+                Urge(
+                    park_id=park.id,
+                    instance_id=instance.id,
+                    task_id=task.id,
+                    at=now,
+                    actor=actor,
+                    comment=comment or None,
+                )
+            )
+            queued.append(
+                event_job(
+                    "urged",
+                    instance,
+                    key=f"urged:{task.id}:{now.isoformat()}",
+                    now=now,
+                    task_id=task.id,
+                    details={"usernames": people, "comment": comment or None, "by": actor},
+                )
+            )
         session.flush()
-        audit.record(session, park_id=park.id, actor=actor, action="instance.urged",
-                     instance_id=instance.id,
-                     details={"comment": comment or None, "holders": told,
-                              "tasks": [{"task_id": t.id, "element_id": t.element_id,
-                                         "name": t.name} for t in tasks]})
+        audit.record(
+            session,
+            park_id=park.id,
+            actor=actor,
+            action="instance.urged",
+            instance_id=instance.id,
+            details={
+                "comment": comment or None,
+                "holders": told,
+                "tasks": [
+                    {"task_id": t.id, "element_id": t.element_id, "name": t.name} for t in tasks
+                ],
+            },
+        )
         jobs.enqueue(session, queued)
         return told
 
 
-def _as_applicant(session: Session, instance_id: str,
-                  actor: str) -> tuple[Instance, Park, Worker]:
+def _as_applicant(session: Session, instance_id: str, actor: str) -> tuple[Instance, Park, Worker]:
     instance = lock_instance(session, instance_id)
     park = instance.park
     worker = find_worker(session, actor, park)
     if worker is None or not worker.is_active:
         raise NotFound(f"user {actor!r}")
     if not is_applicant(worker, instance):
-        raise Forbidden("only the applicant (the applying enterprise, or who submitted it) "
-                        "can do this")
+        raise Forbidden(
+            "only the applicant (the applying enterprise, or who submitted it) can do this"
+        )
     return instance, park, worker
 
 
-_OPEN = (select(HumanTask)
-         .where(HumanTask.instance_id == bindparam("instance_id"), HumanTask.status == "open")
-         .order_by(HumanTask.created_at, HumanTask.id))
+_OPEN = (
+    select(HumanTask)
+    .where(HumanTask.instance_id == bindparam("instance_id"), HumanTask.status == "open")
+    .order_by(HumanTask.created_at, HumanTask.id)
+)
 
 
 def _open_tasks(session: Session, instance: Instance) -> list[HumanTask]:
@@ -279,8 +359,9 @@ def _staff_tasks(session: Session, instance: Instance) -> list[HumanTask]:
 def _usernames(session: Session, park: Park, tasks: Iterable[HumanTask]) -> list[str]:
     found: list[str] = []
     for task in tasks:
-        found += [user.username for user in holders(session, park, task)
-                  if user.username not in found]
+        found += [
+            user.username for user in holders(session, park, task) if user.username not in found
+        ]
     return found
 
 

@@ -24,8 +24,10 @@ MAX_PHRASES = 100
 def list_phrases(session: Session, user_id: str) -> list[dict[str, Any]]:
     """The defaults, then the person's own phrases in the order added."""
     own = session.scalars(select(Phrase).where(Phrase.user_id == user_id).order_by(Phrase.id))
-    return [*({"id": None, "text": text, "builtin": True} for text in DEFAULTS),
-            *(_item(phrase) for phrase in own)]
+    return [
+        *({"id": None, "text": text, "builtin": True} for text in DEFAULTS),
+        *(_item(phrase) for phrase in own),
+    ]
 
 
 def add_phrase(db: Database, *, user_id: str, text: str) -> dict[str, Any]:
@@ -34,20 +36,29 @@ def add_phrase(db: Database, *, user_id: str, text: str) -> dict[str, Any]:
     if not cleaned:
         raise Invalid("a phrase cannot be empty", details={"text": ["is empty"]})
     if len(cleaned) > MAX_LENGTH:
-        raise Invalid(f"a phrase has at most {MAX_LENGTH} characters",
-                      details={"text": [f"is longer than {MAX_LENGTH} characters"]})
+        raise Invalid(
+            f"a phrase has at most {MAX_LENGTH} characters",
+            details={"text": [f"is longer than {MAX_LENGTH} characters"]},
+        )
     with db.write() as session:
         if cleaned in DEFAULTS:
             return {"id": None, "text": cleaned, "builtin": True}
-        kept = session.scalars(select(Phrase).where(Phrase.user_id == user_id,
-                                                    Phrase.text == cleaned)).first()
+        kept = session.scalars(
+            select(Phrase).where(Phrase.user_id == user_id, Phrase.text == cleaned)
+        ).first()
         if kept is not None:
             return _item(kept)
-        count = session.scalar(select(func.count()).select_from(Phrase)
-                               .where(Phrase.user_id == user_id)) or 0
+        count = (
+            session.scalar(
+                select(func.count()).select_from(Phrase).where(Phrase.user_id == user_id)
+            )
+            or 0
+        )
         if count >= MAX_PHRASES:
-            raise Invalid(f"at most {MAX_PHRASES} phrases; remove one first",
-                          details={"text": [f"would be phrase {count + 1} of {MAX_PHRASES}"]})
+            raise Invalid(
+                f"at most {MAX_PHRASES} phrases; remove one first",
+                details={"text": [f"would be phrase {count + 1} of {MAX_PHRASES}"]},
+            )
         phrase = Phrase(user_id=user_id, text=cleaned, created_at=datetime.now(UTC))
         session.add(phrase)
         session.flush()

@@ -14,7 +14,8 @@ OpenBrowser = Callable[..., Browser]
 
 
 def test_my_applications_offer_withdraw_and_urge_until_a_reviewer_acted(
-        parks: Database, browser: OpenBrowser) -> None:
+    parks: Database, browser: OpenBrowser
+) -> None:
     fresh = start(parks)
     handled = start(parks)
     complete(parks, handled, "preliminary_review", {"outcome": "approve"}, "zhang.wei")
@@ -55,7 +56,8 @@ def test_withdraw_and_urge_from_the_page(parks: Database, browser: OpenBrowser) 
 
 
 def test_the_holder_sees_the_urge_in_the_inbox_and_on_the_task(
-        parks: Database, browser: OpenBrowser) -> None:
+    parks: Database, browser: OpenBrowser
+) -> None:
     instance_id = start(parks)
     task = open_tasks(parks, instance_id)["preliminary_review"]
     reviewer = browser("zhang.wei")
@@ -73,8 +75,9 @@ def test_the_holder_sees_the_urge_in_the_inbox_and_on_the_task(
 def test_the_done_tab_lists_what_i_completed(parks: Database, browser: OpenBrowser) -> None:
     instance_id = start(parks)
     reference = load_instance(parks, instance_id).reference
-    task_id = complete(parks, instance_id, "preliminary_review", {"outcome": "approve"},
-                       "zhang.wei")
+    task_id = complete(
+        parks, instance_id, "preliminary_review", {"outcome": "approve"}, "zhang.wei"
+    )
 
     mine = text_of(browser("zhang.wei").get("/inbox/done"))
     theirs = text_of(browser("li.na").get("/inbox/done"))
@@ -98,8 +101,11 @@ def test_a_copy_is_unread_until_opened(parks: Database, browser: OpenBrowser) ->
     read = text_of(leader.get("/inbox/cc"))
 
     assert copied.status_code == 302
-    assert re.search(rf'<tr class="row-unread">\s*<td[^>]*><a href="/applications/'
-                     rf'{instance_id}">{reference}</a>', unread)
+    assert re.search(
+        rf'<tr class="row-unread">\s*<td[^>]*><a href="/applications/'
+        rf'{instance_id}">{reference}</a>',
+        unread,
+    )
     assert '<span class="badge"' in unread
     assert shown.status_code == 200
     assert reference in read and "row-unread" not in read
@@ -110,18 +116,19 @@ def test_a_copy_is_unread_until_opened(parks: Database, browser: OpenBrowser) ->
 def test_copying_refusals_are_said(parks: Database, browser: OpenBrowser) -> None:
     instance_id = start(parks)
 
-    bad = browser("zhang.wei").post(f"/applications/{instance_id}/cc",
-                                    {"usernames": "nobody"}, follow_redirects=True)
-    forbidden = browser("xinghe").post(f"/applications/{instance_id}/cc",
-                                       {"usernames": "li.na"}, follow_redirects=True)
+    bad = browser("zhang.wei").post(
+        f"/applications/{instance_id}/cc", {"usernames": "nobody"}, follow_redirects=True
+    )
+    forbidden = browser("xinghe").post(
+        f"/applications/{instance_id}/cc", {"usernames": "li.na"}, follow_redirects=True
+    )
 
     assert 'class="flash flash-error"' in text_of(bad)
     assert "nobody" in text_of(bad)
     assert 'class="flash flash-error"' in text_of(forbidden)
 
 
-def test_the_phrase_picker_beside_the_comment_box(parks: Database,
-                                                  browser: OpenBrowser) -> None:
+def test_the_phrase_picker_beside_the_comment_box(parks: Database, browser: OpenBrowser) -> None:
     instance_id = start(parks)
     task = open_tasks(parks, instance_id)["preliminary_review"]
     reviewer = browser("zhang.wei")
@@ -142,21 +149,29 @@ def test_the_phrase_picker_beside_the_comment_box(parks: Database,
     assert 'class="flash flash-error"' in text_of(refused)
 
 
-def test_the_park_sets_its_rules_on_the_settings_page(parks: Database,
-                                                     browser: OpenBrowser) -> None:
+def test_the_park_sets_its_rules_on_the_settings_page(
+    parks: Database, browser: OpenBrowser
+) -> None:
     admin = browser("admin")
 
-    saved = admin.post("/admin/settings/applicant", {
-        "withdraw_kind": "within_hours", "withdraw_hours": "6", "urge_interval_hours": "12"})
+    saved = admin.post(
+        "/admin/settings/applicant",
+        {"withdraw_kind": "within_hours", "withdraw_hours": "6", "urge_interval_hours": "12"},
+    )
     page = text_of(admin.get("/admin/settings"))
-    refused = admin.post("/admin/settings/applicant", {
-        "withdraw_kind": "within_hours", "withdraw_hours": "0", "urge_interval_hours": "12"})
+    refused = admin.post(
+        "/admin/settings/applicant",
+        {"withdraw_kind": "within_hours", "withdraw_hours": "0", "urge_interval_hours": "12"},
+    )
 
     assert saved.status_code == 302
-    assert 'id="f-withdraw_kind-within_hours" name="withdraw_kind" value="within_hours" checked' \
+    assert (
+        'id="f-withdraw_kind-within_hours" name="withdraw_kind" value="within_hours" checked'
         in page
+    )
     assert 'name="withdraw_hours" min="1" max="8784" value="6"' in page
     assert 'name="urge_interval_hours" min="1" max="8784" value="12"' in page
     assert refused.status_code == 422
-    assert browser("zhang.wei").post("/admin/settings/applicant", {
-        "withdraw_kind": "never", "urge_interval_hours": "1"}).status_code in (403, 404)
+    assert browser("zhang.wei").post(
+        "/admin/settings/applicant", {"withdraw_kind": "never", "urge_interval_hours": "1"}
+    ).status_code in (403, 404)

@@ -22,8 +22,16 @@ depends_on: str | Sequence[str] | None = None
 
 # spelled out here rather than imported from webapp.models, so this file never changes
 OLD_KINDS = ("task_waiting", "returned", "due_soon", "overdue", "escalated", "completed")
-NEW_KINDS = (*OLD_KINDS, "transferred", "delegated", "signers_added", "urged", "cc",
-             "withdrawn", "reminded")
+NEW_KINDS = (
+    *OLD_KINDS,
+    "transferred",
+    "delegated",
+    "signers_added",
+    "urged",
+    "cc",
+    "withdrawn",
+    "reminded",
+)
 BIG_ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 
 
@@ -42,15 +50,15 @@ def upgrade() -> None:
         sa.Column("element_id", sa.String(length=255), nullable=True),
         sa.Column("at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("read_at", sa.DateTime(timezone=True), nullable=True),
-        sa.ForeignKeyConstraint(["park_id"], ["parks.id"],
-                                name="fk_instance_copies_park_id_parks"),
-        sa.ForeignKeyConstraint(["instance_id"], ["instances.id"],
-                                name="fk_instance_copies_instance_id_instances"),
-        sa.ForeignKeyConstraint(["user_id"], ["users.id"],
-                                name="fk_instance_copies_user_id_users"),
+        sa.ForeignKeyConstraint(["park_id"], ["parks.id"], name="fk_instance_copies_park_id_parks"),
+        sa.ForeignKeyConstraint(
+            ["instance_id"], ["instances.id"], name="fk_instance_copies_instance_id_instances"
+        ),
+        sa.ForeignKeyConstraint(["user_id"], ["users.id"], name="fk_instance_copies_user_id_users"),
         sa.PrimaryKeyConstraint("id", name="pk_instance_copies"),
-        sa.UniqueConstraint("instance_id", "user_id",
-                            name="uq_instance_copies_instance_id_user_id"),
+        sa.UniqueConstraint(
+            "instance_id", "user_id", name="uq_instance_copies_instance_id_user_id"
+        ),
     )
     op.create_index("ix_instance_copies_user_at", "instance_copies", ["user_id", "at"])
     op.create_table(
@@ -63,8 +71,9 @@ def upgrade() -> None:
         sa.Column("actor", sa.String(length=64), nullable=False),
         sa.Column("comment", sa.Text(), nullable=True),
         sa.ForeignKeyConstraint(["park_id"], ["parks.id"], name="fk_urges_park_id_parks"),
-        sa.ForeignKeyConstraint(["instance_id"], ["instances.id"],
-                                name="fk_urges_instance_id_instances"),
+        sa.ForeignKeyConstraint(
+            ["instance_id"], ["instances.id"], name="fk_urges_instance_id_instances"
+        ),
         sa.PrimaryKeyConstraint("id", name="pk_urges"),
     )
     op.create_index("ix_urges_instance_at", "urges", ["instance_id", "at"])
