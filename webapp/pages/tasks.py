@@ -153,7 +153,7 @@ def _render(session: Session, where: Here, task_id: str, *, raw: Mapping[str, An
         marks=dossier.marks(session, instance.id, tasks, timers),
         applicant_task=applicant_task, resubmission=sent,
         urged=inbox_tabs.urge_marks(session, [task.id]).get(task.id),
-        phrases=phrases.list_phrases(session, user.id) if may_work else [],
+        phrases=phrases.list_phrases(session, user.id) if may_work and not applicant_task else [],
         may_copy=not where.is_enterprise,
         changes=change_lines(sent, dossier.start_schema(instance.definition) or {}, files)
         if sent is not None else [],
