@@ -8,12 +8,12 @@ from typing import Any
 
 import time_machine
 from flask.testing import FlaskClient
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from tests.webapp.api.conftest import Login
 from tests.webapp.api.helpers import complete_step, error_code, start, step
 from webapp.db import Database, utcnow
-from webapp.models import Park
+from webapp.models import Park, User
 from webapp.services import processes
 from webapp.worker import Worker
 
@@ -441,3 +441,34 @@ def test_common_phrases(client: FlaskClient, login: Login) -> None:
     for bad in ({"text": ""}, {"text": "   "}, {"text": "x" * 501}, {}):
         assert client.post(url, json=bad, headers=login("zhang.wei")).status_code == 422, bad
     assert client.delete(f"{url}/999999", headers=login("zhang.wei")).status_code == 404
+
+
+def test_the_notifications_speak_the_recipients_language(
+    client: FlaskClient, login: Login, parks: Database
+) -> None:
+    with parks.write() as session:
+        session.execute(update(User).where(User.username == "zhang.wei").values(locale="en"))
+    view = start(client, login("xinghe"))
+    _post(client, login("xinghe"), f"/api/v1/instances/{view['id']}/urge", {"comment": "急"})
+    _post(
+        client,
+        login("zhang.wei"),
+        f"/api/v1/instances/{view['id']}/cc",
+        {"usernames": ["wang.qiang"]},
+    )
+    Worker(parks, worker_id="test-worker").run_until_idle()
+
+    def told(username: str, kind: str) -> list[dict[str, Any]]:
+        found = client.get("/api/v1/notifications", headers=login(username)).json
+        return [n for n in found if n["kind"] == kind]
+
+    [urged] = told("zhang.wei", "urged")
+    [copied] = told("wang.qiang", "cc")
+
+    assert urged["kind"] == "urged"
+    assert urged["title"] == f"Urged: Review ({view['reference']})"
+    assert urged["body"].endswith("Note: 急")
+    assert urged["task_id"] == step(view, "probe_review")
+    assert copied["kind"] == "cc"
+    assert copied["title"] == f"抄送：API probe（{view['reference']}）"
+    assert copied["body"].startswith("zhang.wei 将API probe")
