@@ -284,6 +284,11 @@ class TaskContextSchema(Schema):
         "description": "for park staff: the latest correction the enterprise sent, null if none"})
 
 
+class UrgeMarkSchema(Schema):
+    count = fields.Integer(required=True)
+    last_at = fields.DateTime(required=True)
+
+
 class TaskDetailSchema(TaskSchema):
     form = fields.Dict(allow_none=True, metadata={"description": "JSON Schema of the task form"})
     form_data = fields.Dict(required=True, metadata={
@@ -294,6 +299,9 @@ class TaskDetailSchema(TaskSchema):
     completed_by = fields.String(allow_none=True)
     completed_at = fields.DateTime(allow_none=True)
     outcome = fields.String(allow_none=True)
+    urged = fields.Nested(UrgeMarkSchema, allow_none=True, metadata={
+        "description": "how often the applicant urged this task (催办) and when last; null "
+                       "if never"})
 
 
 # --- notifications -----------------------------------------------------------------------

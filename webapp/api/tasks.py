@@ -89,7 +89,9 @@ def _worked(args: dict[str, Any]) -> Response:
 def get_task(task_id: str) -> dict[str, Any]:
     """Show a task with its form schema and the data it shows."""
     with store.database.read() as session:
-        return queries.task_detail(session, task_for(session, current_viewer(), task_id))
+        detail = queries.task_detail(session, task_for(session, current_viewer(), task_id))
+        detail["urged"] = inbox_tabs.urge_marks(session, [task_id]).get(task_id)
+        return detail
 
 
 @blp.route("/<task_id>/claim", methods=["POST"])

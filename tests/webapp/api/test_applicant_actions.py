@@ -178,6 +178,11 @@ def test_urge_tells_the_holders_once_per_interval(
     assert entry["details"]["comment"] == "请尽快审核"
     assert [t["element_id"] for t in entry["details"]["tasks"]] == ["probe_review"]
     assert _told(client, login, parks, "zhang.wei").count("urged") == 1
+    task = client.get(f"{TASKS}/{step(view, 'probe_review')}", headers=login("zhang.wei")).json
+    assert task["urged"]["count"] == 1
+    assert task["urged"]["last_at"] is not None
+    other = step(start(client, login("lanhai")), "probe_review")
+    assert client.get(f"{TASKS}/{other}", headers=login("zhang.wei")).json["urged"] is None
 
 
 def test_urge_again_after_the_parks_interval(client: FlaskClient, login: Login) -> None:
