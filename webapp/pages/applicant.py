@@ -113,7 +113,7 @@ def withdraw(instance_id: str) -> Response:
     except (Conflict, Forbidden) as exc:
         flash(_refused(instance_id, exc), "error")
     else:
-        flash(_("The application is withdrawn."), "success")
+        flash(_("You have withdrawn the application."), "success")
     return _back(instance_id)
 
 
