@@ -8,13 +8,14 @@ from typing import Any
 
 import time_machine
 from flask.testing import FlaskClient
-from sqlalchemy import select, update
+from sqlalchemy import event, select, update
 
 from tests.webapp.api.conftest import Login
 from tests.webapp.api.helpers import complete_step, error_code, start, step
 from webapp.db import Database, utcnow
-from webapp.models import Park, User
+from webapp.models import HumanTask, Park, User
 from webapp.services import processes
+from webapp.services.applications import complete_task, start_application
 from webapp.worker import Worker
 
 TASKS = "/api/v1/tasks"
@@ -477,3 +478,26 @@ def test_the_notifications_speak_the_recipients_language(
     assert copied["kind"] == "cc"
     assert copied["title"] == f"抄送：API probe（{view['reference']}）"
     assert copied["body"].startswith("zhang.wei 将API probe")
+
+
+def test_a_step_of_a_model_without_cc_reads_nothing_of_copies(parks: Database) -> None:
+    seen: list[str] = []
+
+    def record(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        if "instance_copies" in statement or "urges" in statement:
+            seen.append(statement)
+
+    event.listen(parks.engine, "before_cursor_execute", record)
+    try:
+        instance_id = start_application(
+            parks, park_slug="demo", process_key="api_probe", data={}, actor="xinghe"
+        )
+        with parks.read() as session:
+            task_id = session.scalars(
+                select(HumanTask.id).where(HumanTask.instance_id == instance_id)
+            ).one()
+        complete_task(parks, task_id=task_id, data={"outcome": "approve"}, actor="zhang.wei")
+    finally:
+        event.remove(parks.engine, "before_cursor_execute", record)
+
+    assert seen == []
