@@ -6,6 +6,7 @@ the web layer and hands out frozen dataclasses only (see README.md in this folde
 
 from .approval import uses_groups as signs_by_groups
 from .calendars import ParkCalendar, statutory_year_known, subtract_working_days
+from .copies import CopyTarget, cc_targets
 from .definitions import (
     ProcessVersion,
     SpecCache,
@@ -59,6 +60,8 @@ __all__ = [
     "DEFAULT_DAY_END",
     "END_RESULTS",
     "Conflict",
+    "CopyTarget",
+    "cc_targets",
     "ParkCalendar",
     "statutory_year_known",
     "subtract_working_days",

@@ -21,6 +21,7 @@ from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 
 from .approval import draw_modes, wire_modes
 from .bpmn_doc import is_executable, promote_only_process
+from .copies import CopyTarget, cc_targets
 from .decisions import DecisionSet
 from .errors import ExpressionError, InvalidProcess, Problem
 from .formdata import form_data_of, form_key_of, generated_forms
@@ -65,6 +66,8 @@ class ProcessVersion:
     description: str = ""
     element_names: Mapping[str, str] = field(default_factory=dict)
     start_lane: str | None = None
+    # whom submitting an application copies it to (the process's ``cc`` property)
+    cc: tuple[CopyTarget, ...] = ()
 
     @classmethod
     def from_sources(
@@ -220,6 +223,7 @@ def _describe(
         element_names={str(el.get("id")): str(el.get("name")) for el in process.iter()
                        if isinstance(el.tag, str) and el.get("id") and el.get("name")},
         start_lane=_lane_of(process, start),
+        cc=cc_targets(_property(process, "cc")),
     )
 
 

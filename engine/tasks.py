@@ -13,6 +13,7 @@ from SpiffWorkflow.util.task import TaskState
 
 from .approval import node_result, signer_of
 from .calendars import subtract_working_days
+from .copies import cc_targets
 from .definitions import ProcessVersion
 from .errors import ExpressionError
 from .expressions import compile_expression
@@ -194,6 +195,7 @@ def open_tasks(ready: Iterable[Any], version: ProcessVersion,
             follow_up_at=_time(task.internal_data.get(FOLLOW_UP)),
             priority=human.priority,
             properties=human.properties,
+            cc=cc_targets(human.properties.get("cc")) if "cc" in human.properties else (),
         ))
     return tuple(found)
 

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from lxml import etree
 
 from .bpmn_doc import SEQUENCE_FLOW, Document, bpmn, camunda, local_name, owner_id, problem
+from .copies import cc_problem
 from .cron import cron_problem, looks_like_cron
 from .errors import ExpressionError, Problem
 from .expressions import FUNCTIONS, compile_expression
@@ -86,6 +87,7 @@ def check_expressions(doc: Document) -> Iterator[Problem]:
     yield from _check_conditional_events(doc)
     yield from _check_scripts(doc)
     yield from _check_process_properties(doc)
+    yield from _check_copies(doc)
 
 
 def _report(element: etree._Element, what: str, text: str, reason: str | None) -> Iterator[Problem]:
@@ -257,3 +259,13 @@ def _check_process_properties(doc: Document) -> Iterator[Problem]:
                 text = prop.get("value") or ""
                 reason = time_value_problem(text, DURATION_KINDS) if text.strip() else "empty"
                 yield from _report(prop, "promisedDuration", text, reason)
+
+
+def _check_copies(doc: Document) -> Iterator[Problem]:
+    """A ``cc`` property, on the process or a user task, names groups and people."""
+    path = f"{bpmn('extensionElements')}/{camunda('properties')}/{camunda('property')}"
+    for element in (*doc.iter(bpmn("process")), *doc.iter(bpmn("userTask"))):
+        for prop in element.iterfind(path):
+            if prop.get("name") == "cc":
+                text = prop.get("value") or ""
+                yield from _report(prop, "cc", text, cc_problem(text))

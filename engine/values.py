@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
+from .copies import CopyTarget
+
 Status = Literal["active", "completed", "cancelled", "error"]
 # what an end event's camunda:properties ``result`` may say ending there means
 END_RESULTS = ("approved", "rejected", "withdrawn")
@@ -46,6 +48,8 @@ class OpenTask:
     follow_up_at: datetime | None
     priority: int | None
     properties: Mapping[str, str] = field(default_factory=dict)
+    # whom reaching the task copies the application to (its ``cc`` property)
+    cc: tuple[CopyTarget, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,9 @@ Pages outside ``/api/`` keep Flask's own error pages.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from typing import Any
 
 from flask import Flask, Response, current_app, jsonify, request
@@ -33,6 +35,7 @@ from webapp.services.errors import (
     Invalid,
     NotFound,
     ServiceError,
+    TooSoon,
 )
 from webapp.services.tokens import Unauthenticated
 
@@ -62,6 +65,7 @@ SERVICE_STATUS: dict[type[ServiceError], int] = {
     AlreadyExists: 409,
     Conflict: 409,
     Invalid: 422,
+    TooSoon: 429,
 }
 
 
@@ -111,7 +115,14 @@ def _service_error(exc: ServiceError) -> Response:
     status = next((s for cls, s in SERVICE_STATUS.items() if isinstance(exc, cls)), 422)
     details = field_details(exc.details) if isinstance(exc, Invalid) else None
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    if isinstance(exc, TooSoon):
+        details = {"retry_at": exc.retry_at.isoformat()}
+        headers = {"Retry-After": str(_seconds_until(exc.retry_at))}
     return error_response(status, exc.code, exc.message, details, headers)
+
+
+def _seconds_until(moment: datetime) -> int:
+    return max(1, math.ceil((moment - datetime.now(UTC)).total_seconds()))
 
 
 def problem_item(problem: Problem) -> dict[str, Any]:

@@ -205,7 +205,10 @@ class AuditEntrySchema(Schema):
 
 
 class TaskListArgsSchema(PageArgsSchema):
-    scope = fields.String(load_default="all", validate=validate.OneOf(("mine", "groups", "all")))
+    scope = fields.String(load_default="all", validate=validate.OneOf(
+        ("mine", "groups", "all", "done", "cc")), metadata={
+        "description": "mine | groups | all: open tasks (待办); done: tasks the caller completed "
+                       "(已办), newest first; cc: applications copied to the caller (抄送我)"})
     process_key = _text(255, metadata={"description": "only tasks of this procedure"})
     q = _text(64, metadata={"description": "part of a reference number or enterprise name"})
     overdue = fields.Boolean(load_default=False,
@@ -309,6 +312,11 @@ class ApprovalSchema(Schema):
         "description": "every signer in the listed order, with their decision so far"})
 
 
+class UrgeMarkSchema(Schema):
+    count = fields.Integer(required=True)
+    last_at = fields.DateTime(required=True)
+
+
 class TaskDetailSchema(TaskSchema):
     form = fields.Dict(allow_none=True, metadata={"description": "JSON Schema of the task form"})
     form_data = fields.Dict(required=True, metadata={
@@ -322,6 +330,9 @@ class TaskDetailSchema(TaskSchema):
     approval = fields.Nested(ApprovalSchema, allow_none=True, metadata={
         "description": "an open step of an approval node (approvalMode): where the node "
                        "stands; null for other tasks"})
+    urged = fields.Nested(UrgeMarkSchema, allow_none=True, metadata={
+        "description": "how often the applicant urged this task (催办) and when last; null "
+                       "if never"})
 
 
 # --- notifications -----------------------------------------------------------------------

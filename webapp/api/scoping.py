@@ -2,7 +2,8 @@
 
 A caller sees only the parks they are a member of. Inside a park an administrator sees
 everything, an enterprise user the applications of their own enterprise, and a reviewer the
-applications they have or had a task in (as a candidate, assignee or the one who completed it).
+applications they have or had a task in (as a candidate, assignee or the one who completed it)
+and those copied to them (抄送: read only, their tasks stay out of reach).
 Whatever lies outside is answered 404, exactly as if it did not exist, so ids of other parks
 and enterprises reveal nothing; 403 is kept for what the caller can see but may not do.
 """
@@ -37,6 +38,7 @@ from webapp.models import (
     GroupMember,
     HumanTask,
     Instance,
+    InstanceCopy,
     Membership,
     Notification,
     Park,
@@ -240,14 +242,25 @@ def notification_for(session: Session, viewer: Viewer, notification_id: int) -> 
     return found
 
 
-def _sees_instance(session: Session, viewer: Viewer, role: ParkRole, instance: Instance) -> bool:
+def _sees_instance(session: Session, viewer: Viewer, role: ParkRole, instance: Instance, *,
+                   copies: bool = True) -> bool:
+    """Whether the viewer may read the application; with ``copies``, also as one it was
+    copied to (抄送), which lets them read it and nothing more."""
     if role.role == "admin":
         return True
     if role.role == "enterprise":
         return instance.enterprise_id == role.enterprise_id
     involved = select(HumanTask.id).where(HumanTask.instance_id == instance.id,
                                           _involved(session, viewer, role))
-    return session.scalar(select(exists(involved))) is True
+    if session.scalar(select(exists(involved))) is True:
+        return True
+    return copies and _copied(session, viewer, instance.id)
+
+
+def _copied(session: Session, viewer: Viewer, instance_id: str) -> bool:
+    copy = select(InstanceCopy.id).where(InstanceCopy.instance_id == instance_id,
+                                         InstanceCopy.user_id == viewer.user_id)
+    return session.scalar(select(exists(copy))) is True
 
 
 def _sees_task(session: Session, viewer: Viewer, role: ParkRole, task: HumanTask) -> bool:
@@ -260,7 +273,8 @@ def _sees_task(session: Session, viewer: Viewer, role: ParkRole, task: HumanTask
             or viewer.username in task.candidate_users
             or not role.groups.isdisjoint(task.candidate_groups)):
         return True
-    return _sees_instance(session, viewer, role, task.instance)
+    # a copy lets one read the application, not its tasks
+    return _sees_instance(session, viewer, role, task.instance, copies=False)
 
 
 # --- lists -------------------------------------------------------------------------------
@@ -276,7 +290,9 @@ def visible_instances(session: Session, viewer: Viewer, park: Park) -> ColumnEle
         return and_(in_park, Instance.enterprise_id == role.enterprise_id)
     tasks = select(HumanTask.instance_id).where(HumanTask.park_id == park.id,
                                                 _involved(session, viewer, role))
-    return and_(in_park, Instance.id.in_(tasks))
+    copied = select(InstanceCopy.instance_id).where(InstanceCopy.park_id == park.id,
+                                                    InstanceCopy.user_id == viewer.user_id)
+    return and_(in_park, or_(Instance.id.in_(tasks), Instance.id.in_(copied)))
 
 
 def visible_notifications(viewer: Viewer) -> ColumnElement[bool]:

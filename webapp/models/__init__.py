@@ -1,5 +1,6 @@
 """Parkflow's tables; import models from here."""
 
+from webapp.models.applicant import InstanceCopy, Phrase, Urge
 from webapp.models.audit import AppendOnlyError, AuditEvent, IdempotencyKey
 from webapp.models.definitions import ProcessDefinition
 from webapp.models.drafts import Draft
@@ -53,16 +54,19 @@ __all__ = [
     "HumanTask",
     "IdempotencyKey",
     "Instance",
+    "InstanceCopy",
     "Job",
     "Membership",
     "MessageWait",
     "Notification",
     "ProcessDefinition",
     "Park",
+    "Phrase",
     "RateLimitCounter",
     "Rating",
     "RefCounter",
     "StepHistory",
+    "Urge",
     "User",
     "allocate_reference",
 ]

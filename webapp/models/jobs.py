@@ -11,7 +11,10 @@ from sqlalchemy.orm import Mapped, mapped_column
 from webapp.db import Base, BigIntId, JSONType, one_of, utcnow
 
 JOB_STATUSES = ("pending", "done", "failed")
-NOTIFICATION_KINDS = ("task_waiting", "returned", "due_soon", "overdue", "escalated", "completed")
+NOTIFICATION_KINDS = ("task_waiting", "returned", "due_soon", "overdue", "escalated", "completed",
+                      # the approval actions (issue 21): every kind the shared list names
+                      "transferred", "delegated", "signers_added", "urged", "cc", "withdrawn",
+                      "reminded")
 
 
 class Job(Base):

@@ -12,6 +12,7 @@ from __future__ import annotations
 from flask import Flask
 
 from webapp.pages import (
+    applicant,
     applications,
     attachments,
     auth,
@@ -28,7 +29,7 @@ from webapp.pages.labels import init_labels
 __all__ = ["register_pages"]
 
 for _module in (auth, i18n, inbox, tasks, applications, notifications, attachments, drafts,
-                printout):
+                printout, applicant):
     pages.register_blueprint(_module.bp)
 
 

@@ -28,7 +28,7 @@ from forms.fields import opening_values
 from webapp.api.scoping import instance_for, visible_instances
 from webapp.extensions import store
 from webapp.models import INSTANCE_RESULTS, Enterprise, Park, ProcessDefinition, User
-from webapp.pages import dossier, drafts
+from webapp.pages import applicant, dossier, drafts
 from webapp.pages.access import Here, accepts_uploads, here, list_filter
 from webapp.pages.attachments import REQUEST_LIMIT, sent_strangers, take_uploads, upload_name
 from webapp.pages.forms_render import (
@@ -43,7 +43,7 @@ from webapp.pages.forms_render import (
 )
 from webapp.pages.guide import guide_of, overview
 from webapp.pages.ratings import GRADE_LABELS, rating_context
-from webapp.services import queries, taskforms
+from webapp.services import copies, queries, taskforms
 from webapp.services.applications import start_application
 from webapp.services.attachments import attachments_of, link_pending, pending_of
 from webapp.services.errors import Forbidden, Invalid, NotFound
@@ -72,7 +72,10 @@ def index() -> str:
         holders = dossier.display_names(session, [
             step["assignee"] for item in page.items for step in item["current_steps"]
             if step["assignee"]])
+        offers = (applicant.offers_for(session, where, [item["id"] for item in page.items])
+                  if where.is_enterprise else {})
         return render_template("applications.html", catalogue=_catalogue(session, where),
+                               offers=offers,
                                drafts=drafts.listed(session, where),
                                items=page.items, holders=holders, status=status,
                                result=result,
@@ -159,7 +162,13 @@ def show(instance_id: str) -> str:
     """Show where an application stands: diagram, timeline, returns, promised date, rating."""
     where = here()
     with store.database.read() as session:
-        return render_application(session, where, instance_id)
+        page = render_application(session, where, instance_id)
+        # a copy (抄送) counts as read once its reader opened the application
+        unread = (not where.is_enterprise
+                  and copies.has_unread_copy(session, instance_id, where.viewer.user_id))
+    if unread:
+        copies.mark_read(store.database, instance_id=instance_id, user_id=where.viewer.user_id)
+    return page
 
 
 @bp.route("/applications/<instance_id>/rating", methods=["POST"])
@@ -224,6 +233,7 @@ def render_application(session: Session, where: Here, instance_id: str, *,
         marks=dossier.marks(session, instance.id, tasks, timers),
         answer=next((step for step in current if step.applicant and step.task_id), None),
         detail=dossier.status_detail(instance, current),
+        offer=applicant.offers_for(session, where, [instance.id]).get(instance.id, {}),
         **rating_context(session, where, instance, errors=rating_errors or {},
                          raw=rating_raw or {}))
 

@@ -30,7 +30,7 @@ from webapp.pages.forms_render import (
     raw_from_data,
     raw_from_request,
 )
-from webapp.services import applications, resubmission, taskforms
+from webapp.services import applications, inbox_tabs, phrases, resubmission, taskforms
 from webapp.services import tasks as task_service
 from webapp.services.attachments import attachments_of
 from webapp.services.errors import Conflict, Forbidden, Invalid
@@ -152,6 +152,9 @@ def _render(session: Session, where: Here, task_id: str, *, raw: Mapping[str, An
                                       where.role.applicant_lanes),
         marks=dossier.marks(session, instance.id, tasks, timers),
         applicant_task=applicant_task, resubmission=sent,
+        urged=inbox_tabs.urge_marks(session, [task.id]).get(task.id),
+        phrases=phrases.list_phrases(session, user.id) if may_work and not applicant_task else [],
+        may_copy=not where.is_enterprise,
         changes=change_lines(sent, dossier.start_schema(instance.definition) or {}, files)
         if sent is not None else [],
         assignee_name=dossier.display_names(session, [task.assignee]).get(

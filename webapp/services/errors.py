@@ -5,6 +5,7 @@ The class names are the API's vocabulary (not_found, conflict, ...), hence no Er
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 
@@ -58,3 +59,13 @@ class Conflict(ServiceError):  # noqa: N818
     """Someone else changed the thing first; reload and try again."""
 
     code = "conflict"
+
+
+class TooSoon(ServiceError):  # noqa: N818
+    """Done too recently to be done again yet; ``retry_at`` says when it may be."""
+
+    code = "rate_limited"
+
+    def __init__(self, message: str, *, retry_at: datetime) -> None:
+        self.retry_at = retry_at
+        super().__init__(message)

@@ -57,8 +57,9 @@ class DeliveryFailed(Exception):
 
 
 def render(kind: str, instance: Instance, task: HumanTask | None,
-           details: Mapping[str, Any]) -> tuple[str, str]:
-    """Title and body of a notification, in Chinese, naming the application and the task."""
+           details: Mapping[str, Any], *, locale: str | None = None) -> tuple[str, str]:
+    """Title and body of a notification, naming the application and the task: in Chinese,
+    or for the approval actions' kinds in English with ``locale`` ``en``."""
     ref = instance.reference
     procedure = instance.definition.name
     zone = ZoneInfo(instance.park.timezone)
@@ -86,11 +87,57 @@ def render(kind: str, instance: Instance, task: HumanTask | None,
         return (f"逾期督办：{name}（{ref}）",
                 f"{procedure}（{ref}） 的“{name}”已超过办理期限{due}，仍未办结"
                 f"（当前处理：{holder or '未指定'}）。请督促办理。")
+    if kind in ACTION_KINDS:
+        if locale == "en":
+            return _action_text_en(kind, instance, task, details)
+        return _action_text(kind, instance, task, details)
     if kind == "completed":
         return (f"申请 {ref} 已办结",
                 f"您的{procedure}（{ref}） 已办结。欢迎对本次服务进行评价（好差评），"
                 f"您的评价将帮助园区改进服务。")
     raise ValueError(f"unknown notification kind {kind!r}")
+
+
+# the applicant's and the readers' actions: told to the people the event's details name
+ACTION_KINDS = ("urged", "cc", "withdrawn")
+
+
+def _action_text(kind: str, instance: Instance, task: HumanTask | None,
+                 details: Mapping[str, Any]) -> tuple[str, str]:
+    ref, procedure = instance.reference, instance.definition.name
+    said = details.get("comment") or details.get("reason")
+    note = f"\n说明：{said}" if said else ""
+    if kind == "urged":
+        name = task.name if task is not None else procedure
+        return (f"催办：{name}（{ref}）",
+                f"申请人催办{procedure}（{ref}） 的“{name}”，请尽快办理。{note}")
+    if kind == "cc":
+        by = details.get("by")
+        return (f"抄送：{procedure}（{ref}）",
+                f"{by + ' ' if by else '流程'}将{procedure}（{ref}） 抄送给您，请知悉。"
+                "您可以查看该申请，但无需办理。")
+    return (f"申请 {ref} 已撤回",
+            f"{procedure}（{ref}） 已由申请人撤回，其待办已关闭，无需继续办理。{note}")
+
+
+def _action_text_en(kind: str, instance: Instance, task: HumanTask | None,
+                    details: Mapping[str, Any]) -> tuple[str, str]:
+    ref, procedure = instance.reference, instance.definition.name
+    said = details.get("comment") or details.get("reason")
+    note = f"\nNote: {said}" if said else ""
+    if kind == "urged":
+        name = task.name if task is not None else procedure
+        return (f"Urged: {name} ({ref})",
+                f"The applicant urges “{name}” of {procedure} ({ref}): please handle it "
+                f"soon.{note}")
+    if kind == "cc":
+        by = details.get("by") or "The procedure"
+        return (f"Copied to you: {procedure} ({ref})",
+                f"{by} copied {procedure} ({ref}) to you for your information. You can read "
+                "it; nothing waits for you.")
+    return (f"Application {ref} withdrawn",
+            f"The applicant withdrew {procedure} ({ref}); its open tasks are closed and need "
+            f"nothing more from you.{note}")
 
 
 # --- who is told ----------------------------------------------------------------------------
@@ -177,20 +224,34 @@ def announce(ctx: JobContext, session: Session, job: Job, now: datetime) -> None
     park = instance.park
     if kind in ("returned", "completed"):
         people = applicants(session, instance)
+    elif kind in ACTION_KINDS:
+        people = named_users(session, (job.payload.get("details") or {}).get("usernames") or ())
     elif task is not None:
         people = holders(session, park, task)
     else:
         people = []
+    details = job.payload.get("details") or {}
+    if kind in ACTION_KINDS:
+        # each in their own language; the park's webhooks get the Chinese one, posted first
+        english = [user for user in people if user.locale == "en"]
+        people = [user for user in people if user.locale != "en"]
+        publish(ctx, session, instance=instance, kind=kind, task=task, people=people,
+                key=job.payload["key"], details=details, now=now)
+        people, locale = english, "en"
+        if not people:
+            return None
+    else:
+        locale = None
     publish(ctx, session, instance=instance, kind=kind, task=task, people=people,
-            key=job.payload["key"], details=job.payload.get("details") or {}, now=now)
+            key=job.payload["key"], details=details, now=now, locale=locale)
     return None
 
 
 def publish(ctx: JobContext, session: Session, *, instance: Instance, kind: str,
             task: HumanTask | None, people: Iterable[User], key: str,
-            details: Mapping[str, Any], now: datetime) -> None:
+            details: Mapping[str, Any], now: datetime, locale: str | None = None) -> None:
     """Write in-app notifications and queue e-mails and webhook posts for one event."""
-    title, body = render(kind, instance, task, details)
+    title, body = render(kind, instance, task, details, locale=locale)
     title = title[:TITLE_LENGTH]
     task_id = task.id if task is not None else None
     outbox = []
@@ -308,6 +369,7 @@ def _check_robot_answer(url: str, answer: bytes) -> None:
 
 
 __all__ = [
+    "ACTION_KINDS",
     "DeliveryFailed",
     "announce",
     "applicants",

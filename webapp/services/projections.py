@@ -14,7 +14,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from engine import OpenTask, Snapshot, StepRecord, TimerWait
 from webapp.models import HumanTask, Instance, Job, MessageWait, Park, StepHistory
-from webapp.services import deadlines, jobs
+from webapp.services import copies, deadlines, jobs
 from webapp.services.engines import version_of
 from webapp.services.loading import held_task
 from webapp.services.thrown_messages import message_jobs
@@ -60,7 +60,8 @@ def _write(session: Session, instance: Instance, park: Park, snapshot: Snapshot,
     known_tasks = known.get("tasks") if known is not None else None
     rows, new_rows, closed = _sync_tasks(session, instance, snapshot.open_tasks, steps, now,
                                          known_tasks)
-    queued: list[dict[str, Any]] = []
+    queued: list[dict[str, Any]] = _model_copies(session, instance, park, snapshot, new_rows,
+                                                 known, now)
     if known is None or known.get("timers") != waits["timers"]:
         queued += _sync_timers(session, instance, snapshot,
                                None if known is None else known["timers"])
@@ -79,6 +80,23 @@ def _write(session: Session, instance: Instance, park: Park, snapshot: Snapshot,
     queued += message_jobs(instance, snapshot, now)
     jobs.enqueue(session, queued)
     return changes
+
+
+def _model_copies(session: Session, instance: Instance, park: Park, snapshot: Snapshot,
+                  new_rows: list[HumanTask], known: dict[str, Any] | None,
+                  now: datetime) -> list[dict[str, Any]]:
+    """Copies (抄送) the model asks for: on the tasks just reached, and on the process when
+    the application is submitted (its first write: nothing awaited yet). Without a ``cc``
+    property anywhere, nothing is read."""
+    opened = [task for task in snapshot.open_tasks if task.cc] if new_rows else []
+    process_cc = (version_of(instance.definition).cc
+                  if known == nothing_awaited() and instance.ended_at is None else ())
+    if not opened and not process_cc:
+        return []
+    new_ids = {row.id for row in new_rows}
+    return copies.model_copies(session, instance, park,
+                               [task for task in opened if task.task_id in new_ids],
+                               process_cc, now)
 
 
 def _update_instance(session: Session, instance: Instance, changes: dict[str, Any],

@@ -29,6 +29,7 @@ class Target:
     instance_id: str
     task_id: str
     notification_id: int
+    phrase_id: int = 0
 
 
 def endpoints(target: Target) -> list[tuple[str, str, str, Any]]:
@@ -61,11 +62,25 @@ def endpoints(target: Target) -> list[tuple[str, str, str, Any]]:
          {"data": {"outcome": "approve"}}),
         ("post", "/api/v1/notifications/{notification_id}/read",
          f"/api/v1/notifications/{target.notification_id}/read", None),
+        ("post", "/api/v1/instances/{instance_id}/withdraw",
+         f"/api/v1/instances/{instance}/withdraw", {}),
+        ("post", "/api/v1/instances/{instance_id}/urge", f"/api/v1/instances/{instance}/urge", {}),
+        ("post", "/api/v1/instances/{instance_id}/cc", f"/api/v1/instances/{instance}/cc",
+         {"usernames": ["other.admin"]}),
+        ("post", "/api/v1/instances/{instance_id}/cc/read",
+         f"/api/v1/instances/{instance}/cc/read", None),
+        ("get", "/api/v1/parks/{park}/settings", f"/api/v1/parks/{park}/settings", None),
+        ("patch", "/api/v1/parks/{park}/settings", f"/api/v1/parks/{park}/settings",
+         {"urge_interval_hours": 2}),
+        ("delete", "/api/v1/me/phrases/{phrase_id}", f"/api/v1/me/phrases/{target.phrase_id}",
+         None),
     ]
 
 
 # endpoints without an id of their own: what they list must leave the other tenant out
-LISTS = {("get", "/api/v1/tasks"), ("get", "/api/v1/notifications")}
+LISTS = {("get", "/api/v1/tasks"), ("get", "/api/v1/notifications"),
+         # the caller's own phrases
+         ("get", "/api/v1/me/phrases"), ("post", "/api/v1/me/phrases")}
 
 
 def _notification(db: Database, username: str, park_slug: str) -> int:
@@ -78,6 +93,12 @@ def _notification(db: Database, username: str, park_slug: str) -> int:
         return row.id
 
 
+def _phrase(client: FlaskClient, headers: dict[str, str]) -> int:
+    response = client.post("/api/v1/me/phrases", json={"text": "不是你的"}, headers=headers)
+    assert response.status_code == 201
+    return int(response.json["id"])
+
+
 @pytest.fixture
 def other_park(client: FlaskClient, login: Login, parks: Database) -> Target:
     """An application of park ``other`` with a claimed task, and a notification there."""
@@ -85,7 +106,8 @@ def other_park(client: FlaskClient, login: Login, parks: Database) -> Target:
     task = step(view, "probe_review")
     client.post(f"/api/v1/tasks/{task}/claim", headers=login("other.reviewer"))
     return Target(OTHER_PARK, view["id"], task,
-                  _notification(parks, "other.reviewer", OTHER_PARK))
+                  _notification(parks, "other.reviewer", OTHER_PARK),
+                  _phrase(client, login("other.reviewer")))
 
 
 @pytest.fixture
@@ -96,7 +118,7 @@ def other_enterprise(client: FlaskClient, login: Login, parks: Database) -> Targ
                         json={"data": {"outcome": "return", "return_reasons": ["x"]}},
                         headers=login("zhang.wei")).json
     return Target("demo", view["id"], step(after, "correction"),
-                  _notification(parks, "lanhai", "demo"))
+                  _notification(parks, "lanhai", "demo"), _phrase(client, login("lanhai")))
 
 
 def test_every_endpoint_is_covered(client: FlaskClient) -> None:

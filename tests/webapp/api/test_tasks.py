@@ -117,7 +117,7 @@ def test_task_detail(client: FlaskClient, login: Login) -> None:
     assert response.status_code == 200
     detail = response.json
     assert set(detail) == ITEM_KEYS | {"form", "form_data", "context", "completed_by",
-                                       "completed_at", "outcome", "approval"}
+                                       "completed_at", "outcome", "approval", "urged"}
     assert detail["approval"] is None  # no approval mode on this task
     assert detail["form"]["title"] == "初审"
     # the review opens blank; the application is context beside it

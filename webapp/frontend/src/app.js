@@ -79,3 +79,17 @@ document.addEventListener("DOMContentLoaded", () => {
     document.querySelectorAll("details#guide[open]").forEach((guide) => guide.removeAttribute("open"));
   }
 });
+
+// 常用语: a phrase button puts its text into the comment box, after what is typed there
+document.addEventListener("click", (event) => {
+  const button = event.target.closest("button[data-phrase]");
+  const picker = button?.closest("[data-phrase-target]");
+  const box = picker && document.getElementById(picker.dataset.phraseTarget);
+  if (!box) {
+    return;
+  }
+  const typed = box.value.trimEnd();
+  box.value = typed ? `${typed}${button.dataset.phrase}` : button.dataset.phrase;
+  box.dispatchEvent(new Event("input", { bubbles: true }));
+  box.focus();
+});
