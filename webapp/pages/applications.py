@@ -43,7 +43,7 @@ from webapp.pages.forms_render import (
 )
 from webapp.pages.guide import guide_of, overview
 from webapp.pages.ratings import GRADE_LABELS, rating_context
-from webapp.services import copies, queries, taskforms
+from webapp.services import copies, prediction, queries, taskforms
 from webapp.services.applications import start_application
 from webapp.services.attachments import attachments_of, link_pending, pending_of
 from webapp.services.errors import Forbidden, Invalid, NotFound
@@ -233,6 +233,8 @@ def render_application(session: Session, where: Here, instance_id: str, *,
         marks=dossier.marks(session, instance.id, tasks, timers),
         answer=next((step for step in current if step.applicant and step.task_id), None),
         detail=dossier.status_detail(instance, current),
+        expected=prediction.predict(session, instance,
+                                    [(task.element_id, task.created_at) for task in tasks]),
         offer=applicant.offers_for(session, where, [instance.id]).get(instance.id, {}),
         **rating_context(session, where, instance, errors=rating_errors or {},
                          raw=rating_raw or {}))

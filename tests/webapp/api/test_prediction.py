@@ -6,8 +6,10 @@ from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 import time_machine
+from flask.testing import FlaskClient
 
 from engine import ParkCalendar
+from tests.webapp.apptools import Browser, text_of
 from tests.webapp.fixtures import HANDOVER, complete, local, start
 from webapp.db import Database
 from webapp.models import Instance
@@ -86,3 +88,16 @@ def test_no_prediction_without_enough_history_or_once_finished(parks: Database) 
     view = view_of(parks, instance_id, local(23))
     assert view["predicted_at"] is None and view["prediction_basis"] is None
     assert view_of(parks, done[0], local(23))["predicted_at"] is None
+
+
+def test_the_tracker_shows_the_prediction_and_its_basis(
+    parks: Database, client: FlaskClient
+) -> None:
+    for days in (1, 1, 1, 2, 8):
+        finished(parks, review_days=days)
+    with time_machine.travel(local(23), tick=False):
+        instance_id = start(parks)
+    with time_machine.travel(local(23), tick=False):
+        page = text_of(Browser(client).login("xinghe").get(f"/applications/{instance_id}"))
+    assert 'id="prediction"' in page
+    assert "4月9日" in page and "5 件" in page
