@@ -146,13 +146,14 @@ def export(args: dict[str, Any], park: str, what: str, fmt: str) -> Response:
             process_key=args["process_key"],
         )
         language = args["lang"] or _language(session.get(User, viewer.user_id))
+        wanted = exports.Export(what, scope, filters, language, utcnow())
+        name = exports.filename(wanted, fmt)
         park_id, groups = found.id, scope.groups
-    wanted = exports.Export(what, scope, filters, language, utcnow())
-    return export_response(wanted, fmt, park_id, groups)
+    return export_response(wanted, fmt, name, park_id, groups)
 
 
 def export_response(
-    wanted: exports.Export, fmt: str, park_id: str, groups: frozenset[str] | None
+    wanted: exports.Export, fmt: str, name: str, park_id: str, groups: frozenset[str] | None
 ) -> Response:
     """Stream an export (checked already) as a download; shared with the admin pages."""
     title = exports.headers(wanted.kind, wanted.language)
@@ -169,7 +170,6 @@ def export_response(
         if fmt == "csv"
         else exports.xlsx_chunks(title, body(), wanted.kind)
     )
-    name = exports.filename(wanted, fmt)
     return Response(
         stream_with_context(chunks),
         mimetype=exports.MEDIA_TYPES[fmt],

@@ -194,7 +194,7 @@ def _applications(session: Session, export: Export) -> Select[Any]:
         .join(ProcessDefinition, ProcessDefinition.id == Instance.definition_id)
         .outerjoin(Enterprise, Enterprise.id == Instance.enterprise_id)
         .where(*population(session, export.scope, export.filters))
-        .order_by(Instance.started_at, Instance.id)
+        .order_by(Instance.started_at, Instance.reference)
     )
 
 
