@@ -155,7 +155,7 @@ def export(args: dict[str, Any], park: str, what: str, fmt: str) -> Response:
 def export_response(
     wanted: exports.Export, fmt: str, name: str, park_id: str, groups: frozenset[str] | None
 ) -> Response:
-    """Stream an export (checked already) as a download; shared with the admin pages."""
+    """Stream an export (checked already) as a download."""
     title = exports.headers(wanted.kind, wanted.language)
 
     def body() -> Iterator[list[Any]]:
