@@ -12,7 +12,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export PARKFLOW_INSTANCE_PATH ?= $(CURDIR)/instance
 
-.PHONY: run test bench bench-scale lint install clean chromium printing
+.PHONY: run test bench bench-scale bench-stats lint install clean chromium printing
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -72,3 +72,8 @@ lint: $(STAMP)
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache
+
+# the park's figures over a year of 100,000 finished applications on PostgreSQL
+# (python -m tests.bench_stats --applications 5000 for a quick look)
+bench-stats: $(STAMP)
+	$(BIN)/python -m tests.bench_stats

@@ -19,8 +19,10 @@ def register(api: Api) -> None:
         instances,
         notifications,
         processes,
+        supervision,
         tasks,
     )
 
-    for module in (auth, processes, instances, applicant_actions, tasks, notifications, health):
+    for module in (auth, processes, instances, applicant_actions, tasks, notifications,
+                   supervision, health):
         api.register_blueprint(module.blp)

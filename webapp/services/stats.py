@@ -1,0 +1,489 @@
+"""Supervision figures of a park: on-time rate, overdue cases, working days, steps, groups.
+
+Everything is counted by aggregate SQL over the park's instances, tasks and ratings; no row
+of an application is read into Python. Which applications count (the *population*):
+
+* the park's applications received in the range ``date_from``..``date_to`` (local dates of
+  ``started_at``, both days included; either end may be open), of the procedure
+  ``process_key`` when given;
+* for a reviewer only those with a step in one of the reviewer's groups (a step's group is
+  its lane, else its first candidate group), and of their steps only those steps.
+
+Definitions:
+
+* *completed*: ended with status ``completed`` and a result other than ``withdrawn``;
+* *on time*: completed no later than its ``promised_at`` (which the time with the applicant
+  already moved later: the clock pauses); ``on_time_rate`` is over the completed
+  applications that had a promise;
+* *overdue open*: still open (active or in error) and past its promised date now;
+* *working days* of a span from ``start`` to ``end``: the number of the park's working days
+  from the day of receipt (the local day of ``start``; on or after the end of the working
+  day, or on a non-working day, the next working day) up to the day of ``end`` (the local
+  day; after the end of the working day the next day), that day not counted. Filed Monday
+  09:00 and answered Thursday 11:00 is 3; the promise "3WD" (Thursday 17:30) is 3 as well.
+  An application's own span runs from ``started_at`` to ``ended_at`` minus the paused time;
+  its promise from ``started_at`` to ``promised_at`` minus the paused time.
+
+Working days cannot be counted in SQL (the calendar is the park's), so the spans are counted
+per local day in SQL (how many spans start, and how many end, on each day) and the calendar
+is applied per day: the sum of the spans is the sum over end days of their count times the
+working days before that day, less the same over the start days.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy import (
+    Date,
+    Integer,
+    and_,
+    case,
+    cast,
+    exists,
+    false,
+    func,
+    literal,
+    or_,
+    select,
+    union_all,
+)
+from sqlalchemy.orm import Session, aliased
+from sqlalchemy.sql import ColumnElement
+
+from engine import WorkCalendar
+from webapp.models import AuditEvent, HumanTask, Instance, Park, ProcessDefinition, Rating
+from webapp.services.calendars import park_calendar
+from webapp.services.errors import Forbidden, Invalid
+from webapp.services.people import applicant_lanes
+
+# grades of the national 好差评 scheme: 3 and above are satisfied, 1 and 2 are bad
+SATISFIED_FROM = 3
+BAD_UP_TO = 2
+# the audit action that records a bad rating as rectified (差评整改)
+RECTIFIED_ACTION = "rating.rectified"
+OPEN_STATUSES = ("active", "error")
+DAY = 86_400
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Whose figures: the whole park (``groups`` None) or a reviewer's groups."""
+
+    park: Park
+    groups: frozenset[str] | None = None
+
+
+@dataclass(frozen=True)
+class Filters:
+    """The checked filters of a statistics or export request."""
+
+    date_from: date | None
+    date_to: date | None
+    process_key: str | None
+    # the procedure's versions in the park, when ``process_key`` was given
+    definition_ids: tuple[str, ...] | None = None
+
+
+def scope_for(park: Park, role: str, groups: Iterable[str]) -> Scope:
+    """What a member of ``park`` in ``role`` may count: admins all, reviewers their groups."""
+    if role == "admin":
+        return Scope(park)
+    if role == "reviewer":
+        return Scope(park, frozenset(groups))
+    raise Forbidden("the park's figures are for its administrators and reviewers")
+
+
+def check_filters(
+    session: Session,
+    park: Park,
+    *,
+    date_from: date | None,
+    date_to: date | None,
+    process_key: str | None,
+) -> Filters:
+    """The filters, checked: ``from`` not after ``to``, the procedure one of the park's."""
+    if date_from is not None and date_to is not None and date_from > date_to:
+        raise Invalid(
+            f"“from” ({date_from.isoformat()}) is after “to” ({date_to.isoformat()})",
+            details={"from": ["is after to"]},
+        )
+    ids = None
+    if process_key is not None:
+        ids = tuple(
+            session.scalars(
+                select(ProcessDefinition.id).where(
+                    ProcessDefinition.park_id == park.id, ProcessDefinition.key == process_key
+                )
+            )
+        )
+        if not ids:
+            raise Invalid(
+                f"the park has no procedure {process_key!r}",
+                details={"process_key": ["is not a procedure of this park"]},
+            )
+    return Filters(date_from, date_to, process_key, ids)
+
+
+# --- conditions ------------------------------------------------------------------------------
+
+
+def local_midnight(day: date, calendar: WorkCalendar) -> datetime:
+    """The start of a local day of the park, in UTC."""
+    return datetime.combine(day, time(0), calendar.timezone).astimezone(UTC)
+
+
+def population(session: Session, scope: Scope, filters: Filters) -> list[ColumnElement[bool]]:
+    """The conditions on ``Instance`` selecting the applications that count."""
+    calendar = park_calendar(scope.park, session)
+    found: list[ColumnElement[bool]] = [Instance.park_id == scope.park.id]
+    if filters.date_from is not None:
+        found.append(Instance.started_at >= local_midnight(filters.date_from, calendar))
+    if filters.date_to is not None:
+        found.append(
+            Instance.started_at < local_midnight(filters.date_to + timedelta(days=1), calendar)
+        )
+    if filters.definition_ids is not None:
+        found.append(Instance.definition_id.in_(filters.definition_ids))
+    if scope.groups is not None:
+        step = aliased(HumanTask)
+        found.append(
+            exists(
+                select(literal(1)).where(
+                    step.instance_id == Instance.id,
+                    step.park_id == scope.park.id,
+                    _in_groups(session, scope.groups, step),
+                )
+            )
+        )
+    return found
+
+
+def task_group(session: Session, task: Any = HumanTask) -> ColumnElement[str]:
+    """A task's group in SQL: its lane, else its first candidate group."""
+    if _dialect(session) == "postgresql":
+        first = task.candidate_groups.op("->>")(literal(0, Integer))
+    else:
+        first = func.json_extract(task.candidate_groups, "$[0]")
+    return func.coalesce(task.lane, first)
+
+
+def task_conditions(session: Session, scope: Scope) -> list[ColumnElement[bool]]:
+    """The conditions on ``HumanTask`` selecting the steps that count (with ``population``)."""
+    found: list[ColumnElement[bool]] = [HumanTask.park_id == scope.park.id]
+    if scope.groups is not None:
+        found.append(_in_groups(session, scope.groups))
+    return found
+
+
+def _in_groups(
+    session: Session, groups: frozenset[str], task: Any = HumanTask
+) -> ColumnElement[bool]:
+    return task_group(session, task).in_(sorted(groups)) if groups else false()
+
+
+def _dialect(session: Session) -> str:
+    return session.get_bind().dialect.name
+
+
+# --- local days ------------------------------------------------------------------------------
+
+
+class Days:
+    """The SQL of a moment's local day in the park, shifted so that day ends count right."""
+
+    def __init__(self, session: Session, park: Park, calendar: WorkCalendar) -> None:
+        self.postgresql = _dialect(session) == "postgresql"
+        self.zone = calendar.timezone.key
+        ends = calendar.day_ends
+        # moments at or after the end of the working day belong to the next day
+        self.receipt_shift = DAY - (ends.hour * 3600 + ends.minute * 60 + ends.second)
+        # SQLite knows no time zones: the zone's offset now (exact for zones without DST)
+        offset = datetime.now(calendar.timezone).utcoffset() or timedelta(0)
+        self.sqlite_offset = int(offset.total_seconds())
+
+    def receipt(self, column: Any) -> ColumnElement[date]:
+        """The day a span starting at ``column`` is received (before the working-day rule)."""
+        return self._day(column, self.receipt_shift)
+
+    def end(self, column: Any, paused: Any = None) -> ColumnElement[date]:
+        """The day a span ending at ``column`` (less ``paused`` seconds) ends."""
+        return self._day(column, self.receipt_shift - 1, paused)
+
+    def _day(self, column: Any, shift: int, paused: Any = None) -> ColumnElement[date]:
+        seconds: Any = literal(shift) if paused is None else literal(shift) - paused
+        if self.postgresql:
+            moved = func.timezone(self.zone, column) + func.make_interval(0, 0, 0, 0, 0, 0, seconds)
+            return cast(moved, Date)
+        text = func.printf("%+d seconds", seconds + self.sqlite_offset)
+        return func.date(column, text)
+
+
+def _as_date(value: Any) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(str(value))
+
+
+class WorkingDays:
+    """How many working days lie before each day, from the first day asked for."""
+
+    def __init__(self, calendar: WorkCalendar, days: Iterable[date]) -> None:
+        days = sorted(set(days))
+        self.before: dict[date, int] = {}
+        if not days:
+            return
+        count, day = 0, days[0]
+        while day <= days[-1]:
+            self.before[day] = count
+            if calendar.is_working_day(day):
+                count += 1
+            day += timedelta(days=1)
+
+    def span_sum(self, starts: Mapping[date, int], ends: Mapping[date, int]) -> int:
+        """The working days of all spans, given how many start and end on each day."""
+        return sum(n * self.before[d] for d, n in ends.items()) - sum(
+            n * self.before[d] for d, n in starts.items()
+        )
+
+
+def _average(total: int, count: int) -> float | None:
+    return round(total / count, 2) if count else None
+
+
+def _rate(part: int, whole: int) -> float | None:
+    return round(part / whole, 4) if whole else None
+
+
+# --- the figures -----------------------------------------------------------------------------
+
+
+def park_stats(session: Session, scope: Scope, filters: Filters, now: datetime) -> dict[str, Any]:
+    """The supervision figures of the population (see the module's docstring)."""
+    calendar = park_calendar(scope.park, session)
+    days = Days(session, scope.park, calendar)
+    where = population(session, scope, filters)
+    completed = and_(
+        Instance.status == "completed", func.coalesce(Instance.result, "") != "withdrawn"
+    )
+    promised = and_(completed, Instance.promised_at.is_not(None))
+    is_open = Instance.status.in_(OPEN_STATUSES)
+
+    def count_if(condition: ColumnElement[bool]) -> Any:
+        return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+    totals = session.execute(
+        select(
+            func.count(),
+            count_if(completed),
+            count_if(promised),
+            count_if(and_(promised, Instance.ended_at <= Instance.promised_at)),
+            count_if(and_(is_open, Instance.promised_at < now)),
+        ).where(*where)
+    ).one()
+    applications, done, with_promise, on_time, overdue_open = (int(v) for v in totals)
+
+    # spans per local day: s/e the application's own, q/p its promise
+    paused = Instance.paused_seconds
+
+    def per_day(kind: str, day: ColumnElement[date], condition: ColumnElement[bool]) -> Any:
+        return (
+            select(literal(kind).label("kind"), day.label("day"), func.count().label("n"))
+            .where(*where, condition)
+            .group_by(day)
+        )
+
+    rows = session.execute(
+        union_all(
+            per_day("s", days.receipt(Instance.started_at), completed),
+            per_day("e", days.end(Instance.ended_at, paused), completed),
+            per_day("q", days.receipt(Instance.started_at), promised),
+            per_day("p", days.end(Instance.promised_at, paused), promised),
+        )
+    ).all()
+    spans: dict[str, dict[date, int]] = {"s": {}, "e": {}, "q": {}, "p": {}}
+    for kind, day, n in rows:
+        spans[kind][_as_date(day)] = int(n)
+
+    steps = _steps(session, scope, where, days, now)
+    groups = _groups(session, scope, where, now)
+    ratings = _ratings(session, where)
+    every_day = [d for found in spans.values() for d in found]
+    every_day += steps.pop("days")
+    counted = WorkingDays(calendar, every_day)
+    for step in steps["steps"]:
+        step["avg_working_days"] = _average(
+            counted.span_sum(step.pop("starts"), step.pop("ends")), step.pop("completed")
+        )
+    return {
+        "applications": applications,
+        "completed": done,
+        "on_time_rate": _rate(on_time, with_promise),
+        "overdue_open": overdue_open,
+        "avg_working_days": _average(counted.span_sum(spans["s"], spans["e"]), done),
+        "promised_working_days": _average(counted.span_sum(spans["q"], spans["p"]), with_promise),
+        "ratings": ratings,
+        "steps": steps["steps"],
+        "by_group": groups,
+    }
+
+
+def _steps(
+    session: Session, scope: Scope, where: list[ColumnElement[bool]], days: Days, now: datetime
+) -> dict[str, Any]:
+    tasks = [*task_conditions(session, scope), *where]
+    joined = select().select_from(HumanTask).join(Instance, Instance.id == HumanTask.instance_id)
+    done = HumanTask.status == "completed"
+    overdue = or_(
+        and_(HumanTask.status == "open", HumanTask.due_at < now),
+        and_(done, HumanTask.due_at < HumanTask.completed_at),
+    )
+
+    def count_if(condition: ColumnElement[bool]) -> Any:
+        return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+    found: dict[str, dict[str, Any]] = {}
+    for element_id, name, opened, late, completed, first in session.execute(
+        joined.add_columns(
+            HumanTask.element_id,
+            func.max(HumanTask.name),
+            count_if(HumanTask.status == "open"),
+            count_if(overdue),
+            count_if(done),
+            func.min(HumanTask.created_at),
+        )
+        .where(*tasks)
+        .group_by(HumanTask.element_id)
+    ):
+        found[element_id] = {
+            "element_id": element_id,
+            "name": name,
+            "avg_working_days": None,
+            "overdue": int(late),
+            "open": int(opened),
+            "completed": int(completed),
+            "first": first,
+            "starts": {},
+            "ends": {},
+        }
+
+    def per_day(kind: str, day: ColumnElement[date]) -> Any:
+        return (
+            joined.add_columns(
+                literal(kind).label("kind"),
+                HumanTask.element_id,
+                day.label("day"),
+                func.count().label("n"),
+            )
+            .where(*tasks, done)
+            .group_by(HumanTask.element_id, day)
+        )
+
+    every_day = []
+    for kind, element_id, day, n in session.execute(
+        union_all(
+            per_day("s", days.receipt(HumanTask.created_at)),
+            per_day("e", days.end(HumanTask.completed_at)),
+        )
+    ).all():
+        day = _as_date(day)
+        found[element_id]["starts" if kind == "s" else "ends"][day] = int(n)
+        every_day.append(day)
+    # in the order the steps first came up
+    ordered = sorted(found.values(), key=lambda step: (step.pop("first"), step["element_id"]))
+    return {"steps": ordered, "days": every_day}
+
+
+def _groups(
+    session: Session, scope: Scope, where: list[ColumnElement[bool]], now: datetime
+) -> list[dict[str, Any]]:
+    group = task_group(session)
+    done = HumanTask.status == "completed"
+    dated = and_(done, HumanTask.due_at.is_not(None))
+
+    def count_if(condition: ColumnElement[bool]) -> Any:
+        return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+    rows = session.execute(
+        select(
+            group,
+            count_if(done),
+            count_if(dated),
+            count_if(and_(dated, HumanTask.completed_at <= HumanTask.due_at)),
+            count_if(and_(HumanTask.status == "open", HumanTask.due_at < now)),
+        )
+        .select_from(HumanTask)
+        .join(Instance, Instance.id == HumanTask.instance_id)
+        .where(
+            *task_conditions(session, scope),
+            *where,
+            group.is_not(None),
+            group.not_in(applicant_lanes(scope.park)),
+        )
+        .group_by(group)
+    ).all()
+    found = [
+        {
+            "group": name,
+            "completed": int(completed),
+            "on_time_rate": _rate(int(on_time), int(with_due)),
+            "overdue_open": int(overdue),
+        }
+        for name, completed, with_due, on_time, overdue in rows
+    ]
+    # the ranking: best on-time rate first, then fewest overdue, then the most work done
+    found.sort(
+        key=lambda g: (
+            -(g["on_time_rate"] if g["on_time_rate"] is not None else -1),
+            g["overdue_open"],
+            -g["completed"],
+            g["group"],
+        )
+    )
+    return found
+
+
+def _ratings(session: Session, where: list[ColumnElement[bool]]) -> dict[str, Any]:
+    bad = Rating.grade <= BAD_UP_TO
+    rectified = exists(
+        select(literal(1)).where(
+            AuditEvent.instance_id == Rating.instance_id, AuditEvent.action == RECTIFIED_ACTION
+        )
+    )
+
+    def count_if(condition: ColumnElement[bool]) -> Any:
+        return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+    count, satisfied, bad_count, bad_rectified = (
+        int(v)
+        for v in session.execute(
+            select(
+                func.count(),
+                count_if(Rating.grade >= SATISFIED_FROM),
+                count_if(bad),
+                count_if(and_(bad, rectified)),
+            )
+            .select_from(Rating)
+            .join(Instance, Instance.id == Rating.instance_id)
+            .where(*where)
+        ).one()
+    )
+    return {
+        "count": count,
+        "satisfied_rate": _rate(satisfied, count),
+        "bad": bad_count,
+        "bad_rectified": bad_rectified,
+    }
+
+
+__all__ = [
+    "Filters",
+    "Scope",
+    "check_filters",
+    "park_stats",
+    "population",
+    "scope_for",
+    "task_conditions",
+    "task_group",
+]
