@@ -16,7 +16,8 @@ from webapp.models.instances import (
 )
 from webapp.models.jobs import JOB_STATUSES, NOTIFICATION_KINDS, Job, Notification
 from webapp.models.limits import RateLimitCounter
-from webapp.models.tasks import TASK_STATUSES, HumanTask, StepHistory
+from webapp.models.substitutes import Substitution
+from webapp.models.tasks import HANDOFF_KINDS, TASK_STATUSES, HumanTask, StepHistory
 from webapp.models.tenancy import (
     DAY_KINDS,
     DEFAULT_TIMEZONE,
@@ -34,6 +35,7 @@ from webapp.models.tenancy import (
 __all__ = [
     "DAY_KINDS",
     "DEFAULT_TIMEZONE",
+    "HANDOFF_KINDS",
     "INSTANCE_RESULTS",
     "INSTANCE_STATUSES",
     "STATUS_DETAILS",
@@ -63,6 +65,7 @@ __all__ = [
     "Rating",
     "RefCounter",
     "StepHistory",
+    "Substitution",
     "User",
     "allocate_reference",
 ]
