@@ -25,7 +25,7 @@ from webapp.models import (
     ProcessDefinition,
 )
 from webapp.models.tasks import is_overdue
-from webapp.services import history, resubmission, taskforms
+from webapp.services import handoffs, history, resubmission, taskforms
 from webapp.services.people import waits_for_applicant
 from webapp.statements import Prepared, rows_of
 
@@ -227,6 +227,9 @@ def task_item(task: HumanTask, now: datetime | None = None) -> dict[str, Any]:
         "form_key": task.form_key,
         "priority": task.priority,
         "status": task.status,
+        "on_behalf_of": task.on_behalf_of,
+        "handoff_kind": task.handoff_kind,
+        "parent_task_id": task.parent_id,
     }
 
 
@@ -242,6 +245,7 @@ def task_detail(session: Session, task: HumanTask) -> dict[str, Any]:
     detail["form_data"] = taskforms.form_data(session, task, variables)
     detail["context"] = taskforms.context(session, task, variables)
     detail["context"]["resubmission"] = _resubmission(session, task)
+    detail["handoffs"] = handoffs.status_of(session, task)
     return detail
 
 
