@@ -81,7 +81,7 @@ def transfer_task(
         task, instance, now = _held(session, task_id, actor)
         _refuse_while_waiting(task, "transfer")
         target = _colleague(session, task, username, actor)
-        holder, for_user = _routed(session, task.park_id, target.username, now)
+        holder, for_user = _routed(session, task.park_id, target.username, now, actor)
         before = task.assignee
         task.assignee, task.on_behalf_of = holder, for_user
         _record(
@@ -114,7 +114,7 @@ def delegate_task(
         _refuse_while_waiting(task, "delegate")
         target = _colleague(session, task, username, actor)
         _claim(task, actor)
-        holder, for_user = _routed(session, task.park_id, target.username, now)
+        holder, for_user = _routed(session, task.park_id, target.username, now, actor)
         row = _extra_row(session, task, "delegate", holder, for_user, now)
         task.handoff = {
             **(task.handoff or {}),
@@ -149,14 +149,14 @@ def add_signers(
         _claim(task, actor)
         state = dict(task.handoff or {})
         if position == "after":
-            routed = [_routed(session, task.park_id, name, now) for name in wanted]
+            routed = [_routed(session, task.park_id, name, now, actor) for name in wanted]
             state["after"] = [*state.get("after", []), *(holder for holder, _ in routed)]
             state.setdefault("after_for", {}).update(
                 {holder: for_user for holder, for_user in routed if for_user}
             )
         else:
             for index, name in enumerate(wanted):
-                holder, for_user = _routed(session, task.park_id, name, now)
+                holder, for_user = _routed(session, task.park_id, name, now, actor)
                 # a microsecond apart: the rows keep the order they were named in
                 row = _extra_row(
                     session, task, position, holder, for_user, now + timedelta(microseconds=index)
@@ -556,10 +556,13 @@ def _claim(task: HumanTask, actor: str) -> None:
         task.assignee = actor
 
 
-def _routed(session: Session, park_id: str, username: str, now: datetime) -> tuple[str, str | None]:
-    """Who takes what reaches ``username`` now: their substitute while they are away."""
+def _routed(
+    session: Session, park_id: str, username: str, now: datetime, actor: str
+) -> tuple[str, str | None]:
+    """Who takes what reaches ``username`` now: their substitute while they are away (never
+    the one handing it on: it would come straight back)."""
     substitute = substitutes.route(session, park_id, [username], now).get(username)
-    return (substitute, username) if substitute else (username, None)
+    return (substitute, username) if substitute and substitute != actor else (username, None)
 
 
 def _extra_row(
