@@ -13,6 +13,7 @@ from webapp.db import Database, utcnow
 from webapp.models import HumanTask
 from webapp.pages.timeline import ACTIONS, ON_TIMELINE, describe
 from webapp.services import substitutes
+from webapp.services.applications import complete_task
 
 OpenBrowser = Callable[..., Browser]
 # the audit actions of the shared contract, every one of which the timeline must know
@@ -137,6 +138,12 @@ def test_substitute_page_and_routing(parks: Database, browser: OpenBrowser) -> N
     assert "代 李娜（部门负责人） 办理" in html
     inbox = text_of(browser("wang.qiang").get("/inbox"))
     assert "代 li.na 办理" in inbox
+    complete_task(parks, task_id=task, data={"outcome": "approve", "comment": "同意"},
+                  actor="wang.qiang")
+    timeline = text_of(browser("admin").get(f"/applications/{instance_id}")).split(
+        'id="timeline-title"')[1]
+    assert "王强（园区领导）（代 李娜（部门负责人））" in timeline
+    assert "王强（园区领导） 代 李娜（部门负责人） 办理" in timeline
 
     with parks.read() as session:
         [mine] = substitutes.mine(session, "li.na")
