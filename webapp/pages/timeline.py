@@ -69,9 +69,11 @@ def _signers(details: Mapping[str, Any], names: Names) -> str:
 
 
 def _substituted(details: Mapping[str, Any], names: Names) -> str:
-    return _("%(substitute)s on behalf of %(user)s",
-             substitute=_who(names, details.get("substitute")),
-             user=_who(names, details.get("for_user")))
+    return _(
+        "%(substitute)s on behalf of %(user)s",
+        substitute=_who(names, details.get("substitute")),
+        user=_who(names, details.get("for_user")),
+    )
 
 
 def _returned(details: Mapping[str, Any], names: Names) -> str:
@@ -94,8 +96,11 @@ def _reminded(details: Mapping[str, Any], names: Names) -> str:
 
 
 def _closed(details: Mapping[str, Any], names: Names) -> str:
-    return _("decided by %(who)s (%(mode)s)", who=_who(names, details.get("by")),
-             mode=details.get("mode") or "")
+    return _(
+        "decided by %(who)s (%(mode)s)",
+        who=_who(names, details.get("by")),
+        mode=details.get("mode") or "",
+    )
 
 
 def _withdrawn(details: Mapping[str, Any], names: Names) -> str:
@@ -107,15 +112,20 @@ def _withdrawn(details: Mapping[str, Any], names: Names) -> str:
 ACTIONS: dict[str, Shown] = {
     "task.transferred": Shown(lazy_gettext("Transferred"), _to(), people=("to",)),
     "task.delegated": Shown(lazy_gettext("Delegated"), _to(), people=("to",)),
-    "task.delegation_resolved": Shown(lazy_gettext("Delegation resolved"),
-                                      lambda d, n: _("back to %(who)s", who=_who(n, d.get("to"))),
-                                      people=("to",)),
+    "task.delegation_resolved": Shown(
+        lazy_gettext("Delegation resolved"),
+        lambda d, n: _("back to %(who)s", who=_who(n, d.get("to"))),
+        people=("to",),
+    ),
     "task.signers_added": Shown(lazy_gettext("Signers added"), _signers, people=("usernames",)),
-    "task.signers_removed": Shown(lazy_gettext("Signers removed"),
-                                  lambda d, n: _who(n, d.get("usernames")),
-                                  people=("usernames",)),
-    "task.substituted": Shown(lazy_gettext("Handled by a substitute"), _substituted,
-                              people=("substitute", "for_user")),
+    "task.signers_removed": Shown(
+        lazy_gettext("Signers removed"),
+        lambda d, n: _who(n, d.get("usernames")),
+        people=("usernames",),
+    ),
+    "task.substituted": Shown(
+        lazy_gettext("Handled by a substitute"), _substituted, people=("substitute", "for_user")
+    ),
     "substitute.set": Shown(lazy_gettext("Substitute named"), on_timeline=False),
     "substitute.ended": Shown(lazy_gettext("Substitute ended"), on_timeline=False),
     "instance.withdrawn": Shown(lazy_gettext("Withdrawn"), _withdrawn),
@@ -126,13 +136,13 @@ ACTIONS: dict[str, Shown] = {
     "task.reminded": Shown(lazy_gettext("Reminded"), _reminded),
     "task.auto_approved": Shown(lazy_gettext("Approved automatically at the time limit")),
     "task.auto_returned": Shown(lazy_gettext("Returned automatically at the time limit")),
-    "task.timeout_transferred": Shown(lazy_gettext("Transferred at the time limit"),
-                                      _to("group")),
+    "task.timeout_transferred": Shown(lazy_gettext("Transferred at the time limit"), _to("group")),
     "task.skipped": Shown(lazy_gettext("Skipped"), _reason),
     "task.to_admins": Shown(lazy_gettext("Passed to the park administrators"), _reason),
     "task.auto_rejected": Shown(lazy_gettext("Rejected automatically"), _reason),
-    "task.closed_by_mode": Shown(lazy_gettext("Closed by the approval mode"), _closed,
-                                 people=("by",)),
+    "task.closed_by_mode": Shown(
+        lazy_gettext("Closed by the approval mode"), _closed, people=("by",)
+    ),
     "task.claimed": Shown(lazy_gettext("Claimed"), on_timeline=False),
     "task.unclaimed": Shown(lazy_gettext("Given back"), on_timeline=False),
     "task.assigned": Shown(lazy_gettext("Assigned"), on_timeline=False),
@@ -153,8 +163,9 @@ class ActionEntry:
     comment: str | None
 
 
-def describe(action: str, actor: str | None, details: Mapping[str, Any],
-             names: Names) -> ActionEntry | None:
+def describe(
+    action: str, actor: str | None, details: Mapping[str, Any], names: Names
+) -> ActionEntry | None:
     """One audit event as the timeline shows it; None for an action it does not show."""
     shown = ACTIONS.get(action)
     if shown is None or not shown.on_timeline:
@@ -162,12 +173,14 @@ def describe(action: str, actor: str | None, details: Mapping[str, Any],
     reasons = details.get(shown.reasons) if shown.reasons else None
     comment = details.get("comment")
     return ActionEntry(
-        action=action, label=str(shown.label),
+        action=action,
+        label=str(shown.label),
         name=str(details["name"]) if details.get("name") else None,
         actor=names.get(actor, actor) if actor else None,
         note=shown.note(details, names) if shown.note is not None else "",
         reasons=[str(r) for r in reasons] if isinstance(reasons, list) else [],
-        comment=str(comment) if isinstance(comment, str) and comment.strip() else None)
+        comment=str(comment) if isinstance(comment, str) and comment.strip() else None,
+    )
 
 
 def people_in(events: Iterable[AuditEvent]) -> set[str]:
@@ -186,34 +199,49 @@ def people_in(events: Iterable[AuditEvent]) -> set[str]:
     return found
 
 
-def latest_events(session: Session, instance_id: str, *, limit: int | None
-                  ) -> list[AuditEvent]:
+def latest_events(session: Session, instance_id: str, *, limit: int | None) -> list[AuditEvent]:
     """The application's latest ``limit`` audit events the timeline shows (all without a
     limit), oldest first."""
-    query = select(AuditEvent).where(AuditEvent.instance_id == instance_id,
-                                     AuditEvent.action.in_(ON_TIMELINE))
+    query = select(AuditEvent).where(
+        AuditEvent.instance_id == instance_id, AuditEvent.action.in_(ON_TIMELINE)
+    )
     if limit is None:
         return list(session.scalars(query.order_by(AuditEvent.at, AuditEvent.id)))
-    newest = session.scalars(query.order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
-                             .limit(limit))
+    newest = session.scalars(
+        query.order_by(AuditEvent.at.desc(), AuditEvent.id.desc()).limit(limit)
+    )
     return list(newest)[::-1]
 
 
-def on_behalf(session: Session, steps: Sequence[Any],
-              display_names: Callable[[Session, Iterable[str]], Names]) -> list[Any]:
+def on_behalf(
+    session: Session, steps: Sequence[Any], display_names: Callable[[Session, Iterable[str]], Names]
+) -> list[Any]:
     """The steps with the actor of each step a substitute took written "李娜（代 张伟）"."""
     task_ids = [step.task_id for step in steps if step.task_id]
     if not task_ids:
         return list(steps)
-    rows = session.execute(select(HumanTask.id, HumanTask.on_behalf_of).where(
-        HumanTask.id.in_(task_ids), HumanTask.on_behalf_of.is_not(None))).all()
+    rows = session.execute(
+        select(HumanTask.id, HumanTask.on_behalf_of).where(
+            HumanTask.id.in_(task_ids), HumanTask.on_behalf_of.is_not(None)
+        )
+    ).all()
     if not rows:
         return list(steps)
     behalf = dict(rows)
     names = display_names(session, behalf.values())
-    return [replace(step, actor=_("%(actor)s (for %(user)s)", actor=step.actor,
-                                  user=names.get(behalf[step.task_id], behalf[step.task_id])))
-            if step.task_id in behalf and step.actor else step for step in steps]
+    return [
+        replace(
+            step,
+            actor=_(
+                "%(actor)s (for %(user)s)",
+                actor=step.actor,
+                user=names.get(behalf[step.task_id], behalf[step.task_id]),
+            ),
+        )
+        if step.task_id in behalf and step.actor
+        else step
+        for step in steps
+    ]
 
 
 # the steps of hand-offs' own rows (webapp.services.handoffs): a delegate's answer, a signature
@@ -225,5 +253,4 @@ STEP_LABELS = {
 
 def init_timeline(app: Flask) -> None:
     """Make the hand-off step labels available to the timeline's template."""
-    app.jinja_env.globals.update(HANDOFF_STEP_LABELS=STEP_LABELS,
-                                 POSITION_LABELS=POSITION_LABELS)
+    app.jinja_env.globals.update(HANDOFF_STEP_LABELS=STEP_LABELS, POSITION_LABELS=POSITION_LABELS)

@@ -35,19 +35,23 @@ NAMED_BPMN = """<?xml version="1.0" encoding="UTF-8"?>
 
 
 def _deploy(client: FlaskClient, login: Login) -> None:
-    response = client.post("/api/v1/parks/demo/processes", json={"bpmn_xml": NAMED_BPMN},
-                           headers=login("admin"))
+    response = client.post(
+        "/api/v1/parks/demo/processes", json={"bpmn_xml": NAMED_BPMN}, headers=login("admin")
+    )
     assert response.status_code in (200, 201), response.json
 
 
 def _window(hours_from: float, hours_until: float) -> dict[str, str]:
     now = utcnow()
-    return {"from": (now + timedelta(hours=hours_from)).isoformat(),
-            "until": (now + timedelta(hours=hours_until)).isoformat()}
+    return {
+        "from": (now + timedelta(hours=hours_from)).isoformat(),
+        "until": (now + timedelta(hours=hours_until)).isoformat(),
+    }
 
 
-def _set(client: FlaskClient, login: Login, who: str, substitute: str,
-         window: dict[str, str]) -> Any:
+def _set(
+    client: FlaskClient, login: Login, who: str, substitute: str, window: dict[str, str]
+) -> Any:
     return client.put(ME, json={"username": substitute, **window}, headers=login(who))
 
 
@@ -64,13 +68,16 @@ def test_set_show_and_end(client: FlaskClient, login: Login) -> None:
     assert saved.status_code == 200, saved.json
     body = saved.json
     assert (body["username"], body["substitute"], body["park"], body["active"]) == (
-        "li.na", "wang.qiang", "demo", True)
+        "li.na",
+        "wang.qiang",
+        "demo",
+        True,
+    )
     assert client.get(ME, headers=login("li.na")).json == [body]
     assert client.get(ME, headers=login("wang.qiang")).json == []
     # a new one replaces the old
     again = _set(client, login, "li.na", "zhao.min", window)
-    assert [s["substitute"] for s in client.get(ME, headers=login("li.na")).json] == [
-        "zhao.min"]
+    assert [s["substitute"] for s in client.get(ME, headers=login("li.na")).json] == ["zhao.min"]
     assert again.status_code == 200
     assert client.delete(ME, headers=login("li.na")).status_code == 204
     assert client.get(ME, headers=login("li.na")).json == []
@@ -79,23 +86,35 @@ def test_set_show_and_end(client: FlaskClient, login: Login) -> None:
 def test_refusals(client: FlaskClient, login: Login) -> None:
     window = _window(0, 48)
     for who, substitute, chosen, status in (
-            ("li.na", "li.na", window, 422), ("li.na", "xinghe", window, 422),
-            ("li.na", "other.reviewer", window, 422), ("li.na", "nobody", window, 422),
-            ("li.na", "wang.qiang", _window(5, 1), 422),
-            ("li.na", "wang.qiang", _window(-5, -1), 422),
-            ("xinghe", "lanhai", window, 403)):
+        ("li.na", "li.na", window, 422),
+        ("li.na", "xinghe", window, 422),
+        ("li.na", "other.reviewer", window, 422),
+        ("li.na", "nobody", window, 422),
+        ("li.na", "wang.qiang", _window(5, 1), 422),
+        ("li.na", "wang.qiang", _window(-5, -1), 422),
+        ("xinghe", "lanhai", window, 403),
+    ):
         refused = _set(client, login, who, substitute, chosen)
         assert refused.status_code == status, (who, substitute, refused.json)
         error_code(refused)
-    naive = client.put(ME, json={"username": "wang.qiang", "from": "2026-03-02T09:00:00",
-                                 "until": "2026-03-05T09:00:00"}, headers=login("li.na"))
+    naive = client.put(
+        ME,
+        json={
+            "username": "wang.qiang",
+            "from": "2026-03-02T09:00:00",
+            "until": "2026-03-05T09:00:00",
+        },
+        headers=login("li.na"),
+    )
     assert naive.status_code == 422
-    assert client.put(ME, json={"username": "wang.qiang"}, headers=login("li.na")
-                      ).status_code == 422
+    assert (
+        client.put(ME, json={"username": "wang.qiang"}, headers=login("li.na")).status_code == 422
+    )
 
 
-def test_admins_see_and_end_the_parks_substitutions(client: FlaskClient, login: Login,
-                                                   parks: Database) -> None:
+def test_admins_see_and_end_the_parks_substitutions(
+    client: FlaskClient, login: Login, parks: Database
+) -> None:
     saved = _set(client, login, "li.na", "wang.qiang", _window(0, 48)).json
     url = "/api/v1/parks/demo/substitutes"
 
@@ -103,11 +122,14 @@ def test_admins_see_and_end_the_parks_substitutions(client: FlaskClient, login: 
 
     assert listed.status_code == 200 and [s["id"] for s in listed.json] == [saved["id"]]
     assert client.get(url, headers=login("zhang.wei")).status_code == 403
-    assert client.get("/api/v1/parks/other/substitutes", headers=login("admin")
-                      ).status_code == 404
+    assert client.get("/api/v1/parks/other/substitutes", headers=login("admin")).status_code == 404
     assert client.delete(f"{url}/{saved['id']}", headers=login("zhang.wei")).status_code == 403
-    assert client.delete(f"/api/v1/parks/other/substitutes/{saved['id']}",
-                         headers=login("other.admin")).status_code == 404
+    assert (
+        client.delete(
+            f"/api/v1/parks/other/substitutes/{saved['id']}", headers=login("other.admin")
+        ).status_code
+        == 404
+    )
     assert client.delete(f"{url}/{saved['id']}", headers=login("admin")).status_code == 204
     assert client.get(url, headers=login("admin")).json == []
     audit = [e for e in _user_audit(parks) if e.startswith("substitute.")]
@@ -117,12 +139,18 @@ def test_admins_see_and_end_the_parks_substitutions(client: FlaskClient, login: 
 def _user_audit(db: Database) -> list[str]:
     """The actions of the audit events of no application, oldest first."""
     with db.read() as session:
-        return list(session.scalars(select(AuditEvent.action).where(
-            AuditEvent.instance_id.is_(None)).order_by(AuditEvent.id)))
+        return list(
+            session.scalars(
+                select(AuditEvent.action)
+                .where(AuditEvent.instance_id.is_(None))
+                .order_by(AuditEvent.id)
+            )
+        )
 
 
 def test_tasks_that_name_someone_away_reach_the_substitute_in_the_window(
-        client: FlaskClient, login: Login) -> None:
+    client: FlaskClient, login: Login
+) -> None:
     _deploy(client, login)
     headers = {"li.na": login("li.na"), "wang.qiang": login("wang.qiang")}
     assert _set(client, login, "li.na", "wang.qiang", _window(2, 5)).status_code == 200
@@ -132,10 +160,12 @@ def test_tasks_that_name_someone_away_reach_the_substitute_in_the_window(
         during = start(client, login("xinghe"), "named_review")
         routed = _first_step(during)
         inbox = client.get("/api/v1/tasks?scope=mine", headers=headers["wang.qiang"]).json
-        done = client.post(f"/api/v1/tasks/{routed['task_id']}/complete", json={"data": {}},
-                           headers=headers["wang.qiang"])
-        audit = client.get(f"/api/v1/instances/{during['id']}/audit",
-                           headers=login("admin")).json
+        done = client.post(
+            f"/api/v1/tasks/{routed['task_id']}/complete",
+            json={"data": {}},
+            headers=headers["wang.qiang"],
+        )
+        audit = client.get(f"/api/v1/instances/{during['id']}/audit", headers=login("admin")).json
     with time_machine.travel(utcnow() + timedelta(hours=6)):
         after = _first_step(start(client, login("xinghe"), "named_review"))
 
@@ -148,7 +178,9 @@ def test_tasks_that_name_someone_away_reach_the_substitute_in_the_window(
     assert done.json["history"][-1]["completed_by"] == "wang.qiang"
     substituted = [e["details"] for e in audit if e["action"] == "task.substituted"]
     assert [(d["element_id"], d["for_user"], d["substitute"]) for d in substituted] == [
-        ("named_first", "li.na", "wang.qiang"), ("named_second", "li.na", "wang.qiang")]
+        ("named_first", "li.na", "wang.qiang"),
+        ("named_second", "li.na", "wang.qiang"),
+    ]
     assert after["assignee"] is None
 
 
@@ -162,10 +194,15 @@ def test_people_picker(client: FlaskClient, login: Login) -> None:
     assert "li.na" in names and "admin" in names
     assert "xinghe" not in names and "other.reviewer" not in names
     assert [p["username"] for p in leaders.json] == ["wang.qiang"]
-    assert by_name.json == [{"username": "li.na", "display_name": "李娜（部门负责人）",
-                             "role": "reviewer", "groups": ["部门负责人"]}]
+    assert by_name.json == [
+        {
+            "username": "li.na",
+            "display_name": "李娜（部门负责人）",
+            "role": "reviewer",
+            "groups": ["部门负责人"],
+        }
+    ]
     assert client.get("/api/v1/people?q=%25", headers=login("zhang.wei")).json == []
     assert client.get("/api/v1/people", headers=login("xinghe")).status_code == 403
-    assert client.get("/api/v1/people?park=other", headers=login("zhang.wei")
-                      ).status_code == 404
+    assert client.get("/api/v1/people?park=other", headers=login("zhang.wei")).status_code == 404
     assert client.get("/api/v1/people?limit=0", headers=login("zhang.wei")).status_code == 422

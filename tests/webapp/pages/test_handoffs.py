@@ -18,11 +18,27 @@ from webapp.services.applications import complete_task
 OpenBrowser = Callable[..., Browser]
 # the audit actions of the shared contract, every one of which the timeline must know
 CONTRACT = (
-    "task.transferred", "task.delegated", "task.delegation_resolved", "task.signers_added",
-    "task.signers_removed", "task.substituted", "substitute.set", "substitute.ended",
-    "instance.withdrawn", "instance.urged", "instance.cc", "task.returned", "task.completed",
-    "task.reminded", "task.auto_approved", "task.auto_returned", "task.timeout_transferred",
-    "task.skipped", "task.to_admins", "task.auto_rejected", "task.closed_by_mode",
+    "task.transferred",
+    "task.delegated",
+    "task.delegation_resolved",
+    "task.signers_added",
+    "task.signers_removed",
+    "task.substituted",
+    "substitute.set",
+    "substitute.ended",
+    "instance.withdrawn",
+    "instance.urged",
+    "instance.cc",
+    "task.returned",
+    "task.completed",
+    "task.reminded",
+    "task.auto_approved",
+    "task.auto_returned",
+    "task.timeout_transferred",
+    "task.skipped",
+    "task.to_admins",
+    "task.auto_rejected",
+    "task.closed_by_mode",
 )
 
 
@@ -33,8 +49,13 @@ def _review(db: Database) -> tuple[str, str]:
 
 def _rows(db: Database, instance_id: str) -> list[HumanTask]:
     with db.read() as session:
-        rows = list(session.scalars(select(HumanTask).where(
-            HumanTask.instance_id == instance_id, HumanTask.status == "open")))
+        rows = list(
+            session.scalars(
+                select(HumanTask).where(
+                    HumanTask.instance_id == instance_id, HumanTask.status == "open"
+                )
+            )
+        )
         session.expunge_all()
         return rows
 
@@ -47,8 +68,7 @@ def test_every_contract_action_has_a_label() -> None:
     assert {"task.completed", "substitute.set", "substitute.ended"}.isdisjoint(ON_TIMELINE)
 
 
-def test_the_holder_sees_the_dialogs_and_a_picker(parks: Database, browser: OpenBrowser
-                                                  ) -> None:
+def test_the_holder_sees_the_dialogs_and_a_picker(parks: Database, browser: OpenBrowser) -> None:
     _, task = _review(parks)
 
     html = text_of(browser("zhang.wei").get(f"/tasks/{task}"))
@@ -99,29 +119,41 @@ def test_delegation_and_signers_on_the_page(parks: Database, browser: OpenBrowse
     [extra] = [r for r in _rows(parks, instance_id) if r.parent_id == task]
     delegate_page = text_of(browser("li.na").get(f"/tasks/{extra.id}"))
     assert "dialog-transfer" not in delegate_page  # a delegation is not handed on
-    done = browser("li.na").post(f"/tasks/{extra.id}", {"outcome": "approve",
-                                                        "comment": "材料齐全"})
+    done = browser("li.na").post(
+        f"/tasks/{extra.id}", {"outcome": "approve", "comment": "材料齐全"}
+    )
     assert done.status_code == 302
     back = text_of(reviewer.get(f"/tasks/{task}"))
     assert "李娜（部门负责人） 已处理，待你确认" in back
-    assert reviewer.post(f"/tasks/{task}/add-signers",
-                         {"usernames": ["wang.qiang", ""], "position": "before"}
-                         ).status_code == 302
+    assert (
+        reviewer.post(
+            f"/tasks/{task}/add-signers", {"usernames": ["wang.qiang", ""], "position": "before"}
+        ).status_code
+        == 302
+    )
     signers = text_of(reviewer.get(f"/tasks/{task}"))
     assert 'id="dialog-remove-signers"' in signers and "前加签" in signers
     timeline = signers.split('id="timeline-title"')[1]
     for label in ("委派", "委派处理完毕", "加签"):
         assert label in timeline, label
-    assert reviewer.post(f"/tasks/{task}/remove-signers",
-                         {"usernames": "wang.qiang"}).status_code == 302
+    assert (
+        reviewer.post(f"/tasks/{task}/remove-signers", {"usernames": "wang.qiang"}).status_code
+        == 302
+    )
     assert [r.assignee for r in _rows(parks, instance_id)] == ["zhang.wei"]
 
 
 def test_substitute_page_and_routing(parks: Database, browser: OpenBrowser) -> None:
     leader = browser("li.na")
     today = (utcnow() + timedelta(hours=8)).date()
-    saved = leader.post("/me/substitute", {"username": "wang.qiang", "from": today.isoformat(),
-                                           "until": (today + timedelta(days=2)).isoformat()})
+    saved = leader.post(
+        "/me/substitute",
+        {
+            "username": "wang.qiang",
+            "from": today.isoformat(),
+            "until": (today + timedelta(days=2)).isoformat(),
+        },
+    )
     assert saved.status_code == 302
     page = text_of(leader.get("/me/substitute"))
     assert "王强（园区领导）" in page and 'id="no-substitution"' not in page
@@ -138,10 +170,12 @@ def test_substitute_page_and_routing(parks: Database, browser: OpenBrowser) -> N
     assert "代 李娜（部门负责人） 办理" in html
     inbox = text_of(browser("wang.qiang").get("/inbox"))
     assert "代 li.na 办理" in inbox
-    complete_task(parks, task_id=task, data={"outcome": "approve", "comment": "同意"},
-                  actor="wang.qiang")
+    complete_task(
+        parks, task_id=task, data={"outcome": "approve", "comment": "同意"}, actor="wang.qiang"
+    )
     timeline = text_of(browser("admin").get(f"/applications/{instance_id}")).split(
-        'id="timeline-title"')[1]
+        'id="timeline-title"'
+    )[1]
     assert "王强（园区领导）（代 李娜（部门负责人））" in timeline
     assert "王强（园区领导） 代 李娜（部门负责人） 办理" in timeline
 
@@ -157,22 +191,30 @@ def test_substitute_page_and_routing(parks: Database, browser: OpenBrowser) -> N
 
 def test_substitute_form_refusals(parks: Database, browser: OpenBrowser) -> None:
     reviewer = browser("zhang.wei")
-    for form in ({"username": "zhang.wei", "from": "2026-03-02", "until": "2026-03-03"},
-                 {"username": "li.na", "from": "someday", "until": "2026-03-03"},
-                 {"username": "li.na", "from": "2026-03-05", "until": "2026-03-03"},
-                 {"username": "xinghe", "from": "2026-03-02", "until": "2099-03-03"}):
+    for form in (
+        {"username": "zhang.wei", "from": "2026-03-02", "until": "2026-03-03"},
+        {"username": "li.na", "from": "someday", "until": "2026-03-03"},
+        {"username": "li.na", "from": "2026-03-05", "until": "2026-03-03"},
+        {"username": "xinghe", "from": "2026-03-02", "until": "2099-03-03"},
+    ):
         assert reviewer.post("/me/substitute", form).status_code == 422, form
 
 
 def test_describe_names_people_and_positions() -> None:
     names = {"li.na": "李娜", "zhang.wei": "张伟"}
 
-    added = describe("task.signers_added", "zhang.wei",
-                     {"name": "初审", "usernames": ["li.na"], "position": "before",
-                      "comment": " 请会签 "}, names)
-    substituted = describe("task.substituted", None,
-                           {"name": "初审", "for_user": "zhang.wei", "substitute": "li.na"},
-                           names)
+    added = describe(
+        "task.signers_added",
+        "zhang.wei",
+        {"name": "初审", "usernames": ["li.na"], "position": "before", "comment": " 请会签 "},
+        names,
+    )
+    substituted = describe(
+        "task.substituted",
+        None,
+        {"name": "初审", "for_user": "zhang.wei", "substitute": "li.na"},
+        names,
+    )
 
     assert added is not None and substituted is not None
     assert (added.actor, added.name, added.comment) == ("张伟", "初审", " 请会签 ")
