@@ -15,6 +15,7 @@ def register(api: Api) -> None:
     from webapp.api import (
         applicant_actions,
         auth,
+        handoffs,
         health,
         instances,
         notifications,
@@ -23,6 +24,6 @@ def register(api: Api) -> None:
         tasks,
     )
 
-    for module in (auth, processes, instances, applicant_actions, tasks, notifications,
-                   supervision, health):
+    for module in (auth, processes, instances, applicant_actions, tasks, handoffs,
+                   notifications, supervision, health):
         api.register_blueprint(module.blp)

@@ -241,6 +241,13 @@ class TaskSchema(Schema):
     form_key = fields.String(allow_none=True)
     priority = fields.Integer(required=True)
     status = fields.String(required=True)
+    on_behalf_of = fields.String(allow_none=True, metadata={
+        "description": "whom a substitute holds this task for (代…办理)"})
+    handoff_kind = fields.String(allow_none=True, metadata={
+        "description": "delegate|before|after|parallel for a delegation's or an added "
+                       "signature's task, null for the engine's own"})
+    parent_task_id = fields.String(allow_none=True, metadata={
+        "description": "the task a delegation or an added signature belongs to"})
 
 
 class DecisionSchema(Schema):
@@ -333,6 +340,8 @@ class TaskDetailSchema(TaskSchema):
     urged = fields.Nested(UrgeMarkSchema, allow_none=True, metadata={
         "description": "how often the applicant urged this task (催办) and when last; null "
                        "if never"})
+    handoffs = fields.Nested("HandoffStatusSchema", allow_none=True, metadata={
+        "description": "where the task's delegation and added signers stand, null if none"})
 
 
 # --- notifications -----------------------------------------------------------------------
@@ -355,3 +364,99 @@ class NotificationSchema(Schema):
 
 class HealthSchema(Schema):
     status = fields.String(required=True)
+
+
+# --- hand-offs and substitutes -----------------------------------------------------------
+
+
+def _comment() -> fields.String:
+    return fields.String(validate=validate.Length(max=2000), allow_none=True,
+                         load_default=None)
+
+
+class TransferRequestSchema(Schema):
+    username = _text(64, required=True)
+    comment = _comment()
+
+
+class DelegateRequestSchema(Schema):
+    username = _text(64, required=True)
+    comment = _comment()
+
+
+class AddSignersRequestSchema(Schema):
+    usernames = fields.List(_text(64), required=True, validate=validate.Length(min=1, max=20))
+    position = fields.String(required=True,
+                             validate=validate.OneOf(("before", "after", "parallel")))
+    comment = _comment()
+
+
+class RemoveSignersRequestSchema(Schema):
+    usernames = fields.List(_text(64), required=True, validate=validate.Length(min=1, max=20))
+    comment = _comment()
+
+
+class SignerSchema(Schema):
+    username = fields.String(allow_none=True)
+    on_behalf_of = fields.String(allow_none=True)
+    position = fields.String(required=True)
+    status = fields.String(required=True, metadata={
+        "description": "open|completed, or waiting (after-signers before the holder decided)"})
+    outcome = fields.String(allow_none=True)
+    refused = fields.Boolean(required=True)
+    task_id = fields.String(allow_none=True)
+
+
+class DelegationSchema(Schema):
+    to = fields.String(required=True)
+    state = fields.String(required=True, validate=validate.OneOf(("pending", "resolved")))
+    outcome = fields.String(allow_none=True)
+
+
+class HeldDecisionSchema(Schema):
+    by = fields.String(required=True)
+    at = fields.String(required=True)
+    outcome = fields.String(allow_none=True)
+
+
+class HandoffStatusSchema(Schema):
+    task_id = fields.String(required=True)
+    holder = fields.String(allow_none=True)
+    delegation = fields.Nested(DelegationSchema, allow_none=True)
+    signers = fields.List(fields.Nested(SignerSchema), required=True)
+    held = fields.Nested(HeldDecisionSchema, allow_none=True, metadata={
+        "description": "the holder's decision, kept until the after/parallel signers signed"})
+
+
+class SubstituteRequestSchema(Schema):
+    username = _text(64, required=True)
+    from_ = fields.AwareDateTime(required=True, data_key="from", attribute="from")
+    until = fields.AwareDateTime(required=True)
+    park = _text(64, load_default=None)
+
+
+class SubstituteSchema(Schema):
+    id = fields.String(required=True)
+    park = fields.String(required=True)
+    username = fields.String(required=True)
+    substitute = fields.String(required=True)
+    from_ = fields.DateTime(required=True, data_key="from", attribute="from")
+    until = fields.DateTime(required=True)
+    active = fields.Boolean(required=True)
+
+
+class SubstituteArgsSchema(Schema):
+    park = _text(64, load_default=None)
+
+
+class PeopleArgsSchema(Schema):
+    q = fields.String(validate=validate.Length(max=100), load_default="")
+    park = _text(64, load_default=None)
+    limit = fields.Integer(validate=validate.Range(min=1, max=100), load_default=20)
+
+
+class PersonSchema(Schema):
+    username = fields.String(required=True)
+    display_name = fields.String(required=True)
+    role = fields.String(required=True)
+    groups = fields.List(fields.String(), required=True)

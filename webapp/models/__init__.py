@@ -17,7 +17,8 @@ from webapp.models.instances import (
 )
 from webapp.models.jobs import JOB_STATUSES, NOTIFICATION_KINDS, Job, Notification
 from webapp.models.limits import RateLimitCounter
-from webapp.models.tasks import TASK_STATUSES, HumanTask, StepHistory
+from webapp.models.substitutes import Substitution
+from webapp.models.tasks import HANDOFF_KINDS, TASK_STATUSES, HumanTask, StepHistory
 from webapp.models.tenancy import (
     DAY_KINDS,
     DEFAULT_TIMEZONE,
@@ -35,6 +36,7 @@ from webapp.models.tenancy import (
 __all__ = [
     "DAY_KINDS",
     "DEFAULT_TIMEZONE",
+    "HANDOFF_KINDS",
     "INSTANCE_RESULTS",
     "INSTANCE_STATUSES",
     "STATUS_DETAILS",
@@ -67,6 +69,7 @@ __all__ = [
     "RefCounter",
     "StepHistory",
     "Urge",
+    "Substitution",
     "User",
     "allocate_reference",
 ]

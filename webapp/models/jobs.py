@@ -13,8 +13,8 @@ from webapp.db import Base, BigIntId, JSONType, one_of, utcnow
 JOB_STATUSES = ("pending", "done", "failed")
 NOTIFICATION_KINDS = ("task_waiting", "returned", "due_soon", "overdue", "escalated", "completed",
                       # the approval actions (issue 21): every kind the shared list names
-                      "transferred", "delegated", "signers_added", "urged", "cc", "withdrawn",
-                      "reminded")
+                      "transferred", "delegated", "delegation_resolved", "signers_added",
+                      "urged", "cc", "withdrawn", "reminded")
 
 
 class Job(Base):

@@ -13,6 +13,9 @@ from webapp.db import Base, BigIntId, JSONType, one_of, utcnow
 from webapp.models.instances import Instance
 
 TASK_STATUSES = ("open", "completed", "cancelled")
+# what an extra row of a task (``parent_id`` set) is: a delegation (委派) or a signature added
+# before, after or beside its holder's (加签); see webapp.services.handoffs
+HANDOFF_KINDS = ("delegate", "before", "after", "parallel")
 
 
 def is_overdue(status: str, due_at: datetime | None, now: datetime) -> bool:
@@ -45,6 +48,8 @@ class HumanTask(Base):
         Index("ix_human_tasks_assignee", "assignee", "status"),
         # an instance's open tasks, however many it has finished
         Index("ix_human_tasks_instance_status", "instance_id", "status"),
+        # the extra rows (委派, 加签) of a task
+        Index("ix_human_tasks_parent", "parent_id"),
     )
 
     # the engine's task id, so that completing needs no lookup table
@@ -66,6 +71,14 @@ class HumanTask(Base):
     completed_by: Mapped[str | None] = mapped_column(String(64))
     outcome: Mapped[str | None] = mapped_column(String(64))
     status: Mapped[str] = mapped_column(String(20), default="open")
+    # hand-offs (webapp.services.handoffs): an extra row names the engine task it belongs to
+    # and what it is; the engine task keeps what its hand-offs wait for in ``handoff`` (None
+    # for a task without any, so that its completion reads nothing more)
+    parent_id: Mapped[str | None] = mapped_column(String(36))
+    handoff_kind: Mapped[str | None] = mapped_column(String(20))
+    handoff: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
+    # the user this task reached first, when their substitute (委托) holds it instead
+    on_behalf_of: Mapped[str | None] = mapped_column(String(64))
 
     instance: Mapped[Instance] = relationship()
 

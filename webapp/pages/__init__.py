@@ -17,6 +17,7 @@ from webapp.pages import (
     attachments,
     auth,
     drafts,
+    handoffs,
     i18n,
     inbox,
     notifications,
@@ -25,11 +26,12 @@ from webapp.pages import (
 )
 from webapp.pages.access import init_access, pages
 from webapp.pages.labels import init_labels
+from webapp.pages.timeline import init_timeline
 
 __all__ = ["register_pages"]
 
 for _module in (auth, i18n, inbox, tasks, applications, notifications, attachments, drafts,
-                printout, applicant):
+                printout, applicant, handoffs):
     pages.register_blueprint(_module.bp)
 
 
@@ -37,5 +39,6 @@ def register_pages(app: Flask) -> None:
     """Install sign-in, CSRF protection, languages and the page blueprints on ``app``."""
     i18n.init_i18n(app)
     init_labels(app)
+    init_timeline(app)
     init_access(app)
     app.register_blueprint(pages)

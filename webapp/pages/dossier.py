@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from webapp.models import HumanTask, Instance, Job, ProcessDefinition, StepHistory, User
+from webapp.pages import timeline
 from webapp.pages.forms_render import display, properties
 from webapp.pages.labels import approval_standing
 from webapp.services import approval_modes
@@ -52,6 +53,12 @@ class Step:
     outcome: str | None
     reasons: list[str] = field(default_factory=list)
     comment: str | None = None
+    task_id: str | None = None
+    # an approval action from the audit trail (转办, 加签, …; see webapp.pages.timeline): its
+    # action name, label and what it says of whom
+    action: str | None = None
+    label: str | None = None
+    note: str | None = None
 
 
 @dataclass(frozen=True)
@@ -152,9 +159,33 @@ def history(session: Session, instance: Instance, *, everything: bool = False) -
             names.setdefault(starter.username, starter.display_name)
     steps = {row.id: _step(row, names, starter) for row in step_rows}
     return History(
-        steps=list(steps.values()), earlier_steps=earlier_steps,
+        steps=_with_actions(session, instance, list(steps.values()), everything=everything,
+                            earlier=bool(earlier_steps)),
+        earlier_steps=earlier_steps,
         returns=[steps.get(row.id) or _step(row, names, starter) for row in return_rows],
         earlier_returns=earlier_returns)
+
+
+def _with_actions(session: Session, instance: Instance, steps: list[Step], *,
+                  everything: bool, earlier: bool) -> list[Step]:
+    """The steps and the latest approval actions of the audit trail, in the order they
+    happened; with earlier steps left out, no action older than the first step shown."""
+    events = timeline.latest_events(session, instance.id,
+                                    limit=None if everything else LATEST_STEPS)
+    names = display_names(session, timeline.people_in(events))
+    actions = []
+    for event in events:
+        shown = timeline.describe(event.action, event.actor, event.details, names)
+        if shown is None or (earlier and steps and event.at < steps[0].at):
+            continue
+        actions.append(Step(
+            element_id=str(event.details.get("element_id") or ""), name=shown.name or "",
+            kind="Action", lane=None, actor=shown.actor, at=event.at, outcome=None,
+            reasons=shown.reasons, comment=shown.comment, action=shown.action,
+            label=shown.label, note=shown.note))
+    # at most LATEST_STEPS of each: bounded however long the application lived
+    return sorted([*timeline.on_behalf(session, steps, display_names), *actions],
+                  key=lambda entry: entry.at)
 
 
 def _latest(session: Session, where: tuple[Any, ...], limit: int | None
@@ -179,6 +210,7 @@ def _step(row: StepHistory, names: Mapping[str, str], starter: User | None) -> S
     reasons = data.get("return_reasons") if row.outcome == RETURN else None
     comment = data.get("comment")
     return Step(
+        task_id=row.task_id,
         element_id=row.element_id, name=row.name, kind=row.kind, lane=row.lane,
         actor=names.get(actor, actor) if actor else None, at=row.completed_at,
         outcome=row.outcome,

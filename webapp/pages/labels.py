@@ -54,6 +54,10 @@ NOTIFICATION_LABELS = {
     "overdue": lazy_gettext("Overdue"),
     "escalated": lazy_gettext("Escalated"),
     "completed": lazy_gettext("Completed"),
+    "transferred": lazy_gettext("Transferred"),
+    "delegated": lazy_gettext("Delegated"),
+    "delegation_resolved": lazy_gettext("Delegation resolved"),
+    "signers_added": lazy_gettext("Signers added"),
 }
 # how a resubmission changed a file
 FILE_CHANGE_LABELS = {

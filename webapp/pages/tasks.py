@@ -15,6 +15,7 @@ from webapp.api.scoping import task_for
 from webapp.extensions import store
 from webapp.models import HumanTask, User
 from webapp.pages import dossier
+from webapp.pages import handoffs as handoff_pages
 from webapp.pages.access import Here, accepts_uploads, here
 from webapp.pages.attachments import REQUEST_LIMIT, sent_strangers, take_uploads, upload_name
 from webapp.pages.decisions import change_lines, decision_lines
@@ -158,7 +159,8 @@ def _render(session: Session, where: Here, task_id: str, *, raw: Mapping[str, An
         changes=change_lines(sent, dossier.start_schema(instance.definition) or {}, files)
         if sent is not None else [],
         assignee_name=dossier.display_names(session, [task.assignee]).get(
-            task.assignee, task.assignee) if task.assignee else None)
+            task.assignee, task.assignee) if task.assignee else None,
+        **handoff_pages.task_page(session, where, task, may_work))
 
 
 def _submitted(schema: Mapping[str, Any], data: Mapping[str, Any], task: HumanTask,

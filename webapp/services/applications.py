@@ -39,7 +39,7 @@ from webapp.models import (
     User,
     allocate_reference,
 )
-from webapp.services import approval_modes, audit, taskforms
+from webapp.services import approval_modes, audit, handoffs, taskforms
 from webapp.services.accounts import find_user, get_park
 from webapp.services.approval_modes import engine_with_people
 from webapp.services.engines import engine_for, version_of
@@ -159,6 +159,12 @@ def _complete_task(db: Database, task_id: str, data: Mapping[str, Any], actor: s
             raise NotFound(f"user {actor!r}")
         if not may_work(worker, park, instance, task):
             raise Forbidden("you are not among the people this task is waiting for")
+        if handoffs.has_handoffs(task):
+            if lock_later:
+                raise _MovedOn  # hand-offs change rows of their own: lock from the start
+            if handoffs.complete(session, task, instance, data, actor):
+                session.flush()
+                return then(session, instance) if then is not None else instance.id
         version = version_of(instance.definition)
         engine = engine_with_people(session, park, version, engine_for(park))
         taken = taskforms.takes(task, data)

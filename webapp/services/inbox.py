@@ -72,6 +72,9 @@ _COLUMNS = (
     HumanTask.form_key,
     HumanTask.priority,
     HumanTask.status,
+    HumanTask.on_behalf_of,
+    HumanTask.handoff_kind,
+    HumanTask.parent_id,
     Instance.reference,
     Park.slug.label("park"),
     ProcessDefinition.key.label("process_key"),
@@ -236,6 +239,9 @@ def item(row: Any, now: datetime) -> dict[str, Any]:
         "form_key": row.form_key,
         "priority": row.priority,
         "status": row.status,
+        "on_behalf_of": row.on_behalf_of,
+        "handoff_kind": row.handoff_kind,
+        "parent_task_id": row.parent_id,
     }
 
 

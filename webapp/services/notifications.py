@@ -55,6 +55,14 @@ class DeliveryFailed(Exception):
 
 # --- what is said ---------------------------------------------------------------------------
 
+# the hand-offs (webapp.services.handoffs): title, and what the one who acted did
+HANDOFF_NOTICES = {
+    "transferred": ("转办", "将以下事项转办给您："),
+    "delegated": ("委派", "委派您处理（处理后交回其确认）："),
+    "delegation_resolved": ("委派已处理", "已处理您委派的事项，请确认并完成："),
+    "signers_added": ("加签", "请您加签："),
+}
+
 
 def render(kind: str, instance: Instance, task: HumanTask | None,
            details: Mapping[str, Any], *, locale: str | None = None) -> tuple[str, str]:
@@ -91,6 +99,12 @@ def render(kind: str, instance: Instance, task: HumanTask | None,
         if locale == "en":
             return _action_text_en(kind, instance, task, details)
         return _action_text(kind, instance, task, details)
+    if kind in HANDOFF_NOTICES:
+        title, said = HANDOFF_NOTICES[kind]
+        by = details.get("by") or "同事"
+        note = f"\n意见：{details['comment']}" if details.get("comment") else ""
+        return (f"{title}：{name}（{ref}）",
+                f"{by} {said}{procedure}（{ref}） 的“{name}”{due}。{note}")
     if kind == "completed":
         return (f"申请 {ref} 已办结",
                 f"您的{procedure}（{ref}） 已办结。欢迎对本次服务进行评价（好差评），"

@@ -14,7 +14,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from engine import OpenTask, Snapshot, StepRecord, TimerWait
 from webapp.models import HumanTask, Instance, Job, MessageWait, Park, StepHistory
-from webapp.services import copies, deadlines, jobs
+from webapp.services import copies, deadlines, jobs, substitutes
 from webapp.services.engines import version_of
 from webapp.services.loading import held_task
 from webapp.services.thrown_messages import message_jobs
@@ -60,6 +60,8 @@ def _write(session: Session, instance: Instance, park: Park, snapshot: Snapshot,
     known_tasks = known.get("tasks") if known is not None else None
     rows, new_rows, closed = _sync_tasks(session, instance, snapshot.open_tasks, steps, now,
                                          known_tasks)
+    if new_rows:
+        substitutes.hand_over(session, instance, new_rows, now)
     queued: list[dict[str, Any]] = _model_copies(session, instance, park, snapshot, new_rows,
                                                  known, now)
     if known is None or known.get("timers") != waits["timers"]:
@@ -181,8 +183,12 @@ _UPDATE_INSTANCE = Prepared(
 _DROP_TIMER_JOB = Prepared(delete(Job).where(
     Job.instance_id == bindparam("instance_id"), Job.kind == "timer", Job.status == "pending",
     Job.task_id == bindparam("task_id")))
+# the engine's tasks: their hand-offs' rows (parent_id set) are no task of the engine's
 _OPEN_TASKS = select(HumanTask).where(HumanTask.instance_id == bindparam("instance_id"),
-                                     HumanTask.status == "open")
+                                     HumanTask.status == "open", HumanTask.parent_id.is_(None))
+_CANCEL_EXTRAS = Prepared(
+    update(_TASKS).where(_TASKS.c.parent_id == bindparam("task_id"), _TASKS.c.status == "open")
+    .values(status="cancelled", completed_at=bindparam("completed_at")))
 
 
 def _sync_tasks(session: Session, instance: Instance, open_tasks: tuple[OpenTask, ...],
@@ -212,6 +218,13 @@ def _sync_tasks(session: Session, instance: Instance, open_tasks: tuple[OpenTask
     if closing:
         _CLOSE_TASK.run_many(session.connection(), [
             {"task_id": task_id, **values} for task_id, values in closing.items()])
+        # a closed task's delegation and added signatures close with it; a row at hand
+        # without hand-offs has none (the usual completion: no statement)
+        extras = [task_id for task_id in closing
+                  if task_id not in rows or rows[task_id].handoff is not None]
+        if extras:
+            _CANCEL_EXTRAS.run_many(session.connection(), [
+                {"task_id": task_id, "completed_at": now} for task_id in extras])
     new_rows = [_new_task(instance, task, now) for task in open_tasks
                 if task.task_id not in before]
     rows.update((row.id, row) for row in new_rows)

@@ -25,7 +25,7 @@ from webapp.models import (
     ProcessDefinition,
 )
 from webapp.models.tasks import is_overdue
-from webapp.services import approval_modes, history, prediction, resubmission, taskforms
+from webapp.services import approval_modes, handoffs, history, prediction, resubmission, taskforms
 from webapp.services.people import waits_for_applicant
 from webapp.statements import Prepared, rows_of
 
@@ -232,6 +232,9 @@ def task_item(task: HumanTask, now: datetime | None = None) -> dict[str, Any]:
         "form_key": task.form_key,
         "priority": task.priority,
         "status": task.status,
+        "on_behalf_of": task.on_behalf_of,
+        "handoff_kind": task.handoff_kind,
+        "parent_task_id": task.parent_id,
     }
 
 
@@ -250,6 +253,7 @@ def task_detail(session: Session, task: HumanTask) -> dict[str, Any]:
     standing = approval_modes.progress_of(task.instance) if task.status == "open" else {}
     found = standing.get(task.element_id)
     detail["approval"] = approval_modes.progress_item(found) if found is not None else None
+    detail["handoffs"] = handoffs.status_of(session, task)
     return detail
 
 

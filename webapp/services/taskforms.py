@@ -65,8 +65,9 @@ def variables_of(task: HumanTask) -> dict[str, Any]:
     if task.status != "open":
         return {}
     instance = task.instance
+    # a delegation's or an added signature's row sees what the engine task it belongs to sees
     return engine_for(instance.park).task_data(
-        version_of(instance.definition), instance.state, task.id
+        version_of(instance.definition), instance.state, task.parent_id or task.id
     )
 
 
@@ -91,7 +92,12 @@ def opening(task: HumanTask, variables: Mapping[str, Any]) -> dict[str, Any]:
 
 def form_data(session: Session, task: HumanTask, variables: Mapping[str, Any]) -> dict[str, Any]:
     """The values of the task's form: its opening values while open, then what it submitted."""
-    return opening(task, variables) if task.status == "open" else submitted(session, task)
+    if task.status != "open":
+        return submitted(session, task)
+    # a task back from its delegate opens with the delegate's answer, for its holder to confirm
+    delegation = (task.handoff or {}).get("delegate") or {}
+    answered = delegation.get("data") if delegation.get("state") == "resolved" else None
+    return {**opening(task, variables), **answered} if answered else opening(task, variables)
 
 
 def shown(task: HumanTask, variables: Mapping[str, Any]) -> dict[str, Any]:

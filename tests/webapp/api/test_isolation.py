@@ -60,6 +60,15 @@ def endpoints(target: Target) -> list[tuple[str, str, str, Any]]:
          {"username": "other.reviewer"}),
         ("post", "/api/v1/tasks/{task_id}/complete", f"/api/v1/tasks/{task}/complete",
          {"data": {"outcome": "approve"}}),
+        *[("post", f"/api/v1/tasks/{{task_id}}/{action}", f"/api/v1/tasks/{task}/{action}", body)
+          for action, body in (("transfer", {"username": "other.reviewer"}),
+                               ("delegate", {"username": "other.reviewer"}),
+                               ("add-signers", {"usernames": ["other.reviewer"],
+                                                "position": "before"}),
+                               ("remove-signers", {"usernames": ["other.reviewer"]}))],
+        ("get", "/api/v1/parks/{park}/substitutes", f"/api/v1/parks/{park}/substitutes", None),
+        ("delete", "/api/v1/parks/{park}/substitutes/{substitution_id}",
+         f"/api/v1/parks/{park}/substitutes/none", None),
         ("post", "/api/v1/notifications/{notification_id}/read",
          f"/api/v1/notifications/{target.notification_id}/read", None),
         ("post", "/api/v1/instances/{instance_id}/withdraw",
@@ -78,7 +87,9 @@ def endpoints(target: Target) -> list[tuple[str, str, str, Any]]:
 
 
 # endpoints without an id of their own: what they list must leave the other tenant out
-LISTS = {("get", "/api/v1/tasks"), ("get", "/api/v1/notifications"),
+LISTS = {("get", "/api/v1/tasks"), ("get", "/api/v1/notifications"), ("get", "/api/v1/people"),
+         ("get", "/api/v1/me/substitute"), ("put", "/api/v1/me/substitute"),
+         ("delete", "/api/v1/me/substitute"),
          # the caller's own phrases
          ("get", "/api/v1/me/phrases"), ("post", "/api/v1/me/phrases")}
 

@@ -14,7 +14,8 @@ from webapp.db import utcnow
 TASKS = "/api/v1/tasks"
 ITEM_KEYS = {"task_id", "instance_id", "reference", "park", "process_key", "name",
              "element_id", "lane", "candidate_groups", "candidate_users", "assignee",
-             "created_at", "due_at", "overdue", "form_key", "priority", "status"}
+             "created_at", "due_at", "overdue", "form_key", "priority", "status",
+             "on_behalf_of", "handoff_kind", "parent_task_id"}
 
 
 def _inbox(client: FlaskClient, headers: dict[str, str], scope: str = "all") -> list[str]:
@@ -117,7 +118,8 @@ def test_task_detail(client: FlaskClient, login: Login) -> None:
     assert response.status_code == 200
     detail = response.json
     assert set(detail) == ITEM_KEYS | {"form", "form_data", "context", "completed_by",
-                                       "completed_at", "outcome", "approval", "urged"}
+                                       "completed_at", "outcome", "approval", "urged",
+                                       "handoffs"}
     assert detail["approval"] is None  # no approval mode on this task
     assert detail["form"]["title"] == "初审"
     # the review opens blank; the application is context beside it
