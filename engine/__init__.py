@@ -13,6 +13,7 @@ from .definitions import (
     prepare_deployment,
 )
 from .errors import (
+    CannotReturn,
     Conflict,
     EngineError,
     EngineFailed,
@@ -54,6 +55,7 @@ from .worktime import (
 __all__ = [
     "DEFAULT_DAY_END",
     "END_RESULTS",
+    "CannotReturn",
     "Conflict",
     "ParkCalendar",
     "statutory_year_known",
