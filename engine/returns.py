@@ -31,6 +31,7 @@ from SpiffWorkflow.bpmn.specs.mixins.events.start_event import StartEvent
 from SpiffWorkflow.bpmn.specs.mixins.inclusive_gateway import InclusiveGateway
 from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import LoopTask
 from SpiffWorkflow.bpmn.specs.mixins.parallel_gateway import ParallelGateway
+from SpiffWorkflow.bpmn.specs.mixins.unstructured_join import UnstructuredJoin
 from SpiffWorkflow.bpmn.specs.mixins.user_task import UserTask
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.util.task import TaskState
@@ -136,8 +137,9 @@ def move_back(workflow: BpmnWorkflow, task: Any, target: str, *, resume_to_me: b
             )
     if problem is not None:
         raise CannotReturn(target, problem)
-    to_spec = workflow.spec.task_specs[target]
-    entered = _enter_after(workflow, task, entry_spec(workflow.spec, to_spec))
+    entry = entry_spec(workflow.spec, workflow.spec.task_specs[target])
+    _drop_stale_join_tokens(workflow, task, _joins_from(entry, task.task_spec))
+    entered = _enter_after(workflow, task, entry)
     if resume_to_me:
         entered.internal_data[RESUME] = entry_spec(workflow.spec, task.task_spec).name
 
@@ -169,6 +171,49 @@ def _enter_after(workflow: BpmnWorkflow, task: Any, spec: Any) -> Any:
     return fresh
 
 
+def _joins_from(start: Any, goal: Any) -> set[str]:
+    """Names of the joins the diagram reaches from ``start`` before ``goal``."""
+    found: set[str] = set()
+    seen: set[str] = set()
+    stack = [start]
+    while stack:
+        node = stack.pop()
+        if node is goal or node.name in seen:
+            continue
+        seen.add(node.name)
+        if isinstance(node, UnstructuredJoin):
+            found.add(node.name)
+        stack.extend(node.outputs)
+    return found
+
+
+def _drop_stale_join_tokens(workflow: BpmnWorkflow, task: Any, joins: set[str]) -> None:
+    """Drop the tokens that earlier passes left at the joins the path will reach again.
+
+    A join counts every task of its spec in the tree; SpiffWorkflow's reset drops them with the
+    rest of the earlier task's descendants. Pruning keeps them beside the path (see
+    serialization._join_tokens), so without this a re-entered parallel section would find its
+    other branches arrived already. A join the path passed through is among the returning
+    task's ancestors and stays: later tasks descend from it, so its evaluations skip it.
+    """
+    if not joins:
+        return
+    above = {ancestor.id for ancestor in _ancestors(task)}
+    stale = [
+        t.id for t in workflow.tasks.values() if t.task_spec.name in joins and t.id not in above
+    ]
+    for task_id in stale:
+        if task_id in workflow.tasks:  # not already gone with an earlier one's subtree
+            workflow._remove_task(task_id)
+
+
+def _ancestors(task: Any) -> Iterator[Any]:
+    parent = task.parent
+    while parent is not None:
+        yield parent
+        parent = parent.parent
+
+
 def _cancel_boundary_events(task: Any) -> None:
     parent = task.parent
     if parent is None or not isinstance(parent.task_spec, BoundaryEventSplit):
@@ -189,9 +234,11 @@ def _other_tokens(workflow: BpmnWorkflow, task: Any) -> Iterator[Any]:
     for each in workflow.get_tasks(
         state=TaskState.READY | TaskState.WAITING | TaskState.STARTED | TaskState.ERROR
     ):
+        spec = each.task_spec
         if each is task or each.id in siblings or each.workflow is not workflow:
             continue
-        spec = each.task_spec
+        if not spec.bpmn_id:
+            continue  # the engine's own joins: an ended side path waiting for the main one
         if each.has_state(TaskState.STARTED) or (
             isinstance(spec, CatchingEvent) and isinstance(spec, StartEvent)
         ):
