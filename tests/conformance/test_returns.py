@@ -13,6 +13,9 @@ Two differences in the data are by design, and left out of the comparison:
   variable a later step changed (``passes``, counted by a script) goes back to its value from
   before; in Parkflow a return does not undo what happened since: the re-entered task starts
   with the returning task's data.
+* as a consequence, where a parallel section runs again after a return, its join merges the
+  branches' data (the last branch to arrive wins, in both) from different starting values:
+  the data of those runs is not compared (``NO_DATA``).
 * SpiffWorkflow's reset drops a side path that ended from the earlier task's boundary event
   (``step1_chase``); Parkflow keeps it, and its data is merged when the process ends.
 """
@@ -98,6 +101,8 @@ SCRIPTS = {
         "sign_off",
     ],
 }
+
+NO_DATA = {"over_a_parallel_section_twice"}
 
 Seen = tuple[tuple[str, ...], tuple[str, ...]]
 
@@ -196,7 +201,8 @@ def test_a_return_runs_on_as_after_spiffworkflows_reset(name: str) -> None:
     raw_seen, raw_data = run_raw(SCRIPTS[name])
     seen, data = run_parkflow(SCRIPTS[name])
     assert seen == raw_seen
-    assert decisions(data) == decisions(raw_data)
+    if name not in NO_DATA:
+        assert decisions(data) == decisions(raw_data)
 
 
 def decisions(data: dict[str, Any]) -> dict[str, Any]:
