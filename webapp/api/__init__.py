@@ -12,7 +12,7 @@ from flask_smorest import Api
 
 def register(api: Api) -> None:
     """Register every resource blueprint with the (initialised) API."""
-    from webapp.api import auth, health, instances, notifications, processes, tasks
+    from webapp.api import auth, health, instances, notifications, processes, returns, tasks
 
-    for module in (auth, processes, instances, tasks, notifications, health):
+    for module in (auth, processes, instances, tasks, returns, notifications, health):
         api.register_blueprint(module.blp)

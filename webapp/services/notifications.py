@@ -68,6 +68,12 @@ def render(kind: str, instance: Instance, task: HumanTask | None,
     if kind == "task_waiting":
         return (f"待办：{name}（{ref}）",
                 f"{procedure}（{ref}） 的“{name}”正在等待办理{due}。")
+    if kind == "returned" and details.get("from"):
+        reasons = [str(reason) for reason in details.get("reasons") or ()]
+        listed = "".join(f"\n{i}. {reason}" for i, reason in enumerate(reasons, 1))
+        return (f"退回：{name}（{ref}）",
+                f"{procedure}（{ref}） 被“{details['from']}”退回到“{name}”，请重新办理{due}。"
+                + (f"\n退回原因：{listed}" if listed else ""))
     if kind == "returned":
         reasons = [str(reason) for reason in details.get("reasons") or ()]
         listed = "".join(f"\n{i}. {reason}" for i, reason in enumerate(reasons, 1))
@@ -175,7 +181,8 @@ def announce(ctx: JobContext, session: Session, job: Job, now: datetime) -> None
     if job.task_id and (task is None or task.status != "open"):
         return None  # the task was done before anyone needed telling
     park = instance.park
-    if kind in ("returned", "completed"):
+    if kind == "completed" or (kind == "returned"
+                               and not (job.payload.get("details") or {}).get("from")):
         people = applicants(session, instance)
     elif task is not None:
         people = holders(session, park, task)

@@ -25,7 +25,7 @@ from webapp.models import (
     ProcessDefinition,
 )
 from webapp.models.tasks import is_overdue
-from webapp.services import history, resubmission, taskforms
+from webapp.services import history, resubmission, returns, taskforms
 from webapp.services.people import waits_for_applicant
 from webapp.statements import Prepared, rows_of
 
@@ -242,6 +242,7 @@ def task_detail(session: Session, task: HumanTask) -> dict[str, Any]:
     detail["form_data"] = taskforms.form_data(session, task, variables)
     detail["context"] = taskforms.context(session, task, variables)
     detail["context"]["resubmission"] = _resubmission(session, task)
+    detail["context"]["returned"] = returns.why_returned(session, task)
     return detail
 
 
