@@ -31,6 +31,14 @@ from .limits import RunLimits
 from .runtime import Engine
 from .sandbox import ScriptLimits
 from .serialization import StateCorrupt
+from .task_rules import (
+    EMPTY_ASSIGNEE,
+    SELF_APPROVAL,
+    TIMEOUT_ACTION,
+    TimeoutAction,
+    has_rules,
+    timeout_action,
+)
 from .values import (
     END_RESULTS,
     HumanTaskSpec,
@@ -53,6 +61,12 @@ from .worktime import (
 )
 
 __all__ = [
+    "EMPTY_ASSIGNEE",
+    "SELF_APPROVAL",
+    "TIMEOUT_ACTION",
+    "TimeoutAction",
+    "has_rules",
+    "timeout_action",
     "DEFAULT_DAY_END",
     "END_RESULTS",
     "CannotReturn",

@@ -11,7 +11,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 from webapp.db import Base, BigIntId, JSONType, one_of, utcnow
 
 JOB_STATUSES = ("pending", "done", "failed")
-NOTIFICATION_KINDS = ("task_waiting", "returned", "due_soon", "overdue", "escalated", "completed")
+NOTIFICATION_KINDS = ("task_waiting", "returned", "due_soon", "overdue", "escalated", "completed",
+                      "reminded")
 
 
 class Job(Base):

@@ -30,10 +30,12 @@ from webapp.services.calendars import park_calendar
 from webapp.services.engines import version_of
 from webapp.services.jobs import JobContext
 from webapp.services.people import is_applicant_task
+from webapp.services.taskrules import RULE_KINDS
 from webapp.statements import Prepared
 
 REMINDER, OVERDUE = "reminder", "overdue"
-DEADLINE_KINDS = (REMINDER, OVERDUE)
+# a task's automatic rules (taskrules) go with it, like its reminders
+DEADLINE_KINDS = (REMINDER, OVERDUE, *RULE_KINDS)
 ESCALATION_PROPERTY = "escalationGroup"
 RETURN_OUTCOME = "return"
 

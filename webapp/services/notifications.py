@@ -80,6 +80,11 @@ def render(kind: str, instance: Instance, task: HumanTask | None,
         return (f"申请 {ref} 被退回补正",
                 f"您提交的{procedure}（{ref}） 需要补正材料，请在“{name}”中一次性补正"
                 f"{due}。" + (f"\n补正事项：{listed}" if listed else ""))
+    if kind == "reminded":
+        count = details.get("count") or 1
+        return (f"催办：{name}（{ref}）",
+                f"{procedure}（{ref}） 的“{name}”已到办理期限{due}，请尽快办理"
+                f"（第 {count} 次提醒）。")
     if kind == "due_soon":
         return (f"即将到期：{name}（{ref}）",
                 f"{procedure}（{ref}） 的“{name}”即将到期{due}，请尽快办理。")

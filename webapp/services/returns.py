@@ -65,7 +65,7 @@ def return_targets(session: Session, task: HumanTask) -> list[dict[str, str]]:
             continue  # offered as the applicant
         if engine.return_problem(version, task.element_id, element_id) is None:
             found.append({"element_id": element_id, "name": name})
-    applicant = _applicant_step(task)
+    applicant = applicant_step(task)
     if applicant is not None:
         found.append({"element_id": APPLICANT, "name": applicant[1]})
     return found
@@ -84,7 +84,7 @@ def _passed_steps(session: Session, instance: Instance) -> list[tuple[str, str]]
     return [(row.element_id, row.name) for row in rows]
 
 
-def _applicant_step(task: HumanTask) -> tuple[str, str] | None:
+def applicant_step(task: HumanTask) -> tuple[str, str] | None:
     """The applicant's step a return to the applicant re-opens (element id, name), if any."""
     instance = task.instance
     if is_applicant_task(instance.park, task):
@@ -197,7 +197,7 @@ def _lock(session: Session, task_id: str) -> tuple[HumanTask, Instance]:
 def _target(session: Session, task: HumanTask, to: str) -> tuple[str, str]:
     """The element a return ``to`` goes to, with its name; Invalid if it may not."""
     if to == APPLICANT:
-        found = _applicant_step(task)
+        found = applicant_step(task)
         if found is None:
             raise Invalid(
                 "this procedure has no applicant step to return to",
