@@ -19,6 +19,7 @@ from webapp.pages import (
     i18n,
     inbox,
     notifications,
+    returns,
     tasks,
 )
 from webapp.pages.access import init_access, pages
@@ -26,7 +27,8 @@ from webapp.pages.labels import init_labels
 
 __all__ = ["register_pages"]
 
-for _module in (auth, i18n, inbox, tasks, applications, notifications, attachments, drafts):
+for _module in (auth, i18n, inbox, tasks, returns, applications, notifications, attachments,
+                drafts):
     pages.register_blueprint(_module.bp)
 
 

@@ -10,7 +10,7 @@ from flask_login import current_user, login_required
 from webapp.api.scoping import inbox_condition
 from webapp.extensions import store
 from webapp.pages.access import here
-from webapp.services import inbox
+from webapp.services import batch, inbox
 from webapp.services.inbox import MAX_TEXT, SCOPES, InboxFilter
 
 bp = Blueprint("inbox", __name__)
@@ -36,10 +36,11 @@ def index() -> str:
         counts = inbox.counts(session, condition, username=current_user.username, now=now)
         rows, next_key = inbox.page(session, condition, limit=PAGE_SIZE, after=after, now=now)
         procedures = inbox.procedures(session, where.role.park_id)
+        batchable = batch.batchable_ids(session, [row["task_id"] for row in rows])
     return render_template("inbox.html", rows=rows, counts=counts, now=now, filter=chosen,
                            procedures=procedures, paged=after is not None,
                            next_after=_encode(next_key) if next_key else None,
-                           username=current_user.username,
+                           username=current_user.username, batchable=batchable,
                            applicant_lanes=set(where.role.applicant_lanes))
 
 

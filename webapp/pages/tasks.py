@@ -30,7 +30,7 @@ from webapp.pages.forms_render import (
     raw_from_data,
     raw_from_request,
 )
-from webapp.services import applications, resubmission, taskforms
+from webapp.services import applications, resubmission, returns, taskforms
 from webapp.services import tasks as task_service
 from webapp.services.attachments import attachments_of
 from webapp.services.errors import Conflict, Forbidden, Invalid
@@ -154,6 +154,9 @@ def _render(session: Session, where: Here, task_id: str, *, raw: Mapping[str, An
         applicant_task=applicant_task, resubmission=sent,
         changes=change_lines(sent, dossier.start_schema(instance.definition) or {}, files)
         if sent is not None else [],
+        return_targets=returns.return_targets(session, task)
+        if may_work and not applicant_task else [],
+        returned=returns.why_returned(session, task) if task.status == "open" else None,
         assignee_name=dossier.display_names(session, [task.assignee]).get(
             task.assignee, task.assignee) if task.assignee else None)
 

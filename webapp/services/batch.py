@@ -11,10 +11,11 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from webapp.db import Database
-from webapp.models import HumanTask, Instance, Park
+from webapp.models import HumanTask, Instance, Park, ProcessDefinition
 from webapp.services import applications
 from webapp.services.engines import version_of
 from webapp.services.errors import Invalid, ServiceError
@@ -27,7 +28,26 @@ MAX_BATCH = 100
 def batchable(instance: Instance, element_id: str) -> bool:
     """Whether the diagram lets tasks of ``element_id`` be completed in a batch."""
     human = version_of(instance.definition).human_tasks.get(element_id)
-    value = human.properties.get(BATCH_PROPERTY) if human is not None else None
+    return human is not None and _says_batch(human.properties.get(BATCH_PROPERTY))
+
+
+def batchable_ids(session: Session, task_ids: Sequence[str]) -> set[str]:
+    """Which of the tasks may be approved in a batch (for the inbox's check boxes)."""
+    if not task_ids:
+        return set()
+    rows = session.execute(select(HumanTask.id, HumanTask.element_id, Instance.definition_id)
+                           .join(Instance, Instance.id == HumanTask.instance_id)
+                           .where(HumanTask.id.in_(list(task_ids))))
+    found = set()
+    for task_id, element_id, definition_id in rows:
+        definition = session.get(ProcessDefinition, definition_id)
+        human = version_of(definition).human_tasks.get(element_id) if definition else None
+        if human is not None and _says_batch(human.properties.get(BATCH_PROPERTY)):
+            found.add(task_id)
+    return found
+
+
+def _says_batch(value: str | None) -> bool:
     return str(value or "").strip().lower() == "true"
 
 
