@@ -52,6 +52,8 @@ def return_targets(session: Session, task: HumanTask) -> list[dict[str, str]]:
     """Where ``task`` may be returned to: the earlier user tasks the application passed
     through (newest first), and ``applicant`` when the procedure has an applicant step."""
     instance = task.instance
+    if is_applicant_task(instance.park, task):
+        return []  # the enterprise answers its step; only park staff return
     version = version_of(instance.definition)
     engine = engine_for(instance.park)
     found: list[dict[str, str]] = []

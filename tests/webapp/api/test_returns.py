@@ -190,6 +190,9 @@ def test_the_applicant_cannot_return_its_own_step(
     view = send_back(client, login, view, "applicant").json
     answer = send_back(client, login, view, "step1", who="xinghe", source="supplement")
     assert answer.status_code == 403, answer.json
+    targets = client.get(f"{TASKS}/{step(view, 'supplement')}/return-targets",
+                         headers=login("xinghe"))
+    assert targets.status_code == 200 and targets.json == []
 
 
 def test_the_person_returned_to_is_notified_with_the_reasons(
