@@ -44,8 +44,6 @@ APPLICANT = "applicant"
 RESUME_MODES = ("flow", "to_me")
 RETURN_OUTCOME = "return"
 USER_TASK_KIND = "UserTask"
-# the latest return steps read when showing a task why it came back
-RECENT_RETURNS = 5
 
 
 def return_targets(session: Session, task: HumanTask) -> list[dict[str, str]]:
@@ -244,30 +242,18 @@ def _give_back(session: Session, instance: Instance, element_id: str) -> None:
 
 
 def why_returned(session: Session, task: HumanTask) -> dict[str, Any] | None:
-    """Why ``task`` is open again, when a return (退回) re-opened it: who returned it from
-    which step, when, with which reasons and comment, and whether the resubmission goes
-    straight back (``resume``)."""
-    rows = session.scalars(
+    """Why ``task`` is open, when a return (退回) opened it: who returned it from which step,
+    when, with which reasons and comment, and whether the resubmission goes straight back
+    (``resume``). A return opens its target in the same change, so the return is the last
+    step before the task was created; a task reached again later along the flow shows none."""
+    row = session.scalars(
         select(StepHistory)
-        .where(
-            StepHistory.instance_id == task.instance_id,
-            StepHistory.outcome == RETURN_OUTCOME,
-            StepHistory.completed_at <= task.created_at,
-        )
-        .order_by(StepHistory.id.desc())
-        .limit(RECENT_RETURNS)
-    )
-    for row in rows:
-        data = row.data or {}
-        if data.get("return_to") != task.element_id:
-            continue
-        return {
-            "from": row.name,
-            "from_element_id": row.element_id,
-            "by": row.completed_by,
-            "at": row.completed_at,
-            "reasons": list(data.get("return_reasons") or []),
-            "comment": data.get("comment"),
-            "resume": data.get("resume") or "flow",
-        }
-    return None
+        .where(StepHistory.instance_id == task.instance_id,
+               StepHistory.completed_at <= task.created_at)
+        .order_by(StepHistory.id.desc()).limit(1)).first()
+    data = (row.data or {}) if row is not None else {}
+    if row is None or row.outcome != RETURN_OUTCOME or data.get("return_to") != task.element_id:
+        return None
+    return {"from": row.name, "from_element_id": row.element_id, "by": row.completed_by,
+            "at": row.completed_at, "reasons": list(data.get("return_reasons") or []),
+            "comment": data.get("comment"), "resume": data.get("resume") or "flow"}

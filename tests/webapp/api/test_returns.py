@@ -84,6 +84,9 @@ def test_return_to_the_first_step_follows_the_flow(
     assert returned["comment"] == "请补正后再提交"
     view = complete_step(client, login, answer.json, "step1", {"checked": 2}, who="zhang.wei")
     assert [s["element_id"] for s in view["current_steps"]] == ["step2"]
+    # the steps after it, reached along the flow again, were not returned to
+    again = client.get(f"{TASKS}/{step(view, 'step2')}", headers=login("li.na")).json
+    assert again["context"]["returned"] is None
     audit = client.get(f"/api/v1/instances/{view['id']}/audit", headers=login("admin")).json
     [event] = [e for e in audit if e["action"] == "task.returned"]
     assert event["actor"] == "wang.qiang"
