@@ -15,6 +15,7 @@ from .definitions import (
     prepare_deployment,
 )
 from .errors import (
+    CannotReturn,
     Conflict,
     EngineError,
     EngineFailed,
@@ -32,6 +33,14 @@ from .limits import RunLimits
 from .runtime import Engine
 from .sandbox import ScriptLimits
 from .serialization import StateCorrupt
+from .task_rules import (
+    EMPTY_ASSIGNEE,
+    SELF_APPROVAL,
+    TIMEOUT_ACTION,
+    TimeoutAction,
+    has_rules,
+    timeout_action,
+)
 from .values import (
     END_RESULTS,
     ApprovalProgress,
@@ -57,8 +66,15 @@ from .worktime import (
 __all__ = [
     "signs_by_groups",
     "ApprovalProgress",
+    "EMPTY_ASSIGNEE",
+    "SELF_APPROVAL",
+    "TIMEOUT_ACTION",
+    "TimeoutAction",
+    "has_rules",
+    "timeout_action",
     "DEFAULT_DAY_END",
     "END_RESULTS",
+    "CannotReturn",
     "Conflict",
     "CopyTarget",
     "cc_targets",

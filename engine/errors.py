@@ -125,3 +125,12 @@ class NotWaiting(EngineError):
     def __init__(self, what: str) -> None:
         self.what = what
         super().__init__(f"nothing in this application waits for {what}")
+
+
+class CannotReturn(EngineError):
+    """A return (退回) to ``target`` is not possible from this task; ``reason`` says why."""
+
+    def __init__(self, target: str, reason: str) -> None:
+        self.target = target
+        self.reason = reason
+        super().__init__(f"cannot return to {target!r}: {reason}")

@@ -28,6 +28,7 @@ from .errors import EngineError, EngineFailed, FormDataInvalid, TaskNotOpen
 from .expressions import FUNCTIONS
 from .limits import Budget, OverBudget, RunLimits, check_reachable
 from .messages import awaited_messages, deliver, thrown_messages
+from .returns import move_back, resume, resume_point, return_problem
 from .sandbox import ScriptLimits
 from .scripting import ParkEnvironment, ParkScriptEngine
 from .serialization import dump_state, load_state, prune
@@ -50,6 +51,8 @@ from .worktime import WeekendCalendar, WorkCalendar
 from .xmlsafe import parse_xml
 
 _DEFAULT_CACHE = SpecCache()
+# the outcome a returned task's step records (as a modelled return for correction does)
+RETURN_OUTCOME = "return"
 
 
 class Engine:
@@ -102,19 +105,54 @@ class Engine:
         return self._advance(workflow, version, lambda: None, actor=actor)
 
     def complete_task(self, version: ProcessVersion, state: bytes, task_id: str,
-                      data: Mapping[str, Any], *, actor: str | None = None) -> Snapshot:
-        """Complete an open human task with ``data``, validated against the task's form."""
+                      data: Mapping[str, Any], *, actor: str | None = None,
+                      validate: bool = True) -> Snapshot:
+        """Complete an open human task with ``data``, validated against the task's form.
+
+        ``validate=False`` is for the park's automatic rules (a task skipped, approved or
+        rejected by its ``camunda:properties``): no person fills the form then.
+        """
         workflow = self._load(version, state)
         task = _open_task(workflow, task_id)
-        human = version.human_tasks.get(task.task_spec.bpmn_id)
-        self.check_data(version, human.form_key if human else None, data)
+        if validate:
+            human = version.human_tasks.get(task.task_spec.bpmn_id)
+            self.check_data(version, human.form_key if human else None, data)
 
         def act() -> None:
             task.set_data(**data)
+            back_to = resume_point(task)  # a return with 直达 re-entered this task
             task.run()
+            if back_to is not None:
+                resume(workflow, task, back_to)
 
         return self._advance(workflow, version, act, actor=actor, completing=task,
                              submitted=data, state=state)
+
+    def return_task(self, version: ProcessVersion, state: bytes, task_id: str, target: str,
+                    *, resume_to_me: bool = False, record: Mapping[str, Any] | None = None,
+                    actor: str | None = None) -> Snapshot:
+        """Return an open user task's application to the earlier user task ``target`` (退回).
+
+        The returning task finishes with outcome ``return`` and ``record`` as its step's data;
+        a fresh task of ``target`` opens. With ``resume_to_me`` (直达) that task, once
+        completed, leads straight back to the returning step. Raises CannotReturn (with the
+        reason) where the move is not supported; see engine/returns.py.
+        """
+        workflow = self._load(version, state)
+        task = _open_task(workflow, task_id)
+        snapshot = self._advance(
+            workflow, version,
+            lambda: move_back(workflow, task, target, resume_to_me=resume_to_me),
+            actor=actor, completing=task, submitted=dict(record or {}), state=state)
+        steps = tuple(dataclasses.replace(step, outcome=RETURN_OUTCOME)
+                      if step.task_id == task_id else step for step in snapshot.steps)
+        return dataclasses.replace(snapshot, steps=steps)
+
+    def return_problem(self, version: ProcessVersion, source: str, target: str) -> str | None:
+        """Why an open task of ``source`` cannot return to ``target`` (None: it can), judged
+        on the diagram (whether other steps are open at the time is checked on returning)."""
+        spec, _, _ = self._specs(version)
+        return return_problem(spec, source, target)
 
     def deliver_message(self, version: ProcessVersion, state: bytes, name: str,
                         payload: Any, *, actor: str | None = None) -> Snapshot:

@@ -24,6 +24,7 @@ from .errors import InvalidProcess, Problem
 from .formdata import check_form_data, form_key_of
 from .library import Binding, Library, bind_calls, bound_files
 from .services import ParkParser
+from .task_rules import check_task_rules
 from .validation_approval import PROPERTY, check_approval_modes
 from .validation_dmn import check_decision_refs, check_dmn, check_form_keys, check_forms
 from .validation_exprs import check_expressions
@@ -124,6 +125,7 @@ def _check_bpmn(doc: Document, deploy: Deployment) -> Iterator[Problem]:
     yield from check_form_keys(doc, deploy.forms)
     yield from check_decision_refs(doc, deploy)
     yield from check_approval_modes(doc)
+    yield from check_task_rules(doc)
 
 
 def _parse_with_engine(deploy: Deployment, binding: Binding) -> list[Problem]:

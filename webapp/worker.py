@@ -25,7 +25,15 @@ from sqlalchemy.exc import DBAPIError
 from webapp.config import SmtpSettings
 from webapp.db import Database
 from webapp.models import Instance, Job
-from webapp.services import applications, deadlines, jobs, messaging, notifications
+from webapp.services import (
+    applications,
+    deadlines,
+    jobs,
+    messaging,
+    notifications,
+    taskrule_actions,
+    taskrules,
+)
 from webapp.services.errors import Conflict, NotFound
 from webapp.services.jobs import ClaimedJob, Handler, JobContext
 from webapp.services.thrown_messages import MESSAGE
@@ -89,6 +97,8 @@ HANDLERS: Mapping[str, Handler] = {
     "event": jobs.transactional(notifications.announce),
     "notify": jobs.standalone(notifications.deliver),
     MESSAGE: jobs.transactional(messaging.deliver_thrown),
+    taskrules.RULES_JOB: jobs.transactional(taskrule_actions.apply_rules),
+    taskrules.TIMEOUT_JOB: jobs.transactional(taskrule_actions.on_timeout),
 }
 
 

@@ -45,6 +45,12 @@ TEXTS: dict[str, Any] = {
         "This call activity calls “%(called)s” version %(version)s, bound when this process "
         "is deployed: deploy it again to call a newer version."
     ),
+    "task_rule_invalid": lazy_gettext(
+        "The task rule %(property)s “%(value)s” is not one of: %(allowed)s."
+    ),
+    "timeout_without_due": lazy_gettext(
+        "timeoutAction acts at the task's due date, but the task has no camunda:dueDate."
+    ),
     "task_without_people": lazy_gettext(
         "No lane, assignee or candidates name who does this task: it "
         "goes to the park's administrators."

@@ -20,10 +20,11 @@ def register(api: Api) -> None:
         instances,
         notifications,
         processes,
+        returns,
         supervision,
         tasks,
     )
 
-    for module in (auth, processes, instances, applicant_actions, tasks, handoffs,
+    for module in (auth, processes, instances, applicant_actions, tasks, returns, handoffs,
                    notifications, supervision, health):
         api.register_blueprint(module.blp)

@@ -287,6 +287,19 @@ class ResubmissionSchema(Schema):
     files = fields.List(fields.Nested(FileChangeSchema), required=True)
 
 
+class ReturnedSchema(Schema):
+    from_ = fields.String(required=True, data_key="from", attribute="from",
+                          metadata={"description": "the step that returned it"})
+    from_element_id = fields.String(required=True)
+    by = fields.String(allow_none=True)
+    at = fields.DateTime(required=True)
+    reasons = fields.List(fields.String(), required=True,
+                          metadata={"description": "the 一次告知 list"})
+    comment = fields.String(allow_none=True)
+    resume = fields.String(required=True, metadata={
+        "description": "`to_me`: the resubmission goes straight back to the returning step"})
+
+
 class TaskContextSchema(Schema):
     application = fields.Dict(required=True, metadata={
         "description": "the application form's fields as the process holds them"})
@@ -300,6 +313,8 @@ class TaskContextSchema(Schema):
                        "without its data: GET /api/v1/instances/{id}/history)"})
     resubmission = fields.Nested(ResubmissionSchema, allow_none=True, metadata={
         "description": "for park staff: the latest correction the enterprise sent, null if none"})
+    returned = fields.Nested(ReturnedSchema, allow_none=True, metadata={
+        "description": "why this step is open again after a return (退回), null if it is not"})
 
 
 class SignerSchema(Schema):

@@ -22,6 +22,7 @@ from webapp.pages import (
     inbox,
     notifications,
     printout,
+    returns,
     tasks,
 )
 from webapp.pages.access import init_access, pages
@@ -30,8 +31,8 @@ from webapp.pages.timeline import init_timeline
 
 __all__ = ["register_pages"]
 
-for _module in (auth, i18n, inbox, tasks, applications, notifications, attachments, drafts,
-                printout, applicant, handoffs):
+for _module in (auth, i18n, inbox, tasks, returns, applications, notifications, attachments,
+                drafts, printout, applicant, handoffs):
     pages.register_blueprint(_module.bp)
 
 

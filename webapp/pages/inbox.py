@@ -11,7 +11,7 @@ from webapp.api.scoping import inbox_condition
 from webapp.extensions import store
 from webapp.pages.access import here
 from webapp.pages.applicant import unread_copies_of
-from webapp.services import inbox, inbox_tabs
+from webapp.services import batch, inbox, inbox_tabs
 from webapp.services.inbox import MAX_TEXT, SCOPES, InboxFilter
 
 bp = Blueprint("inbox", __name__)
@@ -39,11 +39,12 @@ def index() -> str:
         procedures = inbox.procedures(session, where.role.park_id)
         urges = inbox_tabs.urge_marks(session, [row["task_id"] for row in rows])
         unread_copies = unread_copies_of(session, where)
+        batchable = batch.batchable_ids(session, [row["task_id"] for row in rows])
     return render_template("inbox.html", rows=rows, counts=counts, now=now, filter=chosen,
                            urges=urges, unread_copies=unread_copies, tab="open",
                            procedures=procedures, paged=after is not None,
                            next_after=_encode(next_key) if next_key else None,
-                           username=current_user.username,
+                           username=current_user.username, batchable=batchable,
                            applicant_lanes=set(where.role.applicant_lanes))
 
 

@@ -31,7 +31,7 @@ from webapp.pages.forms_render import (
     raw_from_data,
     raw_from_request,
 )
-from webapp.services import applications, inbox_tabs, phrases, resubmission, taskforms
+from webapp.services import applications, inbox_tabs, phrases, resubmission, returns, taskforms
 from webapp.services import tasks as task_service
 from webapp.services.attachments import attachments_of
 from webapp.services.errors import Conflict, Forbidden, Invalid
@@ -158,6 +158,9 @@ def _render(session: Session, where: Here, task_id: str, *, raw: Mapping[str, An
         may_copy=not where.is_enterprise,
         changes=change_lines(sent, dossier.start_schema(instance.definition) or {}, files)
         if sent is not None else [],
+        return_targets=returns.return_targets(session, task)
+        if may_work and not applicant_task else [],
+        returned=returns.why_returned(session, task) if task.status == "open" else None,
         assignee_name=dossier.display_names(session, [task.assignee]).get(
             task.assignee, task.assignee) if task.assignee else None,
         **handoff_pages.task_page(session, where, task, may_work))

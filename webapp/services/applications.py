@@ -115,13 +115,15 @@ def _with_application(snapshot: Snapshot, data: Mapping[str, Any]) -> Snapshot:
 def complete_task(db: Database, *, task_id: str, data: Mapping[str, Any], actor: str,
                   check: Callable[[Session, HumanTask], object] | None = None,
                   then: Callable[[Session, Instance], Any] | None = None,
-                  known_as: Callable[[Park], Worker | None] | None = None) -> Any:
+                  known_as: Callable[[Park], Worker | None] | None = None,
+                  audit_details: Mapping[str, Any] | None = None) -> Any:
     """Complete an open task as ``actor``; the instance id, or what ``then`` makes of it.
 
     ``check`` runs first, in the same transaction (a caller's visibility rule: it raises to
     refuse); ``then`` runs after the change is written, before the commit, so a response can
     be built without a second transaction. ``known_as`` gives the actor's standing in the
     task's park when the caller has already read it (the API's signed-in caller).
+    ``audit_details`` are added to the ``task.completed`` audit event (a batch says so).
 
     On SQLite, where one writer at a time holds the whole database, the engine runs before
     the write lock is taken, on what was read just before, and the rows the step writes are
@@ -132,10 +134,10 @@ def complete_task(db: Database, *, task_id: str, data: Mapping[str, Any], actor:
     """
     try:
         return _complete_task(db, task_id, data, actor, check, then, known_as,
-                              lock_later=True)
+                              lock_later=True, audit_details=audit_details)
     except _MovedOn:
         return _complete_task(db, task_id, data, actor, check, then, known_as,
-                              lock_later=False)
+                              lock_later=False, audit_details=audit_details)
 
 
 class _MovedOn(Exception):
@@ -146,7 +148,7 @@ def _complete_task(db: Database, task_id: str, data: Mapping[str, Any], actor: s
                    check: Callable[[Session, HumanTask], object] | None,
                    then: Callable[[Session, Instance], Any] | None,
                    known_as: Callable[[Park], Worker | None] | None, *,
-                   lock_later: bool) -> Any:
+                   lock_later: bool, audit_details: Mapping[str, Any] | None = None) -> Any:
     with db.write(lock_later=lock_later) as session:
         task, instance = _lock_task(session, task_id)
         if check is not None:
@@ -189,7 +191,8 @@ def _complete_task(db: Database, task_id: str, data: Mapping[str, Any], actor: s
             audit.append(session, park_id=park.id, actor=actor, action="task.completed",
                          instance_id=instance.id, at=now,
                          details={"task_id": task_id, "element_id": task.element_id,
-                                  "name": task.name, "outcome": task.outcome})
+                                  "name": task.name, "outcome": task.outcome,
+                                  **(audit_details or {})})
             if mode:
                 approval_modes.record_closed(
                     session, park_id=park.id, instance_id=instance.id, mode=mode, task=task,

@@ -30,10 +30,12 @@ from webapp.services.calendars import park_calendar
 from webapp.services.engines import version_of
 from webapp.services.jobs import JobContext
 from webapp.services.people import is_applicant_task
+from webapp.services.taskrules import RULE_KINDS
 from webapp.statements import Prepared
 
 REMINDER, OVERDUE = "reminder", "overdue"
-DEADLINE_KINDS = (REMINDER, OVERDUE)
+# a task's automatic rules (taskrules) go with it, like its reminders
+DEADLINE_KINDS = (REMINDER, OVERDUE, *RULE_KINDS)
 ESCALATION_PROPERTY = "escalationGroup"
 RETURN_OUTCOME = "return"
 
@@ -90,6 +92,11 @@ def sync(session: Session, instance: Instance, park: Park, snapshot: Snapshot,
             queued.append(notifications.event_job(
                 "returned", instance, key=f"waiting:{row.id}", task_id=row.id, now=now,
                 details={"reasons": _reasons(returned)}))
+        elif returned is not None and _returned_to(returned) == row.element_id:
+            # 退回 to a step of the park's staff: its holders hear why, and from where
+            queued.append(notifications.event_job(
+                "returned", instance, key=f"waiting:{row.id}", task_id=row.id, now=now,
+                details={"reasons": _reasons(returned), "from": returned.name}))
         else:
             queued.append(notifications.event_job(
                 "task_waiting", instance, key=f"waiting:{row.id}", task_id=row.id, now=now))
@@ -161,6 +168,11 @@ def pause_promise(instance: Instance, park: Park, steps: Sequence[StepRecord],
 def _return_step(steps: Sequence[StepRecord], rows: Mapping[str, HumanTask]) -> StepRecord | None:
     return next((step for step in steps
                  if step.outcome == RETURN_OUTCOME and step.task_id in rows), None)
+
+
+def _returned_to(step: StepRecord) -> str | None:
+    target = (step.data or {}).get("return_to")
+    return str(target) if target else None
 
 
 def _reasons(step: StepRecord) -> list[str]:

@@ -77,12 +77,23 @@ def render(kind: str, instance: Instance, task: HumanTask | None,
     if kind == "task_waiting":
         return (f"待办：{name}（{ref}）",
                 f"{procedure}（{ref}） 的“{name}”正在等待办理{due}。")
+    if kind == "returned" and details.get("from"):
+        reasons = [str(reason) for reason in details.get("reasons") or ()]
+        listed = "".join(f"\n{i}. {reason}" for i, reason in enumerate(reasons, 1))
+        return (f"退回：{name}（{ref}）",
+                f"{procedure}（{ref}） 被“{details['from']}”退回到“{name}”，请重新办理{due}。"
+                + (f"\n退回原因：{listed}" if listed else ""))
     if kind == "returned":
         reasons = [str(reason) for reason in details.get("reasons") or ()]
         listed = "".join(f"\n{i}. {reason}" for i, reason in enumerate(reasons, 1))
         return (f"申请 {ref} 被退回补正",
                 f"您提交的{procedure}（{ref}） 需要补正材料，请在“{name}”中一次性补正"
                 f"{due}。" + (f"\n补正事项：{listed}" if listed else ""))
+    if kind == "reminded":
+        count = details.get("count") or 1
+        return (f"催办：{name}（{ref}）",
+                f"{procedure}（{ref}） 的“{name}”已到办理期限{due}，请尽快办理"
+                f"（第 {count} 次提醒）。")
     if kind == "due_soon":
         return (f"即将到期：{name}（{ref}）",
                 f"{procedure}（{ref}） 的“{name}”即将到期{due}，请尽快办理。")
@@ -236,7 +247,8 @@ def announce(ctx: JobContext, session: Session, job: Job, now: datetime) -> None
     if job.task_id and (task is None or task.status != "open"):
         return None  # the task was done before anyone needed telling
     park = instance.park
-    if kind in ("returned", "completed"):
+    if kind == "completed" or (kind == "returned"
+                               and not (job.payload.get("details") or {}).get("from")):
         people = applicants(session, instance)
     elif kind in ACTION_KINDS:
         people = named_users(session, (job.payload.get("details") or {}).get("usernames") or ())

@@ -17,6 +17,7 @@ from webapp.models import HumanTask, Instance, Job, MessageWait, Park, StepHisto
 from webapp.services import copies, deadlines, jobs, substitutes
 from webapp.services.engines import version_of
 from webapp.services.loading import held_task
+from webapp.services.taskrules import rule_jobs
 from webapp.services.thrown_messages import message_jobs
 from webapp.statements import Batch, Prepared, batched
 
@@ -80,6 +81,8 @@ def _write(session: Session, instance: Instance, park: Park, snapshot: Snapshot,
         _INSERT_TASK.run_many(session.connection(), [_task_values(row) for row in new_rows])
     # the messages the step threw go out with it, or not at all
     queued += message_jobs(instance, snapshot, now)
+    if new_rows:
+        queued += rule_jobs(instance, snapshot, [row.id for row in new_rows], now)
     jobs.enqueue(session, queued)
     return changes
 

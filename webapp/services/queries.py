@@ -25,7 +25,15 @@ from webapp.models import (
     ProcessDefinition,
 )
 from webapp.models.tasks import is_overdue
-from webapp.services import approval_modes, handoffs, history, prediction, resubmission, taskforms
+from webapp.services import (
+    approval_modes,
+    handoffs,
+    history,
+    prediction,
+    resubmission,
+    returns,
+    taskforms,
+)
 from webapp.services.people import waits_for_applicant
 from webapp.statements import Prepared, rows_of
 
@@ -254,6 +262,7 @@ def task_detail(session: Session, task: HumanTask) -> dict[str, Any]:
     found = standing.get(task.element_id)
     detail["approval"] = approval_modes.progress_item(found) if found is not None else None
     detail["handoffs"] = handoffs.status_of(session, task)
+    detail["context"]["returned"] = returns.why_returned(session, task)
     return detail
 
 

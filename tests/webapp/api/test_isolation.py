@@ -69,6 +69,10 @@ def endpoints(target: Target) -> list[tuple[str, str, str, Any]]:
         ("get", "/api/v1/parks/{park}/substitutes", f"/api/v1/parks/{park}/substitutes", None),
         ("delete", "/api/v1/parks/{park}/substitutes/{substitution_id}",
          f"/api/v1/parks/{park}/substitutes/none", None),
+        ("get", "/api/v1/tasks/{task_id}/return-targets",
+         f"/api/v1/tasks/{task}/return-targets", None),
+        ("post", "/api/v1/tasks/{task_id}/return", f"/api/v1/tasks/{task}/return",
+         {"to": "probe_review", "reasons": ["x"]}),
         ("post", "/api/v1/notifications/{notification_id}/read",
          f"/api/v1/notifications/{target.notification_id}/read", None),
         ("post", "/api/v1/instances/{instance_id}/withdraw",
@@ -92,6 +96,8 @@ LISTS = {("get", "/api/v1/tasks"), ("get", "/api/v1/notifications"), ("get", "/a
          ("delete", "/api/v1/me/substitute"),
          # the caller's own phrases
          ("get", "/api/v1/me/phrases"), ("post", "/api/v1/me/phrases")}
+# endpoints naming ids in their body: each one not visible is reported not found
+BATCHES = {("post", "/api/v1/tasks/batch-complete")}
 
 
 def _notification(db: Database, username: str, park_slug: str) -> int:
@@ -139,7 +145,7 @@ def test_every_endpoint_is_covered(client: FlaskClient) -> None:
     covered = {(method, template) for method, template, _path, _body in
                endpoints(Target("p", "i", "t", 1))}
 
-    assert operations == covered | LISTS | PUBLIC
+    assert operations == covered | LISTS | BATCHES | PUBLIC
 
 
 @pytest.mark.parametrize("username", ["admin", "zhang.wei", "xinghe"])
@@ -155,6 +161,15 @@ def test_another_park_is_404_everywhere(client: FlaskClient, login: Login, other
 def test_the_demo_park_is_404_from_the_other(client: FlaskClient, login: Login,
                                              other_enterprise: Target, username: str) -> None:
     _all_absent(client, login(username), other_enterprise)
+
+
+@pytest.mark.parametrize("username", ["admin", "zhang.wei", "xinghe"])
+def test_a_batch_finds_no_task_of_another_park(client: FlaskClient, login: Login,
+                                               other_park: Target, username: str) -> None:
+    response = client.post("/api/v1/tasks/batch-complete",
+                           json={"task_ids": [other_park.task_id]}, headers=login(username))
+    assert response.status_code == 200
+    assert [r["code"] for r in response.json["results"]] == ["not_found"]
 
 
 def test_another_enterprise_is_404_everywhere(client: FlaskClient, login: Login,
