@@ -6,7 +6,7 @@ keeps the table and its partial inbox index as they are); the engine task keeps 
 for in ``handoff``. ``on_behalf_of`` names whom a substitute holds a task for. Notifications
 gain the kinds of the hand-offs.
 
-Revision ID: 0012
+Revision ID: 0014
 Revises: 0013
 Create Date: 2026-12-06
 """
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-revision: str = "0012"
+revision: str = "0014"
 down_revision: str | None = "0013"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
