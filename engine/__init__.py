@@ -24,6 +24,7 @@ from .errors import (
     ScriptFailed,
     TaskNotOpen,
 )
+from .external import ErrorNotCaught
 from .formdata import is_generated as is_generated_form
 from .library import CallableProcess, external_calls, version_tag_of
 from .limits import RunLimits
@@ -34,6 +35,7 @@ from .values import (
     END_RESULTS,
     HumanTaskSpec,
     MessageWait,
+    OpenExternalTask,
     OpenTask,
     Snapshot,
     StepError,
@@ -61,12 +63,14 @@ __all__ = [
     "Engine",
     "EngineError",
     "EngineFailed",
+    "ErrorNotCaught",
     "ExpressionError",
     "FormDataInvalid",
     "HumanTaskSpec",
     "InvalidProcess",
     "MessageWait",
     "NotWaiting",
+    "OpenExternalTask",
     "OpenTask",
     "Problem",
     "ProcessVersion",
