@@ -3,6 +3,7 @@
 from webapp.models.audit import AppendOnlyError, AuditEvent, IdempotencyKey
 from webapp.models.definitions import ProcessDefinition
 from webapp.models.drafts import Draft
+from webapp.models.external import EXTERNAL_TASK_STATUSES, ExternalTask, ServiceToken
 from webapp.models.instances import (
     INSTANCE_RESULTS,
     INSTANCE_STATUSES,
@@ -34,6 +35,7 @@ from webapp.models.tenancy import (
 __all__ = [
     "DAY_KINDS",
     "DEFAULT_TIMEZONE",
+    "EXTERNAL_TASK_STATUSES",
     "INSTANCE_RESULTS",
     "INSTANCE_STATUSES",
     "STATUS_DETAILS",
@@ -48,6 +50,7 @@ __all__ = [
     "CalendarDay",
     "Draft",
     "Enterprise",
+    "ExternalTask",
     "Group",
     "GroupMember",
     "HumanTask",
@@ -62,6 +65,7 @@ __all__ = [
     "RateLimitCounter",
     "Rating",
     "RefCounter",
+    "ServiceToken",
     "StepHistory",
     "User",
     "allocate_reference",
