@@ -25,7 +25,14 @@ from sqlalchemy.exc import DBAPIError
 from webapp.config import SmtpSettings
 from webapp.db import Database
 from webapp.models import Instance, Job
-from webapp.services import applications, deadlines, jobs, messaging, notifications
+from webapp.services import (
+    applications,
+    deadlines,
+    external_tasks,
+    jobs,
+    messaging,
+    notifications,
+)
 from webapp.services.errors import Conflict, NotFound
 from webapp.services.jobs import ClaimedJob, Handler, JobContext
 from webapp.services.thrown_messages import MESSAGE
@@ -89,6 +96,7 @@ HANDLERS: Mapping[str, Handler] = {
     "event": jobs.transactional(notifications.announce),
     "notify": jobs.standalone(notifications.deliver),
     MESSAGE: jobs.transactional(messaging.deliver_thrown),
+    external_tasks.INCIDENT: jobs.transactional(external_tasks.reopen_after_incident),
 }
 
 

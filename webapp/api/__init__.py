@@ -12,7 +12,16 @@ from flask_smorest import Api
 
 def register(api: Api) -> None:
     """Register every resource blueprint with the (initialised) API."""
-    from webapp.api import auth, health, instances, notifications, processes, tasks
+    from webapp.api import (
+        auth,
+        external_tasks,
+        health,
+        instances,
+        notifications,
+        processes,
+        tasks,
+    )
 
-    for module in (auth, processes, instances, tasks, notifications, health):
+    for module in (auth, processes, instances, tasks, notifications, health, external_tasks):
         api.register_blueprint(module.blp)
+    api.register_blueprint(external_tasks.tokens_blp)
