@@ -112,7 +112,7 @@ class Engine:
         task = waiting_external(workflow, task_id)
         self.check_data(version, None, variables)
         return self._advance(workflow, version, lambda: complete_external(task, variables),
-                             actor=actor, completing=task, state=state)
+                             actor=actor, completing=task, submitted=variables, state=state)
 
     def throw_external_error(self, version: ProcessVersion, state: bytes, task_id: str,
                              code: str, variables: Mapping[str, Any] | None = None, *,

@@ -77,7 +77,7 @@ class LockedTaskSchema(Schema):
     retries = fields.Integer(allow_none=True)
 
 
-class CompleteRequestSchema(Schema):
+class ExternalCompleteRequestSchema(Schema):
     worker_id = _worker_id()
     variables = _variables()
 
@@ -154,7 +154,7 @@ def fetch_and_lock(body: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 @blp.route("/<task_id>/complete", methods=["POST"])
-@blp.arguments(CompleteRequestSchema())
+@blp.arguments(ExternalCompleteRequestSchema())
 @blp.response(204)
 @blp.alt_response(404, schema=ErrorSchema, description="No such task in the caller's parks")
 @blp.alt_response(409, schema=ErrorSchema, description="Not locked to this worker (any more)")
