@@ -122,14 +122,15 @@ class ServiceTokenSchema(Schema):
     token = fields.String(required=True, metadata={"description": "shown once"})
 
 
-def _call(worker_id: str) -> WorkerCall:
-    """The caller's standing for external work; 403 for someone who administers no park."""
+def _call(worker_id: str, *, fetching: bool = False) -> WorkerCall:
+    """The caller's standing for external work; fetching, 403 for someone who administers no
+    park (a task they name is simply not there for them: 404)."""
     service = current_service()
     if service is not None:
         return WorkerCall(service.actor, frozenset({service.park_id}), worker_id)
     viewer = current_viewer()
     parks = frozenset(p for p, role in viewer.parks.items() if role.role == "admin")
-    if not parks:
+    if fetching and not parks:
         raise Forbidden(
             "external tasks are worked with a park's service token or by its administrators"
         )
@@ -146,7 +147,7 @@ def fetch_and_lock(body: dict[str, Any]) -> list[dict[str, Any]]:
     topics = [Topic(t["name"], t["lock_seconds"]) for t in body["topics"]]
     return external_tasks.fetch_and_lock(
         store.database,
-        _call(body["worker_id"]),
+        _call(body["worker_id"], fetching=True),
         topics=topics,
         max_tasks=body["max_tasks"],
         now=datetime.now(UTC),

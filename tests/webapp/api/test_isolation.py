@@ -61,11 +61,20 @@ def endpoints(target: Target) -> list[tuple[str, str, str, Any]]:
          {"data": {"outcome": "approve"}}),
         ("post", "/api/v1/notifications/{notification_id}/read",
          f"/api/v1/notifications/{target.notification_id}/read", None),
+        *[("post", f"/api/v1/external-tasks/{{task_id}}/{what}",
+           f"/api/v1/external-tasks/{task}/{what}", {"worker_id": "w", **body})
+          for what, body in (("complete", {}), ("failure", {"message": "m", "retries": 1}),
+                             ("bpmn-error", {"code": "X"}), ("extend-lock", {"seconds": 5}))],
+        ("post", "/api/v1/parks/{park}/service-tokens", f"/api/v1/parks/{park}/service-tokens",
+         {"name": "n"}),
+        ("delete", "/api/v1/parks/{park}/service-tokens/{token_id}",
+         f"/api/v1/parks/{park}/service-tokens/t", None),
     ]
 
 
 # endpoints without an id of their own: what they list must leave the other tenant out
-LISTS = {("get", "/api/v1/tasks"), ("get", "/api/v1/notifications")}
+LISTS = {("get", "/api/v1/tasks"), ("get", "/api/v1/notifications"),
+         ("post", "/api/v1/external-tasks/fetch-and-lock")}
 
 
 def _notification(db: Database, username: str, park_slug: str) -> int:
