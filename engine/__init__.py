@@ -27,6 +27,7 @@ from .errors import (
     ScriptFailed,
     TaskNotOpen,
 )
+from .external import ErrorNotCaught
 from .formdata import is_generated as is_generated_form
 from .library import CallableProcess, external_calls, version_tag_of
 from .limits import RunLimits
@@ -46,6 +47,7 @@ from .values import (
     ApprovalProgress,
     HumanTaskSpec,
     MessageWait,
+    OpenExternalTask,
     OpenTask,
     Snapshot,
     StepError,
@@ -84,12 +86,14 @@ __all__ = [
     "Engine",
     "EngineError",
     "EngineFailed",
+    "ErrorNotCaught",
     "ExpressionError",
     "FormDataInvalid",
     "HumanTaskSpec",
     "InvalidProcess",
     "MessageWait",
     "NotWaiting",
+    "OpenExternalTask",
     "OpenTask",
     "Problem",
     "ProcessVersion",

@@ -26,6 +26,8 @@ from .approval import progress
 from .definitions import BPMN_NS, CAMUNDA_NS, ProcessVersion, SpecCache
 from .errors import EngineError, EngineFailed, FormDataInvalid, TaskNotOpen
 from .expressions import FUNCTIONS
+from .external import complete as complete_external
+from .external import external_tasks, is_waiting_external, throw_error, waiting_external
 from .limits import Budget, OverBudget, RunLimits, check_reachable
 from .messages import awaited_messages, deliver, thrown_messages
 from .returns import move_back, resume, resume_point, return_problem
@@ -153,6 +155,26 @@ class Engine:
         on the diagram (whether other steps are open at the time is checked on returning)."""
         spec, _, _ = self._specs(version)
         return return_problem(spec, source, target)
+
+    def complete_external_task(self, version: ProcessVersion, state: bytes, task_id: str,
+                               variables: Mapping[str, Any], *,
+                               actor: str | None = None) -> Snapshot:
+        """Complete a waiting external task with its worker's ``variables``, and run on."""
+        workflow = self._load(version, state)
+        task = waiting_external(workflow, task_id)
+        self.check_data(version, None, variables)
+        return self._advance(workflow, version, lambda: complete_external(task, variables),
+                             actor=actor, completing=task, submitted=variables, state=state)
+
+    def throw_external_error(self, version: ProcessVersion, state: bytes, task_id: str,
+                             code: str, variables: Mapping[str, Any] | None = None, *,
+                             actor: str | None = None) -> Snapshot:
+        """Throw BPMN error ``code`` at a waiting external task; ErrorNotCaught if uncaught."""
+        workflow = self._load(version, state)
+        task = waiting_external(workflow, task_id)
+        self.check_data(version, None, variables or {})
+        throw_error(task, code, variables or {})
+        return self._advance(workflow, version, lambda: None, actor=actor, state=state)
 
     def deliver_message(self, version: ProcessVersion, state: bytes, name: str,
                         payload: Any, *, actor: str | None = None) -> Snapshot:
@@ -327,6 +349,7 @@ class Engine:
             data=_current_data(workflow, walk),
             error=error,
             messages=messages,
+            external_tasks=external_tasks(walk.queried) if live else (),
         )
 
 
@@ -387,6 +410,9 @@ def _current_data(workflow: BpmnWorkflow, walk: TaskWalk) -> dict[str, Any]:
         task = walk.first(state)
         if task is not None:
             return dict(task.data)
+    task = next((t for t in walk.queried if is_waiting_external(t)), None)
+    if task is not None:
+        return dict(task.data)
     # rare (only failed tasks left), and SpiffWorkflow's query for a finished state reaches
     # other tasks than `TaskWalk.queried` does: ask it
     task = workflow.get_next_task(state=TaskState.ERROR)

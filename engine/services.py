@@ -67,11 +67,29 @@ def call_service(task: Any, properties: Mapping[str, str]) -> None:
 
 
 class ParkServiceTask(ServiceTask):
-    """A service task that calls its registered service and merges what it returns."""
+    """A service task that calls its registered service and merges what it returns.
 
-    def _execute(self, task: Any) -> bool:
+    An external one (``camunda:type="external"``, ``topic`` set) calls nothing: it waits,
+    started, for an outside worker to complete it (see ``external``).
+    """
+
+    topic: str | None = None
+
+    def _execute(self, task: Any) -> bool | None:
+        if self.topic is not None:
+            return None  # SpiffWorkflow leaves a task whose run returns None started
         call_service(task, self.extensions or {})
         return True
+
+
+class ParkServiceTaskParser(CamundaTaskParser):
+    """The Camunda task parser, keeping an external service task's topic on its spec."""
+
+    def create_task(self) -> Any:
+        task = super().create_task()
+        if self.attribute("type", "camunda") == "external":
+            task.topic = (self.attribute("topic", "camunda") or "").strip()
+        return task
 
 
 class ParkSendTask(SendTask):
@@ -125,7 +143,7 @@ class ParkParser(CamundaParser):
 
     OVERRIDE_PARSER_CLASSES = {
         **CamundaParser.OVERRIDE_PARSER_CLASSES,
-        full_tag("serviceTask"): (CamundaTaskParser, ParkServiceTask),
+        full_tag("serviceTask"): (ParkServiceTaskParser, ParkServiceTask),
         full_tag("businessRuleTask"): (ParkBusinessRuleTaskParser, ParkBusinessRuleTask),
         full_tag("callActivity"): (CallActivityParser, ParkCallActivity),
         full_tag("sendTask"): (ParkSendTaskParser, ParkSendTask),

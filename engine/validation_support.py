@@ -30,6 +30,7 @@ _START = frozenset({bpmn("startEvent")})
 _PROCESS = frozenset({bpmn("process")})
 _LOOP = frozenset({bpmn("multiInstanceLoopCharacteristics")})
 _MESSAGE = frozenset({bpmn("messageEventDefinition")})
+_SERVICE = frozenset({bpmn("serviceTask")})
 
 # camunda: attribute -> the elements it may appear on (None: any element). Async and
 # exclusive job flags are accepted anywhere because Parkflow's transactions make them moot.
@@ -44,6 +45,8 @@ ALLOWED_ATTRIBUTES: dict[str, frozenset[str] | None] = {
     # SpiffWorkflow's Camunda parser reads these as a message's payload and target variable.
     "expression": _MESSAGE, "resultVariable": _MESSAGE,
     "calledElementBinding": frozenset({bpmn("callActivity")}),
+    # an external service task waits for a worker fetching its topic (engine.external)
+    "type": _SERVICE, "topic": _SERVICE,
     "calledElementVersion": frozenset({bpmn("callActivity")}),
     "calledElementVersionTag": frozenset({bpmn("callActivity")}),
 }
@@ -53,8 +56,6 @@ HINTS = {
     "class": _DELEGATE,
     "delegateExpression": _DELEGATE,
     "expression": _DELEGATE,
-    "type": "there are no external task workers; call a registered service instead",
-    "topic": "there are no external task workers; call a registered service instead",
     "resultVariable": "outputs are merged into the process data under their own names",
     "mapDecisionResult": "outputs are merged into the process data under their own names",
     "candidateStarterGroups": "who may start a process is managed in Parkflow, not in the diagram",
@@ -123,6 +124,10 @@ def _check_camunda_attribute(element: etree._Element, name: str, value: str) -> 
     allowed_on = ALLOWED_ATTRIBUTES[name]
     if allowed_on is not None and element.tag not in allowed_on:
         yield problem(element, _not_supported(name, f"on a {local_name(element)}"))
+    elif name == "type" and value != "external":
+        yield problem(element, f"camunda:type '{value}' is not supported: a service task is "
+                               "external (camunda:type=\"external\" with a camunda:topic) or "
+                               "calls a registered service")
     elif name == "calledElementBinding" and value not in CALL_BINDINGS:
         yield problem(element, f"camunda:calledElementBinding '{value}' is not supported: use "
                                "'deployment', 'latest', 'version' or 'versionTag'")
@@ -160,7 +165,9 @@ def _check_properties(properties: etree._Element) -> Iterator[Problem]:
 def _check_tasks(doc: Document) -> Iterator[Problem]:
     for task in doc.iter(bpmn("serviceTask")):
         name = service_name(task)
-        if not name:
+        if task.get(camunda("type")) is not None or task.get(camunda("topic")) is not None:
+            yield from _check_external(task, name)
+        elif not name:
             known = ", ".join(sorted(SERVICES)) or "none"
             yield problem(task, "a service task needs a camunda:properties property 'service' "
                                 f"naming a registered service: the registered ones are {known}",
@@ -188,6 +195,19 @@ def _check_tasks(doc: Document) -> Iterator[Problem]:
         yield from _check_event_gateway(gateway, doc)
     for end in doc.iter(bpmn("endEvent")):
         yield from _check_end_result(end)
+
+
+def _check_external(task: etree._Element, name: str | None) -> Iterator[Problem]:
+    if task.get(camunda("type")) != "external":
+        if task.get(camunda("type")) is None:
+            yield problem(task, 'camunda:topic needs camunda:type="external" on the same task')
+        return
+    if not (task.get(camunda("topic")) or "").strip():
+        yield problem(task, "an external service task needs a camunda:topic its workers fetch",
+                      code="external_without_topic")
+    if name:
+        yield problem(task, f"an external service task calls no registered service: "
+                            f"remove the 'service' property '{name}' or camunda:type")
 
 
 def _check_registered(task: etree._Element, name: str) -> Iterator[Problem]:

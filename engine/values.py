@@ -146,6 +146,8 @@ class Snapshot:
     error: StepError | None = None
     # messages thrown during this call that nothing in the instance caught
     messages: tuple[ThrownMessage, ...] = ()
+    # external service tasks waiting for a worker
+    external_tasks: tuple[OpenExternalTask, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -156,3 +158,17 @@ class ProcessInfo:
     name: str
     content_hash: str
     promised_duration: str | None = None
+
+
+@dataclass(frozen=True)
+class OpenExternalTask:
+    """An external service task waiting for an outside worker (Camunda's fetch-and-lock).
+
+    ``variables`` are the data the task sees, what a worker fetching it is given.
+    """
+
+    task_id: str
+    element_id: str
+    name: str
+    topic: str
+    variables: Mapping[str, Any] = field(default_factory=dict)

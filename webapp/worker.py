@@ -28,6 +28,7 @@ from webapp.models import Instance, Job
 from webapp.services import (
     applications,
     deadlines,
+    external_tasks,
     jobs,
     messaging,
     notifications,
@@ -99,6 +100,7 @@ HANDLERS: Mapping[str, Handler] = {
     MESSAGE: jobs.transactional(messaging.deliver_thrown),
     taskrules.RULES_JOB: jobs.transactional(taskrule_actions.apply_rules),
     taskrules.TIMEOUT_JOB: jobs.transactional(taskrule_actions.on_timeout),
+    external_tasks.INCIDENT: jobs.transactional(external_tasks.reopen_after_incident),
 }
 
 

@@ -15,6 +15,7 @@ def register(api: Api) -> None:
     from webapp.api import (
         applicant_actions,
         auth,
+        external_tasks,
         handoffs,
         health,
         instances,
@@ -26,5 +27,6 @@ def register(api: Api) -> None:
     )
 
     for module in (auth, processes, instances, applicant_actions, tasks, returns, handoffs,
-                   notifications, supervision, health):
+                   notifications, supervision, health, external_tasks):
         api.register_blueprint(module.blp)
+    api.register_blueprint(external_tasks.tokens_blp)

@@ -9,10 +9,12 @@ from flask import Flask, current_app, g, request
 
 from webapp.api.scoping import TOKEN_OWNER_TABLES, TokenOwner, Viewer, token_owner
 from webapp.extensions import DATABASE_KEY, store
-from webapp.services import tokens
+from webapp.services import service_tokens, tokens
 from webapp.services.tokens import Unauthenticated
 
 PUBLIC_ENDPOINTS = frozenset({"auth.issue_token", "health.healthz"})
+# the only blueprint a park's service token opens (external workers)
+SERVICE_BLUEPRINTS = frozenset({"external_tasks"})
 SIGN_IN_HINT = ("send the header Authorization: Bearer <token>; "
                 "get a token from POST /api/v1/auth/token")
 RECENT_OWNERS_KEY = "parkflow.recent_token_owners"
@@ -62,6 +64,10 @@ def authenticate_request() -> None:
     if request.endpoint in PUBLIC_ENDPOINTS:
         return
     secret = bearer_secret()
+    if request.blueprint in SERVICE_BLUEPRINTS and service_tokens.is_service_secret(secret):
+        with store.database.single_read() as connection:
+            g.parkflow_service = service_tokens.service_caller(connection, secret)
+        return
     tokens.check_format(secret)
     token_hash = tokens.token_hash(secret)
     recent: RecentOwners = current_app.extensions[RECENT_OWNERS_KEY]
@@ -73,6 +79,12 @@ def authenticate_request() -> None:
             raise Unauthenticated("the token is not valid")
         recent.put(token_hash, owner)
     g.parkflow_viewer = owner.check_standing()
+
+
+def current_service() -> service_tokens.ServiceCaller | None:
+    """The park service token this request came with, if it came with one."""
+    found: service_tokens.ServiceCaller | None = g.get("parkflow_service")
+    return found
 
 
 def current_viewer() -> Viewer:

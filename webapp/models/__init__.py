@@ -4,6 +4,7 @@ from webapp.models.applicant import InstanceCopy, Phrase, Urge
 from webapp.models.audit import AppendOnlyError, AuditEvent, IdempotencyKey
 from webapp.models.definitions import ProcessDefinition
 from webapp.models.drafts import Draft
+from webapp.models.external import EXTERNAL_TASK_STATUSES, ExternalTask, ServiceToken
 from webapp.models.instances import (
     INSTANCE_RESULTS,
     INSTANCE_STATUSES,
@@ -37,6 +38,7 @@ __all__ = [
     "DAY_KINDS",
     "DEFAULT_TIMEZONE",
     "HANDOFF_KINDS",
+    "EXTERNAL_TASK_STATUSES",
     "INSTANCE_RESULTS",
     "INSTANCE_STATUSES",
     "STATUS_DETAILS",
@@ -51,6 +53,7 @@ __all__ = [
     "CalendarDay",
     "Draft",
     "Enterprise",
+    "ExternalTask",
     "Group",
     "GroupMember",
     "HumanTask",
@@ -67,6 +70,7 @@ __all__ = [
     "RateLimitCounter",
     "Rating",
     "RefCounter",
+    "ServiceToken",
     "StepHistory",
     "Urge",
     "Substitution",

@@ -14,7 +14,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from engine import OpenTask, Snapshot, StepRecord, TimerWait
 from webapp.models import HumanTask, Instance, Job, MessageWait, Park, StepHistory
-from webapp.services import copies, deadlines, jobs, substitutes
+from webapp.services import copies, deadlines, external_tasks, jobs, substitutes
 from webapp.services.engines import version_of
 from webapp.services.loading import held_task
 from webapp.services.taskrules import rule_jobs
@@ -70,6 +70,9 @@ def _write(session: Session, instance: Instance, park: Park, snapshot: Snapshot,
                                None if known is None else known["timers"])
     if known is None or known.get("messages") != waits["messages"]:
         _sync_waits(session, instance, snapshot)
+    known_external = (instance.waits or {}).get("external", [])
+    if known_external != waits.get("external", []):
+        external_tasks.sync(session, instance, snapshot, known_external, now)
     if snapshot.steps:
         _INSERT_HISTORY.run_many(session.connection(), _history(instance, snapshot.steps))
     queued += deadlines.sync(
@@ -136,11 +139,15 @@ def nothing_awaited() -> dict[str, Any]:
 
 def _waits(snapshot: Snapshot) -> dict[str, Any]:
     """What the instance waits for, comparable with the last one written: its open tasks,
-    timers and messages."""
-    return {"tasks": sorted(task.task_id for task in snapshot.open_tasks),
-            "timers": {t.task_id: t.due_at.isoformat() for t in snapshot.timers},
-            "messages": sorted([w.name, correlation_key(w.correlation) if w.correlation else None]
-                               for w in snapshot.awaited_messages)}
+    timers and messages, and external tasks when it has some."""
+    waits: dict[str, Any] = {
+        "tasks": sorted(task.task_id for task in snapshot.open_tasks),
+        "timers": {t.task_id: t.due_at.isoformat() for t in snapshot.timers},
+        "messages": sorted([w.name, correlation_key(w.correlation) if w.correlation else None]
+                           for w in snapshot.awaited_messages)}
+    if snapshot.external_tasks:
+        waits["external"] = external_tasks.waiting_ids(snapshot)
+    return waits
 
 
 def summarize(data: Any) -> dict[str, Any]:

@@ -90,13 +90,21 @@ def endpoints(target: Target) -> list[tuple[str, str, str, Any]]:
          {"urge_interval_hours": 2}),
         ("delete", "/api/v1/me/phrases/{phrase_id}", f"/api/v1/me/phrases/{target.phrase_id}",
          None),
+        *[("post", f"/api/v1/external-tasks/{{task_id}}/{what}",
+           f"/api/v1/external-tasks/{task}/{what}", {"worker_id": "w", **body})
+          for what, body in (("complete", {}), ("failure", {"message": "m", "retries": 1}),
+                             ("bpmn-error", {"code": "X"}), ("extend-lock", {"seconds": 5}))],
+        ("post", "/api/v1/parks/{park}/service-tokens", f"/api/v1/parks/{park}/service-tokens",
+         {"name": "n"}),
+        ("delete", "/api/v1/parks/{park}/service-tokens/{token_id}",
+         f"/api/v1/parks/{park}/service-tokens/t", None),
     ]
 
 
 # endpoints without an id of their own: what they list must leave the other tenant out
 LISTS = {("get", "/api/v1/tasks"), ("get", "/api/v1/notifications"), ("get", "/api/v1/people"),
          ("get", "/api/v1/me/substitute"), ("put", "/api/v1/me/substitute"),
-         ("delete", "/api/v1/me/substitute"),
+         ("delete", "/api/v1/me/substitute"), ("post", "/api/v1/external-tasks/fetch-and-lock"),
          # the caller's own phrases
          ("get", "/api/v1/me/phrases"), ("post", "/api/v1/me/phrases")}
 # endpoints naming ids in their body: each one not visible is reported not found
