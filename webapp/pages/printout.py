@@ -13,6 +13,7 @@ from urllib.parse import quote
 
 from flask import Blueprint, current_app, render_template
 from flask_babel import gettext as _
+from flask_babel import pgettext
 from flask_login import login_required
 from sqlalchemy import select
 from werkzeug.wrappers import Response
@@ -22,6 +23,7 @@ from webapp.extensions import store
 from webapp.models import AuditEvent
 from webapp.pages import dossier
 from webapp.pages.access import error_page, here
+from webapp.pages.timeline import ACTIONS
 from webapp.services import printout
 from webapp.services.attachments import attachments_of
 
@@ -50,6 +52,7 @@ def show(instance_id: str) -> Response | tuple[str, int]:
                 "print.html", instance=instance, past=past, events=events, names=names,
                 summary=dossier.summary(instance.definition, instance.data_summary, files),
                 attachments=attachments_of(session, instance.id),
+                labels=_labels(),
                 decisions=[step for step in past.steps if step.kind != "StartEvent"])
             try:
                 pdf = printout.keep(folder, instance, printout.to_pdf(html))
@@ -63,3 +66,17 @@ def show(instance_id: str) -> Response | tuple[str, int]:
     response.headers["Content-Disposition"] = f"inline; filename*=UTF-8''{quote(name)}"
     response.headers["Cache-Control"] = "private, no-store"
     return response
+
+
+def _labels() -> dict[str, str]:
+    """What each audit action is called in the record: the timeline's words, and the record's
+    own for the everyday ones the timeline shows as steps."""
+    labels = {action: str(shown.label) for action, shown in ACTIONS.items()}
+    labels.update({
+        "application.started": pgettext("approval record", "Submitted"),
+        "task.completed": pgettext("approval record", "Step done"),
+        "timers.fired": pgettext("approval record", "Time limit reached"),
+        "application.cancelled": pgettext("approval record", "Cancelled"),
+        "application.rated": pgettext("approval record", "Rated"),
+    })
+    return labels
