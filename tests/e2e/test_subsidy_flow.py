@@ -100,7 +100,7 @@ class Journey:
 
     def open_task(self, page: Page, reference: str, who: str) -> None:
         """Go through the inbox to the task of an application."""
-        page.get_by_role("link", name=self.words.inbox, exact=True).click()
+        page.locator("nav.mainnav").get_by_role("link", name=self.words.inbox, exact=True).click()
         self.check(page, f"inbox-{who}")
         page.get_by_role("link", name=reference).click()
         page.wait_for_url(re.compile(r"/tasks/"))

@@ -183,9 +183,17 @@ def _with_actions(session: Session, instance: Instance, steps: list[Step], *,
             kind="Action", lane=None, actor=shown.actor, at=event.at, outcome=None,
             reasons=shown.reasons, comment=shown.comment, action=shown.action,
             label=shown.label, note=shown.note))
-    # at most LATEST_STEPS of each: bounded however long the application lived
-    return sorted([*timeline.on_behalf(session, steps, display_names), *actions],
-                  key=lambda entry: entry.at)
+    # at most LATEST_STEPS of each: bounded however long the application lived. The steps
+    # keep the order they were taken in (their ids: a timer's step carries the time it was
+    # due, which may read later than a step taken after it); each action goes before the
+    # first step recorded after it
+    merged: list[Step] = []
+    waiting = sorted(actions, key=lambda entry: entry.at)
+    for step in timeline.on_behalf(session, steps, display_names):
+        while waiting and waiting[0].at < step.at:
+            merged.append(waiting.pop(0))
+        merged.append(step)
+    return merged + waiting
 
 
 def _latest(session: Session, where: tuple[Any, ...], limit: int | None
