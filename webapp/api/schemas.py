@@ -411,7 +411,7 @@ class RemoveSignersRequestSchema(Schema):
     comment = _comment()
 
 
-class SignerSchema(Schema):
+class AddedSignerSchema(Schema):
     username = fields.String(allow_none=True)
     on_behalf_of = fields.String(allow_none=True)
     position = fields.String(required=True)
@@ -438,7 +438,7 @@ class HandoffStatusSchema(Schema):
     task_id = fields.String(required=True)
     holder = fields.String(allow_none=True)
     delegation = fields.Nested(DelegationSchema, allow_none=True)
-    signers = fields.List(fields.Nested(SignerSchema), required=True)
+    signers = fields.List(fields.Nested(AddedSignerSchema), required=True)
     held = fields.Nested(HeldDecisionSchema, allow_none=True, metadata={
         "description": "the holder's decision, kept until the after/parallel signers signed"})
 
