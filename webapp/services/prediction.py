@@ -103,37 +103,40 @@ def figures(session: Session, instance: Instance, element_id: str) -> StepFigure
     if found is not None:
         return found
     calendar = park_calendar(instance.park, session)
-    latest = (
-        select(
-            HumanTask.instance_id,
-            func.min(HumanTask.created_at).label("opened"),
-            func.max(HumanTask.completed_at).label("done"),
-        )
-        .join(Instance, Instance.id == HumanTask.instance_id)
+    # the latest finished applications of the version first (bounded), then their tasks at
+    # the step: however many the park has finished, one sample is read
+    recent = (
+        select(Instance.id, Instance.ended_at, Instance.started_at)
         .where(
-            Instance.definition_id == instance.definition_id,
+            Instance.park_id == instance.park_id,
             Instance.status == "completed",
+            Instance.definition_id == instance.definition_id,
             Instance.ended_at.is_not(None),
-            HumanTask.element_id == element_id,
-            HumanTask.status == "completed",
         )
-        .group_by(HumanTask.instance_id)
+        .order_by(Instance.ended_at.desc())
+        .limit(SAMPLE)
         .subquery()
     )
     rows = session.execute(
-        select(latest.c.opened, latest.c.done, Instance.ended_at, Instance.started_at)
-        .join(Instance, Instance.id == latest.c.instance_id)
-        .order_by(Instance.ended_at.desc())
-        .limit(SAMPLE)
+        select(
+            func.min(HumanTask.created_at),
+            func.max(HumanTask.completed_at),
+            recent.c.ended_at,
+            recent.c.started_at,
+        )
+        .join(recent, recent.c.id == HumanTask.instance_id)
+        .where(HumanTask.element_id == element_id, HumanTask.status == "completed")
+        .group_by(HumanTask.instance_id, recent.c.ended_at, recent.c.started_at)
     ).all()
-    steps, rests = [], []
-    for opened, done, ended, _started in rows:
-        opened, done, ended = (_aware(opened), _aware(done), _aware(ended))
+    steps, rests, starts = [], [], []
+    for opened, done, ended, started in rows:
+        opened, done, ended = _aware(opened), _aware(done), _aware(ended)
+        starts.append(_aware(started))
         steps.append(working_days_between(opened, done, calendar))
         rests.append(working_days_between(done, ended, calendar))
     found = StepFigures(
         count=len(rows),
-        since=min((_aware(row.started_at) for row in rows), default=None),
+        since=min(starts, default=None),
         step_days=statistics.median(steps) if steps else 0.0,
         rest_days=statistics.median(rests) if rests else 0.0,
     )
