@@ -58,3 +58,15 @@ def test_python_chooses_the_interpreter(tmp_path: Path) -> None:
     # from the environment too
     assert venv_command(tmp_path, f"SYSTEM_PYTHON={system}", python="/opt/py/bin/python3") == (
         "/opt/py/bin/python3 -m venv .venv")
+
+
+def test_run_and_test_install_what_printing_needs() -> None:
+    # README: the 审批单 is laid out by Pango with the Noto CJK fonts, which make run and make
+    # test install where they are missing
+    rules = {line.split(":")[0]: line for line in (ROOT / "Makefile").read_text().splitlines()
+             if line and not line[0].isspace() and ":" in line and "=" not in line}
+    assert "printing" in rules["run"].split(":", 1)[1].split()
+    assert "printing" in rules["test"].split(":", 1)[1].split()
+    recipe = subprocess.run(["make", "-n", "printing"], cwd=ROOT,  # noqa: S603, S607
+                            capture_output=True, text=True, check=True).stdout
+    assert "libpangoft2-1.0-0" in recipe and "fonts-noto-cjk" in recipe
