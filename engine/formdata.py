@@ -11,9 +11,10 @@ Mapping, field by field (``camunda:formField``):
 * ``id`` -> the property name (a process variable); ``label`` -> ``title``;
 * ``type``: ``string`` -> string, ``long`` -> integer, ``boolean`` -> boolean (a check box),
   ``date`` -> string in ``date`` format (ISO ``YYYY-MM-DD``), ``enum`` -> a select over its
-  ``camunda:value`` ids labelled by their names; any other type is refused;
+  ``camunda:value`` ids labelled by their names, ``textarea`` (SpiffWorkflow's) -> a string
+  shown as several lines; any other type is refused;
 * ``defaultValue`` -> ``default`` (converted to the type; a date may be written
-  ``dd/MM/yyyy`` as Camunda does); expressions are refused;
+  ``dd/MM/yyyy`` as Camunda does, a boolean yes/no); expressions are refused;
 * ``camunda:validation`` constraints: ``required``, ``readonly``, ``minlength``/``maxlength``
   (strings), ``min``/``max`` (longs); any other validator is refused;
 * ``camunda:properties`` (``id``/``value``): ``description`` (the hint under the field),
@@ -38,6 +39,8 @@ from .timers import CALENDAR_FUNCTIONS
 
 FORM_DATA_PREFIX = "formData:"
 TYPES = ("string", "long", "boolean", "date", "enum")
+# a boolean field's defaultValue: Camunda's true/false, and the yes/no that diagrams also carry
+_BOOLEAN_WORDS = {"true": True, "false": False, "yes": True, "no": False}
 CONSTRAINTS = ("required", "readonly", "minlength", "maxlength", "min", "max")
 FIELD_PROPERTIES = ("description", "widget", "pattern", "prefill")
 _HOLDERS = frozenset({bpmn("userTask"), bpmn("startEvent")})
@@ -223,17 +226,16 @@ def _field(field_el: etree._Element, name: str, result: Generated) -> tuple[dict
                 id=name,
             )
         )
+    if kind == "textarea":
+        # SpiffWorkflow's form-field dialect: a string field shown as several lines
+        kind = "string"
+        prop["x-widget"] = "textarea"
     if kind not in TYPES:
-        hint = (
-            " (for several lines of text: type string, property widget = textarea)"
-            if kind == "textarea"
-            else ""
-        )
         result.problems.append(
             problem(
                 field_el,
                 f"form field '{name}' has type '{kind}', which is not supported: use one "
-                f"of {', '.join(TYPES)}{hint}",
+                f"of {', '.join(TYPES)}",
                 code="form_field_type",
                 id=name,
                 type=kind,
@@ -342,8 +344,9 @@ def _default(text: str, kind: str, values: list[str]) -> Any:
         except ValueError:
             return "!is not a whole number"
     if kind == "boolean":
-        if text.casefold() in ("true", "false"):
-            return text.casefold() == "true"
+        word = text.casefold()
+        if word in _BOOLEAN_WORDS:
+            return _BOOLEAN_WORDS[word]
         return "!is neither true nor false"
     if kind == "date":
         for pattern in ("%Y-%m-%d", "%d/%m/%Y"):

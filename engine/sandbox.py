@@ -44,6 +44,7 @@ from __future__ import annotations
 
 import gc
 import json
+import logging
 import math
 import mmap
 import os
@@ -62,6 +63,7 @@ from .script_policy import (
     FILENAME,
     NotStorableError,
     Refused,
+    ScriptOutput,
     compile_script,
     export_variables,
     script_globals,
@@ -74,6 +76,9 @@ _BALLAST_BYTES = 2 * 2**20
 _PIPE_FD = 3
 _EXIT_NO_MEMORY = 3
 _EXIT_CRASHED = 4
+_SUCCESS_KEYS = frozenset({"variables", "output", "dropped"})
+# what scripts print(), one record per line
+_log = logging.getLogger("parkflow.scripts")
 
 
 @dataclass(frozen=True)
@@ -186,7 +191,12 @@ class _Child:
     def _succeed(self, namespace: dict[str, Any]) -> NoReturn:
         try:
             variables = export_variables(namespace)
-            payload = json.dumps({"variables": variables}, allow_nan=False).encode()
+            report: dict[str, Any] = {"variables": variables}
+            output = namespace.get("_print_")
+            if isinstance(output, ScriptOutput) and (output.lines or output.dropped):
+                report["output"] = output.lines
+                report["dropped"] = output.dropped
+            payload = json.dumps(report, allow_nan=False).encode()
         except NotStorableError as exc:
             self.fail(None, str(exc))
         except MemoryError:
@@ -378,6 +388,11 @@ def _variables(ended: _Exit, limits: ScriptLimits) -> dict[str, Any]:
         raise ScriptError(None, f"the script sandbox ended unexpectedly (exit status {code})")
     if "error" in report:
         raise ScriptError(report["error"]["line"], report["error"]["message"])
+    if report.get("output"):
+        for line in report["output"]:
+            _log.info("script output: %s", line)
+        if report.get("dropped"):
+            _log.info("script output: %d more lines not kept", report["dropped"])
     variables: dict[str, Any] = report["variables"]
     return variables
 
@@ -388,10 +403,16 @@ def _decode(payload: bytes) -> dict[str, Any] | None:
         report = json.loads(payload)
     except ValueError:
         return None
-    if not isinstance(report, dict) or len(report) != 1:
+    if not isinstance(report, dict):
         return None
-    if isinstance(report.get("variables"), dict):
-        return report
+    if isinstance(report.get("variables"), dict) and set(report) <= _SUCCESS_KEYS:
+        output, dropped = report.get("output", []), report.get("dropped", 0)
+        if (isinstance(output, list) and all(isinstance(line, str) for line in output)
+                and isinstance(dropped, int)):
+            return report
+        return None
+    if len(report) != 1:
+        return None
     error = report.get("error")
     if (isinstance(error, dict) and isinstance(error.get("message"), str)
             and isinstance(error.get("line"), int | None)):

@@ -46,7 +46,10 @@ _INTERNAL_PREFIXES = ("f_", "co_", "gi_", "cr_", "ag_", "tb_")
 # format strings read attributes ("{0.__class__}"); mro() hands out `object`;
 # encode/decode import codec modules and only yield bytes, which cannot be stored anyway
 _DENIED_ATTRIBUTES = INSPECT_ATTRIBUTES | {"mro", "format", "format_map", "encode", "decode"}
-_NO_PRINT = "print is not available in scripts; keep results in variables"
+_NO_PRINTED = "'printed' is not available in scripts: print() writes to the log"
+# what print() may write per run of a script: lines, and characters per line
+PRINT_LINES = 200
+PRINT_LINE_CHARS = 500
 _RP_ERROR = re.compile(r"Line (\d+|None): (.*)", re.DOTALL)
 
 
@@ -69,14 +72,14 @@ class _ScriptPolicy(RestrictingNodeTransformer):
         # allow_magic_methods is ignored: without classes no script needs __eq__ and friends
         if name is not None and name != "_" and name.startswith("_"):
             self.error(node, f"the name {name!r} is not allowed")
-        elif name in ("print", "printed"):
-            self.error(node, _NO_PRINT)
+        elif name == "printed":
+            self.error(node, _NO_PRINTED)
         else:
             super().check_name(node, name)
 
     def visit_Name(self, node: ast.Name) -> _Visit:  # noqa: N802
-        if node.id in ("print", "printed"):
-            self.error(node, _NO_PRINT)
+        if node.id == "printed":
+            self.error(node, _NO_PRINTED)
             return node
         return super().visit_Name(node)
 
@@ -208,6 +211,31 @@ _SAFE_BUILTINS: dict[str, Any] = {
 }
 
 
+class ScriptOutput:
+    """What a script's print() calls wrote, kept for the log, bounded (see PRINT_LINES).
+
+    RestrictedPython compiles ``print(...)`` into ``_print._call_print(...)`` after binding
+    ``_print = _print_(_getattr_)`` in each scope; this object is ``_print_`` and ``_print``.
+    """
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+        self.dropped = 0
+
+    def __call__(self, _getattr: object = None) -> ScriptOutput:
+        return self
+
+    def _call_print(self, *objects: object, sep: object = " ", end: object = "\n",
+                    file: object = None, flush: object = False) -> None:
+        # file= and flush= are accepted and ignored: a script's output only goes to the log
+        text = (sep if isinstance(sep, str) else " ").join(str(each) for each in objects)
+        for line in text.splitlines() or [""]:
+            if len(self.lines) < PRINT_LINES:
+                self.lines.append(line[:PRINT_LINE_CHARS])
+            else:
+                self.dropped += 1
+
+
 def script_globals(data: Mapping[str, Any], functions: Mapping[str, Any]) -> dict[str, Any]:
     """A script's globals: guards and builtins, then ``functions``, then the variables in
     ``data``. Names starting with "_" are left out of both: a script could not name them,
@@ -224,6 +252,7 @@ def script_globals(data: Mapping[str, Any], functions: Mapping[str, Any]) -> dic
         "_write_": full_write_guard,
         "_inplacevar_": _inplacevar,
         "_apply_": _apply,
+        "_print_": ScriptOutput(),
     }
     for given in (functions, data):
         namespace.update((name, value) for name, value in given.items()

@@ -47,6 +47,9 @@ ALLOWED_ATTRIBUTES: dict[str, frozenset[str] | None] = {
     "calledElementBinding": frozenset({bpmn("callActivity")}),
     # an external service task waits for a worker fetching its topic (engine.external)
     "type": _SERVICE, "topic": _SERVICE,
+    # the text Camunda Modeler keeps beside an error's code; nothing in Parkflow reads it
+    # (camunda:errorMessageVariable, which would, stays refused)
+    "errorMessage": frozenset({bpmn("error")}),
     "calledElementVersion": frozenset({bpmn("callActivity")}),
     "calledElementVersionTag": frozenset({bpmn("callActivity")}),
 }
@@ -62,6 +65,8 @@ HINTS = {
     "candidateStarterUsers": "who may start a process is managed in Parkflow, not in the diagram",
     "connector": "call a registered service with a 'service' property instead",
     "field": _DELEGATE,
+    "calledElementTenantId": "a park is Parkflow's tenant: a call activity reaches the "
+                             "procedures of its own park",
 }
 # Other engines' extensions: Parkflow would ignore them, so a diagram using them is refused.
 FOREIGN_NAMESPACES = {

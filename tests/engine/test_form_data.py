@@ -86,6 +86,20 @@ def test_form_data_becomes_a_json_schema_form_in_field_order() -> None:
     assert version.warnings == ()
 
 
+def test_spiffworkflow_dialect_textarea_fields_and_yes_no_defaults_are_understood() -> None:
+    content = with_start_field(
+        '<camunda:formField id="story" label="Story" type="textarea" />'
+        '<camunda:formField id="late" type="boolean" defaultValue="No" />'
+        '<camunda:formField id="early" type="boolean" defaultValue="YES" />'
+    )
+    assert verdict(content) == ([], [])
+    (version,) = prepare_deployment({"booking.bpmn": content}, {}, {})
+    fields = version.forms[START]["properties"]
+    assert fields["story"] == {"type": "string", "title": "Story", "x-widget": "textarea"}
+    assert fields["late"] == {"type": "boolean", "default": False}
+    assert fields["early"] == {"type": "boolean", "default": True}
+
+
 def test_the_generated_form_is_checked_like_a_form_file() -> None:
     (version,) = prepare_deployment({"booking.bpmn": DIAGRAM}, {}, {})
     engine = Engine(cache=SpecCache())
@@ -152,18 +166,12 @@ def test_a_drawn_form_wins_over_a_form_key_on_the_same_task_with_a_warning() -> 
             "string, long, boolean, date, enum",
         ),
         (
-            '<camunda:formField id="note" type="textarea" />',
-            "form field 'note' has type 'textarea', which is not supported: use one of "
-            "string, long, boolean, date, enum (for several lines of text: type string, property "
-            "widget = textarea)",
-        ),
-        (
             '<camunda:formField id="n" type="long" defaultValue="many" />',
             "form field 'n': defaultValue 'many' is not a whole number",
         ),
         (
-            '<camunda:formField id="b" type="boolean" defaultValue="No" />',
-            "form field 'b': defaultValue 'No' is neither true nor false",
+            '<camunda:formField id="b" type="boolean" defaultValue="maybe" />',
+            "form field 'b': defaultValue 'maybe' is neither true nor false",
         ),
         (
             '<camunda:formField id="d" type="date" defaultValue="${today}" />',

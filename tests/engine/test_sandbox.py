@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import builtins
 import contextlib
+import logging
 import os
 import resource
 import threading
@@ -15,7 +16,13 @@ from typing import Any
 import pytest
 
 from engine.sandbox import ScriptError, ScriptLimits, check_script, run_script
-from engine.script_policy import RANGE_LIMIT, Refused, script_globals
+from engine.script_policy import (
+    PRINT_LINE_CHARS,
+    PRINT_LINES,
+    RANGE_LIMIT,
+    Refused,
+    script_globals,
+)
 
 FAST = ScriptLimits(cpu_seconds=0.5, memory_bytes=64 * 2**20, wall_seconds=5.0)
 
@@ -144,14 +151,34 @@ def test_range_is_capped() -> None:
 # --- deploy-time check --------------------------------------------------------------------------
 
 def test_check_script_lists_every_problem_with_its_line() -> None:
-    script = "import os\nx = ().__class__\ny = open('f')\nprint(x)\nz = 'a{}'.format(1)"
+    script = "import os\nx = ().__class__\ny = open('f')\nz = printed\nz = 'a{}'.format(1)"
     assert check_script(script) == [
         (1, "import is not allowed"),
         (2, "access to '__class__' is not allowed"),
         (3, "'open' is not allowed"),
-        (4, "print is not available in scripts; keep results in variables"),
+        (4, "'printed' is not available in scripts: print() writes to the log"),
         (5, "access to 'format' is not allowed (use an f-string)"),
     ]
+
+
+def test_print_writes_to_the_log_and_leaves_no_variable(caplog: pytest.LogCaptureFixture) -> None:
+    script = ("def shout(x):\n    print('in f', x, sep=': ')\n    return x * 2\n"
+              "y = shout(2)\nprint('done', y, file=None, flush=True)\nprint()")
+    assert check_script(script) == []
+    with caplog.at_level(logging.INFO, logger="parkflow.scripts"):
+        assert run(script, {}) == {"y": 4}
+    assert [r.getMessage() for r in caplog.records if r.name == "parkflow.scripts"] == [
+        "script output: in f: 2", "script output: done 4", "script output: "]
+
+
+def test_print_output_is_bounded(caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.INFO, logger="parkflow.scripts"):
+        assert run(f"for i in range({PRINT_LINES + 50}):\n    print('x' * 2000)", {}) == {
+            "i": PRINT_LINES + 49}
+    lines = [r.getMessage() for r in caplog.records if r.name == "parkflow.scripts"]
+    assert len(lines) == PRINT_LINES + 1
+    assert lines[0] == "script output: " + "x" * PRINT_LINE_CHARS
+    assert lines[-1] == "script output: 50 more lines not kept"
 
 
 def test_check_script_reports_syntax_errors_with_their_line() -> None:
