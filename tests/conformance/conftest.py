@@ -14,6 +14,7 @@ ORDER = (
     "refused on purpose",
     "gaps",
     "raw cannot parse",
+    "raw refuses, Parkflow runs",
     "different",
 )
 
