@@ -18,6 +18,7 @@ from webapp.models.instances import (
 )
 from webapp.models.jobs import JOB_STATUSES, NOTIFICATION_KINDS, Job, Notification
 from webapp.models.limits import RateLimitCounter
+from webapp.models.policies import OFFER_STATUSES, EnterpriseProfile, Policy, PolicyOffer
 from webapp.models.substitutes import Substitution
 from webapp.models.tasks import HANDOFF_KINDS, TASK_STATUSES, HumanTask, StepHistory
 from webapp.models.tenancy import (
@@ -35,6 +36,10 @@ from webapp.models.tenancy import (
 )
 
 __all__ = [
+    "OFFER_STATUSES",
+    "EnterpriseProfile",
+    "Policy",
+    "PolicyOffer",
     "DAY_KINDS",
     "DEFAULT_TIMEZONE",
     "HANDOFF_KINDS",

@@ -14,7 +14,9 @@ JOB_STATUSES = ("pending", "done", "failed")
 NOTIFICATION_KINDS = ("task_waiting", "returned", "due_soon", "overdue", "escalated", "completed",
                       # the approval actions (issue 21): every kind the shared list names
                       "transferred", "delegated", "delegation_resolved", "signers_added",
-                      "urged", "cc", "withdrawn", "reminded")
+                      "urged", "cc", "withdrawn", "reminded",
+                      # 免申即享: a policy found the enterprise
+                      "policy_offer")
 
 
 class Job(Base):
