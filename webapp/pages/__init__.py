@@ -21,6 +21,7 @@ from webapp.pages import (
     i18n,
     inbox,
     notifications,
+    policies,
     printout,
     returns,
     tasks,
@@ -32,7 +33,7 @@ from webapp.pages.timeline import init_timeline
 __all__ = ["register_pages"]
 
 for _module in (auth, i18n, inbox, tasks, returns, applications, notifications, attachments,
-                drafts, printout, applicant, handoffs):
+                drafts, printout, applicant, handoffs, policies):
     pages.register_blueprint(_module.bp)
 
 
