@@ -12,10 +12,19 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from webapp.models import HumanTask, Instance, Job, ProcessDefinition, StepHistory, User
+from webapp.models import (
+    ExternalTask,
+    HumanTask,
+    Instance,
+    Job,
+    ProcessDefinition,
+    StepHistory,
+    User,
+)
 from webapp.pages import timeline
 from webapp.pages.forms_render import display, properties
 from webapp.pages.labels import approval_standing
@@ -276,6 +285,9 @@ def current_steps(session: Session, instance: Instance, tasks: list[HumanTask],
         approval=approval_standing(standing[task.element_id])
         if task.element_id in standing else None)
         for task in tasks]
+    for step in waiting_external(session, instance):
+        found.append(CurrentStep(name=step.name, holder=_("an outside system"), due_at=None,
+                                 overdue=False, due_soon=False))
     if not found:
         facts = process_facts(instance.definition)
         for job in timers:
@@ -285,6 +297,18 @@ def current_steps(session: Session, instance: Instance, tasks: list[HumanTask],
     return found
 
 
+def waiting_external(session: Session, instance: Instance | str) -> list[ExternalTask]:
+    """The external tasks (a worker's service task) the application waits at, in order; read
+    only when its last snapshot says it waits for some."""
+    found = instance if isinstance(instance, Instance) else session.get(Instance, instance)
+    if found is None or not (found.waits or {}).get("external"):
+        return []
+    return list(session.scalars(
+        select(ExternalTask).where(ExternalTask.instance_id == found.id,
+                                   ExternalTask.status == "open")
+        .order_by(ExternalTask.created_at, ExternalTask.id)))
+
+
 def marks(session: Session, instance_id: str, tasks: list[HumanTask],
           timers: list[Job]) -> dict[str, list[str]]:
     """The diagram's marks: completed, current, overdue and due-soon element ids."""
@@ -292,6 +316,7 @@ def marks(session: Session, instance_id: str, tasks: list[HumanTask],
     passed = set(session.scalars(select(StepHistory.element_id).distinct()
                                  .where(StepHistory.instance_id == instance_id)))
     current = {task.element_id for task in tasks}
+    current.update(step.element_id for step in waiting_external(session, instance_id))
     if not tasks:
         current.update(str(job.payload.get("element_id", "")) for job in timers)
     return {

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import html
 import io
+import json
+import re
 from datetime import timedelta
 from typing import Any
 
@@ -240,6 +243,23 @@ def test_the_incident_shows_on_the_admin_page(
     page = Browser(app.test_client()).login("admin").get("/admin/incidents")
     assert page.status_code == 200
     assert "certificate expired" in text_of(page)
+
+
+@pytest.mark.usefixtures("deployed")
+def test_the_tracker_shows_the_application_waiting_at_the_outside_system(
+    client: FlaskClient, login: Login, app: Flask
+) -> None:
+    from tests.webapp.apptools import Browser, text_of
+
+    view = apply(client, login)
+    page = Browser(app.test_client()).login("xinghe").get(f"/applications/{view['id']}")
+    shown = text_of(page)
+    assert page.status_code == 200
+    current = shown[shown.index('class="current-steps"'):]
+    assert "Ask the tax bureau" in current[:400] and "外部系统" in current[:400]
+    # the diagram marks the external task as where the application stands
+    marks = re.search(r"data-marks='([^']*)'", shown)
+    assert marks is not None and json.loads(html.unescape(marks[1]))["current"] == ["tax"]
 
 
 @pytest.mark.usefixtures("deployed")
