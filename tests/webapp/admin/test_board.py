@@ -132,3 +132,130 @@ def test_the_trend_counts_each_week(browser: OpenBrowser, history: Database) -> 
         {"week": "2026-03-09", "received": 0, "completed": 2, "on_time_rate": 0.5},
         {"week": "2026-03-16", "received": 1, "completed": 0, "on_time_rate": None},
     ]
+
+
+def test_a_reviewer_sees_only_the_own_departments(
+    browser: OpenBrowser, history: Database
+) -> None:
+    zhang = browser("zhang.wei").get(f"/dashboard?{MARCH}")
+    li = browser("li.na").get(f"/dashboard?{MARCH}")
+    figures = api_stats(browser, "zhang.wei", MARCH)
+
+    assert zhang.status_code == li.status_code == 200
+    # zhang.wei (政策审核组): A1, A2, A3, A5 and A6, with a review each
+    assert tiles(zhang)["applications"] == str(figures["applications"]) == "5"
+    assert tiles(zhang)["on_time_rate"] == percent(figures["on_time_rate"])
+    assert [row[0] for row in rows(zhang, "group-ranking")] == ["1. 政策审核组"]
+    assert "部门负责人" not in zhang.get_data(as_text=True)
+    # li.na (部门负责人): only A7
+    assert tiles(li)["applications"] == "1"
+    assert [row[0] for row in rows(li, "group-ranking")] == ["1. 部门负责人"]
+    assert "政策审核组" not in li.get_data(as_text=True)
+
+
+def test_the_inbox_links_to_the_department_board(browser: OpenBrowser, history: Database) -> None:
+    inbox = browser("zhang.wei").get("/inbox").get_data(as_text=True)
+
+    assert 'href="/dashboard"' in inbox
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/dashboard",
+        "/dashboard/export/applications.csv",
+        "/dashboard/diagram/api_probe/1.bpmn",
+    ],
+)
+def test_enterprises_are_refused(browser: OpenBrowser, history: Database, url: str) -> None:
+    assert browser("xinghe").get(url).status_code == 403
+
+
+def test_reviewers_do_not_reach_the_admin_board(browser: OpenBrowser, history: Database) -> None:
+    assert browser("zhang.wei").get("/admin/dashboard").status_code == 403
+
+
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [
+        ("from=2026-02-30", "from"),
+        ("from=2026-3-1", "from"),
+        ("to=yesterday", "to"),
+        ("from=2026-03-10&to=2026-03-01", "to"),
+        ("process_key=no_such_procedure", "process_key"),
+        ("version=1", "version"),
+        ("process_key=api_probe&version=9", "version"),
+        ("process_key=api_probe&version=one", "version"),
+    ],
+)
+@pytest.mark.parametrize("url", ["/dashboard", "/admin/dashboard"])
+def test_a_bad_filter_shows_the_form_again(
+    browser: OpenBrowser, history: Database, url: str, query: str, field: str
+) -> None:
+    answer = browser("admin").get(f"{url}?{query}")
+    page = html.fromstring(answer.get_data(as_text=True))
+
+    assert answer.status_code == 400
+    assert page.xpath(f"//p[@id='e-{field}']") or field == "version"
+    assert page.xpath("//*[@id='error-summary']//li")
+    assert not page.xpath("//li[@data-kpi]")
+
+
+def test_a_bad_filter_exports_nothing(browser: OpenBrowser, history: Database) -> None:
+    admin = browser("admin")
+
+    assert admin.get("/dashboard/export/applications.csv?from=2026-13-01").status_code == 400
+    assert admin.get("/dashboard/export/people.csv").status_code == 404
+    assert admin.get("/dashboard/export/applications.pdf").status_code == 404
+
+
+def test_the_export_buttons_carry_the_filters(browser: OpenBrowser, history: Database) -> None:
+    reviewer = browser("zhang.wei")
+    board = reviewer.get(f"/dashboard?{MARCH}&process_key=api_probe")
+    page = html.fromstring(board.get_data(as_text=True))
+    links = page.xpath("//div[@id='exports']//a/@href")
+    csv_link = next(link for link in links if "/applications.csv" in link)
+
+    answer = reviewer.get(csv_link)
+    table = list(csv.reader(io.StringIO(answer.get_data(as_text=True).lstrip("\ufeff"))))
+
+    assert len(links) == 8  # four kinds, CSV and XLSX each
+    assert all("from=2026-03-01" in link and "process_key=api_probe" in link for link in links)
+    assert answer.status_code == 200 and "attachment" in answer.headers["Content-Disposition"]
+    # zhang.wei's March applications of api_probe: A1, A2, A3, A5, A6
+    assert table[0][0] == "办件编号"
+    assert sorted(row[0] for row in table[1:]) == [
+        "HIST-2026-000001",
+        "HIST-2026-000002",
+        "HIST-2026-000003",
+        "HIST-2026-000005",
+        "HIST-2026-000006",
+    ]
+    xlsx = reviewer.get(next(link for link in links if "/tasks.xlsx" in link))
+    assert xlsx.status_code == 200 and xlsx.data[:2] == b"PK"
+
+
+def test_the_heatmap_version_narrows_the_figures(browser: OpenBrowser, history: Database) -> None:
+    admin = browser("admin")
+    every = admin.get(f"/admin/dashboard?{MARCH}&process_key=api_probe")
+    first = admin.get(f"/admin/dashboard?{MARCH}&process_key=api_probe&version=1")
+    diagram = admin.get("/dashboard/diagram/api_probe/1.bpmn")
+
+    assert every.status_code == first.status_code == 200
+    assert rows(first, "step-table") == rows(every, "step-table")  # one version only
+    assert 'data-heatmap-url="/dashboard/diagram/api_probe/1.bpmn"' in first.get_data(as_text=True)
+    assert diagram.status_code == 200 and b"probe_review" in diagram.data
+    assert admin.get("/dashboard/diagram/api_probe/7.bpmn").status_code == 404
+
+
+def test_the_lists_offer_their_exports(browser: OpenBrowser, history: Database) -> None:
+    applications = browser("admin").get("/admin/applications").get_data(as_text=True)
+    reviewer = browser("zhang.wei")
+    inbox = reviewer.get("/inbox?process=api_probe").get_data(as_text=True)
+    done = reviewer.get("/inbox/done").get_data(as_text=True)
+    enterprise = browser("xinghe").get("/applications").get_data(as_text=True)
+
+    assert 'href="/dashboard/export/applications.xlsx"' in applications
+    assert 'href="/dashboard/export/tasks.csv?process_key=api_probe"' in inbox
+    assert 'href="/dashboard/export/tasks.xlsx"' in done
+    assert "/dashboard/export/" not in enterprise
