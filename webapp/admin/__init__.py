@@ -30,8 +30,7 @@ __all__ = ["register_admin"]
 
 TRANSLATIONS = Path(__file__).parent / "translations"
 
-for _module in (processes, forms, people, calendar, settings, incidents, applications,
-                dashboard):
+for _module in (processes, forms, people, calendar, settings, incidents, applications, dashboard):
     admin.register_blueprint(_module.bp)
 install(admin)
 
@@ -45,5 +44,6 @@ def register_admin(app: Flask) -> None:
     # wins where both say the same); a Domain of its own keeps the pages' cached catalog as
     # it is.
     app.extensions[CATALOG_KEY] = Domain(
-        translation_directories=[str(TRANSLATIONS), *babel.translation_directories])
+        translation_directories=[str(TRANSLATIONS), *babel.translation_directories]
+    )
     app.register_blueprint(admin)

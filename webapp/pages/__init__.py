@@ -32,8 +32,21 @@ from webapp.pages.timeline import init_timeline
 
 __all__ = ["register_pages"]
 
-for _module in (auth, i18n, inbox, tasks, returns, applications, notifications, attachments,
-                drafts, printout, applicant, handoffs, board):
+for _module in (
+    auth,
+    i18n,
+    inbox,
+    tasks,
+    returns,
+    applications,
+    notifications,
+    attachments,
+    drafts,
+    printout,
+    applicant,
+    handoffs,
+    board,
+):
     pages.register_blueprint(_module.bp)
 
 

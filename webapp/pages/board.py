@@ -107,8 +107,9 @@ def check(
     if errors:
         return None, errors
     park = session.get_one(Park, where.role.park_id)
-    return stats.check_filters(session, park, date_from=date_from, date_to=date_to,
-                               process_key=wanted.process_key or None), errors
+    return stats.check_filters(
+        session, park, date_from=date_from, date_to=date_to, process_key=wanted.process_key or None
+    ), errors
 
 
 def board_page(template: str, endpoint: str) -> tuple[str, int]:
@@ -120,9 +121,14 @@ def board_page(template: str, endpoint: str) -> tuple[str, int]:
         scope = scope_here(session, where)
         known = board.procedures(session, where.role.park_id)
         filters, errors = check(session, where, wanted, known)
-        context: dict[str, Any] = {"asked": wanted, "errors": errors, "procedures": known,
-                                   "endpoint": endpoint, "department": scope.groups is not None,
-                                   "groups": sorted(scope.groups or ())}
+        context: dict[str, Any] = {
+            "asked": wanted,
+            "errors": errors,
+            "procedures": known,
+            "endpoint": endpoint,
+            "department": scope.groups is not None,
+            "groups": sorted(scope.groups or ()),
+        }
         if filters is not None:
             context |= figures(session, scope, filters, wanted, known, now)
         context["exports"] = export_links(wanted)
@@ -144,8 +150,11 @@ def figures(
     named = {p.key: p for p in known}
     chosen = named.get(wanted.process_key) or (named[rows[0]["key"]] if rows else None)
     chosen = chosen or (known[0] if known else None)
-    heat = (board.heatmap(session, scope, filters, now, chosen, wanted.version or None)
-            if chosen is not None else None)
+    heat = (
+        board.heatmap(session, scope, filters, now, chosen, wanted.version or None)
+        if chosen is not None
+        else None
+    )
     today = now.astimezone(park_calendar(scope.park, session).timezone).date()
     weeks = board.trend(session, scope, filters, today)
     return {
@@ -158,8 +167,9 @@ def figures(
     }
 
 
-def _chart_data(weeks: list[dict[str, Any]], heat: board.Heatmap | None,
-                wanted: Asked) -> dict[str, Any]:
+def _chart_data(
+    weeks: list[dict[str, Any]], heat: board.Heatmap | None, wanted: Asked
+) -> dict[str, Any]:
     return {
         "weeks": weeks,
         "measure": wanted.measure,
@@ -211,10 +221,13 @@ def diagram(process_key: str, version: int) -> Response:
     where = here()
     with store.database.read() as session:
         scope_here(session, where)
-        found = session.scalars(select(ProcessDefinition).where(
-            ProcessDefinition.park_id == where.role.park_id,
-            ProcessDefinition.key == process_key[:MAX_KEY],
-            ProcessDefinition.version == version)).first()
+        found = session.scalars(
+            select(ProcessDefinition).where(
+                ProcessDefinition.park_id == where.role.park_id,
+                ProcessDefinition.key == process_key[:MAX_KEY],
+                ProcessDefinition.version == version,
+            )
+        ).first()
         if found is None:
             raise NotFound(f"procedure {process_key!r} version {version}")
         xml = found.bpmn_xml
@@ -228,5 +241,13 @@ def diagram(process_key: str, version: int) -> Response:
 def export_links(wanted: Asked, kinds: tuple[str, ...] = exports.KINDS) -> list[dict[str, Any]]:
     """The export buttons of the board: each kind as CSV and XLSX, with the board's filters."""
     query = wanted.query()
-    return [{"kind": kind, **{fmt: url_for("pages.board.export", what=kind, fmt=fmt, **query)
-                              for fmt in exports.FORMATS}} for kind in kinds]
+    return [
+        {
+            "kind": kind,
+            **{
+                fmt: url_for("pages.board.export", what=kind, fmt=fmt, **query)
+                for fmt in exports.FORMATS
+            },
+        }
+        for kind in kinds
+    ]

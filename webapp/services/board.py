@@ -41,8 +41,12 @@ class Procedure:
 def procedures(session: Session, park_id: str) -> list[Procedure]:
     """The park's procedures by name, each with its versions."""
     rows = session.execute(
-        select(ProcessDefinition.key, ProcessDefinition.name, ProcessDefinition.version,
-               ProcessDefinition.id)
+        select(
+            ProcessDefinition.key,
+            ProcessDefinition.name,
+            ProcessDefinition.version,
+            ProcessDefinition.id,
+        )
         .where(ProcessDefinition.park_id == park_id)
         .order_by(ProcessDefinition.key, ProcessDefinition.version.desc())
     ).all()
@@ -73,18 +77,24 @@ def by_procedure(
     found = []
     for key, _count in counts:
         procedure = names[key]
-        narrowed = replace(filters, process_key=key,
-                           definition_ids=tuple(i for _v, i in procedure.versions))
+        narrowed = replace(
+            filters, process_key=key, definition_ids=tuple(i for _v, i in procedure.versions)
+        )
         figures = park_stats(session, scope, narrowed, now)
         found.append({"key": key, "name": procedure.name, **_headline(figures)})
     return found
 
 
 def _headline(figures: dict[str, Any]) -> dict[str, Any]:
-    keys = ("applications", "completed", "on_time_rate", "overdue_open", "avg_working_days",
-            "promised_working_days")
-    return {**{k: figures[k] for k in keys},
-            "satisfied_rate": figures["ratings"]["satisfied_rate"]}
+    keys = (
+        "applications",
+        "completed",
+        "on_time_rate",
+        "overdue_open",
+        "avg_working_days",
+        "promised_working_days",
+    )
+    return {**{k: figures[k] for k in keys}, "satisfied_rate": figures["ratings"]["satisfied_rate"]}
 
 
 def rectified_rate(ratings: dict[str, Any]) -> float | None:
@@ -138,8 +148,9 @@ def trend(session: Session, scope: Scope, filters: Filters, today: date) -> list
 
     def add(day: Any, **counts: int) -> None:
         moment = day if isinstance(day, date) else date.fromisoformat(str(day))
-        slot = weeks.setdefault(week_of(moment), {"received": 0, "completed": 0,
-                                                  "promised": 0, "on_time": 0})
+        slot = weeks.setdefault(
+            week_of(moment), {"received": 0, "completed": 0, "promised": 0, "on_time": 0}
+        )
         for key, value in counts.items():
             slot[key] += int(value)
 

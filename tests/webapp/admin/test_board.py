@@ -134,9 +134,7 @@ def test_the_trend_counts_each_week(browser: OpenBrowser, history: Database) -> 
     ]
 
 
-def test_a_reviewer_sees_only_the_own_departments(
-    browser: OpenBrowser, history: Database
-) -> None:
+def test_a_reviewer_sees_only_the_own_departments(browser: OpenBrowser, history: Database) -> None:
     zhang = browser("zhang.wei").get(f"/dashboard?{MARCH}")
     li = browser("li.na").get(f"/dashboard?{MARCH}")
     figures = api_stats(browser, "zhang.wei", MARCH)

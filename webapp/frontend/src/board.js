@@ -8,6 +8,7 @@ import NavigatedViewer from "bpmn-js/lib/NavigatedViewer";
 
 echarts.use([BarChart, LineChart, GridComponent, LegendComponent, TooltipComponent, SVGRenderer]);
 
+// the five colour steps of the legend, in board.css as pf-heat-0 … pf-heat-4
 const COLOURS = ["#2e7d32", "#8bc34a", "#fbc02d", "#f57c00", "#c62828"];
 const fill = (text, values) => text.replace(/\{(\w+)\}/g, (_, key) => values[key]);
 const percent = (share) => `${Math.round(share * 100)}%`;
@@ -79,18 +80,20 @@ function paint(viewer, container, data, measure) {
     label.className = "pf-heat-label";
     label.dataset.elementId = element.id;
     label.textContent = labelOf(step, data.texts);
-    overlays.add(element.id, "pf-heat", { position: { bottom: 4, left: -10 }, html: label });
+    overlays.add(element.id, "pf-heat", { position: { bottom: 4, left: -10 }, scale: { min: 1 }, html: label });
   }
   const legend = document.querySelector("[data-heat-legend]");
   if (legend) {
-    const format = (v) => (measure === "overdue" ? percent(v) : fill(data.texts.working_days, { days: Math.round(v * 10) / 10 }));
+    const number = (v) => (measure === "overdue" ? percent(v) : String(Math.round(v * 10) / 10));
+    const unit = (range) => (measure === "overdue" ? range : fill(data.texts.working_days, { days: range }));
     const bounds = [0, ...edges];
     legend.replaceChildren(
-      ...COLOURS.map((colour, i) => {
+      ...COLOURS.map((_colour, i) => {
         const item = document.createElement("li");
         const swatch = document.createElement("span");
         swatch.className = `swatch pf-swatch-${i}`;
-        item.append(swatch, i < 4 ? `${format(bounds[i])} – ${format(bounds[i + 1])}` : `≥ ${format(bounds[4])}`);
+        const range = i < 4 ? `${number(bounds[i])} – ${number(bounds[i + 1])}` : `≥ ${number(bounds[4])}`;
+        item.append(swatch, unit(range));
         return item;
       }),
     );
