@@ -178,7 +178,6 @@ def _chart_data(
             "received": _("Received"),
             "completed": _("Completed"),
             "on_time_rate": _("On-time rate"),
-            "week_of": _("Week of %(day)s", day="{day}"),
             "working_days": _("%(days)s working days", days="{days}"),
             "overdue_share": _("overdue %(share)s", share="{share}"),
             "no_figures": _("no figures yet"),
