@@ -234,15 +234,29 @@ def test_the_export_buttons_carry_the_filters(browser: OpenBrowser, history: Dat
 
 
 def test_the_heatmap_version_narrows_the_figures(browser: OpenBrowser, history: Database) -> None:
+    # a second version of the probe: the history ran on the first
+    sources = probe_sources()
+    sources["bpmn"] = {
+        name: xml.replace(b'name="Review"', b'name="Review v2"')
+        for name, xml in sources["bpmn"].items()
+    }
+    with history.write() as session:
+        park = accounts.get_park(session, demo.PARK_SLUG)
+        processes.deploy(session, park=park, actor="test", **sources)
     admin = browser("admin")
     every = admin.get(f"/admin/dashboard?{MARCH}&process_key=api_probe")
     first = admin.get(f"/admin/dashboard?{MARCH}&process_key=api_probe&version=1")
-    diagram = admin.get("/dashboard/diagram/api_probe/1.bpmn")
+    second = admin.get(f"/admin/dashboard?{MARCH}&process_key=api_probe&version=2")
 
-    assert every.status_code == first.status_code == 200
-    assert rows(first, "step-table") == rows(every, "step-table")  # one version only
-    assert 'data-heatmap-url="/dashboard/diagram/api_probe/1.bpmn"' in first.get_data(as_text=True)
-    assert diagram.status_code == 200 and b"probe_review" in diagram.data
+    assert every.status_code == first.status_code == second.status_code == 200
+    # the latest diagram, every version's figures; or one version's diagram and figures
+    assert "/dashboard/diagram/api_probe/2.bpmn" in every.get_data(as_text=True)
+    assert "/dashboard/diagram/api_probe/1.bpmn" in first.get_data(as_text=True)
+    assert rows(first, "step-table") == rows(every, "step-table")
+    assert rows(first, "step-table")[0][0] == "Review"
+    assert rows(second, "step-table") == [["该时间段内此事项的环节尚无统计。"]]
+    diagram = admin.get("/dashboard/diagram/api_probe/2.bpmn")
+    assert diagram.status_code == 200 and b"Review v2" in diagram.data
     assert admin.get("/dashboard/diagram/api_probe/7.bpmn").status_code == 404
 
 
