@@ -10,7 +10,6 @@ with the error (400).
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -163,7 +162,7 @@ def figures(
         "rows": rows,
         "heat": heat,
         "weeks": weeks,
-        "chart_data": json.dumps(_chart_data(weeks, heat, wanted), ensure_ascii=False),
+        "chart_data": _chart_data(weeks, heat, wanted),
     }
 
 

@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 import time_machine
 from lxml import html
+from sqlalchemy import update
 
 from tests.conftest import Seed
 from tests.webapp.admin.conftest import build_admin_parks
@@ -23,6 +24,7 @@ from tests.webapp.api.stats_history import NOW, build_history
 from tests.webapp.apptools import Browser, bearer
 from webapp import demo
 from webapp.db import Database
+from webapp.models import HumanTask
 from webapp.services import accounts, processes
 
 OpenBrowser = Callable[..., Browser]
@@ -271,3 +273,20 @@ def test_the_lists_offer_their_exports(browser: OpenBrowser, history: Database) 
     assert 'href="/dashboard/export/tasks.csv?process_key=api_probe"' in inbox
     assert 'href="/dashboard/export/tasks.xlsx"' in done
     assert "/dashboard/export/" not in enterprise
+
+
+def test_the_chart_data_cannot_end_its_script(browser: OpenBrowser, history: Database) -> None:
+    # a step's name as the diagram gave it, written into the page's chart data
+    with history.write() as session:
+        session.execute(
+            update(HumanTask)
+            .where(HumanTask.element_id == "probe_review")
+            .values(name="</script><b>x")
+        )
+    answer = browser("admin").get(f"/admin/dashboard?{MARCH}&process_key=api_probe")
+    page = html.fromstring(answer.get_data(as_text=True))
+
+    assert answer.status_code == 200
+    assert "</script><b>" not in answer.get_data(as_text=True)
+    data = json.loads(page.xpath("string(//script[@id='board-data'])"))
+    assert data["steps"]["probe_review"]["name"] == "</script><b>x"
