@@ -17,6 +17,7 @@ from flask_babel import Domain
 from webapp.admin import (
     applications,
     calendar,
+    dashboard,
     forms,
     incidents,
     people,
@@ -30,7 +31,8 @@ __all__ = ["register_admin"]
 
 TRANSLATIONS = Path(__file__).parent / "translations"
 
-for _module in (processes, forms, people, calendar, settings, incidents, applications, policies):
+for _module in (processes, forms, people, calendar, settings, incidents, applications, dashboard,
+                policies):
     admin.register_blueprint(_module.bp)
 install(admin)
 
@@ -44,5 +46,6 @@ def register_admin(app: Flask) -> None:
     # wins where both say the same); a Domain of its own keeps the pages' cached catalog as
     # it is.
     app.extensions[CATALOG_KEY] = Domain(
-        translation_directories=[str(TRANSLATIONS), *babel.translation_directories])
+        translation_directories=[str(TRANSLATIONS), *babel.translation_directories]
+    )
     app.register_blueprint(admin)

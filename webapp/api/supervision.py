@@ -10,12 +10,10 @@ refused (403). See ``webapp.services.stats`` for what is counted and how.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import replace
 from datetime import date
 from typing import Any
 
-from flask import Response, request, stream_with_context
+from flask import Response
 from marshmallow import Schema, fields, validate
 
 from webapp.api.bodies import ApiBlueprint
@@ -23,6 +21,7 @@ from webapp.api.caller import current_viewer
 from webapp.api.schemas import ErrorSchema
 from webapp.api.scoping import Viewer, park_for
 from webapp.db import utcnow
+from webapp.downloads import export_response, reader_language
 from webapp.extensions import store
 from webapp.models import Park, User
 from webapp.services import exports, stats
@@ -145,47 +144,12 @@ def export(args: dict[str, Any], park: str, what: str, fmt: str) -> Response:
             date_to=args["date_to"],
             process_key=args["process_key"],
         )
-        language = args["lang"] or _language(session.get(User, viewer.user_id))
+        user = session.get(User, viewer.user_id)
+        language = args["lang"] or reader_language(user.locale if user else None)
         wanted = exports.Export(what, scope, filters, language, utcnow())
         name = exports.filename(wanted, fmt)
         park_id, groups = found.id, scope.groups
     return export_response(wanted, fmt, name, park_id, groups)
-
-
-def export_response(
-    wanted: exports.Export, fmt: str, name: str, park_id: str, groups: frozenset[str] | None
-) -> Response:
-    """Stream an export (checked already) as a download."""
-    title = exports.headers(wanted.kind, wanted.language)
-
-    def body() -> Iterator[list[Any]]:
-        # a session of its own, open while the rows are sent
-        with store.database.read() as session:
-            park = session.get_one(Park, park_id)
-            scoped = replace(wanted, scope=stats.Scope(park, groups))
-            yield from exports.rows(session, scoped)
-
-    chunks = (
-        exports.csv_chunks(title, body())
-        if fmt == "csv"
-        else exports.xlsx_chunks(title, body(), wanted.kind)
-    )
-    return Response(
-        stream_with_context(chunks),
-        mimetype=exports.MEDIA_TYPES[fmt],
-        headers={
-            "Content-Disposition": f'attachment; filename="{name}"',
-            "Cache-Control": "no-store",
-        },
-    )
-
-
-def _language(user: User | None) -> str:
-    saved = user.locale if user is not None else None
-    if saved:
-        return "en" if saved.startswith("en") else "zh"
-    best = request.accept_languages.best_match(["zh", "zh-CN", "en"], default="zh")
-    return "en" if best == "en" else "zh"
 
 
 def parse_day(text: str | None) -> date | None:

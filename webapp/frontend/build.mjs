@@ -17,6 +17,8 @@ await build({
     "modeler-style": join(here, "src", "modeler.css"),
     admin: join(here, "src", "admin.js"),
     "admin-style": join(here, "src", "admin.css"),
+    board: join(here, "src", "board.js"),
+    "board-style": join(here, "src", "board.css"),
   },
   bundle: true,
   minify: true,

@@ -16,6 +16,7 @@ from webapp.pages import (
     applications,
     attachments,
     auth,
+    board,
     drafts,
     handoffs,
     i18n,
@@ -32,8 +33,22 @@ from webapp.pages.timeline import init_timeline
 
 __all__ = ["register_pages"]
 
-for _module in (auth, i18n, inbox, tasks, returns, applications, notifications, attachments,
-                drafts, printout, applicant, handoffs, policies):
+for _module in (
+    auth,
+    i18n,
+    inbox,
+    tasks,
+    returns,
+    applications,
+    notifications,
+    attachments,
+    drafts,
+    printout,
+    applicant,
+    handoffs,
+    board,
+    policies,
+):
     pages.register_blueprint(_module.bp)
 
 
