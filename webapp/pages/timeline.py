@@ -103,6 +103,10 @@ def _closed(details: Mapping[str, Any], names: Names) -> str:
     )
 
 
+def _closed_by_return(details: Mapping[str, Any], names: Names) -> str:
+    return _("%(who)s returned the application", who=_who(names, details.get("by")))
+
+
 def _withdrawn(details: Mapping[str, Any], names: Names) -> str:
     return str(details.get("reason") or "")
 
@@ -142,6 +146,9 @@ ACTIONS: dict[str, Shown] = {
     "task.auto_rejected": Shown(lazy_gettext("Rejected automatically"), _reason),
     "task.closed_by_mode": Shown(
         lazy_gettext("Closed by the approval mode"), _closed, people=("by",)
+    ),
+    "task.closed_by_return": Shown(
+        lazy_gettext("Closed by a return"), _closed_by_return, people=("by",)
     ),
     "task.claimed": Shown(lazy_gettext("Claimed"), on_timeline=False),
     "task.unclaimed": Shown(lazy_gettext("Given back"), on_timeline=False),
