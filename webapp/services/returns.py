@@ -194,6 +194,7 @@ def return_task(
             },
         )
         if mode:
+            session.flush()  # the return is written first: the closing follows from it
             approval_modes.record_closed(
                 session,
                 park_id=park.id,
@@ -203,7 +204,7 @@ def return_task(
                 before=before,
                 snapshot=snapshot,
                 actor=actor,
-                now=now,
+                now=datetime.now(UTC),
                 action="task.closed_by_return",
             )
         return then(session, instance) if then is not None else instance.id
