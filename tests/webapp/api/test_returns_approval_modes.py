@@ -193,3 +193,31 @@ def test_a_signers_return_refused_says_why(
     late = send_back(client, login, tasks["zhao.min"], "zhao.min", "step1")
     assert late.status_code == 409, late.json
     assert error_code(late) == "conflict"
+
+
+def test_a_return_closes_the_added_signatures_of_the_node_too(
+    client: FlaskClient, login: Login, deployed: Database
+) -> None:
+    view = at_the_node(client, login)
+    tasks = signers(view)
+    added = client.post(
+        f"{TASKS}/{tasks['chen.jie']}/add-signers",
+        json={"usernames": ["li.na"], "position": "before"},
+        headers=login("chen.jie"),
+    )
+    assert added.status_code == 200, added.json
+    [extra] = [
+        t["task_id"]
+        for t in client.get(f"{TASKS}?scope=mine", headers=login("li.na")).json
+        if t["instance_id"] == view["id"]
+    ]
+    answer = send_back(client, login, tasks["liu.yang"], "liu.yang", "step1")
+    assert answer.status_code == 200, answer.json
+    assert [s["element_id"] for s in answer.json["current_steps"]] == ["step1"]
+    # 李娜's added signature went with 陈杰's task
+    assert sign(client, login, extra, "li.na").status_code == 409
+    assert not [
+        t
+        for t in client.get(f"{TASKS}?scope=mine", headers=login("li.na")).json
+        if t["instance_id"] == view["id"]
+    ]
