@@ -14,10 +14,18 @@ With 直达 (``resume_to_me``) the re-entered task remembers the returning step;
 completed, its outputs are dropped the same way and the token moves straight back to the
 returning step, which then sees the new data.
 
+A multi-instance step (an approval mode's 会签, 或签, ...) moves as one: a return from one
+signer's task stops the whole node. The returning signer's task finishes, the other signers'
+open tasks are cancelled, the node itself is cancelled without running its outputs (nor its
+own completion, so no result is decided), and the target is entered below the returning
+signer's task. A return into a multi-instance step, or a 直达 resubmission back to one, enters
+the node afresh: SpiffWorkflow creates its instances again, one per signer as resolved now,
+and nothing decided in an earlier round counts.
+
 Only what can be moved as one path is supported: both tasks in the top-level process (not
-inside a subprocess or call activity), neither a multi-instance task, the target upstream of
-the returning step, not inside a parallel branch the returning step is not in, and no other
-step of the application open at the same time.
+inside a subprocess or call activity), the target upstream of the returning step, not inside
+a parallel branch the returning step is not in, and no other step of the application open at
+the same time (the other signers of the returning node do not count).
 """
 
 from __future__ import annotations
@@ -36,6 +44,7 @@ from SpiffWorkflow.bpmn.specs.mixins.user_task import UserTask
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.util.task import TaskState
 
+from . import approval
 from .errors import CannotReturn
 
 # on the re-entered task (or its boundary-event split): the spec to resume at when it completes
@@ -57,10 +66,8 @@ def return_problem(spec: Any, source: str, target: str) -> str | None:
             "it is not a step of this procedure's main process (a subprocess or call "
             "activity cannot be entered by a return)"
         )
-    if not isinstance(to_spec, UserTask) or isinstance(to_spec, LoopTask):
-        return "it is not a single user task"
-    if isinstance(from_spec, LoopTask):
-        return "the returning step is a multi-instance step"
+    if not _is_user_step(spec, to_spec):
+        return "it is not a user task"
     if to_spec is from_spec:
         return "it is the returning step itself"
     found = _path_nesting(entry_spec(spec, to_spec), from_spec)
@@ -69,6 +76,26 @@ def return_problem(spec: Any, source: str, target: str) -> str | None:
     if found < 0:
         return "it lies inside a parallel branch that the returning step is not in"
     return None
+
+
+def _is_user_step(spec: Any, task_spec: Any) -> bool:
+    """A user task, or a multi-instance step whose instances are user tasks."""
+    if isinstance(task_spec, LoopTask):
+        task_spec = spec.task_specs.get(task_spec.task_spec)
+    return isinstance(task_spec, UserTask)
+
+
+def node_of(task: Any) -> Any:
+    """The task a return moves for ``task``: the multi-instance task one of whose instances
+    ``task`` is (a signer's task of an approval node), else ``task`` itself."""
+    parent = task.parent
+    if (
+        parent is not None
+        and isinstance(parent.task_spec, LoopTask)
+        and parent.task_spec.task_spec == task.task_spec.name
+    ):
+        return parent
+    return task
 
 
 def _by_id(spec: Any, element_id: str) -> Any:
@@ -123,12 +150,13 @@ def _parallel(node: Any) -> bool:
 
 def move_back(workflow: BpmnWorkflow, task: Any, target: str, *, resume_to_me: bool) -> None:
     """Finish the open user task ``task`` without its outputs and enter ``target`` after it."""
-    problem = return_problem(workflow.spec, task.task_spec.bpmn_id, target)
+    node = node_of(task)
+    problem = return_problem(workflow.spec, node.task_spec.bpmn_id, target)
     if problem is None and task.workflow is not workflow:
         problem = "the returning step is inside a subprocess or call activity"
     if problem is None:
         others = sorted(
-            {t.task_spec.bpmn_name or t.task_spec.bpmn_id for t in _other_tokens(workflow, task)}
+            {t.task_spec.bpmn_name or t.task_spec.bpmn_id for t in _other_tokens(workflow, node)}
         )
         if others:
             problem = (
@@ -138,10 +166,34 @@ def move_back(workflow: BpmnWorkflow, task: Any, target: str, *, resume_to_me: b
     if problem is not None:
         raise CannotReturn(target, problem)
     entry = entry_spec(workflow.spec, workflow.spec.task_specs[target])
-    _drop_stale_join_tokens(workflow, task, _joins_from(entry, task.task_spec))
+    _drop_stale_join_tokens(workflow, task, _joins_from(entry, node.task_spec))
+    if node is not task:
+        _stop_node(node, task)
     entered = _enter_after(workflow, task, entry)
     if resume_to_me:
-        entered.internal_data[RESUME] = entry_spec(workflow.spec, task.task_spec).name
+        entered.internal_data[RESUME] = entry_spec(workflow.spec, node.task_spec).name
+
+
+def _stop_node(node: Any, task: Any) -> None:
+    """Stop the multi-instance task ``node`` for a return from its instance ``task``.
+
+    The other open instances are cancelled (SpiffWorkflow's own way, as when a completion
+    condition holds); the node is cancelled without completing, so neither its completion
+    listeners (an approval mode's result) nor its outputs run. ``task`` keeps the node's data
+    without the collection it was gathering: the target is entered below it with what the
+    node started with.
+    """
+    _cancel_boundary_events(node)
+    for each in node.children:
+        if each is not task and not each.has_state(TaskState.FINISHED_MASK):
+            each.cancel()
+    collection = node.task_spec.data_output
+    data = dict(node.data)
+    if collection is not None and collection.bpmn_id.startswith(approval.COLLECTION):
+        data.pop(collection.bpmn_id, None)  # the approval node's signers, set on entering it
+    task.data.clear()  # the signer's own variables stay with their step
+    task.data.update(data)
+    node._set_state(TaskState.CANCELLED)
 
 
 def resume_point(task: Any) -> str | None:
@@ -224,13 +276,16 @@ def _cancel_boundary_events(task: Any) -> None:
 
 
 def _other_tokens(workflow: BpmnWorkflow, task: Any) -> Iterator[Any]:
-    """Open work of the instance besides ``task`` and its own boundary events."""
+    """Open work of the instance besides ``task`` (or its instances, for a multi-instance
+    task) and its own boundary events."""
     parent = task.parent
     siblings = (
         set(parent._children)
         if parent is not None and isinstance(parent.task_spec, BoundaryEventSplit)
         else set()
     )
+    if isinstance(task.task_spec, LoopTask):
+        siblings.update(task._children)
     for each in workflow.get_tasks(
         state=TaskState.READY | TaskState.WAITING | TaskState.STARTED | TaskState.ERROR
     ):

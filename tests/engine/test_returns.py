@@ -148,7 +148,7 @@ def test_a_return_twice_in_a_row_and_many_rounds_stay_small(run: Instance) -> No
     ("source", "target", "reason"),
     [
         ("step3", "step3", "the returning step itself"),
-        ("step3", "count", "not a single user task"),
+        ("step3", "count", "not a user task"),
         ("step3", "nowhere", "not a step of this procedure"),
         ("step3", "check_a", "does not lead"),
         ("sign_off", "check_a", "inside a parallel branch"),

@@ -17,6 +17,7 @@ from webapp.api.scoping import instance_for
 from webapp.extensions import store
 from webapp.models import Instance, Park
 from webapp.pages.access import Here, here, safe_next
+from webapp.pages.dossier import display_names
 from webapp.pages.i18n import when
 from webapp.services import applicant_actions, copies, inbox_tabs, phrases
 from webapp.services.applicant_actions import Refusal
@@ -228,9 +229,11 @@ def copied() -> str:
             limit=PAGE_SIZE,
             after=after,
         )
+        names = display_names(session, {row["copied_by"] for row in page.items if row["copied_by"]})
         return render_template(
             "inbox_cc.html",
             rows=page.items,
+            names=names,
             tab="cc",
             unread_copies=unread_copies_of(session, where),
             next_after=_encode(page.next_key),

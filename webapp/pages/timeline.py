@@ -15,7 +15,7 @@ from typing import Any
 
 from flask import Flask
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext
+from flask_babel import lazy_gettext, lazy_pgettext
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -103,6 +103,14 @@ def _closed(details: Mapping[str, Any], names: Names) -> str:
     )
 
 
+def _closed_by_return(details: Mapping[str, Any], names: Names) -> str:
+    return _(
+        "the task of %(holder)s, closed as %(who)s returned the application",
+        holder=_who(names, details.get("assignee")),
+        who=_who(names, details.get("by")),
+    )
+
+
 def _withdrawn(details: Mapping[str, Any], names: Names) -> str:
     return str(details.get("reason") or "")
 
@@ -130,7 +138,10 @@ ACTIONS: dict[str, Shown] = {
     "substitute.ended": Shown(lazy_gettext("Substitute ended"), on_timeline=False),
     "instance.withdrawn": Shown(lazy_gettext("Withdrawn"), _withdrawn),
     "instance.urged": Shown(lazy_gettext("Urged"), _urged, people=("holders",)),
-    "instance.cc": Shown(lazy_gettext("Copied"), _to("usernames"), people=("usernames",)),
+    # "Copied" alone is the 抄送我 list's column (when it was copied)
+    "instance.cc": Shown(
+        lazy_pgettext("approval action", "Copied"), _to("usernames"), people=("usernames",)
+    ),
     "task.returned": Shown(lazy_gettext("Returned"), _returned, reasons="reasons"),
     "task.completed": Shown(lazy_gettext("Completed"), on_timeline=False),
     "task.reminded": Shown(lazy_gettext("Reminded"), _reminded),
@@ -142,6 +153,9 @@ ACTIONS: dict[str, Shown] = {
     "task.auto_rejected": Shown(lazy_gettext("Rejected automatically"), _reason),
     "task.closed_by_mode": Shown(
         lazy_gettext("Closed by the approval mode"), _closed, people=("by",)
+    ),
+    "task.closed_by_return": Shown(
+        lazy_gettext("Closed by a return"), _closed_by_return, people=("by", "assignee")
     ),
     "task.claimed": Shown(lazy_gettext("Claimed"), on_timeline=False),
     "task.unclaimed": Shown(lazy_gettext("Given back"), on_timeline=False),

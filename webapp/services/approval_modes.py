@@ -86,8 +86,10 @@ def record_closed(
     snapshot: Snapshot,
     actor: str,
     now: datetime,
+    action: str = "task.closed_by_mode",
 ) -> None:
-    """Audit the signers' tasks that the completion of ``task`` closed (``task.closed_by_mode``).
+    """Audit the signers' tasks that the completion of ``task`` closed (``task.closed_by_mode``),
+    or that its return closed (``action="task.closed_by_return"``: a return stops the node).
 
     ``before`` are the ids of the tasks open before the completion: those of the same node
     that are neither still open nor finished by this step were closed by the mode.
@@ -104,7 +106,7 @@ def record_closed(
             session,
             park_id=park_id,
             actor=actor,
-            action="task.closed_by_mode",
+            action=action,
             instance_id=instance_id,
             at=now,
             details={

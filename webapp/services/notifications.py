@@ -5,6 +5,7 @@ overdue, an overdue task is escalated, an application finished) is announced onc
 resolves its recipients, writes one in-app Notification per person and queues one ``notify``
 job per e-mail and per webhook, each with a dedupe key, so an event repeated by an
 at-least-once delivery reaches nobody twice. Failed deliveries retry through the job queue.
+Each person is told in their language (``User.locale``: English for ``en``, else Chinese).
 """
 
 from __future__ import annotations
@@ -64,62 +65,183 @@ HANDOFF_NOTICES = {
 }
 
 
-def render(kind: str, instance: Instance, task: HumanTask | None,
-           details: Mapping[str, Any], *, locale: str | None = None) -> tuple[str, str]:
+def render(
+    kind: str,
+    instance: Instance,
+    task: HumanTask | None,
+    details: Mapping[str, Any],
+    *,
+    locale: str | None = None,
+) -> tuple[str, str]:
     """Title and body of a notification, naming the application and the task: in Chinese,
-    or for the approval actions' kinds in English with ``locale`` ``en``."""
+    or in English with ``locale`` ``en``."""
+    if locale == "en":
+        return _render_en(kind, instance, task, details)
     ref = instance.reference
     procedure = instance.definition.name
     zone = ZoneInfo(instance.park.timezone)
     name = task.name if task is not None else ""
-    due = (f"，办理期限 {due_text(task.due_at, zone, day_end_of(instance.park), ZH)}"
-           if task and task.due_at else "")
+    due = (
+        f"，办理期限 {due_text(task.due_at, zone, day_end_of(instance.park), ZH)}"
+        if task and task.due_at
+        else ""
+    )
     if kind == "task_waiting":
-        return (f"待办：{name}（{ref}）",
-                f"{procedure}（{ref}） 的“{name}”正在等待办理{due}。")
+        return (f"待办：{name}（{ref}）", f"{procedure}（{ref}） 的“{name}”正在等待办理{due}。")
     if kind == "returned" and details.get("from"):
         reasons = [str(reason) for reason in details.get("reasons") or ()]
         listed = "".join(f"\n{i}. {reason}" for i, reason in enumerate(reasons, 1))
-        return (f"退回：{name}（{ref}）",
-                f"{procedure}（{ref}） 被“{details['from']}”退回到“{name}”，请重新办理{due}。"
-                + (f"\n退回原因：{listed}" if listed else ""))
+        return (
+            f"退回：{name}（{ref}）",
+            f"{procedure}（{ref}） 被“{details['from']}”退回到“{name}”，请重新办理{due}。"
+            + (f"\n退回原因：{listed}" if listed else ""),
+        )
     if kind == "returned":
         reasons = [str(reason) for reason in details.get("reasons") or ()]
         listed = "".join(f"\n{i}. {reason}" for i, reason in enumerate(reasons, 1))
-        return (f"申请 {ref} 被退回补正",
-                f"您提交的{procedure}（{ref}） 需要补正材料，请在“{name}”中一次性补正"
-                f"{due}。" + (f"\n补正事项：{listed}" if listed else ""))
+        return (
+            f"申请 {ref} 被退回补正",
+            f"您提交的{procedure}（{ref}） 需要补正材料，请在“{name}”中一次性补正"
+            f"{due}。" + (f"\n补正事项：{listed}" if listed else ""),
+        )
     if kind == "reminded":
         count = details.get("count") or 1
-        return (f"催办：{name}（{ref}）",
-                f"{procedure}（{ref}） 的“{name}”已到办理期限{due}，请尽快办理"
-                f"（第 {count} 次提醒）。")
+        return (
+            f"催办：{name}（{ref}）",
+            f"{procedure}（{ref}） 的“{name}”已到办理期限{due}，请尽快办理（第 {count} 次提醒）。",
+        )
     if kind == "due_soon":
-        return (f"即将到期：{name}（{ref}）",
-                f"{procedure}（{ref}） 的“{name}”即将到期{due}，请尽快办理。")
+        return (
+            f"即将到期：{name}（{ref}）",
+            f"{procedure}（{ref}） 的“{name}”即将到期{due}，请尽快办理。",
+        )
     if kind == "overdue":
-        return (f"已逾期：{name}（{ref}）",
-                f"{procedure}（{ref}） 的“{name}”已超过办理期限{due}，请立即办理。")
+        return (
+            f"已逾期：{name}（{ref}）",
+            f"{procedure}（{ref}） 的“{name}”已超过办理期限{due}，请立即办理。",
+        )
     if kind == "escalated":
-        holder = (task.assignee if task else None) or "、".join(task.candidate_groups if task
-                                                               else ())
-        return (f"逾期督办：{name}（{ref}）",
-                f"{procedure}（{ref}） 的“{name}”已超过办理期限{due}，仍未办结"
-                f"（当前处理：{holder or '未指定'}）。请督促办理。")
+        holder = (task.assignee if task else None) or "、".join(
+            task.candidate_groups if task else ()
+        )
+        return (
+            f"逾期督办：{name}（{ref}）",
+            f"{procedure}（{ref}） 的“{name}”已超过办理期限{due}，仍未办结"
+            f"（当前处理：{holder or '未指定'}）。请督促办理。",
+        )
     if kind in ACTION_KINDS:
-        if locale == "en":
-            return _action_text_en(kind, instance, task, details)
         return _action_text(kind, instance, task, details)
     if kind in HANDOFF_NOTICES:
         title, said = HANDOFF_NOTICES[kind]
         by = details.get("by") or "同事"
         note = f"\n意见：{details['comment']}" if details.get("comment") else ""
-        return (f"{title}：{name}（{ref}）",
-                f"{by} {said}{procedure}（{ref}） 的“{name}”{due}。{note}")
+        return (
+            f"{title}：{name}（{ref}）",
+            f"{by} {said}{procedure}（{ref}） 的“{name}”{due}。{note}",
+        )
     if kind == "completed":
-        return (f"申请 {ref} 已办结",
-                f"您的{procedure}（{ref}） 已办结。欢迎对本次服务进行评价（好差评），"
-                f"您的评价将帮助园区改进服务。")
+        return (
+            f"申请 {ref} 已办结",
+            f"您的{procedure}（{ref}） 已办结。欢迎对本次服务进行评价（好差评），"
+            f"您的评价将帮助园区改进服务。",
+        )
+    raise ValueError(f"unknown notification kind {kind!r}")
+
+
+# the hand-offs in English: title, and what the one who acted did
+HANDOFF_NOTICES_EN = {
+    "transferred": ("Transferred to you", "{by} transferred {task} to you"),
+    "delegated": (
+        "Delegated to you",
+        "{by} delegated {task} to you: resolve it, then it goes back to them to confirm",
+    ),
+    "delegation_resolved": (
+        "Delegation resolved",
+        "{by} resolved {task}, which you delegated: please confirm and complete it",
+    ),
+    "signers_added": ("Your signature is asked", "{by} asks for your signature on {task}"),
+}
+
+
+def _render_en(
+    kind: str, instance: Instance, task: HumanTask | None, details: Mapping[str, Any]
+) -> tuple[str, str]:
+    """The English of `render`, for a recipient who reads English."""
+    ref = instance.reference
+    procedure = instance.definition.name
+    zone = ZoneInfo(instance.park.timezone)
+    name = task.name if task is not None else ""
+    due = (
+        f", due {due_text(task.due_at, zone, day_end_of(instance.park), 'en')}"
+        if task and task.due_at
+        else ""
+    )
+    reasons = [str(reason) for reason in details.get("reasons") or ()]
+    listed = "".join(f"\n{i}. {reason}" for i, reason in enumerate(reasons, 1))
+    if kind == "task_waiting":
+        return (
+            f"To do: {name} ({ref})",
+            f"“{name}” of {procedure} ({ref}) is waiting for you{due}.",
+        )
+    if kind == "returned" and details.get("from"):
+        return (
+            f"Returned: {name} ({ref})",
+            f"{procedure} ({ref}) was returned from “{details['from']}” to “{name}”: "
+            f"please handle it again{due}." + (f"\nReasons:{listed}" if listed else ""),
+        )
+    if kind == "returned":
+        return (
+            f"Application {ref} returned for correction",
+            f"Your {procedure} ({ref}) needs corrections: please make all of them at once "
+            f"in “{name}”{due}." + (f"\nTo correct:{listed}" if listed else ""),
+        )
+    if kind == "reminded":
+        count = details.get("count") or 1
+        return (
+            f"Reminder: {name} ({ref})",
+            f"“{name}” of {procedure} ({ref}) has reached its time limit{due}: please "
+            f"handle it soon (reminder {count}).",
+        )
+    if kind == "due_soon":
+        return (
+            f"Due soon: {name} ({ref})",
+            f"“{name}” of {procedure} ({ref}) is due soon{due}: please handle it soon.",
+        )
+    if kind == "overdue":
+        return (
+            f"Overdue: {name} ({ref})",
+            f"“{name}” of {procedure} ({ref}) is past its time limit{due}: please handle it now.",
+        )
+    if kind == "escalated":
+        holder = (task.assignee if task else None) or ", ".join(
+            task.candidate_groups if task else ()
+        )
+        return (
+            f"Overdue, escalated: {name} ({ref})",
+            f"“{name}” of {procedure} ({ref}) is past its time limit{due} and still open "
+            f"(now with: {holder or 'nobody'}). Please follow it up.",
+        )
+    if kind in ACTION_KINDS:
+        return _action_text_en(kind, instance, task, details)
+    if kind in HANDOFF_NOTICES_EN:
+        title, said = HANDOFF_NOTICES_EN[kind]
+        by = details.get("by") or "A colleague"
+        note = f"\nComment: {details['comment']}" if details.get("comment") else ""
+        when = (
+            f" Due {due_text(task.due_at, zone, day_end_of(instance.park), 'en')}."
+            if task and task.due_at
+            else ""
+        )
+        return (
+            f"{title}: {name} ({ref})",
+            said.format(by=by, task=f"“{name}” of {procedure} ({ref})") + f".{when}{note}",
+        )
+    if kind == "completed":
+        return (
+            f"Application {ref} completed",
+            f"Your {procedure} ({ref}) is completed. Please rate the service: your rating "
+            "helps the park improve.",
+        )
     raise ValueError(f"unknown notification kind {kind!r}")
 
 
@@ -127,42 +249,55 @@ def render(kind: str, instance: Instance, task: HumanTask | None,
 ACTION_KINDS = ("urged", "cc", "withdrawn")
 
 
-def _action_text(kind: str, instance: Instance, task: HumanTask | None,
-                 details: Mapping[str, Any]) -> tuple[str, str]:
+def _action_text(
+    kind: str, instance: Instance, task: HumanTask | None, details: Mapping[str, Any]
+) -> tuple[str, str]:
     ref, procedure = instance.reference, instance.definition.name
     said = details.get("comment") or details.get("reason")
     note = f"\n说明：{said}" if said else ""
     if kind == "urged":
         name = task.name if task is not None else procedure
-        return (f"催办：{name}（{ref}）",
-                f"申请人催办{procedure}（{ref}） 的“{name}”，请尽快办理。{note}")
+        return (
+            f"催办：{name}（{ref}）",
+            f"申请人催办{procedure}（{ref}） 的“{name}”，请尽快办理。{note}",
+        )
     if kind == "cc":
         by = details.get("by")
-        return (f"抄送：{procedure}（{ref}）",
-                f"{by + ' ' if by else '流程'}将{procedure}（{ref}） 抄送给您，请知悉。"
-                "您可以查看该申请，但无需办理。")
-    return (f"申请 {ref} 已撤回",
-            f"{procedure}（{ref}） 已由申请人撤回，其待办已关闭，无需继续办理。{note}")
+        return (
+            f"抄送：{procedure}（{ref}）",
+            f"{by + ' ' if by else '流程'}将{procedure}（{ref}） 抄送给您，请知悉。"
+            "您可以查看该申请，但无需办理。",
+        )
+    return (
+        f"申请 {ref} 已撤回",
+        f"{procedure}（{ref}） 已由申请人撤回，其待办已关闭，无需继续办理。{note}",
+    )
 
 
-def _action_text_en(kind: str, instance: Instance, task: HumanTask | None,
-                    details: Mapping[str, Any]) -> tuple[str, str]:
+def _action_text_en(
+    kind: str, instance: Instance, task: HumanTask | None, details: Mapping[str, Any]
+) -> tuple[str, str]:
     ref, procedure = instance.reference, instance.definition.name
     said = details.get("comment") or details.get("reason")
     note = f"\nNote: {said}" if said else ""
     if kind == "urged":
         name = task.name if task is not None else procedure
-        return (f"Urged: {name} ({ref})",
-                f"The applicant urges “{name}” of {procedure} ({ref}): please handle it "
-                f"soon.{note}")
+        return (
+            f"Urged: {name} ({ref})",
+            f"The applicant urges “{name}” of {procedure} ({ref}): please handle it soon.{note}",
+        )
     if kind == "cc":
         by = details.get("by") or "The procedure"
-        return (f"Copied to you: {procedure} ({ref})",
-                f"{by} copied {procedure} ({ref}) to you for your information. You can read "
-                "it; nothing waits for you.")
-    return (f"Application {ref} withdrawn",
-            f"The applicant withdrew {procedure} ({ref}); its open tasks are closed and need "
-            f"nothing more from you.{note}")
+        return (
+            f"Copied to you: {procedure} ({ref})",
+            f"{by} copied {procedure} ({ref}) to you for your information. You can read "
+            "it; nothing waits for you.",
+        )
+    return (
+        f"Application {ref} withdrawn",
+        f"The applicant withdrew {procedure} ({ref}); its open tasks are closed and need "
+        f"nothing more from you.{note}",
+    )
 
 
 # --- who is told ----------------------------------------------------------------------------
@@ -172,11 +307,18 @@ def applicants(session: Session, instance: Instance) -> list[User]:
     """The active users of the applying enterprise."""
     if instance.enterprise_id is None:
         return []
-    return list(session.scalars(
-        select(User).join(Membership, Membership.user_id == User.id)
-        .where(Membership.park_id == instance.park_id,
-               Membership.enterprise_id == instance.enterprise_id, User.is_active)
-        .order_by(User.username)))
+    return list(
+        session.scalars(
+            select(User)
+            .join(Membership, Membership.user_id == User.id)
+            .where(
+                Membership.park_id == instance.park_id,
+                Membership.enterprise_id == instance.enterprise_id,
+                User.is_active,
+            )
+            .order_by(User.username)
+        )
+    )
 
 
 def group_members(session: Session, park_id: str, groups: Iterable[str]) -> list[User]:
@@ -184,11 +326,16 @@ def group_members(session: Session, park_id: str, groups: Iterable[str]) -> list
     names = list(groups)
     if not names:
         return []
-    return list(session.scalars(
-        select(User).join(GroupMember, GroupMember.user_id == User.id)
-        .join(Group, Group.id == GroupMember.group_id)
-        .where(Group.park_id == park_id, Group.name.in_(names), User.is_active)
-        .order_by(User.username).distinct()))
+    return list(
+        session.scalars(
+            select(User)
+            .join(GroupMember, GroupMember.user_id == User.id)
+            .join(Group, Group.id == GroupMember.group_id)
+            .where(Group.park_id == park_id, Group.name.in_(names), User.is_active)
+            .order_by(User.username)
+            .distinct()
+        )
+    )
 
 
 def named_users(session: Session, usernames: Iterable[str]) -> list[User]:
@@ -196,8 +343,11 @@ def named_users(session: Session, usernames: Iterable[str]) -> list[User]:
     names = [name for name in usernames if name]
     if not names:
         return []
-    return list(session.scalars(select(User).where(User.username.in_(names), User.is_active)
-                                .order_by(User.username)))
+    return list(
+        session.scalars(
+            select(User).where(User.username.in_(names), User.is_active).order_by(User.username)
+        )
+    )
 
 
 def holders(session: Session, park: Park, task: HumanTask) -> list[User]:
@@ -228,13 +378,25 @@ def _unique(users: Iterable[User]) -> list[User]:
 # --- announcing -----------------------------------------------------------------------------
 
 
-def event_job(kind: str, instance: Instance, *, key: str, now: datetime,
-              task_id: str | None = None, details: Mapping[str, Any] | None = None
-              ) -> dict[str, Any]:
+def event_job(
+    kind: str,
+    instance: Instance,
+    *,
+    key: str,
+    now: datetime,
+    task_id: str | None = None,
+    details: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
     """A job that announces an event as soon as the worker sees it (queued once per key)."""
-    return jobs.job_row(kind="event", park_id=instance.park_id, due_at=now,
-                        instance_id=instance.id, task_id=task_id, dedupe_key=f"event:{key}",
-                        payload={"event": kind, "key": key, "details": dict(details or {})})
+    return jobs.job_row(
+        kind="event",
+        park_id=instance.park_id,
+        due_at=now,
+        instance_id=instance.id,
+        task_id=task_id,
+        dedupe_key=f"event:{key}",
+        payload={"event": kind, "key": key, "details": dict(details or {})},
+    )
 
 
 def announce(ctx: JobContext, session: Session, job: Job, now: datetime) -> None:
@@ -247,8 +409,9 @@ def announce(ctx: JobContext, session: Session, job: Job, now: datetime) -> None
     if job.task_id and (task is None or task.status != "open"):
         return None  # the task was done before anyone needed telling
     park = instance.park
-    if kind == "completed" or (kind == "returned"
-                               and not (job.payload.get("details") or {}).get("from")):
+    if kind == "completed" or (
+        kind == "returned" and not (job.payload.get("details") or {}).get("from")
+    ):
         people = applicants(session, instance)
     elif kind in ACTION_KINDS:
         people = named_users(session, (job.payload.get("details") or {}).get("usernames") or ())
@@ -257,52 +420,109 @@ def announce(ctx: JobContext, session: Session, job: Job, now: datetime) -> None
     else:
         people = []
     details = job.payload.get("details") or {}
-    if kind in ACTION_KINDS:
-        # each in their own language; the park's webhooks get the Chinese one, posted first
-        english = [user for user in people if user.locale == "en"]
-        people = [user for user in people if user.locale != "en"]
-        publish(ctx, session, instance=instance, kind=kind, task=task, people=people,
-                key=job.payload["key"], details=details, now=now)
-        people, locale = english, "en"
-        if not people:
-            return None
-    else:
-        locale = None
-    publish(ctx, session, instance=instance, kind=kind, task=task, people=people,
-            key=job.payload["key"], details=details, now=now, locale=locale)
+    publish(
+        ctx,
+        session,
+        instance=instance,
+        kind=kind,
+        task=task,
+        people=people,
+        key=job.payload["key"],
+        details=details,
+        now=now,
+    )
     return None
 
 
-def publish(ctx: JobContext, session: Session, *, instance: Instance, kind: str,
-            task: HumanTask | None, people: Iterable[User], key: str,
-            details: Mapping[str, Any], now: datetime, locale: str | None = None) -> None:
-    """Write in-app notifications and queue e-mails and webhook posts for one event."""
-    title, body = render(kind, instance, task, details, locale=locale)
-    title = title[:TITLE_LENGTH]
+def publish(
+    ctx: JobContext,
+    session: Session,
+    *,
+    instance: Instance,
+    kind: str,
+    task: HumanTask | None,
+    people: Iterable[User],
+    key: str,
+    details: Mapping[str, Any],
+    now: datetime,
+) -> None:
+    """Write in-app notifications and queue e-mails and webhook posts for one event.
+
+    Each person reads it in their language (English for a user whose locale is ``en``,
+    Chinese for the rest); the park's webhooks, read by a group, get the Chinese one.
+    """
     task_id = task.id if task is not None else None
     outbox = []
-    base = {"event": kind, "title": title, "body": body, "reference": instance.reference,
+    everyone = _unique(people)
+    for locale, readers in (
+        (None, [u for u in everyone if u.locale != "en"]),
+        ("en", [u for u in everyone if u.locale == "en"]),
+    ):
+        if locale is not None and not readers:
+            continue
+        title, body = render(kind, instance, task, details, locale=locale)
+        title = title[:TITLE_LENGTH]
+        base = {
+            "event": kind,
+            "title": title,
+            "body": body,
+            "reference": instance.reference,
             "sender": instance.park.settings.get("email_sender"),
-            "instance_id": instance.id, "task_id": task_id, "park": instance.park.slug}
-    for user in _unique(people):
-        session.add(Notification(user_id=user.id, park_id=instance.park_id, at=now, kind=kind,
-                                 title=title, body=body, instance_id=instance.id,
-                                 task_id=task_id))
-        if ctx.smtp.enabled and user.email:
-            outbox.append(_notify(instance, task_id, now, f"{key}:email:{user.id}",
-                                  {**base, "channel": "email", "to": user.email}))
-    for url, style in webhooks(instance.park):
-        digest = hashlib.sha256(url.encode()).hexdigest()[:16]
-        outbox.append(_notify(instance, task_id, now, f"{key}:webhook:{digest}",
-                              {**base, "channel": "webhook", "url": url, "format": style}))
+            "instance_id": instance.id,
+            "task_id": task_id,
+            "park": instance.park.slug,
+            "locale": locale or "zh",
+        }
+        for user in readers:
+            session.add(
+                Notification(
+                    user_id=user.id,
+                    park_id=instance.park_id,
+                    at=now,
+                    kind=kind,
+                    title=title,
+                    body=body,
+                    instance_id=instance.id,
+                    task_id=task_id,
+                )
+            )
+            if ctx.smtp.enabled and user.email:
+                outbox.append(
+                    _notify(
+                        instance,
+                        task_id,
+                        now,
+                        f"{key}:email:{user.id}",
+                        {**base, "channel": "email", "to": user.email},
+                    )
+                )
+        if locale is None:
+            for url, style in webhooks(instance.park):
+                digest = hashlib.sha256(url.encode()).hexdigest()[:16]
+                outbox.append(
+                    _notify(
+                        instance,
+                        task_id,
+                        now,
+                        f"{key}:webhook:{digest}",
+                        {**base, "channel": "webhook", "url": url, "format": style},
+                    )
+                )
     jobs.enqueue(session, outbox)
 
 
-def _notify(instance: Instance, task_id: str | None, now: datetime, key: str,
-            payload: dict[str, Any]) -> dict[str, Any]:
-    return jobs.job_row(kind="notify", park_id=instance.park_id, due_at=now,
-                        instance_id=instance.id, task_id=task_id, payload=payload,
-                        dedupe_key=f"notify:{key}")
+def _notify(
+    instance: Instance, task_id: str | None, now: datetime, key: str, payload: dict[str, Any]
+) -> dict[str, Any]:
+    return jobs.job_row(
+        kind="notify",
+        park_id=instance.park_id,
+        due_at=now,
+        instance_id=instance.id,
+        task_id=task_id,
+        payload=payload,
+        dedupe_key=f"notify:{key}",
+    )
 
 
 def webhooks(park: Park) -> list[tuple[str, str]]:
@@ -342,7 +562,8 @@ def send_email(ctx: JobContext, payload: Mapping[str, Any]) -> None:
     message["From"] = payload.get("sender") or smtp.sender
     message["To"] = payload["to"]
     message["Subject"] = payload["title"]
-    message.set_content(f"{payload['body']}\n\n申请编号：{payload['reference']}\n")
+    label = "Reference: " if payload.get("locale") == "en" else "申请编号："
+    message.set_content(f"{payload['body']}\n\n{label}{payload['reference']}\n")
     with smtplib.SMTP(smtp.host, smtp.port, timeout=ctx.http_timeout) as server:
         if smtp.tls:
             server.starttls(context=ssl.create_default_context())
@@ -359,11 +580,19 @@ def webhook_body(payload: Mapping[str, Any]) -> dict[str, Any]:
     if style == "wecom":
         return {"msgtype": "markdown", "markdown": {"content": f"**{title}**\n{body}"}}
     if style == "dingtalk":
-        return {"msgtype": "markdown",
-                "markdown": {"title": title, "text": f"#### {title}\n{body}"}}
-    return {"event": payload["event"], "title": title, "text": body,
-            "reference": payload["reference"], "instance_id": payload["instance_id"],
-            "task_id": payload.get("task_id"), "park": payload["park"]}
+        return {
+            "msgtype": "markdown",
+            "markdown": {"title": title, "text": f"#### {title}\n{body}"},
+        }
+    return {
+        "event": payload["event"],
+        "title": title,
+        "text": body,
+        "reference": payload["reference"],
+        "instance_id": payload["instance_id"],
+        "task_id": payload.get("task_id"),
+        "park": payload["park"],
+    }
 
 
 def post_webhook(ctx: JobContext, payload: Mapping[str, Any]) -> None:
@@ -373,8 +602,8 @@ def post_webhook(ctx: JobContext, payload: Mapping[str, Any]) -> None:
         raise DeliveryFailed("webhook", f"not an http(s) URL: {url}")
     data = json.dumps(webhook_body(payload), ensure_ascii=False).encode("utf-8")
     request = urllib.request.Request(  # noqa: S310 -- the scheme is checked above
-        url, data=data, method="POST",
-        headers={"Content-Type": "application/json; charset=utf-8"})
+        url, data=data, method="POST", headers={"Content-Type": "application/json; charset=utf-8"}
+    )
     try:
         with urllib.request.urlopen(request, timeout=ctx.http_timeout) as response:  # noqa: S310
             answer = response.read(65536)
@@ -390,8 +619,9 @@ def _check_robot_answer(url: str, answer: bytes) -> None:
     except ValueError:
         return
     if isinstance(parsed, dict) and parsed.get("errcode") not in (None, 0):
-        raise DeliveryFailed("webhook", f"{url}: errcode {parsed.get('errcode')}: "
-                                        f"{parsed.get('errmsg', '')}")
+        raise DeliveryFailed(
+            "webhook", f"{url}: errcode {parsed.get('errcode')}: {parsed.get('errmsg', '')}"
+        )
 
 
 __all__ = [

@@ -10,6 +10,11 @@ assignee and it is park staff's step (they know the case); the enterprise's step
 enterprise as the diagram says. With 直达 (``resume="to_me"``) the step, once resubmitted,
 leads straight back to the returning step, which opens for its candidates as the diagram says.
 
+A return from one signer's task of an approval node (会签, 或签, ...) stops the whole node: the
+other signers' open tasks close (audited ``task.closed_by_return``) and no result is decided.
+A return into such a node, and a 直达 resubmission back to one, opens it afresh for all its
+signers, a new round in which earlier decisions do not count.
+
 ``"applicant"`` as a target is the procedure's first user task in an applicant lane (补正材料
 and the like) from which the diagram leads to the returning step; a procedure without one
 offers no return to the applicant.
@@ -27,7 +32,7 @@ from sqlalchemy.orm import Session
 from engine import CannotReturn, EngineError, TaskNotOpen
 from webapp.db import Database
 from webapp.models import HumanTask, Instance, StepHistory
-from webapp.services import audit
+from webapp.services import approval_modes, audit
 from webapp.services.engines import engine_for, version_of
 from webapp.services.errors import Conflict, Forbidden, Invalid, NotFound
 from webapp.services.loading import task_with_instance
@@ -145,8 +150,12 @@ def return_task(
             "resume": resume,
         }
         version = version_of(instance.definition)
+        # a return from a signer's task stops the whole approval node (engine/returns.py)
+        mode = approval_modes.mode_of(version, task.element_id)
+        before = approval_modes.open_before(session, instance, task) if mode else []
+        engine = approval_modes.engine_with_people(session, park, version, engine_for(park))
         try:
-            snapshot = engine_for(park).return_task(
+            snapshot = engine.return_task(
                 version,
                 instance.state,
                 task_id,
@@ -184,6 +193,20 @@ def return_task(
                 "comment": comment,
             },
         )
+        if mode:
+            session.flush()  # the return is written first: the closing follows from it
+            approval_modes.record_closed(
+                session,
+                park_id=park.id,
+                instance_id=instance.id,
+                mode=mode,
+                task=task,
+                before=before,
+                snapshot=snapshot,
+                actor=actor,
+                now=datetime.now(UTC),
+                action="task.closed_by_return",
+            )
         return then(session, instance) if then is not None else instance.id
 
 
@@ -248,12 +271,21 @@ def why_returned(session: Session, task: HumanTask) -> dict[str, Any] | None:
     step before the task was created; a task reached again later along the flow shows none."""
     row = session.scalars(
         select(StepHistory)
-        .where(StepHistory.instance_id == task.instance_id,
-               StepHistory.completed_at <= task.created_at)
-        .order_by(StepHistory.id.desc()).limit(1)).first()
+        .where(
+            StepHistory.instance_id == task.instance_id, StepHistory.completed_at <= task.created_at
+        )
+        .order_by(StepHistory.id.desc())
+        .limit(1)
+    ).first()
     data = (row.data or {}) if row is not None else {}
     if row is None or row.outcome != RETURN_OUTCOME or data.get("return_to") != task.element_id:
         return None
-    return {"from": row.name, "from_element_id": row.element_id, "by": row.completed_by,
-            "at": row.completed_at, "reasons": list(data.get("return_reasons") or []),
-            "comment": data.get("comment"), "resume": data.get("resume") or "flow"}
+    return {
+        "from": row.name,
+        "from_element_id": row.element_id,
+        "by": row.completed_by,
+        "at": row.completed_at,
+        "reasons": list(data.get("return_reasons") or []),
+        "comment": data.get("comment"),
+        "resume": data.get("resume") or "flow",
+    }

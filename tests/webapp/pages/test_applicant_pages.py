@@ -107,6 +107,7 @@ def test_a_copy_is_unread_until_opened(parks: Database, browser: OpenBrowser) ->
         unread,
     )
     assert '<span class="badge"' in unread
+    assert "张伟（政策审核）" in unread  # who copied it, by name
     assert shown.status_code == 200
     assert reference in read and "row-unread" not in read
     task = open_tasks(parks, instance_id)["preliminary_review"]

@@ -39,6 +39,7 @@ CONTRACT = (
     "task.to_admins",
     "task.auto_rejected",
     "task.closed_by_mode",
+    "task.closed_by_return",
 )
 
 
