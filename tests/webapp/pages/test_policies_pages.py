@@ -43,6 +43,8 @@ def test_an_offer_reaches_the_enterprise_and_opens_its_application_prefilled(
     assert 'value="600.0"' in shown or 'value="600"' in shown
     assert re.search(r'value="高新技术企业"\s+checked', shown)
 
+    notices = enterprise.get("/notifications")
+    assert notices.status_code == 200 and "政策「研发投入奖励」与贵企业匹配" in text_of(notices)
     offers = text_of(enterprise.get("/policies"))
     assert 'data-policy="rd-award"' in offers and "研发投入奖励" in offers
     assert "200000" in offers  # the table's amount, under the form's title for it
