@@ -55,14 +55,14 @@ def test_the_tracker_and_the_inbox_follow_a_reviewers_decision(
         # the step moved on the enterprise's open page, and in the director's inbox
         expect(now).to_contain_text("复核", timeout=SEEN_WITHIN_MS)
         expect(enterprise.locator("#live-story .timeline")).to_contain_text(
-            "初审", timeout=SEEN_WITHIN_MS)
+            "初审", timeout=SEEN_WITHIN_MS
+        )
         current = enterprise.locator('.pf-diagram [data-element-id="director_review"]')
         expect(current).to_have_class(re.compile("pf-current"), timeout=SEEN_WITHIN_MS)
         expect(director.locator("#live-tasks")).to_contain_text("复核", timeout=SEEN_WITHIN_MS)
         expect(director.locator("#live-counts .number").first).to_have_text("1")
         assert not_reloaded(enterprise) and not_reloaded(director)
-        enterprise.screenshot(path=str(screenshots / "live-tracker-zh-desktop.png"),
-                              full_page=True)
+        enterprise.screenshot(path=str(screenshots / "live-tracker-zh-desktop.png"), full_page=True)
         director.screenshot(path=str(screenshots / "live-inbox-zh-desktop.png"), full_page=True)
     finally:
         for page in (enterprise, director, reviewer):
@@ -84,7 +84,8 @@ def test_tracker_live_and_finished(
             enterprise.goto(f"{live_server.url}/applications/{instance_id}")
             expect(enterprise.locator('.pf-diagram[data-ready="1"]')).to_be_visible()
             enterprise.screenshot(
-                path=str(screenshots / f"tracker-{name}-{language}-{screen}.png"), full_page=True)
+                path=str(screenshots / f"tracker-{name}-{language}-{screen}.png"), full_page=True
+            )
             assert not wider_than_the_screen(enterprise)
             if screen == "phone":
                 # 当前进度 first, then the diagram

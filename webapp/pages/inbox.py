@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 
 from flask import Blueprint, abort, make_response, render_template, request
 from flask_login import current_user, login_required
+from werkzeug.wrappers import Response
 
 from webapp.api.scoping import inbox_condition
 from webapp.extensions import store
@@ -14,7 +15,6 @@ from webapp.pages.access import here
 from webapp.pages.applicant import unread_copies_of
 from webapp.services import batch, inbox, inbox_tabs
 from webapp.services.inbox import MAX_TEXT, SCOPES, InboxFilter
-from werkzeug.wrappers import Response
 
 bp = Blueprint("inbox", __name__)
 PAGE_SIZE = 50
@@ -50,8 +50,9 @@ def index() -> Response:
         urges = inbox_tabs.urge_marks(session, [row["task_id"] for row in rows])
         unread_copies = unread_copies_of(session, where)
         batchable = batch.batchable_ids(session, [row["task_id"] for row in rows])
-    page = render_template("inbox.html", live_tag=tag, live_every=live.EVERY_MS, rows=rows, counts=counts, now=now, filter=chosen,
-                           urges=urges, unread_copies=unread_copies, tab="open",
+    page = render_template("inbox.html", live_tag=tag, live_every=live.EVERY_MS, rows=rows,
+                           counts=counts, now=now, filter=chosen, urges=urges,
+                           unread_copies=unread_copies, tab="open",
                            procedures=procedures, paged=after is not None,
                            next_after=_encode(next_key) if next_key else None,
                            username=current_user.username, batchable=batchable,

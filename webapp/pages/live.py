@@ -54,13 +54,18 @@ def tracker_tag(instance_id: str) -> str | None:
     if len(instance_id) > MAX_ID_LENGTH:
         return None
     # an application's events are only ever added: their number moves with each one
-    events = select(func.count()).select_from(AuditEvent).where(
-        AuditEvent.instance_id == instance_id)
-    member = exists().where(Membership.user_id == current_user.id,
-                            Membership.park_id == Instance.park_id)
+    events = (
+        select(func.count()).select_from(AuditEvent).where(AuditEvent.instance_id == instance_id)
+    )
+    member = exists().where(
+        Membership.user_id == current_user.id, Membership.park_id == Instance.park_id
+    )
     with store.database.read() as db_session:
         row = db_session.execute(
-            select(Instance.version, events.scalar_subquery()).where(Instance.id == instance_id, member)).one_or_none()
+            select(Instance.version, events.scalar_subquery()).where(
+                Instance.id == instance_id, member
+            )
+        ).one_or_none()
     if row is None:
         return None
     return _tag("tracker", instance_id, *row)
@@ -70,13 +75,16 @@ def inbox_tag(park_id: str) -> str:
     """The tag of the reader's inbox in ``park_id`` (the park it was drawn for)."""
     recent = datetime.now(UTC) - RECENT
     newest = select(func.max(AuditEvent.at)).where(AuditEvent.park_id == park_id)
-    lately = select(func.count()).select_from(AuditEvent).where(
-        AuditEvent.park_id == park_id, AuditEvent.at > recent)
-    member = exists().where(Membership.user_id == current_user.id,
-                            Membership.park_id == park_id)
+    lately = (
+        select(func.count())
+        .select_from(AuditEvent)
+        .where(AuditEvent.park_id == park_id, AuditEvent.at > recent)
+    )
+    member = exists().where(Membership.user_id == current_user.id, Membership.park_id == park_id)
     with store.database.read() as db_session:
-        row = db_session.execute(select(newest.scalar_subquery(), lately.scalar_subquery(),
-                                        member)).one()
+        row = db_session.execute(
+            select(newest.scalar_subquery(), lately.scalar_subquery(), member)
+        ).one()
     if not row[2]:
         return ""
     return f'W/"{park_id}.{_signature("inbox", park_id, row[0], row[1])}"'
@@ -119,8 +127,15 @@ def _tag(kind: str, *facts: object) -> str:
 
 def _signature(kind: str, *facts: object) -> str:
     minute = datetime.now(UTC).strftime("%Y%m%d%H%M")
-    parts = (kind, str(current_user.id), str(get_locale() or ""), str(session.get(PARK_KEY)),
-             request.full_path, minute, *(str(fact) for fact in facts))
+    parts = (
+        kind,
+        str(current_user.id),
+        str(get_locale() or ""),
+        str(session.get(PARK_KEY)),
+        request.full_path,
+        minute,
+        *(str(fact) for fact in facts),
+    )
     key = str(current_app.config["SECRET_KEY"]).encode()
     digest = hmac.new(key, "\x1f".join(parts).encode(), hashlib.sha256).hexdigest()
     return digest[:32]

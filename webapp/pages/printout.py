@@ -9,10 +9,9 @@ printed, and the same file is handed out from then on (``webapp.services.printou
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 from urllib.parse import quote
-
-from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Flask, current_app, g, render_template
@@ -28,9 +27,9 @@ from webapp.extensions import store
 from webapp.models import DEFAULT_TIMEZONE, AuditEvent, Instance
 from webapp.pages import dossier
 from webapp.pages.access import error_page, here
+from webapp.pages.i18n import DEFAULT_LOCALE
 from webapp.pages.timeline import ACTIONS
 from webapp.services import printout
-from webapp.pages.i18n import DEFAULT_LOCALE
 from webapp.services.attachments import attachments_of
 from webapp.services.jobs import ClaimedJob, JobContext, StandaloneRun
 from webapp.services.loading import instance_with_relations

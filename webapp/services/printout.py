@@ -14,9 +14,8 @@ from __future__ import annotations
 
 import os
 import secrets
-from pathlib import Path
-
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from webapp.models import Instance

@@ -26,14 +26,20 @@ OpenBrowser = Callable[..., Browser]
 
 def archive_jobs(db: Database, instance_id: str) -> list[str]:
     with db.read() as session:
-        return list(session.scalars(select(Job.status).where(
-            Job.instance_id == instance_id, Job.kind == ARCHIVE_JOB)))
+        return list(
+            session.scalars(
+                select(Job.status).where(Job.instance_id == instance_id, Job.kind == ARCHIVE_JOB)
+            )
+        )
 
 
 def drawing_worker(db: Database, app: Flask) -> Worker:
     """The worker as ``parkflow worker`` runs it: with the pages to draw the record."""
-    return Worker(db, worker_id="test-worker", handlers={
-        **HANDLERS, ARCHIVE_JOB: jobs.standalone(archive_on_finish(app))})
+    return Worker(
+        db,
+        worker_id="test-worker",
+        handlers={**HANDLERS, ARCHIVE_JOB: jobs.standalone(archive_on_finish(app))},
+    )
 
 
 def test_finishing_queues_the_record_and_the_worker_keeps_it_once(
@@ -56,14 +62,22 @@ def test_finishing_queues_the_record_and_the_worker_keeps_it_once(
     assert "审批单" in text and "李娜" in text  # in Chinese, with the director's decision
     # every download hands out the stored file, whoever asks in whatever language
     for viewer, language in (("zhang.wei", "zh-CN"), ("xinghe", "en")):
-        answer = browser(viewer).get(f"/applications/{instance_id}/print",
-                                     headers={"Accept-Language": language})
+        answer = browser(viewer).get(
+            f"/applications/{instance_id}/print", headers={"Accept-Language": language}
+        )
         assert answer.status_code == 200 and answer.data == stored
     # a second run (a retried job) leaves the kept record as it is
     now = datetime.now(UTC)
-    job = jobs.ClaimedJob(id=0, kind=ARCHIVE_JOB, park_id=load_instance(parks, instance_id)
-                          .park_id, instance_id=instance_id, task_id=None, due_at=now,
-                          payload={}, attempts=1)
+    job = jobs.ClaimedJob(
+        id=0,
+        kind=ARCHIVE_JOB,
+        park_id=load_instance(parks, instance_id).park_id,
+        instance_id=instance_id,
+        task_id=None,
+        due_at=now,
+        payload={},
+        attempts=1,
+    )
     archive_on_finish(app)(drawing_worker(parks, app).context, job, now)
     assert kept.read_bytes() == stored and len(kept_records(browser("xinghe"), instance_id)) == 1
 
@@ -72,8 +86,11 @@ def test_a_record_printed_first_is_the_one_kept(
     parks: Database, browser: OpenBrowser, app: Flask
 ) -> None:
     instance_id = completed_application(parks)
-    printed = browser("xinghe").get(f"/applications/{instance_id}/print",
-                                    headers={"Accept-Language": "en"}).data
+    printed = (
+        browser("xinghe")
+        .get(f"/applications/{instance_id}/print", headers={"Accept-Language": "en"})
+        .data
+    )
 
     drawing_worker(parks, app).run_until_idle()
 
@@ -85,8 +102,13 @@ def test_refused_and_withdrawn_applications_are_kept_too(
     parks: Database, browser: OpenBrowser, app: Flask
 ) -> None:
     rejected = start(parks)
-    complete(parks, rejected, "preliminary_review", {"outcome": "reject", "comment": "不符合"},
-             "zhang.wei")
+    complete(
+        parks,
+        rejected,
+        "preliminary_review",
+        {"outcome": "reject", "comment": "不符合"},
+        "zhang.wei",
+    )
     withdrawn = start(parks)
     withdraw_application(parks, instance_id=withdrawn, actor="xinghe", reason="材料有误")
 
@@ -108,4 +130,5 @@ def test_a_worker_that_draws_no_pages_leaves_the_record_to_the_first_print(
     assert kept_records(browser("xinghe"), instance_id) == []
     first = browser("xinghe").get(f"/applications/{instance_id}/print")
     assert [Path(p).read_bytes() for p in kept_records(browser("xinghe"), instance_id)] == [
-        first.data]
+        first.data
+    ]

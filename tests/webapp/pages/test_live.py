@@ -79,8 +79,9 @@ def test_a_tag_holds_only_for_whom_it_was_drawn(parks: Database, browser: OpenBr
     # a tag made up for an application that does not exist is no shortcut either
     assert look(browser("xinghe"), "/applications/nothing", tag).status_code == 404
     # nor is the language: an English page is another page
-    english = browser("xinghe").get(url, headers={"Accept-Language": "en", **LOOK,
-                                                  "If-None-Match": tag})
+    english = browser("xinghe").get(
+        url, headers={"Accept-Language": "en", **LOOK, "If-None-Match": tag}
+    )
     assert english.status_code == 200
 
 

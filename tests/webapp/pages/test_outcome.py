@@ -48,8 +48,9 @@ def test_an_approved_application_shows_what_was_granted(
         assert rows["预算科目"] == HANDOVER["budget_subject"]
         assert rows["计划拨付日期"] == HANDOVER["planned_payment_date"]
         assert list(rows)[0] == "扶持档次"  # in the order the procedure names them
-    english = text_of(browser("xinghe").get(f"/applications/{instance_id}",
-                                            headers={"Accept-Language": "en"}))
+    english = text_of(
+        browser("xinghe").get(f"/applications/{instance_id}", headers={"Accept-Language": "en"})
+    )
     assert "What was granted" in english and outcome_of(english) == "approved:Granted"
 
 
@@ -57,14 +58,22 @@ def test_a_refused_or_withdrawn_application_grants_nothing(
     parks: Database, browser: OpenBrowser
 ) -> None:
     rejected = start(parks)
-    complete(parks, rejected, "preliminary_review", {"outcome": "reject", "comment": "不符合"},
-             "zhang.wei")
+    complete(
+        parks,
+        rejected,
+        "preliminary_review",
+        {"outcome": "reject", "comment": "不符合"},
+        "zhang.wei",
+    )
     withdrawn = start(parks)
     withdraw_application(parks, instance_id=withdrawn, actor="xinghe", reason="材料有误")
     running = start(parks)
     enterprise = browser("xinghe")
-    for instance_id, result in ((rejected, "rejected:不予批准"), (withdrawn, "withdrawn:已撤回"),
-                                (running, None)):
+    for instance_id, result in (
+        (rejected, "rejected:不予批准"),
+        (withdrawn, "withdrawn:已撤回"),
+        (running, None),
+    ):
         html = text_of(enterprise.get(f"/applications/{instance_id}"))
         assert outcome_of(html) == result
         assert granted_rows(html) == {} and 'id="granted"' not in html
