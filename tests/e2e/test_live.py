@@ -14,6 +14,7 @@ from tests.e2e.conftest import SIGNED_IN_TIMEOUT_MS, LiveServer
 from tests.e2e.test_screens import LANGUAGES, SCREENS, signed_in_as, wider_than_the_screen
 from tests.webapp.fixtures import complete, open_tasks, start
 from tests.webapp.pages.test_applications import completed_application
+from webapp.services.ratings import rate_application
 
 # the page looks every second: the change shows well within two
 SEEN_WITHIN_MS = 2_500
@@ -129,3 +130,27 @@ def test_the_phone_diagram_opens_on_the_current_step_and_zooms(
     finally:
         phone.context.close()
         desktop.context.close()
+
+
+def test_what_the_reader_is_typing_waits_until_they_are_done(
+    chromium: Browser, live_server: LiveServer
+) -> None:
+    done = completed_application(live_server.db)
+    enterprise = signed_in_as(chromium, live_server, "xinghe", "zh", "desktop")
+    try:
+        enterprise.goto(f"{live_server.url}/applications/{done}")
+        comment = enterprise.locator("#rating-comment")
+        comment.fill("办理很快")
+        # meanwhile the rating is given elsewhere (another tab, a colleague)
+        rate_application(
+            live_server.db, instance_id=done, grade=5, comment="非常好", actor="xinghe"
+        )
+        enterprise.wait_for_timeout(SEEN_WITHIN_MS)
+        expect(comment).to_have_value("办理很快")  # the form being typed in stays
+        comment.fill("")
+        comment.blur()
+        # once the reader let go, the page takes the change in
+        expect(enterprise.locator("#live-rating")).to_contain_text("非常好", timeout=SEEN_WITHIN_MS)
+        expect(enterprise.locator("#rating-comment")).to_have_count(0)
+    finally:
+        enterprise.context.close()
