@@ -68,6 +68,9 @@ class ProcessVersion:
     start_lane: str | None = None
     # whom submitting an application copies it to (the process's ``cc`` property)
     cc: tuple[CopyTarget, ...] = ()
+    # the data that says what an approved application was granted (amount, invoice types…),
+    # as the process's ``granted`` property names it: comma-separated data names, in order
+    granted: tuple[str, ...] = ()
 
     @classmethod
     def from_sources(
@@ -224,6 +227,7 @@ def _describe(
                        if isinstance(el.tag, str) and el.get("id") and el.get("name")},
         start_lane=_lane_of(process, start),
         cc=cc_targets(_property(process, "cc")),
+        granted=_names(_property(process, "granted")),
     )
 
 
@@ -266,6 +270,15 @@ def _end_results(process: etree._Element) -> dict[str, str]:
         if result:
             found[end.get("id", "")] = result
     return found
+
+
+def _names(listed: str | None) -> tuple[str, ...]:
+    """The names of a comma-separated list (either comma), blanks and repeats left out."""
+    found: list[str] = []
+    for name in (listed or "").replace("，", ",").split(","):
+        if name.strip() and name.strip() not in found:
+            found.append(name.strip())
+    return tuple(found)
 
 
 def _property(element: etree._Element, name: str) -> str | None:

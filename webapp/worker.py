@@ -32,6 +32,7 @@ from webapp.services import (
     jobs,
     messaging,
     notifications,
+    printout,
     taskrule_actions,
     taskrules,
 )
@@ -91,6 +92,11 @@ def _still_waiting(row: Job, now: datetime, job: ClaimedJob) -> datetime:
     raise TimerNotFired(job.instance_id or "", job.task_id)
 
 
+def leave_record(_ctx: JobContext, _job: ClaimedJob, _now: datetime) -> None:
+    """Handle an 'archive' job in a worker that draws no pages: the 审批单 is then kept the
+    first time it is printed (``parkflow worker`` draws it: see webapp.cli.worker)."""
+
+
 HANDLERS: Mapping[str, Handler] = {
     "timer": jobs.standalone(fire_timer),
     deadlines.REMINDER: jobs.transactional(deadlines.remind),
@@ -101,6 +107,7 @@ HANDLERS: Mapping[str, Handler] = {
     taskrules.RULES_JOB: jobs.transactional(taskrule_actions.apply_rules),
     taskrules.TIMEOUT_JOB: jobs.transactional(taskrule_actions.on_timeout),
     external_tasks.INCIDENT: jobs.transactional(external_tasks.reopen_after_incident),
+    printout.ARCHIVE_JOB: jobs.standalone(leave_record),
 }
 
 

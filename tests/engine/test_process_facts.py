@@ -45,3 +45,21 @@ def test_the_decisions_of_a_dmn_file() -> None:
     assert decision_ids((PROCESSES / "subsidy_eligibility.dmn").read_bytes())[0] == (
         "subsidy_eligibility"
     )
+
+
+def test_a_version_knows_the_data_that_says_what_was_granted() -> None:
+    subsidy = ProcessVersion.from_sources(
+        "policy_subsidy", (PROCESSES / "policy_subsidy.bpmn").read_bytes(),
+        ((PROCESSES / "subsidy_eligibility.dmn").read_bytes(),))
+    listed = NO_LANES.decode().replace(
+        'isExecutable="true">',
+        'isExecutable="true"><bpmn:extensionElements><camunda:properties>'
+        '<camunda:property name="granted" value=" amount，tier, ,amount"/>'
+        '</camunda:properties></bpmn:extensionElements>').replace(
+        'id="d">', 'xmlns:camunda="http://camunda.org/schema/1.0/bpmn" id="d">').encode()
+
+    assert subsidy.granted == ("tier", "amount", "basis", "budget_subject",
+                               "planned_payment_date")
+    # either comma, blanks and repeats left out; a procedure that names none grants nothing
+    assert ProcessVersion.from_sources("bare", listed).granted == ("amount", "tier")
+    assert ProcessVersion.from_sources("bare", NO_LANES).granted == ()

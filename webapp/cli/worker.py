@@ -9,9 +9,12 @@ from zoneinfo import ZoneInfo
 
 import click
 
+from webapp.app import create_app
 from webapp.cli.core import CliState, pass_state
+from webapp.pages.printout import archive_on_finish
 from webapp.services import jobs
-from webapp.worker import IDLE_SECONDS, Worker
+from webapp.services.printout import ARCHIVE_JOB
+from webapp.worker import HANDLERS, IDLE_SECONDS, Worker
 
 
 @click.command()
@@ -23,8 +26,12 @@ def worker(state: CliState, idle_seconds: float, verbose: bool) -> None:
     """Run due jobs (timers, reminders, notifications) until SIGTERM."""
     logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # the pages, to draw the 审批单 of each application that finishes (kept in the same
+    # instance folder the web processes hand it out from)
+    app = create_app(state.settings)
+    handlers = {**HANDLERS, ARCHIVE_JOB: jobs.standalone(archive_on_finish(app))}
     runner = Worker(state.database, smtp=state.settings.smtp, idle_seconds=idle_seconds,
-                    lease=state.settings.job_lease)
+                    lease=state.settings.job_lease, handlers=handlers)
 
     def stop(_signum: int, _frame: FrameType | None) -> None:
         runner.stop()

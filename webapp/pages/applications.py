@@ -12,6 +12,7 @@ from flask import (
     abort,
     current_app,
     flash,
+    make_response,
     redirect,
     render_template,
     request,
@@ -28,7 +29,7 @@ from forms.fields import opening_values
 from webapp.api.scoping import instance_for, visible_instances
 from webapp.extensions import store
 from webapp.models import INSTANCE_RESULTS, Enterprise, Park, ProcessDefinition, User
-from webapp.pages import applicant, dossier, drafts
+from webapp.pages import applicant, dossier, drafts, live
 from webapp.pages.access import Here, accepts_uploads, here, list_filter
 from webapp.pages.attachments import REQUEST_LIMIT, sent_strangers, take_uploads, upload_name
 from webapp.pages.forms_render import (
@@ -158,17 +159,24 @@ def apply(process_key: str) -> Response | tuple[str, int]:
 
 @bp.route("/applications/<instance_id>")
 @login_required
-def show(instance_id: str) -> str:
-    """Show where an application stands: diagram, timeline, returns, promised date, rating."""
+def show(instance_id: str) -> Response:
+    """Show where an application stands: diagram, timeline, returns, promised date, rating.
+
+    The page looks for changes every second (``webapp.pages.live``): an empty 304 while
+    nothing changed."""
+    tag = live.tracker_tag(instance_id)
+    if live.unchanged(tag):
+        assert tag is not None
+        return live.not_modified(tag)
     where = here()
     with store.database.read() as session:
-        page = render_application(session, where, instance_id)
+        page = render_application(session, where, instance_id, live_tag=tag)
         # a copy (抄送) counts as read once its reader opened the application
         unread = (not where.is_enterprise
                   and copies.has_unread_copy(session, instance_id, where.viewer.user_id))
     if unread:
         copies.mark_read(store.database, instance_id=instance_id, user_id=where.viewer.user_id)
-    return page
+    return live.tagged(make_response(page), tag)
 
 
 @bp.route("/applications/<instance_id>/rating", methods=["POST"])
@@ -215,8 +223,10 @@ def diagram(instance_id: str) -> Response:
 
 def render_application(session: Session, where: Here, instance_id: str, *,
                        rating_errors: Mapping[str, list[str]] | None = None,
-                       rating_raw: Mapping[str, str] | None = None) -> str:
-    """The application page (also shown again with the rating form's errors)."""
+                       rating_raw: Mapping[str, str] | None = None,
+                       live_tag: str | None = None) -> str:
+    """The application page (also shown again with the rating form's errors); with
+    ``live_tag``, the page looks for changes and takes them in as they come."""
     instance = instance_for(session, where.viewer, instance_id)
     files = dossier.files_of(session, instance.id)
     past = dossier.history(session, instance, everything=request.args.get("history") == "all")
@@ -236,6 +246,7 @@ def render_application(session: Session, where: Here, instance_id: str, *,
         expected=prediction.predict(session, instance,
                                     [(task.element_id, task.created_at) for task in tasks]),
         offer=applicant.offers_for(session, where, [instance.id]).get(instance.id, {}),
+        grant=dossier.granted(instance), live_tag=live_tag, live_every=live.EVERY_MS,
         **rating_context(session, where, instance, errors=rating_errors or {},
                          raw=rating_raw or {}))
 

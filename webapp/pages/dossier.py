@@ -30,7 +30,7 @@ from webapp.pages.forms_render import display, properties
 from webapp.pages.labels import approval_standing
 from webapp.services import approval_modes
 from webapp.services.attachments import attachments_of
-from webapp.services.engines import version_of
+from webapp.services.engines import engine_for, version_of
 from webapp.services.history import steps_taken
 
 RETURN = "return"
@@ -325,3 +325,33 @@ def marks(session: Session, instance_id: str, tasks: list[HumanTask],
         "overdue": sorted({t.element_id for t in tasks if t.overdue_at(now)}),
         "due-soon": sorted({t.element_id for t in tasks if t.due_soon_at(now)}),
     }
+
+
+def granted(instance: Instance) -> list[tuple[str, str]]:
+    """What an approved application was granted, as (label, value) pairs: the final data its
+    procedure names (the process's ``granted`` property), labelled as the forms that asked
+    or showed them; nothing for an application that was not approved."""
+    version = version_of(instance.definition)
+    if instance.result != "approved" or not version.granted:
+        return []
+    # the values as the application ended: read once from its final state (it cannot change)
+    data = engine_for(instance.park).inspect(version, instance.state).data
+    rows = []
+    for name in version.granted:
+        prop = _declared(version.forms, name)
+        shown = display(prop, data.get(name))
+        if shown:
+            rows.append((str(prop.get("title") or name), shown))
+    return rows
+
+
+def _declared(forms: Mapping[str, Any], name: str) -> Mapping[str, Any]:
+    """The field ``name`` as the forms declare it: where it is asked, with its choices' labels,
+    rather than where it is only shown."""
+    found: list[Mapping[str, Any]] = []
+    for schema in forms.values():
+        prop = properties(schema).get(name) if isinstance(schema, Mapping) else None
+        if isinstance(prop, Mapping):
+            found.append(prop)
+    found.sort(key=lambda prop: bool(prop.get("readOnly")))
+    return found[0] if found else {}

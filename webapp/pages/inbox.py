@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from flask import Blueprint, abort, render_template, request
+from flask import Blueprint, abort, make_response, render_template, request
 from flask_login import current_user, login_required
+from werkzeug.wrappers import Response
 
 from webapp.api.scoping import inbox_condition
 from webapp.extensions import store
+from webapp.pages import live
 from webapp.pages.access import here
 from webapp.pages.applicant import unread_copies_of
 from webapp.services import batch, inbox, inbox_tabs
@@ -20,9 +22,17 @@ PAGE_SIZE = 50
 
 @bp.route("/inbox")
 @login_required
-def index() -> str:
-    """List the open tasks of the user and their groups, overdue and soonest due first."""
+def index() -> Response:
+    """List the open tasks of the user and their groups, overdue and soonest due first.
+
+    The page looks for changes every second (``webapp.pages.live``): an empty 304 while
+    nothing changed in the park."""
+    kept = live.inbox_unchanged()
+    if kept is not None:
+        return live.not_modified(kept)
     where = here()
+    # taken before the tasks are read: a change made meanwhile moves the tag past this page
+    tag = live.inbox_tag(where.role.park_id)
     chosen = InboxFilter(scope=request.args.get("scope", "all"),
                          process_key=request.args.get("process", "")[:255] or None,
                          text=request.args.get("q", "").strip()[:MAX_TEXT] or None,
@@ -40,12 +50,14 @@ def index() -> str:
         urges = inbox_tabs.urge_marks(session, [row["task_id"] for row in rows])
         unread_copies = unread_copies_of(session, where)
         batchable = batch.batchable_ids(session, [row["task_id"] for row in rows])
-    return render_template("inbox.html", rows=rows, counts=counts, now=now, filter=chosen,
-                           urges=urges, unread_copies=unread_copies, tab="open",
+    page = render_template("inbox.html", live_tag=tag, live_every=live.EVERY_MS, rows=rows,
+                           counts=counts, now=now, filter=chosen, urges=urges,
+                           unread_copies=unread_copies, tab="open",
                            procedures=procedures, paged=after is not None,
                            next_after=_encode(next_key) if next_key else None,
                            username=current_user.username, batchable=batchable,
                            applicant_lanes=set(where.role.applicant_lanes))
+    return live.tagged(make_response(page), tag)
 
 
 def _encode(key: tuple[datetime, datetime, str]) -> str:

@@ -5,19 +5,27 @@ as A4 pages by WeasyPrint, with the system's Noto CJK fonts for Chinese text. On
 application has finished, its record cannot change any more: the first one made is kept
 under ``<instance folder>/archives/<park>/<application>.pdf`` and handed out from then on,
 so what was printed for the file and what is downloaded a year later are the same bytes.
+The transaction that finishes an application queues an ARCHIVE_JOB, and the worker makes
+and keeps the record then (``webapp.pages.printout.archive_on_finish``); a record printed
+before the worker got to it is the one kept.
 """
 
 from __future__ import annotations
 
 import os
 import secrets
+from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from webapp.models import Instance
+from webapp.services import jobs
 from webapp.services.errors import ServiceError
 
 ARCHIVES = "archives"
 ENDED = ("completed", "cancelled")
+# the worker's job that keeps the record of an application that has just finished
+ARCHIVE_JOB = "archive"
 
 
 class PrintingUnavailable(ServiceError):
@@ -37,6 +45,12 @@ def to_pdf(html: str) -> bytes:
             f"(apt-get install libpango-1.0-0 libpangoft2-1.0-0): {exc}") from exc
     pdf: bytes = HTML(string=html).write_pdf()
     return pdf
+
+
+def archive_job(instance: Instance, now: datetime) -> dict[str, Any]:
+    """The job that keeps the record of ``instance``, finished at ``now`` (queued once)."""
+    return jobs.job_row(kind=ARCHIVE_JOB, park_id=instance.park_id, due_at=now,
+                        instance_id=instance.id, dedupe_key=f"archive:{instance.id}")
 
 
 def archive_path(instance_path: Path, instance: Instance) -> Path:

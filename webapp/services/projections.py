@@ -14,7 +14,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from engine import OpenTask, Snapshot, StepRecord, TimerWait
 from webapp.models import HumanTask, Instance, Job, MessageWait, Park, StepHistory
-from webapp.services import copies, deadlines, external_tasks, jobs, substitutes
+from webapp.services import copies, deadlines, external_tasks, jobs, printout, substitutes
 from webapp.services.engines import version_of
 from webapp.services.loading import held_task
 from webapp.services.taskrules import rule_jobs
@@ -84,6 +84,9 @@ def _write(session: Session, instance: Instance, park: Park, snapshot: Snapshot,
         _INSERT_TASK.run_many(session.connection(), [_task_values(row) for row in new_rows])
     # the messages the step threw go out with it, or not at all
     queued += message_jobs(instance, snapshot, now)
+    if "ended_at" in changes:
+        # its 审批单 cannot change any more: the worker keeps it now
+        queued.append(printout.archive_job(instance, now))
     if new_rows:
         queued += rule_jobs(instance, snapshot, [row.id for row in new_rows], now)
     jobs.enqueue(session, queued)

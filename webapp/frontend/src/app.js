@@ -93,3 +93,103 @@ document.addEventListener("click", (event) => {
   box.dispatchEvent(new Event("input", { bubbles: true }));
   box.focus();
 });
+
+// Live pages (the tracker, the inbox): the page asks for itself again every second with the
+// tag it was drawn with; the server answers an empty 304 while nothing changed, else the page
+// anew, whose parts marked data-live-region take the place of the same parts here. A part the
+// reader is working in (focus in it, a box ticked, text typed) is left alone until they are
+// done; the diagram keeps its view and only its marks change (viewer.js).
+function touched(region) {
+  if (region.contains(document.activeElement) && document.activeElement !== document.body) {
+    return true;
+  }
+  return [...region.querySelectorAll("input, textarea, select")].some((field) => {
+    if (field.type === "checkbox" || field.type === "radio") {
+      return field.checked !== field.defaultChecked;
+    }
+    if (field.tagName === "SELECT") {
+      return [...field.options].some((option) => option.selected !== option.defaultSelected);
+    }
+    return field.value !== field.defaultValue;
+  }) || [...region.querySelectorAll("details")].some((box) => box.open !== (box.dataset.drawnOpen === "1"));
+}
+
+// how each folded part was drawn, to tell whether the reader opened or closed it since
+function noteFolds(root) {
+  root.querySelectorAll("details").forEach((box) => {
+    box.dataset.drawnOpen = box.open ? "1" : "0";
+  });
+}
+
+function takeIn(html) {
+  const fresh = new DOMParser().parseFromString(html, "text/html");
+  let all = true;
+  document.querySelectorAll("[data-live-region]").forEach((region) => {
+    const next = region.id && fresh.getElementById(region.id);
+    if (!next) {
+      return;
+    }
+    if (touched(region)) {
+      all = false;
+      return;
+    }
+    if (region.innerHTML !== next.innerHTML) {
+      const placed = document.importNode(next, true);
+      region.replaceWith(placed);
+      noteFolds(placed);
+    }
+  });
+  document.querySelectorAll(".pf-diagram[data-marks]").forEach((diagram, index) => {
+    const next = fresh.querySelectorAll(".pf-diagram[data-marks]")[index];
+    if (next && next.dataset.marks !== diagram.dataset.marks) {
+      diagram.dataset.marks = next.dataset.marks;
+      diagram.dispatchEvent(new CustomEvent("pf:marks"));
+    }
+  });
+  const title = fresh.querySelector("title");
+  if (title) {
+    document.title = title.textContent;
+  }
+  return all;
+}
+
+function follow(root) {
+  let tag = root.dataset.liveTag;
+  const every = Number(root.dataset.liveEvery) || 1000;
+  let failures = 0;
+  async function look() {
+    if (!document.hidden) {
+      try {
+        const response = await fetch(window.location.href, {
+          credentials: "same-origin",
+          cache: "no-store",
+          redirect: "manual",
+          headers: { "If-None-Match": tag, "X-Parkflow-Live": "1" },
+        });
+        if (response.status === 200) {
+          const next = response.headers.get("ETag");
+          // what the reader is working in waits: ask with the old tag until it is taken in
+          if (takeIn(await response.text()) && next) {
+            tag = next;
+          }
+          failures = 0;
+        } else if (response.status === 304) {
+          failures = 0;
+        } else {
+          failures += 1; // signed out, gone, or the server is busy: ask less often
+        }
+      } catch {
+        failures += 1;
+      }
+    }
+    if (failures < 30) {
+      window.setTimeout(look, every * Math.min(1 + failures, 10));
+    }
+  }
+  window.setTimeout(look, every);
+}
+
+document.addEventListener("DOMContentLoaded", () => {
+  noteFolds(document);
+  document.querySelectorAll("[data-live][data-live-tag]").forEach(follow);
+});
