@@ -29,6 +29,7 @@ from webapp.services import (
     applications,
     deadlines,
     external_tasks,
+    http_connector,
     jobs,
     messaging,
     notifications,
@@ -101,6 +102,7 @@ HANDLERS: Mapping[str, Handler] = {
     taskrules.RULES_JOB: jobs.transactional(taskrule_actions.apply_rules),
     taskrules.TIMEOUT_JOB: jobs.transactional(taskrule_actions.on_timeout),
     external_tasks.INCIDENT: jobs.transactional(external_tasks.reopen_after_incident),
+    http_connector.JOB: jobs.standalone(http_connector.run_call),
 }
 
 
