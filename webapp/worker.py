@@ -35,6 +35,7 @@ from webapp.services import (
     notifications,
     taskrule_actions,
     taskrules,
+    webhooks,
 )
 from webapp.services.errors import Conflict, NotFound
 from webapp.services.jobs import ClaimedJob, Handler, JobContext
@@ -103,6 +104,7 @@ HANDLERS: Mapping[str, Handler] = {
     taskrules.TIMEOUT_JOB: jobs.transactional(taskrule_actions.on_timeout),
     external_tasks.INCIDENT: jobs.transactional(external_tasks.reopen_after_incident),
     http_connector.JOB: jobs.standalone(http_connector.run_call),
+    webhooks.JOB: jobs.standalone(webhooks.deliver),
 }
 
 
