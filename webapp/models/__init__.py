@@ -20,12 +20,6 @@ from webapp.models.jobs import JOB_STATUSES, NOTIFICATION_KINDS, Job, Notificati
 from webapp.models.limits import RateLimitCounter
 from webapp.models.substitutes import Substitution
 from webapp.models.tasks import HANDOFF_KINDS, TASK_STATUSES, HumanTask, StepHistory
-from webapp.models.webhooks import (
-    DELIVERY_STATUSES,
-    WEBHOOK_EVENTS,
-    WebhookDelivery,
-    WebhookSubscription,
-)
 from webapp.models.tenancy import (
     DAY_KINDS,
     DEFAULT_TIMEZONE,
@@ -38,6 +32,12 @@ from webapp.models.tenancy import (
     Membership,
     Park,
     User,
+)
+from webapp.models.webhooks import (
+    DELIVERY_STATUSES,
+    WEBHOOK_EVENTS,
+    WebhookDelivery,
+    WebhookSubscription,
 )
 
 __all__ = [

@@ -334,10 +334,7 @@ def deliver(ctx: JobContext, job: ClaimedJob, now: datetime) -> datetime | None:
         if found is None or found.status != "pending":
             return None
         sub = session.get(WebhookSubscription, found.subscription_id)
-        if sub is None or not sub.enabled:
-            target = None
-        else:
-            target = (sub.url, sub.secret)
+        target = None if sub is None or not sub.enabled else (sub.url, sub.secret)
         body = json.dumps(found.payload, ensure_ascii=False, separators=(",", ":")).encode()
         event = found.event
     if target is None:
