@@ -85,49 +85,57 @@ def is_http(properties: Mapping[str, Any]) -> bool:
     return str(properties.get("service") or "").strip() == HTTP_SERVICE
 
 
-def config_problems(properties: Mapping[str, str]) -> Iterator[tuple[str, str]]:
-    """(code, English message) for each thing wrong with an HTTP connector's properties."""
+def config_problems(properties: Mapping[str, str]) -> Iterator[tuple[str, str, dict[str, str]]]:
+    """(code, English message, facts) for each thing wrong with an HTTP connector's properties."""
     method = (properties.get("method") or "").strip()
     if not method:
-        yield "http_without_method", f"the HTTP connector needs a 'method' ({', '.join(METHODS)})"
+        yield ("http_without_method", f"the HTTP connector needs a 'method' ({', '.join(METHODS)})",
+               {"methods": ", ".join(METHODS)})
     elif method.upper() not in METHODS:
-        yield "http_bad_method", f"method '{method}' is none of {', '.join(METHODS)}"
+        yield ("http_bad_method", f"method '{method}' is none of {', '.join(METHODS)}",
+               {"method": method, "methods": ", ".join(METHODS)})
     url = (properties.get("url") or "").strip()
     if not url:
-        yield "http_without_url", "the HTTP connector needs a 'url'"
+        yield "http_without_url", "the HTTP connector needs a 'url'", {}
     elif not _URL.fullmatch(url):
-        yield "http_bad_url", f"'{url}' is not an http(s) address"
+        yield "http_bad_url", f"'{url}' is not an http(s) address", {"url": url}
     for name, value in properties.items():
         text = value or ""
         if name in ("url",) or name.startswith(HEADER_PREFIX):
             if name.startswith(HEADER_PREFIX) and not _HEADER_NAME.fullmatch(
                     name[len(HEADER_PREFIX):]):
-                yield "http_bad_header", f"'{name[len(HEADER_PREFIX):]}' is not a header name"
+                header = name[len(HEADER_PREFIX):]
+                yield "http_bad_header", f"'{header}' is not a header name", {"name": header}
             for reason in _template_problems(text):
-                yield "http_bad_expression", f"property '{name}': {reason}"
+                yield ("http_bad_expression", f"property '{name}': {reason}",
+                       {"property": name, "reason": reason})
         elif name == "body" or name.startswith(OUTPUT_PREFIX):
             if name.startswith(OUTPUT_PREFIX) and not _VARIABLE.fullmatch(
                     name[len(OUTPUT_PREFIX):]):
-                yield "http_bad_output", f"'{name[len(OUTPUT_PREFIX):]}' is not a variable name"
+                output = name[len(OUTPUT_PREFIX):]
+                yield "http_bad_output", f"'{output}' is not a variable name", {"name": output}
             try:
                 compile_expression(text)
             except ExpressionError as exc:
-                yield "http_bad_expression", f"property '{name}': {exc.reason}"
+                yield ("http_bad_expression", f"property '{name}': {exc.reason}",
+                       {"property": name, "reason": exc.reason})
         elif name in ("timeout", "retries", "retryBackoff"):
             bounds = {"timeout": (1, MAX_TIMEOUT), "retries": (0, MAX_RETRIES),
                       "retryBackoff": (1, MAX_BACKOFF)}[name]
             if not text.strip().isdigit() or not bounds[0] <= int(text) <= bounds[1]:
-                yield "http_bad_number", (f"'{name}' must be a whole number from {bounds[0]} "
-                                          f"to {bounds[1]}")
+                yield ("http_bad_number", f"'{name}' must be a whole number from {bounds[0]} "
+                       f"to {bounds[1]}", {"property": name, "low": str(bounds[0]),
+                                           "high": str(bounds[1])})
         elif name not in KNOWN:
-            yield "http_unknown_property", f"the HTTP connector has no property '{name}'"
+            yield ("http_unknown_property", f"the HTTP connector has no property '{name}'",
+                   {"property": name})
 
 
 def parse_config(properties: Mapping[str, str]) -> HttpConfig:
     """The connector's settings; ConnectorFailed when they are wrong (deploy refuses those)."""
     problems = list(config_problems(properties))
     if problems:
-        raise ConnectorFailed("; ".join(message for _code, message in problems))
+        raise ConnectorFailed("; ".join(message for _code, message, _facts in problems))
 
     def number(name: str, default: int) -> int:
         return int(properties[name]) if (properties.get(name) or "").strip() else default

@@ -216,8 +216,8 @@ def _check_external(task: etree._Element, name: str | None) -> Iterator[Problem]
 def _check_http(task: etree._Element) -> Iterator[Problem]:
     path = f"{bpmn('extensionElements')}/{camunda('properties')}/{camunda('property')}"
     properties = {prop.get("name") or "": prop.get("value") or "" for prop in task.iterfind(path)}
-    for code, message in config_problems(properties):
-        yield problem(task, f"HTTP connector: {message}", code=code)
+    for code, message, facts in config_problems(properties):
+        yield problem(task, f"HTTP connector: {message}", code=code, **facts)
 
 
 def _check_registered(task: etree._Element, name: str) -> Iterator[Problem]:
