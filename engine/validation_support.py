@@ -8,6 +8,7 @@ the element's id.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 
 from lxml import etree
@@ -217,7 +218,8 @@ def _check_http(task: etree._Element) -> Iterator[Problem]:
     path = f"{bpmn('extensionElements')}/{camunda('properties')}/{camunda('property')}"
     properties = {prop.get("name") or "": prop.get("value") or "" for prop in task.iterfind(path)}
     for code, message, facts in config_problems(properties):
-        yield problem(task, f"HTTP connector: {message}", code=code, **facts)
+        found = problem(task, f"HTTP connector: {message}", code=code)
+        yield dataclasses.replace(found, params=tuple(facts.items()))
 
 
 def _check_registered(task: etree._Element, name: str) -> Iterator[Problem]:
