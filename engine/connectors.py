@@ -89,11 +89,17 @@ def config_problems(properties: Mapping[str, str]) -> Iterator[tuple[str, str, d
     """(code, English message, facts) for each thing wrong with an HTTP connector's properties."""
     method = (properties.get("method") or "").strip()
     if not method:
-        yield ("http_without_method", f"the HTTP connector needs a 'method' ({', '.join(METHODS)})",
-               {"methods": ", ".join(METHODS)})
+        yield (
+            "http_without_method",
+            f"the HTTP connector needs a 'method' ({', '.join(METHODS)})",
+            {"methods": ", ".join(METHODS)},
+        )
     elif method.upper() not in METHODS:
-        yield ("http_bad_method", f"method '{method}' is none of {', '.join(METHODS)}",
-               {"method": method, "methods": ", ".join(METHODS)})
+        yield (
+            "http_bad_method",
+            f"method '{method}' is none of {', '.join(METHODS)}",
+            {"method": method, "methods": ", ".join(METHODS)},
+        )
     url = (properties.get("url") or "").strip()
     if not url:
         yield "http_without_url", "the HTTP connector needs a 'url'", {}
@@ -103,32 +109,48 @@ def config_problems(properties: Mapping[str, str]) -> Iterator[tuple[str, str, d
         text = value or ""
         if name in ("url",) or name.startswith(HEADER_PREFIX):
             if name.startswith(HEADER_PREFIX) and not _HEADER_NAME.fullmatch(
-                    name[len(HEADER_PREFIX):]):
-                header = name[len(HEADER_PREFIX):]
+                name[len(HEADER_PREFIX) :]
+            ):
+                header = name[len(HEADER_PREFIX) :]
                 yield "http_bad_header", f"'{header}' is not a header name", {"name": header}
             for reason in _template_problems(text):
-                yield ("http_bad_expression", f"property '{name}': {reason}",
-                       {"property": name, "reason": reason})
+                yield (
+                    "http_bad_expression",
+                    f"property '{name}': {reason}",
+                    {"property": name, "reason": reason},
+                )
         elif name == "body" or name.startswith(OUTPUT_PREFIX):
             if name.startswith(OUTPUT_PREFIX) and not _VARIABLE.fullmatch(
-                    name[len(OUTPUT_PREFIX):]):
-                output = name[len(OUTPUT_PREFIX):]
+                name[len(OUTPUT_PREFIX) :]
+            ):
+                output = name[len(OUTPUT_PREFIX) :]
                 yield "http_bad_output", f"'{output}' is not a variable name", {"name": output}
             try:
                 compile_expression(text)
             except ExpressionError as exc:
-                yield ("http_bad_expression", f"property '{name}': {exc.reason}",
-                       {"property": name, "reason": exc.reason})
+                yield (
+                    "http_bad_expression",
+                    f"property '{name}': {exc.reason}",
+                    {"property": name, "reason": exc.reason},
+                )
         elif name in ("timeout", "retries", "retryBackoff"):
-            bounds = {"timeout": (1, MAX_TIMEOUT), "retries": (0, MAX_RETRIES),
-                      "retryBackoff": (1, MAX_BACKOFF)}[name]
+            bounds = {
+                "timeout": (1, MAX_TIMEOUT),
+                "retries": (0, MAX_RETRIES),
+                "retryBackoff": (1, MAX_BACKOFF),
+            }[name]
             if not text.strip().isdigit() or not bounds[0] <= int(text) <= bounds[1]:
-                yield ("http_bad_number", f"'{name}' must be a whole number from {bounds[0]} "
-                       f"to {bounds[1]}", {"property": name, "low": str(bounds[0]),
-                                           "high": str(bounds[1])})
+                yield (
+                    "http_bad_number",
+                    f"'{name}' must be a whole number from {bounds[0]} to {bounds[1]}",
+                    {"property": name, "low": str(bounds[0]), "high": str(bounds[1])},
+                )
         elif name not in KNOWN:
-            yield ("http_unknown_property", f"the HTTP connector has no property '{name}'",
-                   {"property": name})
+            yield (
+                "http_unknown_property",
+                f"the HTTP connector has no property '{name}'",
+                {"property": name},
+            )
 
 
 def parse_config(properties: Mapping[str, str]) -> HttpConfig:
@@ -143,23 +165,32 @@ def parse_config(properties: Mapping[str, str]) -> HttpConfig:
     return HttpConfig(
         method=properties["method"].strip().upper(),
         url=properties["url"].strip(),
-        headers={name[len(HEADER_PREFIX):]: value or "" for name, value in properties.items()
-                 if name.startswith(HEADER_PREFIX)},
+        headers={
+            name[len(HEADER_PREFIX) :]: value or ""
+            for name, value in properties.items()
+            if name.startswith(HEADER_PREFIX)
+        },
         body=properties.get("body") or None,
-        outputs={name[len(OUTPUT_PREFIX):]: value or "" for name, value in properties.items()
-                 if name.startswith(OUTPUT_PREFIX)},
+        outputs={
+            name[len(OUTPUT_PREFIX) :]: value or ""
+            for name, value in properties.items()
+            if name.startswith(OUTPUT_PREFIX)
+        },
         timeout=number("timeout", DEFAULT_TIMEOUT),
         retries=number("retries", DEFAULT_RETRIES),
         backoff=number("retryBackoff", DEFAULT_BACKOFF),
     )
 
 
-def build_request(config: HttpConfig, variables: Mapping[str, Any],
-                  secrets: Mapping[str, str]) -> HttpRequest:
+def build_request(
+    config: HttpConfig, variables: Mapping[str, Any], secrets: Mapping[str, str]
+) -> HttpRequest:
     """The call the task makes with ``variables``; ConnectorFailed naming what is missing."""
     url = _fill(config.url, variables, secrets, "url", quote=True)
-    headers = {name: _fill(value, variables, secrets, f"header.{name}")
-               for name, value in config.headers.items()}
+    headers = {
+        name: _fill(value, variables, secrets, f"header.{name}")
+        for name, value in config.headers.items()
+    }
     body = None
     if config.body is not None:
         try:
@@ -172,15 +203,19 @@ def build_request(config: HttpConfig, variables: Mapping[str, Any],
     return HttpRequest(config.method, url, headers, body)
 
 
-def map_response(config: HttpConfig, status: int, headers: Mapping[str, str],
-                 body: bytes) -> dict[str, Any]:
+def map_response(
+    config: HttpConfig, status: int, headers: Mapping[str, str], body: bytes
+) -> dict[str, Any]:
     """The variables the response sets: each ``output.VAR`` evaluated over the response."""
     try:
         parsed: Any = json.loads(body) if body.strip() else None
     except ValueError:
         parsed = body.decode("utf-8", "replace")
-    scope = {"status": status, "body": parsed,
-             "headers": {name.lower(): value for name, value in headers.items()}}
+    scope = {
+        "status": status,
+        "body": parsed,
+        "headers": {name.lower(): value for name, value in headers.items()},
+    }
     found: dict[str, Any] = {}
     for variable, source in config.outputs.items():
         try:
@@ -214,8 +249,14 @@ def _template_problems(text: str) -> Iterator[str]:
             yield exc.reason
 
 
-def _fill(template: str, variables: Mapping[str, Any], secrets: Mapping[str, str],
-          where: str, *, quote: bool = False) -> str:
+def _fill(
+    template: str,
+    variables: Mapping[str, Any],
+    secrets: Mapping[str, str],
+    where: str,
+    *,
+    quote: bool = False,
+) -> str:
     from urllib.parse import quote as url_quote
 
     def one(match: re.Match[str]) -> str:

@@ -56,7 +56,8 @@ def external_tasks(tasks: Iterable[Any]) -> tuple[OpenExternalTask, ...]:
             topic=task.task_spec.topic or "",
             variables=dict(task.data),
             properties=dict(task.task_spec.extensions or {})
-            if task.task_spec.topic == HTTP_TOPIC else {},
+            if task.task_spec.topic == HTTP_TOPIC
+            else {},
         )
         for task in tasks
         if is_waiting_external(task)

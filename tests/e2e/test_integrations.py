@@ -16,7 +16,8 @@ from webapp.worker import Worker
 
 @pytest.mark.parametrize("language", ["zh", "en"])
 def test_an_admin_subscribes_and_reads_the_delivery_log(
-        chromium: Browser, live_server: LiveServer, screenshots: Path, language: str) -> None:
+    chromium: Browser, live_server: LiveServer, screenshots: Path, language: str
+) -> None:
     page = signed_in_as(chromium, live_server, "admin", language, "desktop")
     with stub_server() as stub:
         stub.plan = [(503, 0.0)]
@@ -47,5 +48,6 @@ def test_an_admin_subscribes_and_reads_the_delivery_log(
 
         page.goto(f"{live_server.url}/admin/integrations")
         assert page.locator("#subscriptions tbody tr").count() == 1
-        page.screenshot(path=str(screenshots / f"admin-integrations-{language}.png"),
-                        full_page=True)
+        page.screenshot(
+            path=str(screenshots / f"admin-integrations-{language}.png"), full_page=True
+        )

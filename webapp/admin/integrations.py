@@ -40,8 +40,9 @@ FIELD_MESSAGES = {
     "description": lazy_gettext("The description is at most 255 characters."),
     "name": lazy_gettext("Use letters, digits and _, not starting with a digit (at most 64)."),
     "value": lazy_gettext("A secret is 1 to 4000 characters on one line."),
-    "allowlist": lazy_gettext("Each line is an address starting with http:// or https://, "
-                              "without ? or #."),
+    "allowlist": lazy_gettext(
+        "Each line is an address starting with http:// or https://, without ? or #."
+    ),
 }
 
 
@@ -72,9 +73,15 @@ def _index(errors: Mapping[str, list[str]], raw: Mapping[str, Any] | None = None
         for sub in subscriptions:
             session.expunge(sub)
     return render_template(
-        "admin/integrations.html", subscriptions=subscriptions, connector=connector,
-        events=WEBHOOK_EVENTS, event_labels=EVENT_LABELS, errors=errors, raw=raw or {},
-        form_errors=errors.get(FORM_ERRORS, []))
+        "admin/integrations.html",
+        subscriptions=subscriptions,
+        connector=connector,
+        events=WEBHOOK_EVENTS,
+        event_labels=EVENT_LABELS,
+        errors=errors,
+        raw=raw or {},
+        form_errors=errors.get(FORM_ERRORS, []),
+    )
 
 
 @bp.route("/integrations/webhooks", methods=["POST"])
@@ -84,13 +91,21 @@ def create() -> Response | tuple[str, int]:
     try:
         with store.database.write() as session:
             made = webhooks.subscribe(
-                session, current_park(session), actor=actor(), url=form.get("url", ""),
-                events=_chosen_events(), description=form.get("description", ""),
-                now=datetime.now(UTC))
+                session,
+                current_park(session),
+                actor=actor(),
+                url=form.get("url", ""),
+                events=_chosen_events(),
+                description=form.get("description", ""),
+                now=datetime.now(UTC),
+            )
             made_id = made.id
     except Invalid as exc:
-        raw = {"url": form.get("url", ""), "description": form.get("description", ""),
-               "events": _chosen_events()}
+        raw = {
+            "url": form.get("url", ""),
+            "description": form.get("description", ""),
+            "events": _chosen_events(),
+        }
         return _index(_errors(exc), raw), 422
     flash(_("The subscription is saved. Give the receiver its signing secret."), "success")
     return redirect(url_for("admin.integrations.subscription", subscription_id=made_id))
@@ -102,17 +117,25 @@ def subscription(subscription_id: str) -> str:
     return _subscription_page(subscription_id, {})
 
 
-def _subscription_page(subscription_id: str, errors: Mapping[str, list[str]],
-                       raw: Mapping[str, Any] | None = None) -> str:
+def _subscription_page(
+    subscription_id: str, errors: Mapping[str, list[str]], raw: Mapping[str, Any] | None = None
+) -> str:
     with store.database.read() as session:
         park = current_park(session)
         sub = webhooks.subscription(session, park, subscription_id)
         deliveries = webhooks.deliveries(session, park, subscription_id=sub.id)
         session.expunge_all()
     return render_template(
-        "admin/webhook.html", sub=sub, deliveries=deliveries, events=WEBHOOK_EVENTS,
-        event_labels=EVENT_LABELS, status_labels=STATUS_LABELS, errors=errors,
-        raw=raw, form_errors=errors.get(FORM_ERRORS, []))
+        "admin/webhook.html",
+        sub=sub,
+        deliveries=deliveries,
+        events=WEBHOOK_EVENTS,
+        event_labels=EVENT_LABELS,
+        status_labels=STATUS_LABELS,
+        errors=errors,
+        raw=raw,
+        form_errors=errors.get(FORM_ERRORS, []),
+    )
 
 
 @bp.route("/integrations/webhooks/<subscription_id>", methods=["POST"])
@@ -122,13 +145,23 @@ def save(subscription_id: str) -> Response | tuple[str, int]:
     try:
         with store.database.write() as session:
             webhooks.change(
-                session, current_park(session), subscription_id, actor=actor(),
-                url=form.get("url", ""), events=_chosen_events(),
+                session,
+                current_park(session),
+                subscription_id,
+                actor=actor(),
+                url=form.get("url", ""),
+                events=_chosen_events(),
                 description=form.get("description", ""),
-                enabled=form.get("enabled") == "on", now=datetime.now(UTC))
+                enabled=form.get("enabled") == "on",
+                now=datetime.now(UTC),
+            )
     except Invalid as exc:
-        raw = {"url": form.get("url", ""), "description": form.get("description", ""),
-               "events": _chosen_events(), "enabled": form.get("enabled") == "on"}
+        raw = {
+            "url": form.get("url", ""),
+            "description": form.get("description", ""),
+            "events": _chosen_events(),
+            "enabled": form.get("enabled") == "on",
+        }
         return _subscription_page(subscription_id, _errors(exc), raw), 422
     flash(_("The subscription is saved."), "success")
     return redirect(url_for("admin.integrations.subscription", subscription_id=subscription_id))
@@ -138,8 +171,14 @@ def save(subscription_id: str) -> Response | tuple[str, int]:
 def new_secret(subscription_id: str) -> Response:
     """Replace the subscription's signing secret."""
     with store.database.write() as session:
-        webhooks.change(session, current_park(session), subscription_id, actor=actor(),
-                        new_secret_wanted=True, now=datetime.now(UTC))
+        webhooks.change(
+            session,
+            current_park(session),
+            subscription_id,
+            actor=actor(),
+            new_secret_wanted=True,
+            now=datetime.now(UTC),
+        )
     flash(_("A new signing secret is made; the old one no longer verifies."), "success")
     return redirect(url_for("admin.integrations.subscription", subscription_id=subscription_id))
 
@@ -148,8 +187,9 @@ def new_secret(subscription_id: str) -> Response:
 def redeliver(delivery_id: str) -> Response:
     """Send a delivery again now."""
     with store.database.write() as session:
-        found = webhooks.redeliver(session, current_park(session), delivery_id, actor=actor(),
-                                   now=datetime.now(UTC))
+        found = webhooks.redeliver(
+            session, current_park(session), delivery_id, actor=actor(), now=datetime.now(UTC)
+        )
         subscription_id = found.subscription_id
     flash(_("The delivery is queued again; the worker sends it shortly."), "success")
     return redirect(url_for("admin.integrations.subscription", subscription_id=subscription_id))
@@ -161,8 +201,9 @@ def save_allowlist() -> Response | tuple[str, int]:
     text = request.form.get("allowlist", "")
     try:
         with store.database.write() as session:
-            http_connector.set_allowlist(session, current_park(session), actor=actor(),
-                                         entries=text.splitlines())
+            http_connector.set_allowlist(
+                session, current_park(session), actor=actor(), entries=text.splitlines()
+            )
     except Invalid as exc:
         return _index(_errors(exc), {"allowlist": text}), 422
     flash(_("The allow-list is saved."), "success")
@@ -175,8 +216,13 @@ def save_secret() -> Response | tuple[str, int]:
     name = request.form.get("name", "").strip()
     try:
         with store.database.write() as session:
-            http_connector.set_secret(session, current_park(session), actor=actor(), name=name,
-                                      value=request.form.get("value", ""))
+            http_connector.set_secret(
+                session,
+                current_park(session),
+                actor=actor(),
+                name=name,
+                value=request.form.get("value", ""),
+            )
     except Invalid as exc:
         return _index(_errors(exc), {"secret_name": name}), 422
     flash(_("The secret “%(name)s” is saved.", name=name), "success")
@@ -187,8 +233,9 @@ def save_secret() -> Response | tuple[str, int]:
 def remove_secret(name: str) -> Response:
     """Forget a secret."""
     with store.database.write() as session:
-        if not http_connector.remove_secret(session, current_park(session), actor=actor(),
-                                            name=name):
+        if not http_connector.remove_secret(
+            session, current_park(session), actor=actor(), name=name
+        ):
             raise NotFound(f"secret {name!r}")
     flash(_("The secret “%(name)s” is removed.", name=name), "success")
     return redirect(url_for("admin.integrations.index"))

@@ -33,8 +33,11 @@ MAX_DELIVERIES = 200
 
 
 def _events(required: bool) -> fields.List:
-    return fields.List(fields.String(validate=validate.OneOf(WEBHOOK_EVENTS)),
-                       required=required, validate=validate.Length(min=1, max=10))
+    return fields.List(
+        fields.String(validate=validate.OneOf(WEBHOOK_EVENTS)),
+        required=required,
+        validate=validate.Length(min=1, max=10),
+    )
 
 
 class SubscriptionRequestSchema(Schema):
@@ -48,8 +51,9 @@ class SubscriptionChangeSchema(Schema):
     events = _events(False)
     description = fields.String(validate=validate.Length(max=255))
     enabled = fields.Boolean()
-    new_secret = fields.Boolean(load_default=False,
-                                metadata={"description": "true: replace the signing secret"})
+    new_secret = fields.Boolean(
+        load_default=False, metadata={"description": "true: replace the signing secret"}
+    )
 
 
 class SubscriptionSchema(Schema):
@@ -58,8 +62,9 @@ class SubscriptionSchema(Schema):
     events = fields.List(fields.String(), required=True)
     description = fields.String(required=True)
     enabled = fields.Boolean(required=True)
-    secret = fields.String(required=True, metadata={
-        "description": "the HMAC-SHA256 key of X-Parkflow-Signature"})
+    secret = fields.String(
+        required=True, metadata={"description": "the HMAC-SHA256 key of X-Parkflow-Signature"}
+    )
     created_at = fields.DateTime(required=True)
 
 
@@ -68,8 +73,9 @@ class DeliverySchema(Schema):
     subscription_id = fields.String(required=True)
     event = fields.String(required=True)
     instance_id = fields.String(allow_none=True)
-    status = fields.String(required=True, metadata={
-        "description": "pending, delivered, failed or skipped"})
+    status = fields.String(
+        required=True, metadata={"description": "pending, delivered, failed or skipped"}
+    )
     attempts = fields.Integer(required=True)
     last_status_code = fields.Integer(allow_none=True)
     last_error = fields.String(allow_none=True)
@@ -86,13 +92,19 @@ class DeliveryQuerySchema(Schema):
 
 class ConnectorSettingsSchema(Schema):
     allowlist = fields.List(fields.String(), required=True)
-    secrets = fields.List(fields.String(), required=True,
-                          metadata={"description": "the names only; values are never shown"})
+    secrets = fields.List(
+        fields.String(),
+        required=True,
+        metadata={"description": "the names only; values are never shown"},
+    )
 
 
 class AllowlistRequestSchema(Schema):
-    allowlist = fields.List(fields.String(validate=validate.Length(max=2000)), required=True,
-                            validate=validate.Length(max=http_connector.MAX_ALLOWLIST))
+    allowlist = fields.List(
+        fields.String(validate=validate.Length(max=2000)),
+        required=True,
+        validate=validate.Length(max=http_connector.MAX_ALLOWLIST),
+    )
 
 
 class SecretRequestSchema(Schema):
@@ -100,9 +112,15 @@ class SecretRequestSchema(Schema):
 
 
 def _subscription(found: WebhookSubscription) -> dict[str, Any]:
-    return {"id": found.id, "url": found.url, "events": list(found.events),
-            "description": found.description, "enabled": found.enabled,
-            "secret": found.secret, "created_at": found.created_at}
+    return {
+        "id": found.id,
+        "url": found.url,
+        "events": list(found.events),
+        "description": found.description,
+        "enabled": found.enabled,
+        "secret": found.secret,
+        "created_at": found.created_at,
+    }
 
 
 def _delivery(found: WebhookDelivery) -> dict[str, Any]:
@@ -132,9 +150,15 @@ def create_subscription(body: dict[str, Any], park: str) -> dict[str, Any]:
     viewer = current_viewer()
     with store.database.write() as session:
         found = park_for(session, viewer, park, roles=("admin",))
-        made = webhooks.subscribe(session, found, actor=viewer.username, url=body["url"],
-                                  events=body["events"], description=body["description"],
-                                  now=datetime.now(UTC))
+        made = webhooks.subscribe(
+            session,
+            found,
+            actor=viewer.username,
+            url=body["url"],
+            events=body["events"],
+            description=body["description"],
+            now=datetime.now(UTC),
+        )
         return _subscription(made)
 
 
@@ -153,17 +177,23 @@ def get_subscription(park: str, subscription_id: str) -> dict[str, Any]:
 @blp.response(200, SubscriptionSchema)
 @blp.alt_response(404, schema=ErrorSchema, description="No such subscription in the park")
 @blp.alt_response(422, schema=ErrorSchema, description="A bad URL or no known event")
-def change_subscription(body: dict[str, Any], park: str, subscription_id: str
-                        ) -> dict[str, Any]:
+def change_subscription(body: dict[str, Any], park: str, subscription_id: str) -> dict[str, Any]:
     """Change a subscription's URL, events or description; disable or enable it."""
     viewer = current_viewer()
     with store.database.write() as session:
         found = park_for(session, viewer, park, roles=("admin",))
         changed = webhooks.change(
-            session, found, subscription_id, actor=viewer.username, url=body.get("url"),
-            events=body.get("events"), description=body.get("description"),
-            enabled=body.get("enabled"), new_secret_wanted=body["new_secret"],
-            now=datetime.now(UTC))
+            session,
+            found,
+            subscription_id,
+            actor=viewer.username,
+            url=body.get("url"),
+            events=body.get("events"),
+            description=body.get("description"),
+            enabled=body.get("enabled"),
+            new_secret_wanted=body["new_secret"],
+            now=datetime.now(UTC),
+        )
         return _subscription(changed)
 
 
@@ -171,14 +201,17 @@ def change_subscription(body: dict[str, Any], park: str, subscription_id: str
 @blp.arguments(DeliveryQuerySchema, location="query")
 @blp.response(200, DeliverySchema(many=True))
 @blp.alt_response(404, schema=ErrorSchema, description="No such subscription in the park")
-def list_deliveries(query: dict[str, Any], park: str, subscription_id: str
-                    ) -> list[dict[str, Any]]:
+def list_deliveries(query: dict[str, Any], park: str, subscription_id: str) -> list[dict[str, Any]]:
     """A subscription's deliveries, newest first, with their status code and attempts."""
     with store.database.read() as session:
         found = park_for(session, current_viewer(), park, roles=("admin",))
         sub = webhooks.subscription(session, found, subscription_id)
-        return [_delivery(d) for d in webhooks.deliveries(
-            session, found, subscription_id=sub.id, limit=query["limit"])]
+        return [
+            _delivery(d)
+            for d in webhooks.deliveries(
+                session, found, subscription_id=sub.id, limit=query["limit"]
+            )
+        ]
 
 
 @blp.route("/webhook-deliveries/<delivery_id>/redeliver", methods=["POST"])
@@ -189,8 +222,11 @@ def redeliver(park: str, delivery_id: str) -> dict[str, Any]:
     viewer = current_viewer()
     with store.database.write() as session:
         found = park_for(session, viewer, park, roles=("admin",))
-        return _delivery(webhooks.redeliver(session, found, delivery_id,
-                                            actor=viewer.username, now=datetime.now(UTC)))
+        return _delivery(
+            webhooks.redeliver(
+                session, found, delivery_id, actor=viewer.username, now=datetime.now(UTC)
+            )
+        )
 
 
 # --- the HTTP connector --------------------------------------------------------------------
@@ -215,8 +251,9 @@ def set_allowlist(body: dict[str, Any], park: str) -> dict[str, Any]:
     viewer = current_viewer()
     with store.database.write() as session:
         found = park_for(session, viewer, park, roles=("admin",))
-        http_connector.set_allowlist(session, found, actor=viewer.username,
-                                     entries=body["allowlist"])
+        http_connector.set_allowlist(
+            session, found, actor=viewer.username, entries=body["allowlist"]
+        )
         return http_connector.connector_settings(found)
 
 
@@ -229,8 +266,9 @@ def put_secret(body: dict[str, Any], park: str, name: str) -> None:
     viewer = current_viewer()
     with store.database.write() as session:
         found = park_for(session, viewer, park, roles=("admin",))
-        http_connector.set_secret(session, found, actor=viewer.username, name=name,
-                                  value=body["value"])
+        http_connector.set_secret(
+            session, found, actor=viewer.username, name=name, value=body["value"]
+        )
 
 
 @blp.route("/secrets/<name>", methods=["DELETE"])

@@ -11,8 +11,13 @@ from sqlalchemy.orm import Mapped, mapped_column
 from webapp.db import Base, JSONType, new_id, one_of, utcnow
 
 # the events a park may subscribe to (a contract, like the audit actions)
-WEBHOOK_EVENTS = ("application.started", "step.completed", "application.returned",
-                  "application.finished", "task.overdue")
+WEBHOOK_EVENTS = (
+    "application.started",
+    "step.completed",
+    "application.returned",
+    "application.finished",
+    "task.overdue",
+)
 # pending: queued or waiting for a retry; delivered: a 2xx; failed: no attempts left;
 # skipped: its subscription was disabled or removed before it went out
 DELIVERY_STATUSES = ("pending", "delivered", "failed", "skipped")

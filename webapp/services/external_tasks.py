@@ -86,9 +86,15 @@ def sync(
             )
         )
     # the HTTP connector's tasks are called by the job worker, queued with the task
-    jobs.enqueue(session, http_connector.call_jobs(
-        instance.park_id, instance.id, [wanted[task_id] for task_id in wanted
-                                        if task_id not in known], now))
+    jobs.enqueue(
+        session,
+        http_connector.call_jobs(
+            instance.park_id,
+            instance.id,
+            [wanted[task_id] for task_id in wanted if task_id not in known],
+            now,
+        ),
+    )
     gone = [task_id for task_id in known if task_id not in wanted]
     if gone:
         session.execute(

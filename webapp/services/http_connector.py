@@ -88,14 +88,23 @@ class Attempt:
 # --- queueing (in the transaction that opened the task) ------------------------------------
 
 
-def call_jobs(park_id: str, instance_id: str, tasks: Iterable[Any], now: datetime
-              ) -> list[dict[str, Any]]:
+def call_jobs(
+    park_id: str, instance_id: str, tasks: Iterable[Any], now: datetime
+) -> list[dict[str, Any]]:
     """One ``http_call`` job per connector task that just opened (queued once per task)."""
-    return [jobs.job_row(kind=JOB, park_id=park_id, instance_id=instance_id,
-                         task_id=task.task_id, due_at=now, dedupe_key=f"http:{task.task_id}",
-                         payload={"element_id": task.element_id,
-                                  "properties": dict(task.properties)})
-            for task in tasks if task.topic == HTTP_TOPIC]
+    return [
+        jobs.job_row(
+            kind=JOB,
+            park_id=park_id,
+            instance_id=instance_id,
+            task_id=task.task_id,
+            due_at=now,
+            dedupe_key=f"http:{task.task_id}",
+            payload={"element_id": task.element_id, "properties": dict(task.properties)},
+        )
+        for task in tasks
+        if task.topic == HTTP_TOPIC
+    ]
 
 
 # --- the park's allow-list and secrets -----------------------------------------------------
@@ -112,11 +121,13 @@ def allowed(url: str, allowlist: Iterable[str]) -> bool:
             base = urlsplit(entry)
         except ValueError:
             continue
-        if (base.scheme.lower(), base.netloc.lower()) != (target.scheme.lower(),
-                                                          target.netloc.lower()):
+        if (base.scheme.lower(), base.netloc.lower()) != (
+            target.scheme.lower(),
+            target.netloc.lower(),
+        ):
             continue
         prefix = base.path.rstrip("/")
-        rest = target.path[len(prefix):]
+        rest = target.path[len(prefix) :]
         if target.path.startswith(prefix) and (not rest or rest.startswith("/")):
             return True
     return False
@@ -124,8 +135,10 @@ def allowed(url: str, allowlist: Iterable[str]) -> bool:
 
 def connector_settings(park: Park) -> dict[str, Any]:
     """The allow-list and the names (never the values) of the park's secrets."""
-    return {"allowlist": list(park.settings.get(ALLOWLIST_SETTING) or []),
-            "secrets": sorted((park.settings.get(SECRETS_SETTING) or {}).keys())}
+    return {
+        "allowlist": list(park.settings.get(ALLOWLIST_SETTING) or []),
+        "secrets": sorted((park.settings.get(SECRETS_SETTING) or {}).keys()),
+    }
 
 
 def set_allowlist(session: Session, park: Park, *, actor: str, entries: Sequence[str]) -> None:
@@ -136,39 +149,60 @@ def set_allowlist(session: Session, park: Park, *, actor: str, entries: Sequence
         if not text:
             continue
         if len(text) > 2000 or not _ENTRY.fullmatch(text):
-            raise Invalid(f"{text!r} is not an http(s) address",
-                          details={f"allowlist.{index}": ["is not an http(s) address"]})
+            raise Invalid(
+                f"{text!r} is not an http(s) address",
+                details={f"allowlist.{index}": ["is not an http(s) address"]},
+            )
         if text not in cleaned:
             cleaned.append(text)
     if len(cleaned) > MAX_ALLOWLIST:
-        raise Invalid(f"at most {MAX_ALLOWLIST} addresses",
-                      details={"allowlist": [f"holds at most {MAX_ALLOWLIST} addresses"]})
+        raise Invalid(
+            f"at most {MAX_ALLOWLIST} addresses",
+            details={"allowlist": [f"holds at most {MAX_ALLOWLIST} addresses"]},
+        )
     before = list(park.settings.get(ALLOWLIST_SETTING) or [])
     park.settings = {**park.settings, ALLOWLIST_SETTING: cleaned}
     session.flush()
-    audit.record(session, park_id=park.id, actor=actor, action="park.http_allowlist_changed",
-                 details={"count": len(cleaned)}, before={"allowlist": before},
-                 after={"allowlist": cleaned})
+    audit.record(
+        session,
+        park_id=park.id,
+        actor=actor,
+        action="park.http_allowlist_changed",
+        details={"count": len(cleaned)},
+        before={"allowlist": before},
+        after={"allowlist": cleaned},
+    )
 
 
 def set_secret(session: Session, park: Park, *, actor: str, name: str, value: str) -> None:
     """Store (or replace) a secret; the audit log records its name, never its value."""
     if not _SECRET_NAME.fullmatch(name):
-        raise Invalid(f"{name!r} is not a secret name",
-                      details={"name": ["letters, digits and _, not starting with a digit"]})
+        raise Invalid(
+            f"{name!r} is not a secret name",
+            details={"name": ["letters, digits and _, not starting with a digit"]},
+        )
     if not value or len(value) > MAX_SECRET or any(char in value for char in "\r\n\0"):
-        raise Invalid("a secret is 1 to 4000 characters on one line",
-                      details={"value": ["is 1 to 4000 characters on one line"]})
+        raise Invalid(
+            "a secret is 1 to 4000 characters on one line",
+            details={"value": ["is 1 to 4000 characters on one line"]},
+        )
     secrets = dict(park.settings.get(SECRETS_SETTING) or {})
     if name not in secrets and len(secrets) >= MAX_SECRETS:
-        raise Invalid(f"at most {MAX_SECRETS} secrets",
-                      details={"name": [f"a park holds at most {MAX_SECRETS} secrets"]})
+        raise Invalid(
+            f"at most {MAX_SECRETS} secrets",
+            details={"name": [f"a park holds at most {MAX_SECRETS} secrets"]},
+        )
     replaced = name in secrets
     secrets[name] = value
     park.settings = {**park.settings, SECRETS_SETTING: secrets}
     session.flush()
-    audit.record(session, park_id=park.id, actor=actor, action="park.secret_set",
-                 details={"name": name, "replaced": replaced})
+    audit.record(
+        session,
+        park_id=park.id,
+        actor=actor,
+        action="park.secret_set",
+        details={"name": name, "replaced": replaced},
+    )
 
 
 def remove_secret(session: Session, park: Park, *, actor: str, name: str) -> bool:
@@ -178,8 +212,9 @@ def remove_secret(session: Session, park: Park, *, actor: str, name: str) -> boo
         return False
     park.settings = {**park.settings, SECRETS_SETTING: secrets}
     session.flush()
-    audit.record(session, park_id=park.id, actor=actor, action="park.secret_removed",
-                 details={"name": name})
+    audit.record(
+        session, park_id=park.id, actor=actor, action="park.secret_removed", details={"name": name}
+    )
     return True
 
 
@@ -196,10 +231,13 @@ def run_call(ctx: JobContext, job: ClaimedJob, now: datetime) -> datetime | None
         config = parse_config(properties)
         request = build_request(config, attempt.variables, attempt.secrets)
         if not allowed(request.url, attempt.allowlist):
-            raise CallFailed(f"{_shown(request.url)} is not in the park's allow-list "
-                             f"({ALLOWLIST_SETTING})", retry=False)
-        status, headers, body = send(request, idempotency_key=attempt.task_id,
-                                     timeout=config.timeout)
+            raise CallFailed(
+                f"{_shown(request.url)} is not in the park's allow-list ({ALLOWLIST_SETTING})",
+                retry=False,
+            )
+        status, headers, body = send(
+            request, idempotency_key=attempt.task_id, timeout=config.timeout
+        )
         variables = map_response(config, status, headers, body)
     except ConnectorFailed as exc:
         return _failed(ctx, job, attempt, CallFailed(str(exc), retry=False), now, backoff=0)
@@ -210,31 +248,36 @@ def run_call(ctx: JobContext, job: ClaimedJob, now: datetime) -> datetime | None
     return None
 
 
-def send(request: HttpRequest, *, idempotency_key: str, timeout: float
-         ) -> tuple[int, dict[str, str], bytes]:
+def send(
+    request: HttpRequest, *, idempotency_key: str, timeout: float
+) -> tuple[int, dict[str, str], bytes]:
     """Make one call; (status, headers, body) of a 2xx, else CallFailed."""
     headers = {**request.headers, "Idempotency-Key": idempotency_key}
     prepared = urllib.request.Request(  # noqa: S310 -- the scheme is checked at deploy
-        request.url, data=request.body, method=request.method, headers=headers)
+        request.url, data=request.body, method=request.method, headers=headers
+    )
     try:
         with urllib.request.urlopen(prepared, timeout=timeout) as response:  # noqa: S310
             return response.status, dict(response.headers.items()), response.read(ANSWER_LIMIT)
     except urllib.error.HTTPError as exc:
         status = exc.code
         retry = status in RETRYABLE_STATUS or status >= 500
-        raise CallFailed(f"{request.method} {_shown(request.url)} answered {status}",
-                         retry=retry, status=status) from exc
+        raise CallFailed(
+            f"{request.method} {_shown(request.url)} answered {status}", retry=retry, status=status
+        ) from exc
     except TimeoutError as exc:
-        raise CallFailed(f"{request.method} {_shown(request.url)}: no answer within "
-                         f"{timeout:g} s", retry=True) from exc
+        raise CallFailed(
+            f"{request.method} {_shown(request.url)}: no answer within {timeout:g} s", retry=True
+        ) from exc
     except OSError as exc:  # URLError, refused connections, resets
         reason = getattr(exc, "reason", exc)
         retry = not isinstance(reason, ValueError)
         if isinstance(reason, TimeoutError):
-            raise CallFailed(f"{request.method} {_shown(request.url)}: no answer within "
-                             f"{timeout:g} s", retry=True) from exc
-        raise CallFailed(f"{request.method} {_shown(request.url)}: {reason}",
-                         retry=retry) from exc
+            raise CallFailed(
+                f"{request.method} {_shown(request.url)}: no answer within {timeout:g} s",
+                retry=True,
+            ) from exc
+        raise CallFailed(f"{request.method} {_shown(request.url)}: {reason}", retry=retry) from exc
 
 
 def _begin(ctx: JobContext, job: ClaimedJob, now: datetime) -> Attempt | None:
@@ -248,11 +291,15 @@ def _begin(ctx: JobContext, job: ClaimedJob, now: datetime) -> Attempt | None:
         park = session.get_one(Park, row.park_id)
         configured = parse_retries(job.payload.get("properties") or {})
         return Attempt(
-            task_id=row.id, instance_id=row.instance_id, park_id=row.park_id,
-            element_id=row.element_id, variables=dict(row.variables),
+            task_id=row.id,
+            instance_id=row.instance_id,
+            park_id=row.park_id,
+            element_id=row.element_id,
+            variables=dict(row.variables),
             retries_left=configured if row.retries is None else row.retries,
             allowlist=tuple(park.settings.get(ALLOWLIST_SETTING) or ()),
-            secrets=dict(park.settings.get(SECRETS_SETTING) or {}))
+            secrets=dict(park.settings.get(SECRETS_SETTING) or {}),
+        )
 
 
 def parse_retries(properties: Mapping[str, Any]) -> int:
@@ -263,8 +310,15 @@ def parse_retries(properties: Mapping[str, Any]) -> int:
         return 0
 
 
-def _failed(ctx: JobContext, job: ClaimedJob, attempt: Attempt, failure: CallFailed,
-            now: datetime, *, backoff: int) -> datetime | None:
+def _failed(
+    ctx: JobContext,
+    job: ClaimedJob,
+    attempt: Attempt,
+    failure: CallFailed,
+    now: datetime,
+    *,
+    backoff: int,
+) -> datetime | None:
     final = not failure.retry or attempt.retries_left <= 0
     used = parse_retries(job.payload.get("properties") or {}) - attempt.retries_left
     later = None if final else now + timedelta(seconds=backoff * (2 ** max(0, used)))
@@ -278,45 +332,78 @@ def _failed(ctx: JobContext, job: ClaimedJob, attempt: Attempt, failure: CallFai
             row.available_at = later
         else:
             row.status = "failed"
-            session.add(Job(kind=JOB, park_id=row.park_id, instance_id=row.instance_id,
-                            task_id=row.id, due_at=now, attempts=1, status="failed",
-                            payload=dict(job.payload),
-                            last_error=f"{row.name}: {failure.reason}"[:ERROR_TEXT]))
-        audit.append(session, park_id=row.park_id, actor=None, action="connector.http_failed",
-                     instance_id=row.instance_id, at=now,
-                     details={"task_id": row.id, "element_id": row.element_id,
-                              "name": row.name, "reason": failure.reason,
-                              "status": failure.status, "retries_left": row.retries,
-                              "incident": later is None,
-                              "retry_at": later.isoformat() if later else None})
+            session.add(
+                Job(
+                    kind=JOB,
+                    park_id=row.park_id,
+                    instance_id=row.instance_id,
+                    task_id=row.id,
+                    due_at=now,
+                    attempts=1,
+                    status="failed",
+                    payload=dict(job.payload),
+                    last_error=f"{row.name}: {failure.reason}"[:ERROR_TEXT],
+                )
+            )
+        audit.append(
+            session,
+            park_id=row.park_id,
+            actor=None,
+            action="connector.http_failed",
+            instance_id=row.instance_id,
+            at=now,
+            details={
+                "task_id": row.id,
+                "element_id": row.element_id,
+                "name": row.name,
+                "reason": failure.reason,
+                "status": failure.status,
+                "retries_left": row.retries,
+                "incident": later is None,
+                "retry_at": later.isoformat() if later else None,
+            },
+        )
     return later
 
 
-def _complete(ctx: JobContext, attempt: Attempt, variables: Mapping[str, Any], status: int,
-              now: datetime) -> None:
+def _complete(
+    ctx: JobContext, attempt: Attempt, variables: Mapping[str, Any], status: int, now: datetime
+) -> None:
     from webapp.services.projections import write_snapshot  # projections queues these jobs
 
     with ctx.db.write() as session:
         instance = lock_instance(session, attempt.instance_id)
-        row = session.get(ExternalTask, attempt.task_id, with_for_update=True,
-                          populate_existing=True)
+        row = session.get(
+            ExternalTask, attempt.task_id, with_for_update=True, populate_existing=True
+        )
         if row is None or row.status != "open":
             return
         row.status, row.completed_at, row.lock_expires_at = "completed", now, None
         session.flush()
         version, engine = version_of(instance.definition), engine_for(instance.park)
         try:
-            snapshot = engine.complete_external_task(version, instance.state, row.id,
-                                                     variables, actor=None)
+            snapshot = engine.complete_external_task(
+                version, instance.state, row.id, variables, actor=None
+            )
         except EngineError as exc:
             # variables the process refuses: the call is made, but the task cannot go on
             raise CallFailedAfterCall(str(exc)) from exc
         write_snapshot(session, instance, instance.park, snapshot, actor=None, now=now)
-        audit.append(session, park_id=row.park_id, actor=None, action="connector.http_called",
-                     instance_id=row.instance_id, at=now,
-                     details={"task_id": row.id, "element_id": row.element_id,
-                              "name": row.name, "status": status,
-                              "variables": sorted(variables)})
+        audit.append(
+            session,
+            park_id=row.park_id,
+            actor=None,
+            action="connector.http_called",
+            instance_id=row.instance_id,
+            at=now,
+            details={
+                "task_id": row.id,
+                "element_id": row.element_id,
+                "name": row.name,
+                "status": status,
+                "variables": sorted(variables),
+            },
+        )
 
 
 class CallFailedAfterCall(Exception):

@@ -77,43 +77,79 @@ class Event:
 
 def subscriptions(session: Session, park: Park) -> list[WebhookSubscription]:
     """The park's subscriptions, oldest first."""
-    return list(session.scalars(select(WebhookSubscription).where(
-        WebhookSubscription.park_id == park.id).order_by(WebhookSubscription.created_at,
-                                                          WebhookSubscription.id)))
+    return list(
+        session.scalars(
+            select(WebhookSubscription)
+            .where(WebhookSubscription.park_id == park.id)
+            .order_by(WebhookSubscription.created_at, WebhookSubscription.id)
+        )
+    )
 
 
 def subscription(session: Session, park: Park, subscription_id: str) -> WebhookSubscription:
     """One subscription of the park; NotFound for any other id."""
-    found = session.get(WebhookSubscription, subscription_id) \
-        if len(subscription_id) <= 36 else None
+    found = (
+        session.get(WebhookSubscription, subscription_id) if len(subscription_id) <= 36 else None
+    )
     if found is None or found.park_id != park.id:
         raise NotFound(f"webhook subscription {subscription_id!r}")
     return found
 
 
-def subscribe(session: Session, park: Park, *, actor: str, url: str, events: Sequence[str],
-              description: str = "", now: datetime) -> WebhookSubscription:
+def subscribe(
+    session: Session,
+    park: Park,
+    *,
+    actor: str,
+    url: str,
+    events: Sequence[str],
+    description: str = "",
+    now: datetime,
+) -> WebhookSubscription:
     """Subscribe ``url`` to ``events``; a new signing secret is made for it."""
     if len(subscriptions(session, park)) >= MAX_SUBSCRIPTIONS:
-        raise Invalid(f"a park has at most {MAX_SUBSCRIPTIONS} webhook subscriptions",
-                      details={"url": [f"at most {MAX_SUBSCRIPTIONS} subscriptions"]})
+        raise Invalid(
+            f"a park has at most {MAX_SUBSCRIPTIONS} webhook subscriptions",
+            details={"url": [f"at most {MAX_SUBSCRIPTIONS} subscriptions"]},
+        )
     found = WebhookSubscription(
-        id=new_id(), park_id=park.id, url=_checked_url(url), events=_checked_events(events),
-        description=_checked_description(description), secret=new_secret(), enabled=True,
-        created_by=actor, created_at=now, updated_at=now)
+        id=new_id(),
+        park_id=park.id,
+        url=_checked_url(url),
+        events=_checked_events(events),
+        description=_checked_description(description),
+        secret=new_secret(),
+        enabled=True,
+        created_by=actor,
+        created_at=now,
+        updated_at=now,
+    )
     session.add(found)
     session.flush()
     _cache_events(session, park)
-    audit.record(session, park_id=park.id, actor=actor, action="webhook.subscribed",
-                 details={"subscription_id": found.id, "url": found.url,
-                          "events": found.events})
+    audit.record(
+        session,
+        park_id=park.id,
+        actor=actor,
+        action="webhook.subscribed",
+        details={"subscription_id": found.id, "url": found.url, "events": found.events},
+    )
     return found
 
 
-def change(session: Session, park: Park, subscription_id: str, *, actor: str,
-           url: str | None = None, events: Sequence[str] | None = None,
-           description: str | None = None, enabled: bool | None = None,
-           new_secret_wanted: bool = False, now: datetime) -> WebhookSubscription:
+def change(
+    session: Session,
+    park: Park,
+    subscription_id: str,
+    *,
+    actor: str,
+    url: str | None = None,
+    events: Sequence[str] | None = None,
+    description: str | None = None,
+    enabled: bool | None = None,
+    new_secret_wanted: bool = False,
+    now: datetime,
+) -> WebhookSubscription:
     """Change what is given (a new secret on request); ``enabled`` False stops deliveries."""
     found = subscription(session, park, subscription_id)
     before = _shown(found)
@@ -133,12 +169,22 @@ def change(session: Session, park: Park, subscription_id: str, *, actor: str,
     found.updated_at = now
     session.flush()
     _cache_events(session, park)
-    action = ("webhook.disabled" if before["enabled"] and not after["enabled"]
-              else "webhook.enabled" if after["enabled"] and not before["enabled"]
-              else "webhook.changed")
-    audit.record(session, park_id=park.id, actor=actor, action=action,
-                 details={"subscription_id": found.id, "new_secret": new_secret_wanted},
-                 before=before, after=after)
+    action = (
+        "webhook.disabled"
+        if before["enabled"] and not after["enabled"]
+        else "webhook.enabled"
+        if after["enabled"] and not before["enabled"]
+        else "webhook.changed"
+    )
+    audit.record(
+        session,
+        park_id=park.id,
+        actor=actor,
+        action=action,
+        details={"subscription_id": found.id, "new_secret": new_secret_wanted},
+        before=before,
+        after=after,
+    )
     return found
 
 
@@ -148,23 +194,29 @@ def new_secret() -> str:
 
 
 def _cache_events(session: Session, park: Park) -> None:
-    wanted = sorted({event for sub in subscriptions(session, park) if sub.enabled
-                     for event in sub.events})
+    wanted = sorted(
+        {event for sub in subscriptions(session, park) if sub.enabled for event in sub.events}
+    )
     if (park.settings.get(EVENTS_SETTING) or []) != wanted:
         park.settings = {**park.settings, EVENTS_SETTING: wanted}
         session.flush()
 
 
 def _shown(found: WebhookSubscription) -> dict[str, Any]:
-    return {"url": found.url, "events": list(found.events), "description": found.description,
-            "enabled": found.enabled}
+    return {
+        "url": found.url,
+        "events": list(found.events),
+        "description": found.description,
+        "enabled": found.enabled,
+    }
 
 
 def _checked_url(url: str) -> str:
     text = (url or "").strip()
     if len(text) > MAX_URL or not _URL.fullmatch(text):
-        raise Invalid(f"{text!r} is not an http(s) address",
-                      details={"url": ["is not an http(s) address"]})
+        raise Invalid(
+            f"{text!r} is not an http(s) address", details={"url": ["is not an http(s) address"]}
+        )
     return text
 
 
@@ -172,16 +224,20 @@ def _checked_events(events: Sequence[str]) -> list[str]:
     chosen = [event for event in WEBHOOK_EVENTS if event in set(events)]
     unknown = sorted(set(events) - set(WEBHOOK_EVENTS))
     if unknown or not chosen:
-        raise Invalid("choose one or more of " + ", ".join(WEBHOOK_EVENTS),
-                      details={"events": [f"one or more of {', '.join(WEBHOOK_EVENTS)}"]})
+        raise Invalid(
+            "choose one or more of " + ", ".join(WEBHOOK_EVENTS),
+            details={"events": [f"one or more of {', '.join(WEBHOOK_EVENTS)}"]},
+        )
     return chosen
 
 
 def _checked_description(text: str) -> str:
     cleaned = (text or "").strip()
     if len(cleaned) > 255:
-        raise Invalid("the description is longer than 255 characters",
-                      details={"description": ["is at most 255 characters"]})
+        raise Invalid(
+            "the description is longer than 255 characters",
+            details={"description": ["is at most 255 characters"]},
+        )
     return cleaned
 
 
@@ -201,29 +257,58 @@ def snapshot_events(instance: Instance, snapshot: Snapshot, *, started: bool) ->
     for step in snapshot.steps:
         if step.completed_by is None:
             continue  # timers, gateways, services: no person finished a step
-        found.append(Event("step.completed", {
-            "task_id": step.task_id, "element_id": step.element_id, "name": step.name,
-            "completed_by": step.completed_by, "outcome": step.outcome,
-            "completed_at": step.completed_at.isoformat()}, task_id=step.task_id))
+        found.append(
+            Event(
+                "step.completed",
+                {
+                    "task_id": step.task_id,
+                    "element_id": step.element_id,
+                    "name": step.name,
+                    "completed_by": step.completed_by,
+                    "outcome": step.outcome,
+                    "completed_at": step.completed_at.isoformat(),
+                },
+                task_id=step.task_id,
+            )
+        )
         if step.outcome == RETURN_OUTCOME:
             data = step.data or {}
-            found.append(Event("application.returned", {
-                "task_id": step.task_id, "element_id": step.element_id, "name": step.name,
-                "returned_to": data.get("return_to"),
-                "reasons": list(data.get("return_reasons") or [])}, task_id=step.task_id))
+            found.append(
+                Event(
+                    "application.returned",
+                    {
+                        "task_id": step.task_id,
+                        "element_id": step.element_id,
+                        "name": step.name,
+                        "returned_to": data.get("return_to"),
+                        "reasons": list(data.get("return_reasons") or []),
+                    },
+                    task_id=step.task_id,
+                )
+            )
     if snapshot.status == "completed" and instance.ended_at is None:
         found.append(Event("application.finished", {"status": snapshot.status}))
     return found
 
 
-def on_snapshot(session: Session, instance: Instance, park: Park, snapshot: Snapshot, *,
-                started: bool, now: datetime) -> list[dict[str, Any]]:
+def on_snapshot(
+    session: Session,
+    instance: Instance,
+    park: Park,
+    snapshot: Snapshot,
+    *,
+    started: bool,
+    now: datetime,
+) -> list[dict[str, Any]]:
     """Deliveries (and their jobs, returned for the caller to queue) of a state change."""
     events = wanted(park)
     if not events:
         return []
-    happened = [event for event in snapshot_events(instance, snapshot, started=started)
-                if event.name in events]
+    happened = [
+        event
+        for event in snapshot_events(instance, snapshot, started=started)
+        if event.name in events
+    ]
     result = snapshot.status
     return queue(session, park, instance, happened, now, status=result)
 
@@ -234,15 +319,29 @@ def on_overdue(session: Session, task: HumanTask, now: datetime) -> None:
     park = instance.park
     if "task.overdue" not in wanted(park):
         return
-    event = Event("task.overdue", {"task_id": task.id, "element_id": task.element_id,
-                                   "name": task.name, "assignee": task.assignee,
-                                   "due_at": task.due_at.isoformat() if task.due_at else None},
-                  task_id=task.id)
+    event = Event(
+        "task.overdue",
+        {
+            "task_id": task.id,
+            "element_id": task.element_id,
+            "name": task.name,
+            "assignee": task.assignee,
+            "due_at": task.due_at.isoformat() if task.due_at else None,
+        },
+        task_id=task.id,
+    )
     jobs.enqueue(session, queue(session, park, instance, [event], now, status=instance.status))
 
 
-def queue(session: Session, park: Park, instance: Instance | None, events: Iterable[Event],
-          now: datetime, *, status: str | None = None) -> list[dict[str, Any]]:
+def queue(
+    session: Session,
+    park: Park,
+    instance: Instance | None,
+    events: Iterable[Event],
+    now: datetime,
+    *,
+    status: str | None = None,
+) -> list[dict[str, Any]]:
     """One delivery row per event and interested subscription; their jobs."""
     events = list(events)
     if not events:
@@ -254,31 +353,58 @@ def queue(session: Session, park: Park, instance: Instance | None, events: Itera
             if event.name not in sub.events:
                 continue
             delivery_id = new_id()
-            session.add(WebhookDelivery(
-                id=delivery_id, subscription_id=sub.id, park_id=park.id,
-                instance_id=instance.id if instance is not None else None, event=event.name,
-                payload=_body(delivery_id, event, park, instance, now, status),
-                status="pending", attempts=0, created_at=now, next_attempt_at=now))
+            session.add(
+                WebhookDelivery(
+                    id=delivery_id,
+                    subscription_id=sub.id,
+                    park_id=park.id,
+                    instance_id=instance.id if instance is not None else None,
+                    event=event.name,
+                    payload=_body(delivery_id, event, park, instance, now, status),
+                    status="pending",
+                    attempts=0,
+                    created_at=now,
+                    next_attempt_at=now,
+                )
+            )
             rows.append(_job(park.id, delivery_id, instance, now))
     return rows
 
 
-def _job(park_id: str, delivery_id: str, instance: Instance | None,
-         now: datetime) -> dict[str, Any]:
-    return jobs.job_row(kind=JOB, park_id=park_id, due_at=now,
-                        instance_id=instance.id if instance is not None else None,
-                        payload={"delivery_id": delivery_id},
-                        dedupe_key=f"webhook:{delivery_id}")
+def _job(
+    park_id: str, delivery_id: str, instance: Instance | None, now: datetime
+) -> dict[str, Any]:
+    return jobs.job_row(
+        kind=JOB,
+        park_id=park_id,
+        due_at=now,
+        instance_id=instance.id if instance is not None else None,
+        payload={"delivery_id": delivery_id},
+        dedupe_key=f"webhook:{delivery_id}",
+    )
 
 
-def _body(delivery_id: str, event: Event, park: Park, instance: Instance | None,
-          now: datetime, status: str | None) -> dict[str, Any]:
-    body: dict[str, Any] = {"id": delivery_id, "event": event.name,
-                            "occurred_at": now.isoformat(), "park": park.slug}
+def _body(
+    delivery_id: str,
+    event: Event,
+    park: Park,
+    instance: Instance | None,
+    now: datetime,
+    status: str | None,
+) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "id": delivery_id,
+        "event": event.name,
+        "occurred_at": now.isoformat(),
+        "park": park.slug,
+    }
     if instance is not None:
         body["application"] = {
-            "id": instance.id, "reference": instance.reference,
-            "process_key": instance.definition.key, "status": status or instance.status}
+            "id": instance.id,
+            "reference": instance.reference,
+            "process_key": instance.definition.key,
+            "status": status or instance.status,
+        }
     body["data"] = dict(event.data)
     return body
 
@@ -286,18 +412,23 @@ def _body(delivery_id: str, event: Event, park: Park, instance: Instance | None,
 # --- the delivery log ----------------------------------------------------------------------
 
 
-def deliveries(session: Session, park: Park, *, subscription_id: str | None = None,
-               limit: int = 100) -> list[WebhookDelivery]:
+def deliveries(
+    session: Session, park: Park, *, subscription_id: str | None = None, limit: int = 100
+) -> list[WebhookDelivery]:
     """The park's deliveries (of one subscription), newest first."""
     stmt = select(WebhookDelivery).where(WebhookDelivery.park_id == park.id)
     if subscription_id is not None:
         stmt = stmt.where(WebhookDelivery.subscription_id == subscription_id)
-    return list(session.scalars(stmt.order_by(WebhookDelivery.created_at.desc(),
-                                              WebhookDelivery.id).limit(limit)))
+    return list(
+        session.scalars(
+            stmt.order_by(WebhookDelivery.created_at.desc(), WebhookDelivery.id).limit(limit)
+        )
+    )
 
 
-def redeliver(session: Session, park: Park, delivery_id: str, *, actor: str,
-              now: datetime) -> WebhookDelivery:
+def redeliver(
+    session: Session, park: Park, delivery_id: str, *, actor: str, now: datetime
+) -> WebhookDelivery:
     """Send a delivery again, now, with fresh attempts (same id, same body)."""
     found = session.get(WebhookDelivery, delivery_id) if len(delivery_id) <= 36 else None
     if found is None or found.park_id != park.id:
@@ -306,14 +437,32 @@ def redeliver(session: Session, park: Park, delivery_id: str, *, actor: str,
     found.status, found.attempts, found.next_attempt_at = "pending", 0, now
     session.flush()
     # a job of its own: the first delivery's job may still be finishing
-    jobs.enqueue(session, [jobs.job_row(kind=JOB, park_id=park.id, due_at=now,
-                                        instance_id=found.instance_id,
-                                        payload={"delivery_id": found.id})])
-    audit.record(session, park_id=park.id, actor=actor, action="webhook.redelivered",
-                 instance_id=found.instance_id,
-                 details={"delivery_id": found.id, "event": found.event,
-                          "subscription_id": found.subscription_id},
-                 before=before, after={"status": "pending", "attempts": 0})
+    jobs.enqueue(
+        session,
+        [
+            jobs.job_row(
+                kind=JOB,
+                park_id=park.id,
+                due_at=now,
+                instance_id=found.instance_id,
+                payload={"delivery_id": found.id},
+            )
+        ],
+    )
+    audit.record(
+        session,
+        park_id=park.id,
+        actor=actor,
+        action="webhook.redelivered",
+        instance_id=found.instance_id,
+        details={
+            "delivery_id": found.id,
+            "event": found.event,
+            "subscription_id": found.subscription_id,
+        },
+        before=before,
+        after={"status": "pending", "attempts": 0},
+    )
     return found
 
 
@@ -338,8 +487,9 @@ def deliver(ctx: JobContext, job: ClaimedJob, now: datetime) -> datetime | None:
         body = json.dumps(found.payload, ensure_ascii=False, separators=(",", ":")).encode()
         event = found.event
     if target is None:
-        _record(ctx, delivery_id, now, status="skipped", code=None,
-                error="the subscription is disabled")
+        _record(
+            ctx, delivery_id, now, status="skipped", code=None, error="the subscription is disabled"
+        )
         return None
     code, error = post(target[0], target[1], event, delivery_id, body, ctx.http_timeout)
     if error is None:
@@ -348,16 +498,24 @@ def deliver(ctx: JobContext, job: ClaimedJob, now: datetime) -> datetime | None:
     return _record(ctx, delivery_id, now, status=None, code=code, error=error)
 
 
-def post(url: str, secret: str, event: str, delivery_id: str, body: bytes,
-         timeout: float) -> tuple[int | None, str | None]:
+def post(
+    url: str, secret: str, event: str, delivery_id: str, body: bytes, timeout: float
+) -> tuple[int | None, str | None]:
     """POST one signed body: (status code, None) on a 2xx, else (code or None, the error)."""
     timestamp = str(int(time.time()))
     request = urllib.request.Request(  # noqa: S310 -- the scheme is checked on subscribing
-        url, data=body, method="POST", headers={
+        url,
+        data=body,
+        method="POST",
+        headers={
             "Content-Type": "application/json; charset=utf-8",
-            "User-Agent": "Parkflow-Webhook", "X-Parkflow-Event": event,
-            "X-Parkflow-Delivery": delivery_id, TIMESTAMP_HEADER: timestamp,
-            SIGNATURE_HEADER: sign(secret, timestamp, body)})
+            "User-Agent": "Parkflow-Webhook",
+            "X-Parkflow-Event": event,
+            "X-Parkflow-Delivery": delivery_id,
+            TIMESTAMP_HEADER: timestamp,
+            SIGNATURE_HEADER: sign(secret, timestamp, body),
+        },
+    )
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
             response.read(65536)
@@ -368,8 +526,15 @@ def post(url: str, secret: str, event: str, delivery_id: str, body: bytes,
         return None, str(getattr(exc, "reason", exc))[:ERROR_TEXT]
 
 
-def _record(ctx: JobContext, delivery_id: str, now: datetime, *, status: str | None,
-            code: int | None, error: str | None) -> datetime | None:
+def _record(
+    ctx: JobContext,
+    delivery_id: str,
+    now: datetime,
+    *,
+    status: str | None,
+    code: int | None,
+    error: str | None,
+) -> datetime | None:
     with ctx.db.write() as session:
         found = session.get(WebhookDelivery, delivery_id, with_for_update=True)
         if found is None or found.status != "pending":

@@ -24,14 +24,18 @@ def subscription_id(response_location: str) -> str:
     return found.group(1)
 
 
-def test_an_admin_subscribes_edits_disables_and_redelivers(parks: Database,
-                                                           admin: Browser) -> None:
+def test_an_admin_subscribes_edits_disables_and_redelivers(parks: Database, admin: Browser) -> None:
     page = text_of(admin.get("/admin/integrations"))
     assert "集成" in page and "订阅" in page and "允许调用的地址" in page
 
-    made = admin.post("/admin/integrations/webhooks", {
-        "url": "https://finance.park.example/events", "description": "财务系统",
-        "events": ["application.started", "task.overdue"]})
+    made = admin.post(
+        "/admin/integrations/webhooks",
+        {
+            "url": "https://finance.park.example/events",
+            "description": "财务系统",
+            "events": ["application.started", "task.overdue"],
+        },
+    )
     assert made.status_code == 302
     sub_id = subscription_id(made.headers["Location"])
     shown = text_of(admin.get(f"/admin/integrations/webhooks/{sub_id}"))
@@ -45,23 +49,32 @@ def test_an_admin_subscribes_edits_disables_and_redelivers(parks: Database,
     # a delivery in the log, sent again from the page
     with parks.write() as session:
         demo = get_park(session, "demo")
-        (job,) = webhooks.queue(session, demo, None, [webhooks.Event("task.overdue", {})],
-                                datetime.now(UTC))
+        (job,) = webhooks.queue(
+            session, demo, None, [webhooks.Event("task.overdue", {})], datetime.now(UTC)
+        )
         delivery_id = job["payload"]["delivery_id"]
     log = text_of(admin.get(f"/admin/integrations/webhooks/{sub_id}"))
     assert f'data-delivery="{delivery_id}"' in log and "任务逾期" in log and "待发送" in log
     again = admin.post(f"/admin/integrations/deliveries/{delivery_id}/redeliver")
     assert again.status_code == 302
 
-    saved = admin.post(f"/admin/integrations/webhooks/{sub_id}", {
-        "url": "https://finance.park.example/v2", "description": "",
-        "events": ["application.finished"]})  # the "enabled" box left unticked: disabled
+    saved = admin.post(
+        f"/admin/integrations/webhooks/{sub_id}",
+        {
+            "url": "https://finance.park.example/v2",
+            "description": "",
+            "events": ["application.finished"],
+        },
+    )  # the "enabled" box left unticked: disabled
     assert saved.status_code == 302
     assert admin.post(f"/admin/integrations/webhooks/{sub_id}/secret").status_code == 302
     with parks.read() as session:
         sub = session.get_one(WebhookSubscription, sub_id)
         assert (sub.url, sub.events, sub.enabled) == (
-            "https://finance.park.example/v2", ["application.finished"], False)
+            "https://finance.park.example/v2",
+            ["application.finished"],
+            False,
+        )
         assert sub.secret != old_secret
         assert session.get_one(WebhookDelivery, delivery_id).status == "pending"
     assert park(parks).settings["webhook_events"] == []
@@ -71,8 +84,10 @@ def test_an_admin_subscribes_edits_disables_and_redelivers(parks: Database,
 
 
 def test_a_bad_subscription_comes_back_with_the_form(parks: Database, admin: Browser) -> None:
-    answer = admin.post("/admin/integrations/webhooks", {
-        "url": "ftp://finance", "description": "保留的说明", "events": []})
+    answer = admin.post(
+        "/admin/integrations/webhooks",
+        {"url": "ftp://finance", "description": "保留的说明", "events": []},
+    )
     assert answer.status_code == 422
     html = text_of(answer)
     assert "请填写以 http:// 或 https:// 开头的网址。" in field_error(html, "url")
@@ -85,18 +100,27 @@ def test_a_bad_subscription_comes_back_with_the_form(parks: Database, admin: Bro
 
 
 def test_the_allow_list_and_secrets_are_saved_and_the_value_never_shown(
-        parks: Database, admin: Browser) -> None:
-    saved = admin.post("/admin/integrations/allowlist", {
-        "allowlist": "https://bank.example/api\n\nhttps://tax.example/"})
+    parks: Database, admin: Browser
+) -> None:
+    saved = admin.post(
+        "/admin/integrations/allowlist",
+        {"allowlist": "https://bank.example/api\n\nhttps://tax.example/"},
+    )
     assert saved.status_code == 302
-    assert park(parks).settings["http_allowlist"] == ["https://bank.example/api",
-                                                      "https://tax.example/"]
+    assert park(parks).settings["http_allowlist"] == [
+        "https://bank.example/api",
+        "https://tax.example/",
+    ]
     bad = admin.post("/admin/integrations/allowlist", {"allowlist": "bank.example"})
     assert bad.status_code == 422
     assert "http://" in field_error(text_of(bad), "allowlist")
 
-    assert admin.post("/admin/integrations/secrets", {
-        "name": "bank_token", "value": "s3cr3t-value"}).status_code == 302
+    assert (
+        admin.post(
+            "/admin/integrations/secrets", {"name": "bank_token", "value": "s3cr3t-value"}
+        ).status_code
+        == 302
+    )
     page = text_of(admin.get("/admin/integrations"))
     assert 'data-secret="bank_token"' in page and "s3cr3t-value" not in page
     bad = admin.post("/admin/integrations/secrets", {"name": "9x", "value": "v"})
@@ -104,16 +128,24 @@ def test_the_allow_list_and_secrets_are_saved_and_the_value_never_shown(
     assert field_error(text_of(bad), "name")
     assert admin.post("/admin/integrations/secrets/bank_token/remove").status_code == 302
     assert admin.post("/admin/integrations/secrets/bank_token/remove").status_code == 404
-    assert all("s3cr3t-value" not in str(a.details) + str(a.after)
-               for a in audits(parks, "park.secret_set"))
+    assert all(
+        "s3cr3t-value" not in str(a.details) + str(a.after)
+        for a in audits(parks, "park.secret_set")
+    )
 
 
 def test_another_parks_subscription_is_not_found(
-        parks: Database, browser: Callable[[str | None], Browser]) -> None:
+    parks: Database, browser: Callable[[str | None], Browser]
+) -> None:
     with parks.write() as session:
-        sub = webhooks.subscribe(session, get_park(session, "demo"), actor="admin",
-                                 url="https://x.example/h", events=["task.overdue"],
-                                 now=datetime.now(UTC))
+        sub = webhooks.subscribe(
+            session,
+            get_park(session, "demo"),
+            actor="admin",
+            url="https://x.example/h",
+            events=["task.overdue"],
+            now=datetime.now(UTC),
+        )
         sub_id = sub.id
     other = browser("other.admin")
     assert other.get(f"/admin/integrations/webhooks/{sub_id}").status_code == 404

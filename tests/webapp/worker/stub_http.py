@@ -60,7 +60,8 @@ def stub_server() -> Iterator[Stub]:
                 if status < 300 and key:
                     # the effect happens even when the answer comes too late for the caller
                     payment = stub.payments.setdefault(
-                        key, {"id": f"P-{len(stub.payments) + 1}", "amount": _amount(body)})
+                        key, {"id": f"P-{len(stub.payments) + 1}", "amount": _amount(body)}
+                    )
                 else:
                     payment = {"error": status}
             if wait:

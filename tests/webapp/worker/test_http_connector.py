@@ -28,11 +28,13 @@ def stub() -> Iterator[Stub]:
 
 
 def deploy(db: Database, properties: dict[str, str]) -> None:
-    bpmn = diagram(properties).replace('camunda:candidateGroups="reviewers"',
-                                       'camunda:candidateGroups="政策审核组"')
+    bpmn = diagram(properties).replace(
+        'camunda:candidateGroups="reviewers"', 'camunda:candidateGroups="政策审核组"'
+    )
     with db.write() as session:
-        processes.deploy(session, park=get_park(session, "demo"), actor="test",
-                         bpmn={"pay.bpmn": bpmn.encode()})
+        processes.deploy(
+            session, park=get_park(session, "demo"), actor="test", bpmn={"pay.bpmn": bpmn.encode()}
+        )
 
 
 def configure(db: Database, allowlist: list[str], secrets: dict[str, str]) -> None:
@@ -44,25 +46,31 @@ def configure(db: Database, allowlist: list[str], secrets: dict[str, str]) -> No
 
 
 def pay(stub: Stub, **changes: str) -> dict[str, str]:
-    return {**PAY, "url": f"{stub.base}/pay/${{enterprise}}", "retryBackoff": "10",
-            **changes}
+    return {**PAY, "url": f"{stub.base}/pay/${{enterprise}}", "retryBackoff": "10", **changes}
 
 
 def start(db: Database) -> str:
-    return start_application(db, park_slug="demo", process_key="pay",
-                             data={"amount": 500, "enterprise": "xinghe"}, actor="xinghe")
+    return start_application(
+        db,
+        park_slug="demo",
+        process_key="pay",
+        data={"amount": 500, "enterprise": "xinghe"},
+        actor="xinghe",
+    )
 
 
 def connector_row(db: Database, instance_id: str) -> ExternalTask:
     with db.read() as session:
-        row = session.scalars(select(ExternalTask).where(
-            ExternalTask.instance_id == instance_id)).one()
+        row = session.scalars(
+            select(ExternalTask).where(ExternalTask.instance_id == instance_id)
+        ).one()
         session.expunge(row)
         return row
 
 
 def test_the_worker_calls_and_the_application_runs_on_with_the_mapped_answer(
-        demo_db: Database, clock: time_machine.Traveller, stub: Stub) -> None:
+    demo_db: Database, clock: time_machine.Traveller, stub: Stub
+) -> None:
     deploy(demo_db, pay(stub))
     configure(demo_db, [f"{stub.base}/pay"], {"bank_token": "tok-1"})
     instance_id = start(demo_db)
@@ -87,7 +95,8 @@ def test_the_worker_calls_and_the_application_runs_on_with_the_mapped_answer(
 
 
 def test_a_timeout_and_a_5xx_are_retried_with_one_key_and_pay_once(
-        demo_db: Database, clock: time_machine.Traveller, stub: Stub) -> None:
+    demo_db: Database, clock: time_machine.Traveller, stub: Stub
+) -> None:
     deploy(demo_db, pay(stub, timeout="1", retries="3"))
     configure(demo_db, [stub.base], {"bank_token": "t"})
     # the first call pays but answers too late, the second meets a failing bank
@@ -115,13 +124,17 @@ def test_a_timeout_and_a_5xx_are_retried_with_one_key_and_pay_once(
     assert len(stub.payments) == 1  # so the bank paid once
     assert list(open_tasks(demo_db, instance_id)) == ["check"]
     assert load_instance(demo_db, instance_id).data_summary["payment_id"] == "P-1"
-    failed = [event for event in audit_events(demo_db, instance_id)
-              if event.action == "connector.http_failed"]
+    failed = [
+        event
+        for event in audit_events(demo_db, instance_id)
+        if event.action == "connector.http_failed"
+    ]
     assert [event.details["retries_left"] for event in failed] == [2, 1]
 
 
 def test_no_retries_left_is_an_incident_that_an_admin_retries(
-        demo_db: Database, clock: time_machine.Traveller, stub: Stub) -> None:
+    demo_db: Database, clock: time_machine.Traveller, stub: Stub
+) -> None:
     deploy(demo_db, pay(stub, retries="1"))
     configure(demo_db, [stub.base], {"bank_token": "t"})
     stub.plan = [(500, 0.0), (502, 0.0)]
@@ -139,8 +152,9 @@ def test_no_retries_left_is_an_incident_that_an_admin_retries(
     assert "answered 502" in incident.reason
 
     with demo_db.write() as session:
-        admin_park.retry_incident(session, get_park(session, "demo"), actor="admin",
-                                  job_id=incident.id)
+        admin_park.retry_incident(
+            session, get_park(session, "demo"), actor="admin", job_id=incident.id
+        )
     worker.run_until_idle()
     assert len(stub.received) == 3
     assert list(open_tasks(demo_db, instance_id)) == ["check"]
@@ -149,7 +163,8 @@ def test_no_retries_left_is_an_incident_that_an_admin_retries(
 
 
 def test_an_address_outside_the_allow_list_is_refused_without_a_call(
-        demo_db: Database, clock: time_machine.Traveller, stub: Stub) -> None:
+    demo_db: Database, clock: time_machine.Traveller, stub: Stub
+) -> None:
     deploy(demo_db, pay(stub))
     # the same host under another path, and a look-alike host: neither is allowed
     configure(demo_db, [f"{stub.base}/refunds", "https://bank.example"], {"bank_token": "t"})
@@ -166,7 +181,8 @@ def test_an_address_outside_the_allow_list_is_refused_without_a_call(
 
 
 def test_a_4xx_answer_is_final_at_once(
-        demo_db: Database, clock: time_machine.Traveller, stub: Stub) -> None:
+    demo_db: Database, clock: time_machine.Traveller, stub: Stub
+) -> None:
     deploy(demo_db, pay(stub, retries="5"))
     configure(demo_db, [stub.base], {"bank_token": "t"})
     stub.plan = [(400, 0.0)]
@@ -177,7 +193,8 @@ def test_a_4xx_answer_is_final_at_once(
 
 
 def test_a_missing_secret_is_an_incident_naming_it(
-        demo_db: Database, clock: time_machine.Traveller, stub: Stub) -> None:
+    demo_db: Database, clock: time_machine.Traveller, stub: Stub
+) -> None:
     deploy(demo_db, pay(stub))
     configure(demo_db, [stub.base], {})
     instance_id = start(demo_db)
@@ -198,7 +215,8 @@ def test_allowed_matches_scheme_host_and_path_prefix() -> None:
 
 
 def test_settings_refuse_bad_entries_and_never_keep_a_secret_in_the_audit(
-        demo_db: Database) -> None:
+    demo_db: Database,
+) -> None:
     with demo_db.write() as session:
         park = get_park(session, "demo")
         with pytest.raises(Invalid):
@@ -215,7 +233,8 @@ def test_settings_refuse_bad_entries_and_never_keep_a_secret_in_the_audit(
 
 
 def test_workers_never_fetch_the_connector_topic(
-        demo_db: Database, clock: time_machine.Traveller, stub: Stub) -> None:
+    demo_db: Database, clock: time_machine.Traveller, stub: Stub
+) -> None:
     from datetime import UTC, datetime
 
     from webapp.services.external_tasks import Topic, WorkerCall, fetch_and_lock
@@ -224,12 +243,15 @@ def test_workers_never_fetch_the_connector_topic(
     start(demo_db)
     with demo_db.read() as session:
         park_id = get_park(session, "demo").id
-    got = fetch_and_lock(demo_db, WorkerCall("w", frozenset({park_id}), "w"),
-                         topics=[Topic("parkflow:http", 30)], max_tasks=5,
-                         now=datetime.now(UTC))
+    got = fetch_and_lock(
+        demo_db,
+        WorkerCall("w", frozenset({park_id}), "w"),
+        topics=[Topic("parkflow:http", 30)],
+        max_tasks=5,
+        now=datetime.now(UTC),
+    )
     assert got == []
     with demo_db.read() as session:
-        assert session.scalars(select(Job.kind).where(Job.kind == "http_call")).all() \
-            == ["http_call"]
-
-
+        assert session.scalars(select(Job.kind).where(Job.kind == "http_call")).all() == [
+            "http_call"
+        ]

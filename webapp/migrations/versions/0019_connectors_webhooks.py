@@ -44,9 +44,7 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_webhook_subscriptions")),
     )
-    op.create_index(
-        op.f("ix_webhook_subscriptions_park_id"), "webhook_subscriptions", ["park_id"]
-    )
+    op.create_index(op.f("ix_webhook_subscriptions_park_id"), "webhook_subscriptions", ["park_id"])
     op.create_table(
         "webhook_deliveries",
         sa.Column("id", sa.String(length=36), nullable=False),
