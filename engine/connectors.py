@@ -20,6 +20,10 @@ Properties of the task (``camunda:properties``):
 ``output.VAR``
     An expression over the response (``status``, ``body``, ``headers``) whose value becomes
     the variable ``VAR``: ``output.payment_id`` = ``body["id"]``.
+``errorCode``
+    A BPMN error code thrown at the task when the other side refuses the call (an answer of
+    4xx that a retry would not change): an error boundary event with that code takes over,
+    with the variable ``http_status``.
 ``timeout``, ``retries``, ``retryBackoff``
     Seconds per attempt (1–60, default 10), how many times a failed call is tried again
     (0–10, default 3) and the first wait before a retry in seconds (1–3600, default 10,
@@ -44,7 +48,9 @@ DEFAULT_TIMEOUT, MAX_TIMEOUT = 10, 60
 DEFAULT_RETRIES, MAX_RETRIES = 3, 10
 DEFAULT_BACKOFF, MAX_BACKOFF = 10, 3600
 HEADER_PREFIX, OUTPUT_PREFIX = "header.", "output."
-KNOWN = frozenset({"service", "method", "url", "body", "timeout", "retries", "retryBackoff"})
+KNOWN = frozenset(
+    {"service", "method", "url", "body", "timeout", "retries", "retryBackoff", "errorCode"}
+)
 _PLACEHOLDER = re.compile(r"\$\{([^}]*)\}")
 _SECRET = re.compile(r"\s*secret\.([A-Za-z_][A-Za-z0-9_]*)\s*")
 _HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
@@ -68,6 +74,8 @@ class HttpConfig:
     timeout: int = DEFAULT_TIMEOUT
     retries: int = DEFAULT_RETRIES
     backoff: int = DEFAULT_BACKOFF
+    # thrown as a BPMN error when the other side refuses the call (a final 4xx answer)
+    error_code: str | None = None
 
 
 @dataclass(frozen=True)
@@ -179,6 +187,7 @@ def parse_config(properties: Mapping[str, str]) -> HttpConfig:
         timeout=number("timeout", DEFAULT_TIMEOUT),
         retries=number("retries", DEFAULT_RETRIES),
         backoff=number("retryBackoff", DEFAULT_BACKOFF),
+        error_code=(properties.get("errorCode") or "").strip() or None,
     )
 
 

@@ -36,6 +36,7 @@ from engine import (
     HTTP_TOPIC,
     ConnectorFailed,
     EngineError,
+    ErrorNotCaught,
     HttpRequest,
     build_request,
     map_response,
@@ -242,8 +243,11 @@ def run_call(ctx: JobContext, job: ClaimedJob, now: datetime) -> datetime | None
     except ConnectorFailed as exc:
         return _failed(ctx, job, attempt, CallFailed(str(exc), retry=False), now, backoff=0)
     except CallFailed as exc:
-        backoff = parse_config(properties).backoff if exc.retry else 0
-        return _failed(ctx, job, attempt, exc, now, backoff=backoff)
+        config = parse_config(properties)
+        refused = not exc.retry and exc.status is not None and config.error_code
+        if refused and _throw(ctx, attempt, str(config.error_code), exc, now):
+            return None
+        return _failed(ctx, job, attempt, exc, now, backoff=config.backoff if exc.retry else 0)
     _complete(ctx, attempt, variables, status, now)
     return None
 
@@ -404,6 +408,48 @@ def _complete(
                 "variables": sorted(variables),
             },
         )
+
+
+def _throw(
+    ctx: JobContext, attempt: Attempt, code: str, failure: CallFailed, now: datetime
+) -> bool:
+    """Throw the task's errorCode at it; False when no error event catches it."""
+    from webapp.services.projections import write_snapshot
+
+    with ctx.db.write() as session:
+        instance = lock_instance(session, attempt.instance_id)
+        row = session.get(
+            ExternalTask, attempt.task_id, with_for_update=True, populate_existing=True
+        )
+        if row is None or row.status != "open":
+            return True  # gone meanwhile: nothing left to fail
+        version, engine = version_of(instance.definition), engine_for(instance.park)
+        try:
+            snapshot = engine.throw_external_error(
+                version, instance.state, row.id, code, {"http_status": failure.status}
+            )
+        except ErrorNotCaught:
+            return False
+        row.status, row.completed_at, row.lock_expires_at = "bpmn_error", now, None
+        row.error = f"{code}: {failure.reason}"[:ERROR_TEXT]
+        session.flush()
+        write_snapshot(session, instance, instance.park, snapshot, actor=None, now=now)
+        audit.append(
+            session,
+            park_id=row.park_id,
+            actor=None,
+            action="connector.http_refused",
+            instance_id=row.instance_id,
+            at=now,
+            details={
+                "task_id": row.id,
+                "element_id": row.element_id,
+                "name": row.name,
+                "status": failure.status,
+                "code": code,
+            },
+        )
+    return True
 
 
 class CallFailedAfterCall(Exception):

@@ -255,3 +255,56 @@ def test_workers_never_fetch_the_connector_topic(
         assert session.scalars(select(Job.kind).where(Job.kind == "http_call")).all() == [
             "http_call"
         ]
+
+
+def _with_boundary(properties: dict[str, str]) -> str:
+    """The external-task diagram, its task calling the connector, TAX_REFUSED caught."""
+    from tests.engine.test_external_tasks import DIAGRAM as CAUGHT
+
+    props = "".join(
+        f'<camunda:property name="{name}" value="{value}"/>' for name, value in properties.items()
+    )
+    return (
+        CAUGHT.format(attributes="")
+        .replace(
+            "<bpmn:incoming>f1</bpmn:incoming><bpmn:outgoing>f2</bpmn:outgoing>",
+            "<bpmn:extensionElements><camunda:properties>"
+            f"{props}</camunda:properties></bpmn:extensionElements>"
+            "<bpmn:incoming>f1</bpmn:incoming><bpmn:outgoing>f2</bpmn:outgoing>",
+            1,
+        )
+        .replace('camunda:candidateGroups="reviewers"', 'camunda:candidateGroups="政策审核组"')
+    )
+
+
+def test_a_refusal_throws_the_error_code_to_the_boundary_event(
+    demo_db: Database, clock: time_machine.Traveller, stub: Stub
+) -> None:
+    properties = {
+        "service": "http",
+        "method": "GET",
+        "url": f"{stub.base}/tax/${{amount}}",
+        "errorCode": "TAX_REFUSED",
+        "retries": "3",
+    }
+    with demo_db.write() as session:
+        processes.deploy(
+            session,
+            park=get_park(session, "demo"),
+            actor="test",
+            bpmn={"ext.bpmn": _with_boundary(properties).encode()},
+        )
+    configure(demo_db, [stub.base], {})
+    stub.plan = [(403, 0.0)]
+    instance_id = start_application(
+        demo_db, park_slug="demo", process_key="ext", data={"amount": 3}, actor="xinghe"
+    )
+    Worker(demo_db, worker_id="w").run_until_idle()
+
+    assert len(stub.received) == 1  # refused: not retried
+    assert list(open_tasks(demo_db, instance_id)) == ["fix"]
+    assert load_instance(demo_db, instance_id).data_summary["http_status"] == 403
+    assert connector_row(demo_db, instance_id).status == "bpmn_error"
+    assert "connector.http_refused" in [e.action for e in audit_events(demo_db, instance_id)]
+    with demo_db.read() as session:
+        assert jobs.incidents(session) == []
