@@ -6,6 +6,15 @@ the web layer and hands out frozen dataclasses only (see README.md in this folde
 
 from .approval import uses_groups as signs_by_groups
 from .calendars import ParkCalendar, statutory_year_known, subtract_working_days
+from .connectors import (
+    HTTP_TOPIC,
+    ConnectorFailed,
+    HttpConfig,
+    HttpRequest,
+    build_request,
+    map_response,
+    parse_config,
+)
 from .copies import CopyTarget, cc_targets
 from .definitions import (
     ProcessVersion,
@@ -66,6 +75,13 @@ from .worktime import (
 )
 
 __all__ = [
+    "HTTP_TOPIC",
+    "ConnectorFailed",
+    "HttpConfig",
+    "HttpRequest",
+    "build_request",
+    "map_response",
+    "parse_config",
     "signs_by_groups",
     "ApprovalProgress",
     "EMPTY_ASSIGNEE",

@@ -19,6 +19,7 @@ from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.exceptions import WorkflowException
 from SpiffWorkflow.util.task import TaskState
 
+from .connectors import HTTP_TOPIC
 from .errors import EngineError, TaskNotOpen
 from .services import ParkServiceTask
 from .values import OpenExternalTask
@@ -54,6 +55,9 @@ def external_tasks(tasks: Iterable[Any]) -> tuple[OpenExternalTask, ...]:
             name=task.task_spec.bpmn_name or task.task_spec.bpmn_id,
             topic=task.task_spec.topic or "",
             variables=dict(task.data),
+            properties=dict(task.task_spec.extensions or {})
+            if task.task_spec.topic == HTTP_TOPIC
+            else {},
         )
         for task in tasks
         if is_waiting_external(task)

@@ -20,6 +20,7 @@ from SpiffWorkflow.bpmn.util import BpmnEvent
 from SpiffWorkflow.camunda.parser.CamundaParser import CamundaParser
 from SpiffWorkflow.camunda.parser.task_spec import CallActivityParser, CamundaTaskParser
 
+from .connectors import HTTP_TOPIC, is_http
 from .decision_task import ParkBusinessRuleTask, ParkBusinessRuleTaskParser
 from .decisions import DecisionSet
 from .errors import EngineError, ExpressionError
@@ -70,7 +71,8 @@ class ParkServiceTask(ServiceTask):
     """A service task that calls its registered service and merges what it returns.
 
     An external one (``camunda:type="external"``, ``topic`` set) calls nothing: it waits,
-    started, for an outside worker to complete it (see ``external``).
+    started, for an outside worker to complete it (see ``external``); so does one calling
+    the HTTP connector (``service=http``, see ``connectors``), under a reserved topic.
     """
 
     topic: str | None = None
@@ -89,6 +91,9 @@ class ParkServiceTaskParser(CamundaTaskParser):
         task = super().create_task()
         if self.attribute("type", "camunda") == "external":
             task.topic = (self.attribute("topic", "camunda") or "").strip()
+        elif is_http(self.parse_extensions()):
+            # the HTTP connector waits like an external task; the store's worker calls
+            task.topic = HTTP_TOPIC
         return task
 
 

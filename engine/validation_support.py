@@ -8,6 +8,7 @@ the element's id.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 
 from lxml import etree
@@ -21,6 +22,7 @@ from .bpmn_doc import (
     local_name,
     problem,
 )
+from .connectors import HTTP_SERVICE, config_problems
 from .errors import Problem
 from .services import SERVICES
 from .values import END_RESULTS
@@ -177,6 +179,8 @@ def _check_tasks(doc: Document) -> Iterator[Problem]:
             yield problem(task, "a service task needs a camunda:properties property 'service' "
                                 f"naming a registered service: the registered ones are {known}",
                           code="service_not_named", known=known)
+        elif name == HTTP_SERVICE:
+            yield from _check_http(task)
         else:
             yield from _check_registered(task, name)
     for task in doc.iter(bpmn("sendTask")):
@@ -213,6 +217,14 @@ def _check_external(task: etree._Element, name: str | None) -> Iterator[Problem]
     if name:
         yield problem(task, f"an external service task calls no registered service: "
                             f"remove the 'service' property '{name}' or camunda:type")
+
+
+def _check_http(task: etree._Element) -> Iterator[Problem]:
+    path = f"{bpmn('extensionElements')}/{camunda('properties')}/{camunda('property')}"
+    properties = {prop.get("name") or "": prop.get("value") or "" for prop in task.iterfind(path)}
+    for code, message, facts in config_problems(properties):
+        found = problem(task, f"HTTP connector: {message}", code=code)
+        yield dataclasses.replace(found, params=tuple(facts.items()))
 
 
 def _check_registered(task: etree._Element, name: str) -> Iterator[Problem]:

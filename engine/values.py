@@ -172,3 +172,5 @@ class OpenExternalTask:
     name: str
     topic: str
     variables: Mapping[str, Any] = field(default_factory=dict)
+    # the task's camunda:properties when it calls the HTTP connector (topic HTTP_TOPIC)
+    properties: Mapping[str, str] = field(default_factory=dict)

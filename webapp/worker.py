@@ -29,12 +29,14 @@ from webapp.services import (
     applications,
     deadlines,
     external_tasks,
+    http_connector,
     jobs,
     messaging,
     notifications,
     printout,
     taskrule_actions,
     taskrules,
+    webhooks,
 )
 from webapp.services.errors import Conflict, NotFound
 from webapp.services.jobs import ClaimedJob, Handler, JobContext
@@ -108,6 +110,8 @@ HANDLERS: Mapping[str, Handler] = {
     taskrules.TIMEOUT_JOB: jobs.transactional(taskrule_actions.on_timeout),
     external_tasks.INCIDENT: jobs.transactional(external_tasks.reopen_after_incident),
     printout.ARCHIVE_JOB: jobs.standalone(leave_record),
+    http_connector.JOB: jobs.standalone(http_connector.run_call),
+    webhooks.JOB: jobs.standalone(webhooks.deliver),
 }
 
 

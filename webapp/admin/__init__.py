@@ -20,6 +20,7 @@ from webapp.admin import (
     dashboard,
     forms,
     incidents,
+    integrations,
     people,
     policies,
     processes,
@@ -31,8 +32,12 @@ __all__ = ["register_admin"]
 
 TRANSLATIONS = Path(__file__).parent / "translations"
 
-for _module in (processes, forms, people, calendar, settings, incidents, applications, dashboard,
-                policies):
+    dashboard,
+    forms,
+    incidents,
+    integrations,
+    people,
+    policies,
     admin.register_blueprint(_module.bp)
 install(admin)
 

@@ -151,6 +151,24 @@ TEXTS: dict[str, Any] = {
         "The approval mode “%(mode)s” has nobody to sign: name the signers with candidate "
         "users, candidate groups (their members sign), a lane or the approvers property."
     ),
+    # the HTTP connector (service=http)
+    "http_without_method": lazy_gettext(
+        "The HTTP connector needs a method property: one of %(methods)s."
+    ),
+    "http_bad_method": lazy_gettext("The method “%(method)s” is none of %(methods)s."),
+    "http_without_url": lazy_gettext("The HTTP connector needs a url property."),
+    "http_bad_url": lazy_gettext("“%(url)s” is not an address starting with http:// or https://."),
+    "http_bad_header": lazy_gettext("“%(name)s” is not a header name."),
+    "http_bad_expression": lazy_gettext(
+        "The property %(property)s holds an expression that cannot run: %(reason)s"
+    ),
+    "http_bad_output": lazy_gettext("“%(name)s” is not a variable name."),
+    "http_bad_number": lazy_gettext(
+        "The property %(property)s is a whole number from %(low)s to %(high)s."
+    ),
+    "http_unknown_property": lazy_gettext(
+        "The HTTP connector has no property %(property)s."
+    ),
 }
 
 

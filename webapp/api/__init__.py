@@ -19,6 +19,7 @@ def register(api: Api) -> None:
         handoffs,
         health,
         instances,
+        integrations,
         notifications,
         policies,
         processes,
@@ -28,6 +29,7 @@ def register(api: Api) -> None:
     )
 
     for module in (auth, processes, instances, applicant_actions, tasks, returns, handoffs,
-                   notifications, supervision, health, external_tasks, policies):
+                   notifications, supervision, health, external_tasks, policies,
+                   integrations):
         api.register_blueprint(module.blp)
     api.register_blueprint(external_tasks.tokens_blp)

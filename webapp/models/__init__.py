@@ -34,8 +34,18 @@ from webapp.models.tenancy import (
     Park,
     User,
 )
+from webapp.models.webhooks import (
+    DELIVERY_STATUSES,
+    WEBHOOK_EVENTS,
+    WebhookDelivery,
+    WebhookSubscription,
+)
 
 __all__ = [
+    "DELIVERY_STATUSES",
+    "WEBHOOK_EVENTS",
+    "WebhookDelivery",
+    "WebhookSubscription",
     "OFFER_STATUSES",
     "EnterpriseProfile",
     "Policy",

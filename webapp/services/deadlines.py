@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 from engine import Snapshot, StepRecord, WorkCalendar, add_working_days
 from engine.calendars import subtract_working_days
 from webapp.models import HumanTask, Instance, Job, Park
-from webapp.services import jobs, notifications
+from webapp.services import jobs, notifications, webhooks
 from webapp.services.calendars import park_calendar
 from webapp.services.engines import version_of
 from webapp.services.jobs import JobContext
@@ -202,6 +202,8 @@ def overdue(ctx: JobContext, session: Session, job: Job, now: datetime) -> datet
         return None
     instance, park = task.instance, task.instance.park
     round_ = int(job.payload.get("round", 0))
+    if round_ == 0:
+        webhooks.on_overdue(session, task, now)
     notifications.publish(ctx, session, instance=instance, kind="overdue", task=task,
                           people=notifications.everyone_on(session, park, task),
                           key=f"overdue:{task.id}:{round_}", details={}, now=now)

@@ -23,10 +23,10 @@ from typing import Any
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
-from engine import EngineError, ErrorNotCaught, FormDataInvalid, Snapshot, TaskNotOpen
+from engine import HTTP_TOPIC, EngineError, ErrorNotCaught, FormDataInvalid, Snapshot, TaskNotOpen
 from webapp.db import Database, lock_instance
 from webapp.models import ExternalTask, Instance, Job
-from webapp.services import audit
+from webapp.services import audit, http_connector, jobs
 from webapp.services.engines import engine_for, version_of
 from webapp.services.errors import Conflict, Invalid, NotFound
 from webapp.services.jobs import JobContext
@@ -85,6 +85,16 @@ def sync(
                 created_at=now,
             )
         )
+    # the HTTP connector's tasks are called by the job worker, queued with the task
+    jobs.enqueue(
+        session,
+        http_connector.call_jobs(
+            instance.park_id,
+            instance.id,
+            [wanted[task_id] for task_id in wanted if task_id not in known],
+            now,
+        ),
+    )
     gone = [task_id for task_id in known if task_id not in wanted]
     if gone:
         session.execute(
@@ -107,6 +117,8 @@ def fetch_and_lock(
         for topic in topics:
             if len(locked) >= max_tasks or not call.park_ids:
                 break
+            if topic.name == HTTP_TOPIC:
+                continue  # the HTTP connector's tasks are the job worker's own
             rows = session.scalars(
                 select(ExternalTask)
                 .where(

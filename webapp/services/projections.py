@@ -14,7 +14,15 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from engine import OpenTask, Snapshot, StepRecord, TimerWait
 from webapp.models import HumanTask, Instance, Job, MessageWait, Park, StepHistory
-from webapp.services import copies, deadlines, external_tasks, jobs, printout, substitutes
+from webapp.services import (
+    copies,
+    deadlines,
+    external_tasks,
+    jobs,
+    printout,
+    substitutes,
+    webhooks,
+)
 from webapp.services.engines import version_of
 from webapp.services.loading import held_task
 from webapp.services.taskrules import rule_jobs
@@ -89,6 +97,9 @@ def _write(session: Session, instance: Instance, park: Park, snapshot: Snapshot,
         queued.append(printout.archive_job(instance, now))
     if new_rows:
         queued += rule_jobs(instance, snapshot, [row.id for row in new_rows], now)
+    if webhooks.wanted(park):  # the park's row says: no query without a subscription
+        queued += webhooks.on_snapshot(session, instance, park, snapshot,
+                                       started=not instance.state, now=now)
     jobs.enqueue(session, queued)
     return changes
 

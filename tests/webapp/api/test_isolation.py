@@ -98,6 +98,26 @@ def endpoints(target: Target) -> list[tuple[str, str, str, Any]]:
          {"name": "n"}),
         ("delete", "/api/v1/parks/{park}/service-tokens/{token_id}",
          f"/api/v1/parks/{park}/service-tokens/t", None),
+        # integrations: webhooks and the HTTP connector's settings
+        ("get", "/api/v1/parks/{park}/webhooks", f"/api/v1/parks/{park}/webhooks", None),
+        ("post", "/api/v1/parks/{park}/webhooks", f"/api/v1/parks/{park}/webhooks",
+         {"url": "https://x.example/h", "events": ["task.overdue"]}),
+        ("get", "/api/v1/parks/{park}/webhooks/{subscription_id}",
+         f"/api/v1/parks/{park}/webhooks/s", None),
+        ("patch", "/api/v1/parks/{park}/webhooks/{subscription_id}",
+         f"/api/v1/parks/{park}/webhooks/s", {"enabled": False}),
+        ("get", "/api/v1/parks/{park}/webhooks/{subscription_id}/deliveries",
+         f"/api/v1/parks/{park}/webhooks/s/deliveries", None),
+        ("post", "/api/v1/parks/{park}/webhook-deliveries/{delivery_id}/redeliver",
+         f"/api/v1/parks/{park}/webhook-deliveries/d/redeliver", None),
+        ("get", "/api/v1/parks/{park}/http-connector", f"/api/v1/parks/{park}/http-connector",
+         None),
+        ("put", "/api/v1/parks/{park}/http-connector/allowlist",
+         f"/api/v1/parks/{park}/http-connector/allowlist", {"allowlist": []}),
+        ("put", "/api/v1/parks/{park}/secrets/{name}", f"/api/v1/parks/{park}/secrets/n",
+         {"value": "v"}),
+        ("delete", "/api/v1/parks/{park}/secrets/{name}", f"/api/v1/parks/{park}/secrets/n",
+         None),
     ]
 
 
