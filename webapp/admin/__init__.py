@@ -32,12 +32,8 @@ __all__ = ["register_admin"]
 
 TRANSLATIONS = Path(__file__).parent / "translations"
 
-    dashboard,
-    forms,
-    incidents,
-    integrations,
-    people,
-    policies,
+for _module in (processes, forms, people, calendar, settings, integrations, incidents,
+                applications, dashboard, policies):
     admin.register_blueprint(_module.bp)
 install(admin)
 
