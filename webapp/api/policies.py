@@ -140,7 +140,7 @@ def _rematch(found: policies.Rematch) -> dict[str, int]:
 
 @blp.route("/parks/<park>/enterprises/<enterprise_id>/profile", methods=["GET"])
 @blp.response(200, ProfileSchema)
-@blp.alt_response(403, schema=ErrorSchema, description="Another enterprise's profile")
+@blp.alt_response(404, schema=ErrorSchema, description="Another enterprise's profile")
 def get_profile(park: str, enterprise_id: str) -> dict[str, Any]:
     """An enterprise's profile: its own users and the park's staff read it."""
     viewer = current_viewer()
@@ -157,7 +157,8 @@ def get_profile(park: str, enterprise_id: str) -> dict[str, Any]:
 @blp.route("/parks/<park>/enterprises/<enterprise_id>/profile", methods=["PUT"])
 @blp.arguments(ProfileSchema())
 @blp.response(200, ProfileAnswerSchema)
-@blp.alt_response(403, schema=ErrorSchema, description="Neither the enterprise nor an admin")
+@blp.alt_response(403, schema=ErrorSchema, description="Park staff other than admins")
+@blp.alt_response(404, schema=ErrorSchema, description="Another enterprise's profile")
 @blp.alt_response(422, schema=ErrorSchema, description="A bad tag or fact")
 def put_profile(body: dict[str, Any], park: str, enterprise_id: str) -> dict[str, Any]:
     """Replace an enterprise's profile; every active policy that now finds it offers itself."""
@@ -235,7 +236,8 @@ def _offer(offer: PolicyOffer, policy: Policy) -> dict[str, Any]:
 
 @blp.route("/offers/<int:offer_id>/confirm", methods=["POST"])
 @blp.response(201, ConfirmedSchema)
-@blp.alt_response(403, schema=ErrorSchema, description="Another enterprise's offer")
+@blp.alt_response(403, schema=ErrorSchema, description="Not an enterprise user")
+@blp.alt_response(404, schema=ErrorSchema, description="No such offer to the caller's enterprise")
 @blp.alt_response(409, schema=ErrorSchema, description="Answered already")
 @blp.alt_response(422, schema=ErrorSchema,
                   description="The form needs more than the profile holds: apply with the form")
@@ -248,7 +250,8 @@ def confirm(offer_id: int) -> dict[str, Any]:
 
 @blp.route("/offers/<int:offer_id>/decline", methods=["POST"])
 @blp.response(204)
-@blp.alt_response(403, schema=ErrorSchema, description="Another enterprise's offer")
+@blp.alt_response(403, schema=ErrorSchema, description="Not an enterprise user")
+@blp.alt_response(404, schema=ErrorSchema, description="No such offer to the caller's enterprise")
 @blp.alt_response(409, schema=ErrorSchema, description="Answered already")
 def decline(offer_id: int) -> None:
     """Decline the offered policy; it is not offered again."""

@@ -158,8 +158,11 @@ def _may_edit_profile(session: Session, park: Park, enterprise: Enterprise, acto
     membership = _membership(session, park, actor)
     if membership.role == "admin":
         return
-    if membership.role == "enterprise" and membership.enterprise_id == enterprise.id:
-        return
+    if membership.role == "enterprise":
+        if membership.enterprise_id == enterprise.id:
+            return
+        # another enterprise's objects are not there for it (never 403, which would confirm them)
+        raise NotFound(f"enterprise {enterprise.id!r}")
     raise Forbidden("only the enterprise itself or the park's administrators edit its profile")
 
 
@@ -416,7 +419,9 @@ def _own_offer(session: Session, offer_id: int, actor: str) -> tuple[PolicyOffer
                   if offer is not None and user is not None else None)
     if offer is None or membership is None:
         raise NotFound(f"offer {offer_id}")
-    if membership.role != "enterprise" or membership.enterprise_id != offer.enterprise_id:
+    if membership.role == "enterprise" and membership.enterprise_id != offer.enterprise_id:
+        raise NotFound(f"offer {offer_id}")  # another enterprise's: not there for this one
+    if membership.role != "enterprise":
         raise Forbidden("only the enterprise the policy found answers its offer")
     return offer, session.get_one(Park, offer.park_id)
 

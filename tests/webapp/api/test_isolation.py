@@ -15,8 +15,9 @@ from sqlalchemy import select
 
 from tests.webapp.api.conftest import OTHER_PARK, Login
 from tests.webapp.api.helpers import SUBSIDY_DATA, start, step
+from tests.webapp.apptools import OTHER_ENTERPRISE
 from webapp.db import Database
-from webapp.models import Notification, Park, User
+from webapp.models import Enterprise, Notification, Park, Policy, PolicyOffer, User
 
 PUBLIC = {("post", "/api/v1/auth/token"), ("delete", "/api/v1/auth/token"), ("get", "/healthz")}
 
@@ -30,6 +31,7 @@ class Target:
     task_id: str
     notification_id: int
     phrase_id: int = 0
+    offer_id: int = 0
 
 
 def endpoints(target: Target) -> list[tuple[str, str, str, Any]]:
@@ -118,6 +120,19 @@ def endpoints(target: Target) -> list[tuple[str, str, str, Any]]:
          {"value": "v"}),
         ("delete", "/api/v1/parks/{park}/secrets/{name}", f"/api/v1/parks/{park}/secrets/n",
          None),
+        # 免申即享: profiles, policies and offers
+        ("get", "/api/v1/parks/{park}/enterprises/{enterprise_id}/profile",
+         f"/api/v1/parks/{park}/enterprises/e/profile", None),
+        ("put", "/api/v1/parks/{park}/enterprises/{enterprise_id}/profile",
+         f"/api/v1/parks/{park}/enterprises/e/profile", {"facts": {"rd_spend": 1}}),
+        ("get", "/api/v1/parks/{park}/policies", f"/api/v1/parks/{park}/policies", None),
+        ("get", "/api/v1/parks/{park}/policies/{key}", f"/api/v1/parks/{park}/policies/k", None),
+        ("put", "/api/v1/parks/{park}/policies/{key}", f"/api/v1/parks/{park}/policies/k",
+         {"name": "n", "process_key": "api_probe", "eligibility": "<definitions/>"}),
+        ("post", "/api/v1/offers/{offer_id}/confirm",
+         f"/api/v1/offers/{target.offer_id}/confirm", None),
+        ("post", "/api/v1/offers/{offer_id}/decline",
+         f"/api/v1/offers/{target.offer_id}/decline", None),
     ]
 
 
@@ -126,7 +141,9 @@ LISTS = {("get", "/api/v1/tasks"), ("get", "/api/v1/notifications"), ("get", "/a
          ("get", "/api/v1/me/substitute"), ("put", "/api/v1/me/substitute"),
          ("delete", "/api/v1/me/substitute"), ("post", "/api/v1/external-tasks/fetch-and-lock"),
          # the caller's own phrases
-         ("get", "/api/v1/me/phrases"), ("post", "/api/v1/me/phrases")}
+         ("get", "/api/v1/me/phrases"), ("post", "/api/v1/me/phrases"),
+         # the policies offered to the caller's own enterprise
+         ("get", "/api/v1/me/offers")}
 # endpoints naming ids in their body: each one not visible is reported not found
 BATCHES = {("post", "/api/v1/tasks/batch-complete")}
 
@@ -139,6 +156,22 @@ def _notification(db: Database, username: str, park_slug: str) -> int:
         session.add(row)
         session.flush()
         return row.id
+
+
+def _offer(db: Database, park_slug: str, enterprise: str) -> int:
+    """A policy of the park offered to ``enterprise``, waiting for its answer."""
+    with db.write() as session:
+        park = session.scalars(select(Park).where(Park.slug == park_slug)).one()
+        found = session.scalars(select(Enterprise).where(
+            Enterprise.park_id == park.id, Enterprise.name == enterprise)).one()
+        policy = Policy(park_id=park.id, key="isolation", name="x", process_key="api_probe",
+                        eligibility="<definitions/>", decision_id="d")
+        session.add(policy)
+        session.flush()
+        offer = PolicyOffer(park_id=park.id, policy_id=policy.id, enterprise_id=found.id)
+        session.add(offer)
+        session.flush()
+        return offer.id
 
 
 def _phrase(client: FlaskClient, headers: dict[str, str]) -> int:
@@ -155,7 +188,8 @@ def other_park(client: FlaskClient, login: Login, parks: Database) -> Target:
     client.post(f"/api/v1/tasks/{task}/claim", headers=login("other.reviewer"))
     return Target(OTHER_PARK, view["id"], task,
                   _notification(parks, "other.reviewer", OTHER_PARK),
-                  _phrase(client, login("other.reviewer")))
+                  _phrase(client, login("other.reviewer")),
+                  _offer(parks, OTHER_PARK, OTHER_ENTERPRISE))
 
 
 @pytest.fixture
@@ -166,7 +200,8 @@ def other_enterprise(client: FlaskClient, login: Login, parks: Database) -> Targ
                         json={"data": {"outcome": "return", "return_reasons": ["x"]}},
                         headers=login("zhang.wei")).json
     return Target("demo", view["id"], step(after, "correction"),
-                  _notification(parks, "lanhai", "demo"), _phrase(client, login("lanhai")))
+                  _notification(parks, "lanhai", "demo"), _phrase(client, login("lanhai")),
+                  _offer(parks, "demo", "蓝海新材料股份有限公司"))
 
 
 def test_every_endpoint_is_covered(client: FlaskClient) -> None:

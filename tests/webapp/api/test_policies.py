@@ -183,7 +183,8 @@ def test_bad_policies_and_profiles_are_refused_with_the_reason(
     assert profile(client, admin, ids[XINGHE], size="huge").status_code == 422
     assert profile(client, admin, ids[XINGHE], rd_spend=float("1e300")).status_code == 422
     others = profile(client, login("lanhai"), ids[XINGHE], rd_spend=1)
-    assert others.status_code == 403
+    assert others.status_code == 404  # another enterprise's profile is not there for it
+    assert profile(client, login("zhang.wei"), ids[XINGHE], rd_spend=1).status_code == 403
     peek = client.get(f"/api/v1/parks/{PARK}/enterprises/{ids[XINGHE]}/profile",
                       headers=login("lanhai"))
     assert peek.status_code == 404
@@ -195,7 +196,9 @@ def test_bad_policies_and_profiles_are_refused_with_the_reason(
     profile(client, admin, ids[XINGHE], rd_spend=600, certifications=["高新技术企业"])
     [offer] = offers(client, login("xinghe"))
     stranger = client.post(f"/api/v1/offers/{offer['id']}/confirm", headers=login("lanhai"))
-    assert stranger.status_code == 403
+    assert stranger.status_code == 404
+    staff = client.post(f"/api/v1/offers/{offer['id']}/confirm", headers=login("zhang.wei"))
+    assert staff.status_code == 403
     assert client.post("/api/v1/offers/999999/confirm",
                        headers=login("xinghe")).status_code == 404
 
