@@ -22,11 +22,12 @@ def register(api: Api) -> None:
         notifications,
         processes,
         returns,
+        saved_filters,
         supervision,
         tasks,
     )
 
     for module in (auth, processes, instances, applicant_actions, tasks, returns, handoffs,
-                   notifications, supervision, health, external_tasks):
+                   notifications, supervision, health, external_tasks, saved_filters):
         api.register_blueprint(module.blp)
     api.register_blueprint(external_tasks.tokens_blp)
