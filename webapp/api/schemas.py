@@ -106,8 +106,9 @@ class StartRequestSchema(Schema):
 
 
 class InstanceListArgsSchema(PageArgsSchema):
-    status = fields.String(validate=validate.OneOf(INSTANCE_STATUSES))
-    result = fields.String(validate=validate.OneOf(INSTANCE_RESULTS))
+    # "all" (as the pages' filters offer it) means every value, as leaving the filter out does
+    status = fields.String(validate=validate.OneOf(("all", *INSTANCE_STATUSES)))
+    result = fields.String(validate=validate.OneOf(("all", *INSTANCE_RESULTS)))
     process_key = _text(255)
 
 
