@@ -67,8 +67,7 @@ def due_text(
     return weekday_text(value, zone, locale, today=today)
 
 
-def weekday_text(value: datetime, zone: ZoneInfo, locale: str, *,
-                 today: date | None = None) -> str:
+def weekday_text(value: datetime, zone: ZoneInfo, locale: str, *, today: date | None = None) -> str:
     """A day with its weekday: 12月11日（周五） / Fri 11 Dec (the year when not this one).
 
     A promise is told so even after a correction moved it by the hours the enterprise took.

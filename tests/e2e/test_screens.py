@@ -63,12 +63,18 @@ def test_apply_tracker_and_inbox(
     with live_server.db.write() as session:  # the reviewer's saved filters, as chips
         reviewer_user = session.scalars(select(User).where(User.username == "zhang.wei")).one()
         park = get_park(session, "demo")
-        for name, chosen in (("超期待办" if language == "zh" else "Overdue",
-                              InboxFilter(overdue_only=True)),
-                             ("等待最久" if language == "zh" else "Waiting longest",
-                              InboxFilter(sort="waiting"))):
-            save_filter(session, user_id=reviewer_user.id, username="zhang.wei",
-                        park_id=park.id, name=name, chosen=chosen)
+        for name, chosen in (
+            ("超期待办" if language == "zh" else "Overdue", InboxFilter(overdue_only=True)),
+            ("等待最久" if language == "zh" else "Waiting longest", InboxFilter(sort="waiting")),
+        ):
+            save_filter(
+                session,
+                user_id=reviewer_user.id,
+                username="zhang.wei",
+                park_id=park.id,
+                name=name,
+                chosen=chosen,
+            )
     enterprise = signed_in_as(chromium, live_server, "xinghe", language, screen)
     reviewer = signed_in_as(chromium, live_server, "zhang.wei", language, screen)
     pages = {

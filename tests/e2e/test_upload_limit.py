@@ -68,15 +68,25 @@ def test_the_servers_refusal_of_an_11_mb_file_keeps_the_form(
     page.locator('input[name="rd_spend"]').fill("12000000")
     page.locator('input[name="contact_name"]').fill("李娜")
     upload = page.locator('input[type="file"][data-max-bytes]').first
-    upload.set_input_files(files=[{"name": "审计报告.pdf", "mimeType": "application/pdf",
-                                   "buffer": b"%PDF-1.4\n" + b"0" * ELEVEN_MB}])
+    upload.set_input_files(
+        files=[
+            {
+                "name": "审计报告.pdf",
+                "mimeType": "application/pdf",
+                "buffer": b"%PDF-1.4\n" + b"0" * ELEVEN_MB,
+            }
+        ]
+    )
     with page.expect_navigation():
-        upload.evaluate("input => { input.setCustomValidity(''); "
-                        "HTMLFormElement.prototype.submit.call(input.form); }")
+        upload.evaluate(
+            "input => { input.setCustomValidity(''); "
+            "HTMLFormElement.prototype.submit.call(input.form); }"
+        )
 
     assert "413" not in page.title()
     error = page.locator(".field-error, .error-message, [id$='-error']").filter(
-        has_text="审计报告.pdf 超过 10 MB")
+        has_text="审计报告.pdf 超过 10 MB"
+    )
     assert error.count() >= 1
     assert page.locator('input[name="credit_code"]').input_value() == "91320594MA1W2X3Y4K"
     assert page.locator('input[name="rd_spend"]').input_value() == "12000000"

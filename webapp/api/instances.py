@@ -72,10 +72,14 @@ def list_instances(args: dict[str, Any], park: str) -> Listing:
     with store.database.read() as session:
         found = park_for(session, viewer, park)
         page = queries.list_instances(
-            session, visible_instances(session, viewer, found), status=_chosen(args, "status"),
+            session,
+            visible_instances(session, viewer, found),
+            status=_chosen(args, "status"),
             result=_chosen(args, "result"),
-            process_key=args.get("process_key"), limit=args["limit"],
-            after=paging.decode_cursor(args.get("cursor"), queries.INSTANCE_KEY))
+            process_key=args.get("process_key"),
+            limit=args["limit"],
+            after=paging.decode_cursor(args.get("cursor"), queries.INSTANCE_KEY),
+        )
     return page.items, 200, paging.link_headers(page)
 
 

@@ -20,8 +20,12 @@ from webapp.models import Park, SavedFilter
 from webapp.services import saved_filters
 from webapp.services.inbox import MAX_TEXT, SCOPES, SORTS, InboxFilter
 
-blp = ApiBlueprint("saved_filters", __name__, url_prefix="/api/v1/me/filters",
-                   description="The caller's saved inbox filters (常用筛选).")
+blp = ApiBlueprint(
+    "saved_filters",
+    __name__,
+    url_prefix="/api/v1/me/filters",
+    description="The caller's saved inbox filters (常用筛选).",
+)
 
 
 class SavedFilterSchema(Schema):
@@ -37,13 +41,16 @@ class SavedFilterSchema(Schema):
 
 
 class SavedFilterRequestSchema(Schema):
-    name = fields.String(required=True, validate=validate.Length(min=1,
-                                                                 max=saved_filters.MAX_NAME))
-    park = fields.String(load_default=None, validate=validate.Length(max=64), metadata={
-        "description": "the park's slug; needed only when the caller belongs to several"})
+    name = fields.String(required=True, validate=validate.Length(min=1, max=saved_filters.MAX_NAME))
+    park = fields.String(
+        load_default=None,
+        validate=validate.Length(max=64),
+        metadata={"description": "the park's slug; needed only when the caller belongs to several"},
+    )
     scope = fields.String(load_default="all", validate=validate.OneOf(SCOPES))
-    process_key = fields.String(load_default=None, allow_none=True,
-                                validate=validate.Length(max=255))
+    process_key = fields.String(
+        load_default=None, allow_none=True, validate=validate.Length(max=255)
+    )
     q = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=MAX_TEXT))
     overdue = fields.Boolean(load_default=False)
     sort = fields.String(load_default="due", metadata={"enum": list(SORTS)})
@@ -51,9 +58,17 @@ class SavedFilterRequestSchema(Schema):
 
 def _item(saved: SavedFilter, slugs: dict[str, str]) -> dict[str, Any]:
     chosen = saved_filters.filter_of(saved)
-    return {"id": saved.id, "name": saved.name, "park": slugs.get(saved.park_id, ""),
-            "scope": chosen.scope, "process_key": chosen.process_key, "q": chosen.text,
-            "overdue": chosen.overdue_only, "sort": chosen.sort, "created_at": saved.created_at}
+    return {
+        "id": saved.id,
+        "name": saved.name,
+        "park": slugs.get(saved.park_id, ""),
+        "scope": chosen.scope,
+        "process_key": chosen.process_key,
+        "q": chosen.text,
+        "overdue": chosen.overdue_only,
+        "sort": chosen.sort,
+        "created_at": saved.created_at,
+    }
 
 
 def _slugs(viewer: Viewer) -> dict[str, str]:
@@ -67,9 +82,11 @@ def list_filters() -> list[dict[str, Any]]:
     viewer = current_viewer()
     slugs = _slugs(viewer)
     with store.database.read() as session:
-        return [_item(one, slugs)
-                for one in saved_filters.filters_of(session, user_id=viewer.user_id)
-                if one.park_id in slugs]
+        return [
+            _item(one, slugs)
+            for one in saved_filters.filters_of(session, user_id=viewer.user_id)
+            if one.park_id in slugs
+        ]
 
 
 @blp.route("", methods=["POST"])
@@ -87,20 +104,32 @@ def save_filter(body: dict[str, Any]) -> dict[str, Any]:
     slug = body["park"]
     if slug is None:
         if len(slugs) != 1:
-            raise ApiError(400, "name the park (park=<slug>): the caller belongs to several",
-                           code="park_needed")
+            raise ApiError(
+                400,
+                "name the park (park=<slug>): the caller belongs to several",
+                code="park_needed",
+            )
         slug = next(iter(slugs.values()))
     park_id = next((pid for pid, one in slugs.items() if one == slug), None)
     if park_id is None:
         raise ApiError(404, f"park {slug!r} not found", code="not_found")
-    chosen = InboxFilter(scope=body["scope"], process_key=body["process_key"] or None,
-                         text=(body["q"] or "").strip() or None, overdue_only=body["overdue"],
-                         sort=body["sort"])
+    chosen = InboxFilter(
+        scope=body["scope"],
+        process_key=body["process_key"] or None,
+        text=(body["q"] or "").strip() or None,
+        overdue_only=body["overdue"],
+        sort=body["sort"],
+    )
     with store.database.write() as session:
         session.get_one(Park, park_id)
-        saved = saved_filters.save_filter(session, user_id=viewer.user_id,
-                                          username=viewer.username, park_id=park_id,
-                                          name=body["name"], chosen=chosen)
+        saved = saved_filters.save_filter(
+            session,
+            user_id=viewer.user_id,
+            username=viewer.username,
+            park_id=park_id,
+            name=body["name"],
+            chosen=chosen,
+        )
         return _item(saved, slugs)
 
 
@@ -111,6 +140,7 @@ def delete_filter(filter_id: str) -> Response:
     """Delete one of the caller's saved filters."""
     viewer = current_viewer()
     with store.database.write() as session:
-        saved_filters.delete_filter(session, user_id=viewer.user_id, username=viewer.username,
-                                    filter_id=filter_id)
+        saved_filters.delete_filter(
+            session, user_id=viewer.user_id, username=viewer.username, filter_id=filter_id
+        )
     return Response(status=204)

@@ -56,8 +56,13 @@ def list_tasks(args: dict[str, Any]
     sort = args["sort"]
     if sort not in inbox.SORTS:
         raise ApiError(400, f"sort must be one of: {', '.join(inbox.SORTS)}", code="bad_sort")
-    chosen = inbox.InboxFilter(scope=args["scope"], process_key=args.get("process_key"),
-                               text=args.get("q"), overdue_only=args["overdue"], sort=sort)
+    chosen = inbox.InboxFilter(
+        scope=args["scope"],
+        process_key=args.get("process_key"),
+        text=args.get("q"),
+        overdue_only=args["overdue"],
+        sort=sort,
+    )
     kinds = queries.INBOX_KEY if sort == inbox.DEFAULT_SORT else inbox.SORT_KEYS[sort]
     after = paging.decode_cursor(args.get("cursor"), kinds)
     if not inbox.key_fits(sort, after):

@@ -47,10 +47,23 @@ class HumanTask(Base):
               postgresql_where=text("status = 'open'"), sqlite_where=text("status = 'open'")),
         # the inbox sorted by when tasks arrived (newest or longest waiting first) and by
         # priority (highest first, then newest; read backwards): a page stops after its rows
-        Index("ix_human_tasks_open_created", "park_id", "created_at", "id",
-              postgresql_where=text("status = 'open'"), sqlite_where=text("status = 'open'")),
-        Index("ix_human_tasks_open_priority", "park_id", "priority", "created_at", "id",
-              postgresql_where=text("status = 'open'"), sqlite_where=text("status = 'open'")),
+        Index(
+            "ix_human_tasks_open_created",
+            "park_id",
+            "created_at",
+            "id",
+            postgresql_where=text("status = 'open'"),
+            sqlite_where=text("status = 'open'"),
+        ),
+        Index(
+            "ix_human_tasks_open_priority",
+            "park_id",
+            "priority",
+            "created_at",
+            "id",
+            postgresql_where=text("status = 'open'"),
+            sqlite_where=text("status = 'open'"),
+        ),
         Index("ix_human_tasks_assignee", "assignee", "status"),
         # an instance's open tasks, however many it has finished
         Index("ix_human_tasks_instance_status", "instance_id", "status"),

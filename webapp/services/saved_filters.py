@@ -38,9 +38,13 @@ def filter_of(saved: SavedFilter) -> InboxFilter:
     query = saved.query or {}
     scope = query.get("scope") if query.get("scope") in SCOPES else "all"
     sort = query.get("sort") if query.get("sort") in SORTS else "due"
-    return InboxFilter(scope=str(scope), process_key=query.get("process_key") or None,
-                       text=query.get("q") or None, overdue_only=bool(query.get("overdue")),
-                       sort=str(sort))
+    return InboxFilter(
+        scope=str(scope),
+        process_key=query.get("process_key") or None,
+        text=query.get("q") or None,
+        overdue_only=bool(query.get("overdue")),
+        sort=str(sort),
+    )
 
 
 def page_args(saved: SavedFilter) -> dict[str, Any]:
@@ -68,15 +72,18 @@ def filters_of(session: Session, *, user_id: str, park_id: str | None = None) ->
     return list(session.scalars(stmt.order_by(SavedFilter.name, SavedFilter.id)))
 
 
-def save_filter(session: Session, *, user_id: str, username: str, park_id: str, name: str,
-                chosen: InboxFilter) -> SavedFilter:
+def save_filter(
+    session: Session, *, user_id: str, username: str, park_id: str, name: str, chosen: InboxFilter
+) -> SavedFilter:
     """Keep ``chosen`` under ``name`` for the person (replacing what the name held)."""
     name = " ".join(name.split())
     if not name:
         raise Invalid("a saved filter needs a name", {"name": ["Give the filter a name."]})
     if len(name) > MAX_NAME:
-        raise Invalid(f"a filter's name is at most {MAX_NAME} characters",
-                      {"name": [f"At most {MAX_NAME} characters."]})
+        raise Invalid(
+            f"a filter's name is at most {MAX_NAME} characters",
+            {"name": [f"At most {MAX_NAME} characters."]},
+        )
     _check(chosen)
     mine = filters_of(session, user_id=user_id, park_id=park_id)
     saved = next((one for one in mine if one.name == name), None)
@@ -88,21 +95,37 @@ def save_filter(session: Session, *, user_id: str, username: str, park_id: str, 
         session.add(saved)
     saved.query = query_of(chosen)
     session.flush()
-    audit.record(session, park_id=park_id, actor=username, action="inbox_filter.saved",
-                 details={"filter_id": saved.id, "name": name}, before=before,
-                 after=saved.query)
+    audit.record(
+        session,
+        park_id=park_id,
+        actor=username,
+        action="inbox_filter.saved",
+        details={"filter_id": saved.id, "name": name},
+        before=before,
+        after=saved.query,
+    )
     return saved
 
 
-def delete_filter(session: Session, *, user_id: str, username: str, filter_id: str,
-                  park_id: str | None = None) -> None:
+def delete_filter(
+    session: Session, *, user_id: str, username: str, filter_id: str, park_id: str | None = None
+) -> None:
     """Forget one of the person's saved filters; NotFound when it is not theirs."""
     saved = session.get(SavedFilter, filter_id) if len(filter_id) <= 36 else None
-    if saved is None or saved.user_id != user_id or (
-            park_id is not None and saved.park_id != park_id):
+    if (
+        saved is None
+        or saved.user_id != user_id
+        or (park_id is not None and saved.park_id != park_id)
+    ):
         raise NotFound(f"saved filter {filter_id}")
-    audit.record(session, park_id=saved.park_id, actor=username, action="inbox_filter.deleted",
-                 details={"filter_id": saved.id, "name": saved.name}, before=saved.query)
+    audit.record(
+        session,
+        park_id=saved.park_id,
+        actor=username,
+        action="inbox_filter.deleted",
+        details={"filter_id": saved.id, "name": saved.name},
+        before=saved.query,
+    )
     session.delete(saved)
     session.flush()
 

@@ -25,11 +25,17 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
 def _probe_due(db: Database, due: str) -> None:
     """A new version of ``api_probe`` whose review is due ``due`` after filing."""
     sources = probe_sources()
-    bpmn = sources["bpmn"]["probe.bpmn"].replace(b'camunda:dueDate="PT48H"',
-                                                 f'camunda:dueDate="{due}"'.encode())
+    bpmn = sources["bpmn"]["probe.bpmn"].replace(
+        b'camunda:dueDate="PT48H"', f'camunda:dueDate="{due}"'.encode()
+    )
     with db.write() as session:
-        processes.deploy(session, park=accounts.get_park(session, "demo"), actor="test",
-                         bpmn={"probe.bpmn": bpmn}, forms=sources["forms"])
+        processes.deploy(
+            session,
+            park=accounts.get_park(session, "demo"),
+            actor="test",
+            bpmn={"probe.bpmn": bpmn},
+            forms=sources["forms"],
+        )
 
 
 def _task_page(app: Flask, task_id: str, language: str) -> str:
@@ -37,22 +43,53 @@ def _task_page(app: Flask, task_id: str, language: str) -> str:
     return text_of(reviewer.get(f"/tasks/{task_id}", headers={"Accept-Language": language}))
 
 
-@pytest.mark.parametrize(("filed", "due", "ends", "zh", "en"), [
-    # Saturday: Monday 7 December is the first of the five working days
-    (datetime(2026, 12, 5, 2, 6), "5WD", "2026-12-11T09:30:00Z", "12月11日（周五）", "Fri 11 Dec"),
-    # in the National Day holiday: 8, 9, 10 (a make-up Saturday, 调休), 12 and 13 October
-    (datetime(2026, 10, 3, 10, 0), "5WD", "2026-10-13T09:30:00Z", "10月13日（周二）",
-     "Tue 13 Oct"),
-    # Friday evening before the make-up Saturday 10 October: the Saturday is the first
-    (datetime(2026, 10, 9, 18, 0), "2WD", "2026-10-12T09:30:00Z", "10月12日（周一）",
-     "Mon 12 Oct"),
-    # a limit in hours: 48 hours to the minute, weekend or not
-    (datetime(2026, 12, 5, 2, 6), "PT48H", "2026-12-06T18:06:00Z", "截止 2026年12月7日 02:06",
-     "Due 7 Dec 2026, 02:06"),
-])
+@pytest.mark.parametrize(
+    ("filed", "due", "ends", "zh", "en"),
+    [
+        # Saturday: Monday 7 December is the first of the five working days
+        (
+            datetime(2026, 12, 5, 2, 6),
+            "5WD",
+            "2026-12-11T09:30:00Z",
+            "12月11日（周五）",
+            "Fri 11 Dec",
+        ),
+        # in the National Day holiday: 8, 9, 10 (a make-up Saturday, 调休), 12 and 13 October
+        (
+            datetime(2026, 10, 3, 10, 0),
+            "5WD",
+            "2026-10-13T09:30:00Z",
+            "10月13日（周二）",
+            "Tue 13 Oct",
+        ),
+        # Friday evening before the make-up Saturday 10 October: the Saturday is the first
+        (
+            datetime(2026, 10, 9, 18, 0),
+            "2WD",
+            "2026-10-12T09:30:00Z",
+            "10月12日（周一）",
+            "Mon 12 Oct",
+        ),
+        # a limit in hours: 48 hours to the minute, weekend or not
+        (
+            datetime(2026, 12, 5, 2, 6),
+            "PT48H",
+            "2026-12-06T18:06:00Z",
+            "截止 2026年12月7日 02:06",
+            "Due 7 Dec 2026, 02:06",
+        ),
+    ],
+)
 def test_a_working_day_limit_ends_with_its_last_working_day_on_the_task_page(
-    parks: Database, app: Flask, client: FlaskClient, login: Login, filed: datetime, due: str,
-    ends: str, zh: str, en: str
+    parks: Database,
+    app: Flask,
+    client: FlaskClient,
+    login: Login,
+    filed: datetime,
+    due: str,
+    ends: str,
+    zh: str,
+    en: str,
 ) -> None:
     _probe_due(parks, due)
     with time_machine.travel(filed.replace(tzinfo=SHANGHAI), tick=False):

@@ -28,11 +28,14 @@ def _offered(html: str) -> dict[str, list[str]]:
     return offered
 
 
-def test_every_option_of_every_list_filter_answers(parks: Database,
-                                                   browser: OpenBrowser) -> None:
+def test_every_option_of_every_list_filter_answers(parks: Database, browser: OpenBrowser) -> None:
     add_open_tasks(parks, 12)
-    for username, path in (("xinghe", "/applications"), ("zhang.wei", "/applications"),
-                           ("zhang.wei", "/inbox"), ("admin", "/admin/applications")):
+    for username, path in (
+        ("xinghe", "/applications"),
+        ("zhang.wei", "/applications"),
+        ("zhang.wei", "/inbox"),
+        ("admin", "/admin/applications"),
+    ):
         visitor = browser(username)
         offered = _offered(text_of(visitor.get(path)))
         assert offered, path
@@ -58,8 +61,10 @@ def test_every_value_of_the_apis_list_filters_answers(parks: Database, app: Flas
         assert answer.status_code == 200, result
     everything = client.get("/api/v1/parks/demo/instances", headers=headers).json
     assert len(everything) == 3
-    assert client.get("/api/v1/parks/demo/instances?status=all&result=all",
-                      headers=headers).json == everything
+    assert (
+        client.get("/api/v1/parks/demo/instances?status=all&result=all", headers=headers).json
+        == everything
+    )
     for scope in ("all", "mine", "groups", "done", "cc"):
         assert client.get(f"/api/v1/tasks?scope={scope}", headers=headers).status_code == 200
     for sort in ("due", "received", "waiting", "priority", "applicant"):

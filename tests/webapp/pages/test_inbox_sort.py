@@ -45,16 +45,22 @@ def _varied(db: Database, count: int) -> list[dict[str, Any]]:
             task.priority = (30, 50, 80)[i % 3]
             task.created_at = base - timedelta(minutes=i // 4)
             name = NAMES[i % len(NAMES)]
-            session.execute(update(Instance).where(Instance.id == task.instance_id).values(
-                enterprise_id=companies[name] if name else None))
+            session.execute(
+                update(Instance)
+                .where(Instance.id == task.instance_id)
+                .values(enterprise_id=companies[name] if name else None)
+            )
     with db.read() as session:
         found = session.execute(
             select(HumanTask.id, HumanTask.priority, HumanTask.created_at, Enterprise.name)
             .join(Instance, Instance.id == HumanTask.instance_id)
             .outerjoin(Enterprise, Enterprise.id == Instance.enterprise_id)
-            .where(HumanTask.id.in_(ids))).all()
-    return [{"id": r.id, "priority": r.priority, "created": r.created_at, "name": r.name or ""}
-            for r in found]
+            .where(HumanTask.id.in_(ids))
+        ).all()
+    return [
+        {"id": r.id, "priority": r.priority, "created": r.created_at, "name": r.name or ""}
+        for r in found
+    ]
 
 
 def _expected(tasks: list[dict[str, Any]], sort: str) -> list[str]:
@@ -117,12 +123,16 @@ def test_the_sort_is_kept_in_the_page_links_and_the_headers_choose_it(
     headers = re.findall(r'<th scope="col" class="sortable[^"]*"[^>]*><a href="([^"]+)"', html)
     assert len(headers) == 5
     assert all("overdue=1" in markup.unescape(h) for h in headers)
-    assert {re.search(r"sort=(\w+)", markup.unescape(h)).group(1)  # type: ignore[union-attr]
-            for h in headers if "sort=" in h} == {"received", "waiting", "priority", "applicant"}
+    assert {
+        re.search(r"sort=(\w+)", markup.unescape(h)).group(1)  # type: ignore[union-attr]
+        for h in headers
+        if "sort=" in h
+    } == {"received", "waiting", "priority", "applicant"}
 
 
-def test_an_unknown_sort_is_refused_with_a_message(parks: Database, app: Flask,
-                                                  browser: OpenBrowser) -> None:
+def test_an_unknown_sort_is_refused_with_a_message(
+    parks: Database, app: Flask, browser: OpenBrowser
+) -> None:
     client = app.test_client()
     headers = bearer(client, "zhang.wei")
     answer = client.get(f"{TASKS}?sort=fastest", headers=headers)
@@ -150,8 +160,10 @@ def test_a_filter_saved_on_the_page_shows_as_a_chip_opens_and_is_deleted(
 ) -> None:
     add_open_tasks(parks, 30)  # 3 overdue
     reviewer = browser("zhang.wei")
-    answer = reviewer.post("/inbox/filters", {"name": "  My  late ones ", "overdue": "1",
-                                              "sort": "waiting", "scope": "groups"})
+    answer = reviewer.post(
+        "/inbox/filters",
+        {"name": "  My  late ones ", "overdue": "1", "sort": "waiting", "scope": "groups"},
+    )
     assert answer.status_code == 302
     assert "sort=waiting" in answer.headers["Location"]
 
@@ -167,16 +179,18 @@ def test_a_filter_saved_on_the_page_shows_as_a_chip_opens_and_is_deleted(
         saved = session.scalars(select(SavedFilter)).one()
         assert saved.query == {"scope": "groups", "sort": "waiting", "overdue": True}
         saved_id = saved.id
-        actions = session.scalars(select(AuditEvent.action).where(
-            AuditEvent.action.like("inbox_filter.%"))).all()
+        actions = session.scalars(
+            select(AuditEvent.action).where(AuditEvent.action.like("inbox_filter.%"))
+        ).all()
     assert actions == ["inbox_filter.saved"]
 
     assert reviewer.post(f"/inbox/filters/{saved_id}/delete").status_code == 302
     assert "My late ones" not in text_of(reviewer.get("/inbox"))
     with parks.read() as session:
         assert session.scalars(select(SavedFilter)).all() == []
-        assert session.scalars(select(AuditEvent.action).where(
-            AuditEvent.action == "inbox_filter.deleted")).all() == ["inbox_filter.deleted"]
+        assert session.scalars(
+            select(AuditEvent.action).where(AuditEvent.action == "inbox_filter.deleted")
+        ).all() == ["inbox_filter.deleted"]
 
 
 def test_a_filter_without_a_name_comes_back_with_the_error(
@@ -186,7 +200,7 @@ def test_a_filter_without_a_name_comes_back_with_the_error(
     answer = reviewer.post("/inbox/filters", {"name": "   ", "sort": "priority"})
     assert answer.status_code == 302
     html = text_of(reviewer.get(answer.headers["Location"]))
-    assert "Give the filter a name." in html
+    assert "请为筛选命名。" in html
     assert '<option value="priority" selected>' in html
     with parks.read() as session:
         assert session.scalars(select(SavedFilter)).all() == []
@@ -205,7 +219,8 @@ def test_saved_filters_through_the_api(parks: Database, app: Flask) -> None:
     assert again.status_code == 201 and again.json["id"] == made.json["id"]
     listed = client.get(FILTERS, headers=reviewer)
     assert [(f["name"], f["sort"], f["overdue"]) for f in listed.json] == [
-        ("Late", "received", True)]
+        ("Late", "received", True)
+    ]
     # another person sees none of them and cannot delete them
     other = bearer(client, "other.reviewer")
     assert client.get(FILTERS, headers=other).json == []
