@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from sqlalchemy import ColumnElement, Select, and_, case, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, case, func, literal, or_, select, tuple_
 from sqlalchemy.orm import Session
 
 from webapp.models import Enterprise, HumanTask, Instance, Park, ProcessDefinition
@@ -265,15 +265,12 @@ def _sorted_page(
 def _beyond(
     order: list[tuple[ColumnElement[Any], bool]], key: tuple[Any, ...]
 ) -> ColumnElement[bool]:
-    """Rows after ``key`` in ``order``: a bound on the first column (so that an index walk
-    starts there), then the lexicographic comparison."""
-    first, first_down = order[0]
-    ahead = []
-    for at, (column, down) in enumerate(order):
-        same = [order[i][0] == key[i] for i in range(at)]
-        ahead.append(and_(*same, column < key[at] if down else column > key[at]))
-    bound = first <= key[0] if first_down else first >= key[0]
-    return and_(bound, or_(*ahead))
+    """Rows after ``key`` in ``order`` (all its columns run the same way): one row-value
+    comparison, which an index in that order takes as where its walk starts."""
+    down = order[0][1]
+    columns = [column for column, _down in order]
+    values = [literal(value, column.type) for column, value in zip(columns, key, strict=True)]
+    return tuple_(*columns) < tuple_(*values) if down else tuple_(*columns) > tuple_(*values)
 
 
 def _past(due: Any, value: datetime, after: InboxKey) -> ColumnElement[bool]:
