@@ -30,6 +30,7 @@ class Target:
     task_id: str
     notification_id: int
     phrase_id: int = 0
+    filter_id: str = ""
 
 
 def endpoints(target: Target) -> list[tuple[str, str, str, Any]]:
@@ -90,6 +91,8 @@ def endpoints(target: Target) -> list[tuple[str, str, str, Any]]:
          {"urge_interval_hours": 2}),
         ("delete", "/api/v1/me/phrases/{phrase_id}", f"/api/v1/me/phrases/{target.phrase_id}",
          None),
+        ("delete", "/api/v1/me/filters/{filter_id}", f"/api/v1/me/filters/{target.filter_id}",
+         None),
         *[("post", f"/api/v1/external-tasks/{{task_id}}/{what}",
            f"/api/v1/external-tasks/{task}/{what}", {"worker_id": "w", **body})
           for what, body in (("complete", {}), ("failure", {"message": "m", "retries": 1}),
@@ -106,7 +109,9 @@ LISTS = {("get", "/api/v1/tasks"), ("get", "/api/v1/notifications"), ("get", "/a
          ("get", "/api/v1/me/substitute"), ("put", "/api/v1/me/substitute"),
          ("delete", "/api/v1/me/substitute"), ("post", "/api/v1/external-tasks/fetch-and-lock"),
          # the caller's own phrases
-         ("get", "/api/v1/me/phrases"), ("post", "/api/v1/me/phrases")}
+         ("get", "/api/v1/me/phrases"), ("post", "/api/v1/me/phrases"),
+         # the caller's own saved inbox filters
+         ("get", "/api/v1/me/filters"), ("post", "/api/v1/me/filters")}
 # endpoints naming ids in their body: each one not visible is reported not found
 BATCHES = {("post", "/api/v1/tasks/batch-complete")}
 
@@ -119,6 +124,12 @@ def _notification(db: Database, username: str, park_slug: str) -> int:
         session.add(row)
         session.flush()
         return row.id
+
+
+def _saved_filter(client: FlaskClient, headers: dict[str, str]) -> str:
+    response = client.post("/api/v1/me/filters", json={"name": "不是你的"}, headers=headers)
+    assert response.status_code == 201, response.json
+    return str(response.json["id"])
 
 
 def _phrase(client: FlaskClient, headers: dict[str, str]) -> int:
@@ -135,7 +146,8 @@ def other_park(client: FlaskClient, login: Login, parks: Database) -> Target:
     client.post(f"/api/v1/tasks/{task}/claim", headers=login("other.reviewer"))
     return Target(OTHER_PARK, view["id"], task,
                   _notification(parks, "other.reviewer", OTHER_PARK),
-                  _phrase(client, login("other.reviewer")))
+                  _phrase(client, login("other.reviewer")),
+                  _saved_filter(client, login("other.reviewer")))
 
 
 @pytest.fixture
@@ -146,7 +158,8 @@ def other_enterprise(client: FlaskClient, login: Login, parks: Database) -> Targ
                         json={"data": {"outcome": "return", "return_reasons": ["x"]}},
                         headers=login("zhang.wei")).json
     return Target("demo", view["id"], step(after, "correction"),
-                  _notification(parks, "lanhai", "demo"), _phrase(client, login("lanhai")))
+                  _notification(parks, "lanhai", "demo"), _phrase(client, login("lanhai")),
+                  _saved_filter(client, login("lanhai")))
 
 
 def test_every_endpoint_is_covered(client: FlaskClient) -> None:
