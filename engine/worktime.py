@@ -96,11 +96,13 @@ def add_working_days(start: datetime, n: int, calendar: WorkCalendar) -> datetim
 def end_of_working_days(start: datetime, n: int, calendar: WorkCalendar) -> datetime:
     """When a limit of n working days from ``start`` runs out (aware UTC result).
 
-    People count such a limit in whole days: it ends at the end of the n-th working day
-    after the day of receipt (``calendar.day_ends``, local), whatever the minute of filing.
-    A filing on a non-working day, or at or after the end of a working day, is received on
-    the next working day: Saturday 02:06 + 3WD ends Thursday 17:30, as does Monday 09:00 +
-    3WD; Monday 18:00 + 3WD ends Friday. 0WD ends with the day of receipt.
+    People count such a limit in whole days, the way a period in days is counted in law
+    (开始的当日不计入): the day of filing never counts, and the limit ends at the end of the
+    n-th working day after it (``calendar.day_ends``, local), whatever the minute of filing.
+    So a filing on a non-working day has the next working day as its first: Saturday 02:06
+    + 5WD ends Friday 17:30, as does Monday 09:00 + 4WD; Monday 18:00 + 3WD ends Thursday.
+    0WD ends with the day of receipt: the day of filing when it is a working day and the
+    filing came before its end, else the next working day.
     """
     if start.tzinfo is None:
         raise ValueError("start must be time-zone aware")
@@ -108,9 +110,10 @@ def end_of_working_days(start: datetime, n: int, calendar: WorkCalendar) -> date
         raise ValueError(f"working days must be between 0 and {MAX_WORKDAYS}, not {n}")
     local = start.astimezone(calendar.timezone)
     day = local.date()
-    if local.time() >= calendar.day_ends:
-        day += timedelta(days=1)
-    day = _nearest_working_day(day, calendar, 1)
+    if n == 0:
+        if local.time() >= calendar.day_ends:
+            day += timedelta(days=1)
+        day = _nearest_working_day(day, calendar, 1)
     for _ in range(n):
         day = _nearest_working_day(day + timedelta(days=1), calendar, 1)
     return datetime.combine(day, calendar.day_ends, calendar.timezone).astimezone(UTC)

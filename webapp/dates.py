@@ -67,8 +67,7 @@ def due_text(
     return weekday_text(value, zone, locale, today=today)
 
 
-def weekday_text(value: datetime, zone: ZoneInfo, locale: str, *,
-                 today: date | None = None) -> str:
+def weekday_text(value: datetime, zone: ZoneInfo, locale: str, *, today: date | None = None) -> str:
     """A day with its weekday: 12月11日（周五） / Fri 11 Dec (the year when not this one).
 
     A promise is told so even after a correction moved it by the hours the enterprise took.
@@ -118,12 +117,30 @@ def relative_working_days(
     return "1 working day ago" if count == -1 else f"{-count} working days ago"
 
 
+def waiting_text(
+    since: datetime, calendar: WorkCalendar, locale: str, *, now: datetime | None = None
+) -> str:
+    """How long a task has waited, in working days: 3个工作日 / 3 working days (不到1个工作日
+    / under 1 working day the day it arrived); empty when too long to count."""
+    count = working_days_until(since, calendar, now or datetime.now(UTC))
+    if count is None:
+        return ""
+    days = max(-count, 0)
+    zh = _language(locale) == ZH
+    if days == 0:
+        return "不到1个工作日" if zh else "under 1 working day"
+    if zh:
+        return f"{days}个工作日"
+    return "1 working day" if days == 1 else f"{days} working days"
+
+
 __all__ = [
     "day_text",
     "due_text",
     "ends_a_working_day",
     "moment_text",
     "relative_working_days",
+    "waiting_text",
     "weekday_text",
     "working_days_until",
 ]

@@ -8,7 +8,7 @@ import re
 from playwright.sync_api import Browser, Dialog
 
 from tests.e2e.conftest import LiveServer, signed_in
-from tests.webapp.fixtures import load_instance, open_tasks, start
+from tests.webapp.fixtures import complete, load_instance, open_tasks, start
 
 
 def test_a_refusal_is_confirmed_naming_the_application(
@@ -72,3 +72,30 @@ def test_withdrawing_is_confirmed(chromium: Browser, live_server: LiveServer) ->
     admin.wait_for_timeout(300)
     assert asked and reference in asked[0] and "政策扶持资金申请" in asked[0]
     assert load_instance(live_server.db, instance_id).status == "active"
+
+
+def test_a_refused_approval_is_confirmed_naming_the_application(
+    chromium: Browser, live_server: LiveServer
+) -> None:
+    instance_id = start(live_server.db)
+    reference = load_instance(live_server.db, instance_id).reference
+    complete(live_server.db, instance_id, "preliminary_review", {"outcome": "approve"},
+             "zhang.wei")
+    task = open_tasks(live_server.db, instance_id)["director_review"]
+    director = signed_in(chromium, live_server, "li.na")
+    director.goto(f"{live_server.url}/tasks/{task.id}")
+    if director.get_by_role("button", name="认领").count():
+        director.get_by_role("button", name="认领").click()
+    director.get_by_label("不予批准", exact=True).check()
+    director.get_by_label("复核意见").fill("预算不足。")
+    asked: list[str] = []
+
+    def refuse(dialog: Dialog) -> None:
+        asked.append(dialog.message)
+        dialog.dismiss()
+
+    director.once("dialog", refuse)
+    director.get_by_role("button", name="提交", exact=True).click()
+    director.wait_for_timeout(300)
+    assert asked == [f"不予批准：{reference}（政策扶持资金申请）。此决定不可撤销，确定提交吗？"]
+    assert "director_review" in open_tasks(live_server.db, instance_id)

@@ -16,8 +16,10 @@ from webapp.demo import PASSWORD
 from webapp.models import User
 from webapp.services.accounts import get_park
 from webapp.services.drafts import save_draft
+from webapp.services.inbox import InboxFilter
+from webapp.services.saved_filters import save_filter
 
-SCREENS = {"desktop": {"width": 1366, "height": 900}, "phone": {"width": 390, "height": 844}}
+SCREENS = {"desktop": {"width": 1280, "height": 900}, "phone": {"width": 390, "height": 844}}
 LANGUAGES = {"zh": "zh-CN", "en": "en"}
 
 
@@ -58,6 +60,21 @@ def test_apply_tracker_and_inbox(
         park = get_park(session, "demo")
         save_draft(session, park_id=park.id, user_id=user.id, process_key="tax_docking",
                    values={"contact_name": "李娜"})
+    with live_server.db.write() as session:  # the reviewer's saved filters, as chips
+        reviewer_user = session.scalars(select(User).where(User.username == "zhang.wei")).one()
+        park = get_park(session, "demo")
+        for name, chosen in (
+            ("超期待办" if language == "zh" else "Overdue", InboxFilter(overdue_only=True)),
+            ("等待最久" if language == "zh" else "Waiting longest", InboxFilter(sort="waiting")),
+        ):
+            save_filter(
+                session,
+                user_id=reviewer_user.id,
+                username="zhang.wei",
+                park_id=park.id,
+                name=name,
+                chosen=chosen,
+            )
     enterprise = signed_in_as(chromium, live_server, "xinghe", language, screen)
     reviewer = signed_in_as(chromium, live_server, "zhang.wei", language, screen)
     pages = {
@@ -65,6 +82,7 @@ def test_apply_tracker_and_inbox(
         "tracker": (enterprise, f"/applications/{instance_id}"),
         "applications": (enterprise, "/applications"),
         "inbox": (reviewer, "/inbox"),
+        "inbox-sorted": (reviewer, "/inbox?sort=priority"),
     }
     wide = []
     for name, (page, path) in pages.items():

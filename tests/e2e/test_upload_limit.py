@@ -55,3 +55,40 @@ def test_a_file_of_another_type_is_refused_before_the_form_is_sent(
     upload.set_input_files(files=[{"name": "审计报告.PDF", "mimeType": "",
                                    "buffer": b"%PDF-1.4\nsmall"}])
     assert upload.evaluate("input => input.validationMessage") == ""
+
+
+def test_the_servers_refusal_of_an_11_mb_file_keeps_the_form(
+    chromium: Browser, live_server: LiveServer
+) -> None:
+    """A browser that did not check (an old one, or a check stepped around) sends the 11 MB
+    file: the same form comes back with what was typed and the field saying why."""
+    page = signed_in(chromium, live_server, "xinghe")
+    page.goto(f"{live_server.url}/applications/new/policy_subsidy")
+    page.locator('input[name="credit_code"]').fill("91320594MA1W2X3Y4K")
+    page.locator('input[name="rd_spend"]').fill("12000000")
+    page.locator('input[name="contact_name"]').fill("李娜")
+    upload = page.locator('input[type="file"][data-max-bytes]').first
+    upload.set_input_files(
+        files=[
+            {
+                "name": "审计报告.pdf",
+                "mimeType": "application/pdf",
+                "buffer": b"%PDF-1.4\n" + b"0" * ELEVEN_MB,
+            }
+        ]
+    )
+    with page.expect_navigation():
+        upload.evaluate(
+            "input => { input.setCustomValidity(''); "
+            "HTMLFormElement.prototype.submit.call(input.form); }"
+        )
+
+    assert "413" not in page.title()
+    error = page.locator(".field-error, .error-message, [id$='-error']").filter(
+        has_text="审计报告.pdf 超过 10 MB"
+    )
+    assert error.count() >= 1
+    assert page.locator('input[name="credit_code"]').input_value() == "91320594MA1W2X3Y4K"
+    assert page.locator('input[name="rd_spend"]').input_value() == "12000000"
+    assert page.locator('input[name="contact_name"]').input_value() == "李娜"
+    page.context.close()

@@ -158,21 +158,35 @@ def test_without_the_statutory_schedule_only_weekends_count() -> None:
 # --- a limit in working days ends with the working day ----------------------------------------
 
 
-@pytest.mark.parametrize(("start", "days", "ends"), [
-    # Saturday 5 December 2026, 02:06: received Monday 7th, three working days end Thursday
-    (at(2026, 12, 5, 2, 6), 3, at(2026, 12, 10, 17, 30)),
-    (at(2026, 12, 7, 9, 0), 3, at(2026, 12, 10, 17, 30)),  # Monday morning: the same day
-    (at(2026, 12, 7, 18, 0), 3, at(2026, 12, 11, 17, 30)),  # after hours: received Tuesday
-    (at(2026, 12, 7, 17, 30), 0, at(2026, 12, 8, 17, 30)),  # at the end of the day: Tuesday
-    (at(2026, 12, 7, 9, 0), 0, at(2026, 12, 7, 17, 30)),  # 0WD: the end of that very day
-    # Wednesday 30 September 2026: 1 to 7 October are the National Day holiday
-    (at(2026, 9, 30, 10, 0), 1, at(2026, 10, 8, 17, 30)),
-    (at(2026, 10, 3, 10, 0), 0, at(2026, 10, 8, 17, 30)),  # filed in the holiday
-    # Friday 9 October 2026: Saturday 10th is a make-up working day (调休)
-    (at(2026, 10, 9, 11, 0), 1, at(2026, 10, 10, 17, 30)),
-    (at(2026, 10, 9, 11, 0), 2, at(2026, 10, 12, 17, 30)),
-    (at(2026, 10, 10, 8, 0), 0, at(2026, 10, 10, 17, 30)),  # filed on the make-up Saturday
-])
+@pytest.mark.parametrize(
+    ("start", "days", "ends"),
+    [
+        # Saturday 5 December 2026, 02:06: the day of filing does not count, Monday 7th is the
+        # first working day after it, five working days end Friday
+        (at(2026, 12, 5, 2, 6), 5, at(2026, 12, 11, 17, 30)),
+        (at(2026, 12, 5, 2, 6), 3, at(2026, 12, 9, 17, 30)),
+        (at(2026, 12, 6, 23, 59), 1, at(2026, 12, 7, 17, 30)),  # Sunday night: Monday is the first
+        (
+            at(2026, 12, 7, 9, 0),
+            3,
+            at(2026, 12, 10, 17, 30),
+        ),  # Monday morning: Tuesday is the first
+        (at(2026, 12, 7, 9, 0), 4, at(2026, 12, 11, 17, 30)),
+        (at(2026, 12, 7, 18, 0), 3, at(2026, 12, 10, 17, 30)),  # after hours: the same count
+        (at(2026, 12, 7, 17, 30), 0, at(2026, 12, 8, 17, 30)),  # at the end of the day: Tuesday
+        (at(2026, 12, 7, 9, 0), 0, at(2026, 12, 7, 17, 30)),  # 0WD: the end of that very day
+        # Wednesday 30 September 2026: 1 to 7 October are the National Day holiday
+        (at(2026, 9, 30, 10, 0), 1, at(2026, 10, 8, 17, 30)),
+        (at(2026, 10, 3, 10, 0), 0, at(2026, 10, 8, 17, 30)),  # filed in the holiday
+        # filed in the holiday: 8, 9, 10 (the make-up Saturday), 12 and 13 October
+        (at(2026, 10, 3, 10, 0), 5, at(2026, 10, 13, 17, 30)),
+        # Friday 9 October 2026: Saturday 10th is a make-up working day (调休)
+        (at(2026, 10, 9, 11, 0), 1, at(2026, 10, 10, 17, 30)),
+        (at(2026, 10, 9, 11, 0), 2, at(2026, 10, 12, 17, 30)),
+        (at(2026, 10, 10, 8, 0), 0, at(2026, 10, 10, 17, 30)),  # filed on the make-up Saturday
+        (at(2026, 10, 9, 18, 0), 1, at(2026, 10, 10, 17, 30)),  # Friday after hours: the Saturday
+    ],
+)
 def test_a_working_day_limit_ends_at_the_end_of_its_last_day(
         start: datetime, days: int, ends: datetime) -> None:
     assert end_of_working_days(start, days, CALENDAR) == ends

@@ -43,12 +43,12 @@ def test_a_moment_and_a_day_per_language(locale: str, moment: str, day: str) -> 
 
 
 def test_a_working_day_limit_is_told_by_its_day() -> None:
-    # filed Saturday 5 December 2026, 02:06, three working days: Thursday's end
-    due = resolve_due("3WD", start=at(2026, 12, 5, 2, 6), calendar=CALENDAR)
+    # filed Saturday 5 December 2026, 02:06, five working days (Monday the first): Friday's end
+    due = resolve_due("5WD", start=at(2026, 12, 5, 2, 6), calendar=CALENDAR)
     assert ends_a_working_day(due, SHANGHAI, DAY_END)
     today = date(2026, 12, 5)
-    assert due_text(due, SHANGHAI, DAY_END, "zh_CN", today=today) == "12月10日（周四）"
-    assert due_text(due, SHANGHAI, DAY_END, "en", today=today) == "Thu 10 Dec"
+    assert due_text(due, SHANGHAI, DAY_END, "zh_CN", today=today) == "12月11日（周五）"
+    assert due_text(due, SHANGHAI, DAY_END, "en", today=today) == "Fri 11 Dec"
     # another year names its year
     late = resolve_due("5WD", start=at(2026, 12, 31, 10), calendar=CALENDAR)
     assert due_text(late, SHANGHAI, DAY_END, "zh_CN", today=today) == "2027年1月7日（周四）"

@@ -24,12 +24,13 @@ def register(api: Api) -> None:
         policies,
         processes,
         returns,
+        saved_filters,
         supervision,
         tasks,
     )
 
     for module in (auth, processes, instances, applicant_actions, tasks, returns, handoffs,
                    notifications, supervision, health, external_tasks, policies,
-                   integrations):
+                   integrations, saved_filters):
         api.register_blueprint(module.blp)
     api.register_blueprint(external_tasks.tokens_blp)

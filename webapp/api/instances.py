@@ -72,11 +72,21 @@ def list_instances(args: dict[str, Any], park: str) -> Listing:
     with store.database.read() as session:
         found = park_for(session, viewer, park)
         page = queries.list_instances(
-            session, visible_instances(session, viewer, found), status=args.get("status"),
-            result=args.get("result"),
-            process_key=args.get("process_key"), limit=args["limit"],
-            after=paging.decode_cursor(args.get("cursor"), queries.INSTANCE_KEY))
+            session,
+            visible_instances(session, viewer, found),
+            status=_chosen(args, "status"),
+            result=_chosen(args, "result"),
+            process_key=args.get("process_key"),
+            limit=args["limit"],
+            after=paging.decode_cursor(args.get("cursor"), queries.INSTANCE_KEY),
+        )
     return page.items, 200, paging.link_headers(page)
+
+
+def _chosen(args: dict[str, Any], name: str) -> str | None:
+    """A list filter's value; None for every value (the filter left out, or ``all``)."""
+    value = args.get(name)
+    return None if value in (None, "all") else str(value)
 
 
 @blp.route("/instances/<instance_id>", methods=["GET"])

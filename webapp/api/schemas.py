@@ -106,8 +106,9 @@ class StartRequestSchema(Schema):
 
 
 class InstanceListArgsSchema(PageArgsSchema):
-    status = fields.String(validate=validate.OneOf(INSTANCE_STATUSES))
-    result = fields.String(validate=validate.OneOf(INSTANCE_RESULTS))
+    # "all" (as the pages' filters offer it) means every value, as leaving the filter out does
+    status = fields.String(validate=validate.OneOf(("all", *INSTANCE_STATUSES)))
+    result = fields.String(validate=validate.OneOf(("all", *INSTANCE_RESULTS)))
     process_key = _text(255)
 
 
@@ -213,6 +214,16 @@ class TaskListArgsSchema(PageArgsSchema):
     q = _text(64, metadata={"description": "part of a reference number or enterprise name"})
     overdue = fields.Boolean(load_default=False,
                              metadata={"description": "only tasks past their due time"})
+    sort = fields.String(
+        load_default="due",
+        metadata={
+            "enum": ["due", "received", "waiting", "priority", "applicant"],
+            "description": "order of open tasks: due (overdue and soonest due first, the default), "
+            "received (newest first), waiting (longest waiting first), priority "
+            "(highest first, then newest), applicant (enterprise name A to Z); "
+            "any other value is refused with 400",
+        },
+    )
 
 
 class CompleteRequestSchema(Schema):

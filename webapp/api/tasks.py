@@ -14,6 +14,7 @@ from webapp.api import paging
 from webapp.api.answers import prebuilt
 from webapp.api.bodies import ApiBlueprint
 from webapp.api.caller import current_viewer
+from webapp.api.errors import ApiError
 from webapp.api.idempotency import idempotent
 from webapp.api.schemas import (
     AssignRequestSchema,
@@ -48,19 +49,30 @@ def _check_visible(task_id: str) -> None:
 @blp.response(200, TaskSchema(many=True))
 def list_tasks(args: dict[str, Any]
                ) -> tuple[list[dict[str, Any]], int, dict[str, str]] | Response:
-    """List open tasks for the caller, overdue and soonest due first; narrowed to a
-    procedure, a reference or enterprise name, or overdue tasks."""
+    """List open tasks for the caller, overdue and soonest due first (or in the ``sort``
+    order); narrowed to a procedure, a reference or enterprise name, or overdue tasks."""
     if args["scope"] in ("done", "cc"):
         return _worked(args)
-    chosen = inbox.InboxFilter(scope=args["scope"], process_key=args.get("process_key"),
-                               text=args.get("q"), overdue_only=args["overdue"])
-    after = paging.decode_cursor(args.get("cursor"), queries.INBOX_KEY)
+    sort = args["sort"]
+    if sort not in inbox.SORTS:
+        raise ApiError(400, f"sort must be one of: {', '.join(inbox.SORTS)}", code="bad_sort")
+    chosen = inbox.InboxFilter(
+        scope=args["scope"],
+        process_key=args.get("process_key"),
+        text=args.get("q"),
+        overdue_only=args["overdue"],
+        sort=sort,
+    )
+    kinds = queries.INBOX_KEY if sort == inbox.DEFAULT_SORT else inbox.SORT_KEYS[sort]
+    after = paging.decode_cursor(args.get("cursor"), kinds)
+    if not inbox.key_fits(sort, after):
+        raise ApiError(400, paging.BAD_CURSOR, code="bad_cursor")
     now = datetime.now(UTC)
     with store.database.read() as session:
         visible = inbox_condition(session, current_viewer(), chosen.scope)
         condition = inbox.matching(session, visible, chosen, now)
         items, next_key = inbox.page(session, condition, limit=args["limit"], after=after,
-                                     now=now)
+                                     now=now, sort=sort)
     return items, 200, paging.link_headers(queries.Page(items, next_key))
 
 

@@ -5,6 +5,7 @@ from webapp.models.audit import AppendOnlyError, AuditEvent, IdempotencyKey
 from webapp.models.definitions import ProcessDefinition
 from webapp.models.drafts import Draft
 from webapp.models.external import EXTERNAL_TASK_STATUSES, ExternalTask, ServiceToken
+from webapp.models.filters import SavedFilter
 from webapp.models.instances import (
     INSTANCE_RESULTS,
     INSTANCE_STATUSES,
@@ -83,6 +84,7 @@ __all__ = [
     "Park",
     "Phrase",
     "RateLimitCounter",
+    "SavedFilter",
     "Rating",
     "RefCounter",
     "ServiceToken",

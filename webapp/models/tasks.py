@@ -45,6 +45,25 @@ class HumanTask(Base):
         # the inbox: a park's open tasks in due order, the undated ones oldest first
         Index("ix_human_tasks_open_due", "park_id", "due_at", "created_at", "id",
               postgresql_where=text("status = 'open'"), sqlite_where=text("status = 'open'")),
+        # the inbox sorted by when tasks arrived (newest or longest waiting first) and by
+        # priority (highest first, then newest; read backwards): a page stops after its rows
+        Index(
+            "ix_human_tasks_open_created",
+            "park_id",
+            "created_at",
+            "id",
+            postgresql_where=text("status = 'open'"),
+            sqlite_where=text("status = 'open'"),
+        ),
+        Index(
+            "ix_human_tasks_open_priority",
+            "park_id",
+            "priority",
+            "created_at",
+            "id",
+            postgresql_where=text("status = 'open'"),
+            sqlite_where=text("status = 'open'"),
+        ),
         Index("ix_human_tasks_assignee", "assignee", "status"),
         # an instance's open tasks, however many it has finished
         Index("ix_human_tasks_instance_status", "instance_id", "status"),

@@ -22,6 +22,7 @@ from webapp.dates import (
     due_text,
     moment_text,
     relative_working_days,
+    waiting_text,
     weekday_text,
 )
 from webapp.extensions import store
@@ -48,6 +49,7 @@ def init_i18n(app: Flask) -> None:
     app.jinja_env.filters["size"] = size
     app.jinja_env.filters["in_working_days"] = in_working_days
     app.jinja_env.filters["relative"] = relative
+    app.jinja_env.filters["waited"] = waited
     app.jinja_env.globals["LOCALES"] = LOCALES
     app.jinja_env.globals["language_tag"] = language_tag
     app.jinja_env.globals["now_utc"] = lambda: datetime.now(UTC)
@@ -112,6 +114,14 @@ def in_working_days(value: datetime | None) -> str:
     if value is None or calendar is None:
         return ""
     return relative_working_days(value, calendar, _locale())
+
+
+def waited(value: datetime | None) -> str:
+    """How long since ``value`` in the park's working days: 3个工作日 / 3 working days."""
+    calendar = _calendar()
+    if value is None or calendar is None:
+        return ""
+    return waiting_text(value, calendar, _locale())
 
 
 def size(value: int | None) -> str:

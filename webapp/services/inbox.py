@@ -1,5 +1,12 @@
 """The inbox: open tasks matching a filter, overdue and soonest due first, undated last.
 
+Other orders people sort by (``SORTS``): received (newest first), waiting (longest waiting
+first), priority (highest first, then newest) and applicant (enterprise name A to Z, then
+oldest). Each pages by keyset on its own columns ending in (created_at, id), so paging stays
+stable however many tasks share a value; received, waiting and priority walk the partial
+indexes ``ix_human_tasks_open_created`` and ``ix_human_tasks_open_priority``; applicant
+sorts the filtered tasks by the joined enterprise's name.
+
 One query serves the inbox page and ``GET /api/v1/tasks``. Who sees which tasks is the
 caller's part (``visible``, from ``webapp.api.scoping.inbox_condition`` for the filter's
 scope); what the list is narrowed to is an ``InboxFilter``. A page walks the open tasks in
@@ -13,21 +20,24 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal
 
-from sqlalchemy import ColumnElement, Select, and_, case, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, case, func, literal, or_, select, tuple_
 from sqlalchemy.orm import Session
 
 from webapp.models import Enterprise, HumanTask, Instance, Park, ProcessDefinition
 from webapp.models.tasks import is_due_soon, is_overdue
 
 SCOPES = ("all", "mine", "groups")
+SORTS = ("due", "received", "waiting", "priority", "applicant")
+DEFAULT_SORT = "due"
 # tasks without a due date sort after every dated one
 NEVER_DUE = datetime(9999, 12, 31, tzinfo=UTC)
 MAX_TEXT = 64
 # applications a search may name and still have their tasks looked up one by one
 MAX_MENTIONED = 200
 InboxKey = tuple[datetime, datetime, str]
+KeyKind = Literal["time", "str", "int"]  # as webapp.services.queries.KeyKind
 
 
 @dataclass(frozen=True)
@@ -37,13 +47,14 @@ class InboxFilter:
     ``scope``: ``mine`` (assigned to the caller), ``groups`` (unassigned, waiting for a group
     or list of people the caller is in), ``all`` (both); ``process_key``: one procedure;
     ``text``: part of a reference number or an enterprise's name; ``overdue_only``: only
-    tasks past their due time.
+    tasks past their due time; ``sort``: the order it is listed in (one of ``SORTS``).
     """
 
     scope: str = "all"
     process_key: str | None = None
     text: str | None = None
     overdue_only: bool = False
+    sort: str = DEFAULT_SORT
 
 
 @dataclass(frozen=True)
@@ -140,16 +151,53 @@ def _joined(stmt: Select[Any]) -> Select[Any]:
     )
 
 
+# the key kinds (see webapp.services.queries.KeyKind) of each order but due's, which is
+# INBOX_KEY; a key starts with the order's name, so that it continues no other order
+SORT_KEYS: dict[str, tuple[KeyKind, ...]] = {
+    "received": ("str", "time", "str"),
+    "waiting": ("str", "time", "str"),
+    "priority": ("str", "int", "time", "str"),
+    "applicant": ("str", "str", "time", "str"),
+}
+
+
+def _applicant_name() -> ColumnElement[str]:
+    return func.coalesce(Enterprise.name, "")
+
+
+def _order(sort: str) -> list[tuple[ColumnElement[Any], bool]]:
+    """The columns ``sort`` orders by, each with whether it descends."""
+    if sort == "received":
+        return [(HumanTask.created_at, True), (HumanTask.id, True)]
+    if sort == "waiting":
+        return [(HumanTask.created_at, False), (HumanTask.id, False)]
+    if sort == "priority":
+        return [(HumanTask.priority, True), (HumanTask.created_at, True), (HumanTask.id, True)]
+    if sort == "applicant":
+        return [(_applicant_name(), False), (HumanTask.created_at, False), (HumanTask.id, False)]
+    raise ValueError(sort)
+
+
+def key_fits(sort: str, key: tuple[Any, ...] | None) -> bool:
+    """Whether a decoded page key continues ``sort`` (a key of another order does not)."""
+    if key is None or sort == DEFAULT_SORT:
+        return True
+    return len(key) == len(SORT_KEYS[sort]) and key[0] == sort
+
+
 def page(
     session: Session,
     condition: ColumnElement[bool],
     *,
     limit: int,
-    after: InboxKey | None,
+    after: tuple[Any, ...] | None,
     now: datetime,
-) -> tuple[list[dict[str, Any]], InboxKey | None]:
-    """One page of the tasks ``condition`` (from ``matching``) selects, in due order, and the
-    key that continues it (None on the last page)."""
+    sort: str = DEFAULT_SORT,
+) -> tuple[list[dict[str, Any]], tuple[Any, ...] | None]:
+    """One page of the tasks ``condition`` (from ``matching``) selects, in ``sort`` order, and
+    the key that continues it (None on the last page); ``after`` must fit ``sort``."""
+    if sort != DEFAULT_SORT:
+        return _sorted_page(session, condition, limit=limit, after=after, now=now, sort=sort)
     stmt = _joined(select(*_COLUMNS).select_from(HumanTask)).where(condition)
     rows: list[Any] = []
     undated_after = after if after is not None and after[0] == NEVER_DUE else None
@@ -183,6 +231,46 @@ def page(
     last = rows[-1] if more else None
     key = (last.due_at or NEVER_DUE, last.created_at, last.id) if last is not None else None
     return [item(row, now) for row in rows], key
+
+
+def _sorted_page(
+    session: Session,
+    condition: ColumnElement[bool],
+    *,
+    limit: int,
+    after: tuple[Any, ...] | None,
+    now: datetime,
+    sort: str,
+) -> tuple[list[dict[str, Any]], tuple[Any, ...] | None]:
+    order = _order(sort)
+    stmt = _joined(select(*_COLUMNS).select_from(HumanTask)).where(condition)
+    if after is not None:
+        stmt = stmt.where(_beyond(order, after[1:]))
+    stmt = stmt.order_by(*(column.desc() if down else column.asc() for column, down in order))
+    rows = list(session.execute(stmt.limit(limit + 1)))
+    more = len(rows) > limit
+    rows = rows[:limit]
+    key: tuple[Any, ...] | None = None
+    if more:
+        last = rows[-1]
+        lead: tuple[Any, ...] = ()
+        if sort == "priority":
+            lead = (last.priority,)
+        elif sort == "applicant":
+            lead = (last.enterprise_name or "",)
+        key = (sort, *lead, last.created_at, last.id)
+    return [item(row, now) for row in rows], key
+
+
+def _beyond(
+    order: list[tuple[ColumnElement[Any], bool]], key: tuple[Any, ...]
+) -> ColumnElement[bool]:
+    """Rows after ``key`` in ``order`` (all its columns run the same way): one row-value
+    comparison, which an index in that order takes as where its walk starts."""
+    down = order[0][1]
+    columns = [column for column, _down in order]
+    values = [literal(value, column.type) for column, value in zip(columns, key, strict=True)]
+    return tuple_(*columns) < tuple_(*values) if down else tuple_(*columns) > tuple_(*values)
 
 
 def _past(due: Any, value: datetime, after: InboxKey) -> ColumnElement[bool]:

@@ -32,6 +32,7 @@ class Target:
     notification_id: int
     phrase_id: int = 0
     offer_id: int = 0
+    filter_id: str = ""
 
 
 def endpoints(target: Target) -> list[tuple[str, str, str, Any]]:
@@ -92,6 +93,8 @@ def endpoints(target: Target) -> list[tuple[str, str, str, Any]]:
          {"urge_interval_hours": 2}),
         ("delete", "/api/v1/me/phrases/{phrase_id}", f"/api/v1/me/phrases/{target.phrase_id}",
          None),
+        ("delete", "/api/v1/me/filters/{filter_id}", f"/api/v1/me/filters/{target.filter_id}",
+         None),
         *[("post", f"/api/v1/external-tasks/{{task_id}}/{what}",
            f"/api/v1/external-tasks/{task}/{what}", {"worker_id": "w", **body})
           for what, body in (("complete", {}), ("failure", {"message": "m", "retries": 1}),
@@ -143,7 +146,9 @@ LISTS = {("get", "/api/v1/tasks"), ("get", "/api/v1/notifications"), ("get", "/a
          # the caller's own phrases
          ("get", "/api/v1/me/phrases"), ("post", "/api/v1/me/phrases"),
          # the policies offered to the caller's own enterprise
-         ("get", "/api/v1/me/offers")}
+         ("get", "/api/v1/me/offers"),
+         # the caller's own saved inbox filters
+         ("get", "/api/v1/me/filters"), ("post", "/api/v1/me/filters")}
 # endpoints naming ids in their body: each one not visible is reported not found
 BATCHES = {("post", "/api/v1/tasks/batch-complete")}
 
@@ -174,6 +179,12 @@ def _offer(db: Database, park_slug: str, enterprise: str) -> int:
         return offer.id
 
 
+def _saved_filter(client: FlaskClient, headers: dict[str, str]) -> str:
+    response = client.post("/api/v1/me/filters", json={"name": "不是你的"}, headers=headers)
+    assert response.status_code == 201, response.json
+    return str(response.json["id"])
+
+
 def _phrase(client: FlaskClient, headers: dict[str, str]) -> int:
     response = client.post("/api/v1/me/phrases", json={"text": "不是你的"}, headers=headers)
     assert response.status_code == 201
@@ -189,7 +200,8 @@ def other_park(client: FlaskClient, login: Login, parks: Database) -> Target:
     return Target(OTHER_PARK, view["id"], task,
                   _notification(parks, "other.reviewer", OTHER_PARK),
                   _phrase(client, login("other.reviewer")),
-                  _offer(parks, OTHER_PARK, OTHER_ENTERPRISE))
+                  offer_id=_offer(parks, OTHER_PARK, OTHER_ENTERPRISE),
+                  filter_id=_saved_filter(client, login("other.reviewer")))
 
 
 @pytest.fixture
@@ -201,7 +213,8 @@ def other_enterprise(client: FlaskClient, login: Login, parks: Database) -> Targ
                         headers=login("zhang.wei")).json
     return Target("demo", view["id"], step(after, "correction"),
                   _notification(parks, "lanhai", "demo"), _phrase(client, login("lanhai")),
-                  _offer(parks, "demo", "蓝海新材料股份有限公司"))
+                  offer_id=_offer(parks, "demo", "蓝海新材料股份有限公司"),
+                  filter_id=_saved_filter(client, login("lanhai")))
 
 
 def test_every_endpoint_is_covered(client: FlaskClient) -> None:

@@ -69,7 +69,8 @@ def test_the_catalogue_lists_the_park_services(browser: OpenBrowser) -> None:
     enterprise = text_of(browser("xinghe").get("/applications"))
     for name in ("政策扶持资金申请", "企业入驻登记", "税务对接", "资金拨付"):
         assert name in enterprise
-    assert "Policy subsidy application, the park" in enterprise  # bpmn:documentation
+    assert "政策扶持资金申请：园区的重点服务事项" in enterprise  # bpmn:documentation, in Chinese
+    assert "Policy subsidy application, the park" not in enterprise
     assert "20 个工作日" in enterprise
     assert 'href="/applications/new/policy_subsidy"' in enterprise
     # the park itself starts fund disbursement: no button for enterprises

@@ -15,6 +15,7 @@ from webapp.services.processes import deploy
 OpenBrowser = Callable[..., Browser]
 ENGLISH = "<bpmn:documentation>Policy subsidy application, the park's flagship procedure."
 CHINESE = "政策扶持资金申请是园区的重点服务事项。企业按政策条目申报，上传申报材料。"
+SHIPPED_CHINESE = "政策扶持资金申请：园区的重点服务事项。"
 PROPERTIES = '<camunda:property name="promisedDuration" value="20WD"/>'
 
 
@@ -52,9 +53,20 @@ def test_the_guide_tells_materials_steps_and_promise(parks: Database, browser: O
     assert steps[0].startswith("初审") and "政策审核组" in steps[0] and "3 个工作日" in steps[0]
     assert not any(step.startswith("补正材料") for step in steps)  # the enterprise's own step
     assert "20 个工作日（不含企业补正时间）" in shown
-    # only an English text was written: a Chinese reader gets it rather than nothing
-    assert "the park&#39;s flagship procedure" in shown or "the park's flagship" in shown
+    # the shipped procedure says it in both languages: a Chinese reader gets the Chinese
+    assert SHIPPED_CHINESE in shown and "flagship procedure" not in shown
     assert "收费标准" not in shown  # no fees written, none told
+
+
+def test_a_chinese_reader_gets_the_english_text_when_no_other_was_written(
+    parks: Database, browser: OpenBrowser
+) -> None:
+    shipped = (PROCESSES / "policy_subsidy.bpmn").read_text(encoding="utf-8")
+    chinese = re.search(f"<bpmn:documentation>{SHIPPED_CHINESE}.*?</bpmn:documentation>", shipped)
+    assert chinese is not None
+    redeploy(parks, (chinese.group(0), ""))
+    shown = guide(text_of(browser("xinghe").get("/applications/new/policy_subsidy")))
+    assert "the park&#39;s flagship procedure" in shown or "the park's flagship" in shown
 
 
 def test_a_chinese_text_is_preferred_for_a_chinese_reader(
