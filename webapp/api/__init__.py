@@ -19,6 +19,7 @@ def register(api: Api) -> None:
         handoffs,
         health,
         instances,
+        migrations,
         notifications,
         processes,
         returns,
@@ -27,6 +28,6 @@ def register(api: Api) -> None:
     )
 
     for module in (auth, processes, instances, applicant_actions, tasks, returns, handoffs,
-                   notifications, supervision, health, external_tasks):
+                   notifications, supervision, health, external_tasks, migrations):
         api.register_blueprint(module.blp)
     api.register_blueprint(external_tasks.tokens_blp)
