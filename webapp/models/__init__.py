@@ -4,6 +4,7 @@ from webapp.models.applicant import InstanceCopy, Phrase, Urge
 from webapp.models.audit import AppendOnlyError, AuditEvent, IdempotencyKey
 from webapp.models.definitions import ProcessDefinition
 from webapp.models.drafts import Draft
+from webapp.models.holidays import SCHEDULE_SOURCES, HolidaySchedule
 from webapp.models.external import EXTERNAL_TASK_STATUSES, ExternalTask, ServiceToken
 from webapp.models.instances import (
     INSTANCE_RESULTS,
@@ -45,6 +46,7 @@ __all__ = [
     "JOB_STATUSES",
     "NOTIFICATION_KINDS",
     "ROLES",
+    "SCHEDULE_SOURCES",
     "TASK_STATUSES",
     "ApiToken",
     "AppendOnlyError",
@@ -56,6 +58,7 @@ __all__ = [
     "ExternalTask",
     "Group",
     "GroupMember",
+    "HolidaySchedule",
     "HumanTask",
     "IdempotencyKey",
     "Instance",
