@@ -38,9 +38,9 @@ class ParkCalendar:
     else. ``schedules`` maps a year to the statutory schedule the park imported for it (its
     holidays and make-up workdays; a day may lie in the year before, as a 元旦 break can):
     in an imported year the days it names are what it says and every other day follows the
-    weekend, whatever the package says. ``day_ends`` is the local time the park's working day ends (a limit in working
-    days runs to it). Calendars are immutable, compare equal when they say the same, and can
-    be dict keys.
+    weekend, whatever the package says. ``day_ends`` is the local time the park's working
+    day ends (a limit in working days runs to it). Calendars are immutable, compare equal
+    when they say the same, and can be dict keys.
     """
 
     __slots__ = ("_day_ends", "_imported", "_imported_years", "_key", "_overrides",

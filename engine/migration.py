@@ -173,7 +173,7 @@ def _mapping_problems(workflow: BpmnWorkflow, new_spec: Any,
 
 
 def _element_ids(spec: Any, subprocess_specs: Mapping[str, Any]) -> set[str]:
-    found = set()
+    found: set[str] = set()
     for each in (spec, *subprocess_specs.values()):
         found.update(ts.bpmn_id for ts in each.task_specs.values() if ts.bpmn_id)
     return found

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
-from flask_babel import lazy_gettext as _l
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext
 from werkzeug.wrappers import Response
 
 from webapp.admin.access import actor, current_park
@@ -22,26 +22,56 @@ Errors = dict[str, list[str]]
 
 # what stops a move, in the user's language (the engine's English message stays as detail)
 REASONS = {
-    "missing_target": _l("The open step %(element)s has no counterpart in the target version: "
-                         "map it to one of its elements."),
-    "other_kind": _l("%(element)s would move to an element of another kind."),
-    "unknown_element": _l("The mapping names %(element)s, which one of the versions does not "
-                          "have."),
-    "no_counterpart": _l("The waiting timer or message %(element)s has no counterpart in the "
-                         "target version."),
-    "in_subprocess": _l("The application is running inside the subprocess or call activity "
-                        "%(element)s."),
-    "parallel": _l("Several steps are open at once (parallel branches)."),
-    "multi_instance": _l("%(element)s is a 会签 or 或签 step under way."),
-    "external_task": _l("%(element)s is held by an outside system (an external task)."),
-    "event_gateway": _l("The application waits at the event-based gateway %(element)s."),
-    "in_error": _l("%(element)s failed: retry or cancel the application first."),
-    "event_subprocess": _l("The procedure has event subprocesses, which a move does not carry."),
-    "nothing_waiting": _l("The application waits at no step, timer or message."),
-    "not_waiting": _l("The application is not waiting (it failed or has ended)."),
-    "same_version": _l("The application runs this version already."),
-    "other_procedure": _l("The target belongs to another procedure."),
-    "unknown": _l("No such application."),
+    "missing_target": lazy_gettext(
+        "The open step %(element)s has no counterpart in the target version: map it to "
+        "one of its elements."
+    ),
+    "other_kind": lazy_gettext(
+        "%(element)s would move to an element of another kind."
+    ),
+    "unknown_element": lazy_gettext(
+        "The mapping names %(element)s, which one of the versions does not have."
+    ),
+    "no_counterpart": lazy_gettext(
+        "The waiting timer or message %(element)s has no counterpart in the target "
+        "version."
+    ),
+    "in_subprocess": lazy_gettext(
+        "The application is running inside the subprocess or call activity %(element)s."
+    ),
+    "parallel": lazy_gettext(
+        "Several steps are open at once (parallel branches)."
+    ),
+    "multi_instance": lazy_gettext(
+        "%(element)s is a 会签 or 或签 step under way."
+    ),
+    "external_task": lazy_gettext(
+        "%(element)s is held by an outside system (an external task)."
+    ),
+    "event_gateway": lazy_gettext(
+        "The application waits at the event-based gateway %(element)s."
+    ),
+    "in_error": lazy_gettext(
+        "%(element)s failed: retry or cancel the application first."
+    ),
+    "event_subprocess": lazy_gettext(
+        "The procedure has event subprocesses, which a move does not carry."
+    ),
+    "nothing_waiting": lazy_gettext(
+        "The application waits at no step, timer or message."
+    ),
+    "not_waiting": lazy_gettext(
+        "The application is not waiting (it failed or has ended)."
+    ),
+    "same_version": lazy_gettext(
+        "The application runs this version already."
+    ),
+    "other_procedure": lazy_gettext(
+        "The target belongs to another procedure."
+    ),
+    "unknown": lazy_gettext(
+        "No such application."
+    ),
 }
 
 

@@ -4,8 +4,8 @@ from webapp.models.applicant import InstanceCopy, Phrase, Urge
 from webapp.models.audit import AppendOnlyError, AuditEvent, IdempotencyKey
 from webapp.models.definitions import ProcessDefinition
 from webapp.models.drafts import Draft
-from webapp.models.holidays import SCHEDULE_SOURCES, HolidaySchedule
 from webapp.models.external import EXTERNAL_TASK_STATUSES, ExternalTask, ServiceToken
+from webapp.models.holidays import SCHEDULE_SOURCES, HolidaySchedule
 from webapp.models.instances import (
     INSTANCE_RESULTS,
     INSTANCE_STATUSES,

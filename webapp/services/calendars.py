@@ -1,5 +1,6 @@
 """A park's working calendar as stored: its time zone, its CalendarDay entries, the statutory
-schedules it imported (HolidaySchedule) and the time its working day ends (the park setting ``working_day_ends``, "HH:MM", 17:30 unless set).
+schedules it imported (HolidaySchedule) and the time its working day ends (the park setting
+``working_day_ends``, "HH:MM", 17:30 unless set).
 
 Every step of every application needs the calendar (due dates, reminders), so each process
 keeps the calendars it built, keyed by the park's ``calendar_revision``. Whatever changes a
