@@ -78,6 +78,8 @@ def test_moving_all_that_can_move_then_the_mapped_one(admin: Browser, parks: Dat
         actions = session.scalars(select(AuditEvent.details).where(
             AuditEvent.action == "instance.migrated")).all()
     assert sorted(d["mapping"].get("review", "") for d in actions) == ["", "examine"]
+    # the application's timeline tells of the move
+    assert "从版本 1 迁移到版本 2" in text_of(admin.get(f"/applications/{at_review}"))
 
 
 def test_bad_input_shows_the_form_again(admin: Browser, parks: Database) -> None:
