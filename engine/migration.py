@@ -78,16 +78,24 @@ class _Plan:
     mapping: dict[str, str] = field(default_factory=dict)  # what was applied, old -> new
 
 
-def plan_migration(workflow: BpmnWorkflow, new_spec: Any, new_subprocess_specs: Mapping[str, Any],
-                   mapping: Mapping[str, str], *,
-                   event_subprocesses: bool = False) -> tuple[_Plan | None,
-                                                              list[MigrationProblem]]:
+def plan_migration(
+    workflow: BpmnWorkflow,
+    new_spec: Any,
+    new_subprocess_specs: Mapping[str, Any],
+    mapping: Mapping[str, str],
+    *,
+    event_subprocesses: bool = False,
+) -> tuple[_Plan | None, list[MigrationProblem]]:
     """How ``workflow`` would move onto ``new_spec``, or every reason it cannot."""
     problems = _mapping_problems(workflow, new_spec, new_subprocess_specs, mapping)
     if event_subprocesses:
-        problems.append(MigrationProblem(
-            workflow.spec.name, "event_subprocess",
-            "the procedure has event subprocesses, whose waiting starts a move does not carry"))
+        problems.append(
+            MigrationProblem(
+                workflow.spec.name,
+                "event_subprocess",
+                "the procedure has event subprocesses, whose waiting starts a move does not carry",
+            )
+        )
     units: dict[Any, list[Any]] = {}
     for task in workflow.get_tasks(state=_OPEN):
         problem = _token_problem(workflow, task)
@@ -101,14 +109,22 @@ def plan_migration(workflow: BpmnWorkflow, new_spec: Any, new_subprocess_specs: 
     if problems:
         return None, problems
     if not units:
-        return None, [MigrationProblem(workflow.spec.name, "nothing_waiting",
-                                       "the application waits at no step, timer or message")]
+        return None, [
+            MigrationProblem(
+                workflow.spec.name,
+                "nothing_waiting",
+                "the application waits at no step, timer or message",
+            )
+        ]
     if len(units) > 1:
-        names = sorted(_name(_main_of(unit, members).task_spec)
-                       for unit, members in units.items())
-        return None, [MigrationProblem(
-            _main_of(*next(iter(units.items()))).task_spec.bpmn_id, "parallel",
-            f"several steps are open at once ({', '.join(names)}); a move places one path")]
+        names = sorted(_name(_main_of(unit, members).task_spec) for unit, members in units.items())
+        return None, [
+            MigrationProblem(
+                _main_of(*next(iter(units.items()))).task_spec.bpmn_id,
+                "parallel",
+                f"several steps are open at once ({', '.join(names)}); a move places one path",
+            )
+        ]
     unit, members = next(iter(units.items()))
     return _plan_unit(unit, members, new_spec, mapping)
 
@@ -141,8 +157,9 @@ def place(workflow: BpmnWorkflow, plan: _Plan) -> None:
 
 
 def _carried(old: Any, mapping: Mapping[str, str], new_spec: Any) -> dict[str, Any]:
-    carried = {key: value for key, value in old.internal_data.items()
-               if key.startswith(CARRIED_PREFIX)}
+    carried = {
+        key: value for key, value in old.internal_data.items() if key.startswith(CARRIED_PREFIX)
+    }
     resume = carried.pop(RESUME, None)
     if resume is not None:
         # 直达 remembers the spec to go back to: the mapped one, when the target has it
@@ -154,21 +171,32 @@ def _carried(old: Any, mapping: Mapping[str, str], new_spec: Any) -> dict[str, A
     return carried
 
 
-def _mapping_problems(workflow: BpmnWorkflow, new_spec: Any,
-                      new_subprocess_specs: Mapping[str, Any],
-                      mapping: Mapping[str, str]) -> list[MigrationProblem]:
+def _mapping_problems(
+    workflow: BpmnWorkflow,
+    new_spec: Any,
+    new_subprocess_specs: Mapping[str, Any],
+    mapping: Mapping[str, str],
+) -> list[MigrationProblem]:
     old_ids = _element_ids(workflow.spec, workflow.subprocess_specs)
     new_ids = _element_ids(new_spec, new_subprocess_specs)
     problems = []
     for source, target in mapping.items():
         if source not in old_ids:
-            problems.append(MigrationProblem(
-                str(source), "unknown_element",
-                "the mapping names an element the application's version does not have"))
+            problems.append(
+                MigrationProblem(
+                    str(source),
+                    "unknown_element",
+                    "the mapping names an element the application's version does not have",
+                )
+            )
         if target not in new_ids:
-            problems.append(MigrationProblem(
-                str(source), "unknown_element",
-                f"the mapping names {target!r}, which the target version does not have"))
+            problems.append(
+                MigrationProblem(
+                    str(source),
+                    "unknown_element",
+                    f"the mapping names {target!r}, which the target version does not have",
+                )
+            )
     return problems
 
 
@@ -183,45 +211,55 @@ def _token_problem(workflow: BpmnWorkflow, task: Any) -> MigrationProblem | None
     spec = task.task_spec
     element = spec.bpmn_id or workflow.spec.name
     if task.has_state(TaskState.ERROR):
-        return MigrationProblem(element, "in_error",
-                                f"{_name(spec)} failed; retry or cancel it before moving")
+        return MigrationProblem(
+            element, "in_error", f"{_name(spec)} failed; retry or cancel it before moving"
+        )
     if task.workflow is not workflow:
         where = workflow.get_task_from_id(task.workflow.parent_task_id).task_spec
         return MigrationProblem(
-            where.bpmn_id, "in_subprocess",
+            where.bpmn_id,
+            "in_subprocess",
             f"the application is running inside the subprocess or call activity "
-            f"{_name(where)}; a move places steps of the main process only")
+            f"{_name(where)}; a move places steps of the main process only",
+        )
     if not spec.bpmn_id:
         return None  # the engine's own joins
     if isinstance(spec, CatchingEvent) and isinstance(spec, StartEvent):
         return None  # an event subprocess waiting to start: refused on the procedure
     if isinstance(spec, SubWorkflowTask):
         return MigrationProblem(
-            spec.bpmn_id, "in_subprocess",
+            spec.bpmn_id,
+            "in_subprocess",
             f"the application is running inside the subprocess or call activity "
-            f"{_name(spec)}; a move places steps of the main process only")
+            f"{_name(spec)}; a move places steps of the main process only",
+        )
     if isinstance(spec, LoopTask) or isinstance(task.parent.task_spec, LoopTask):
         loop = spec if isinstance(spec, LoopTask) else task.parent.task_spec
         return MigrationProblem(
-            loop.bpmn_id, "multi_instance",
+            loop.bpmn_id,
+            "multi_instance",
             f"{_name(loop)} is a multi-instance step under way (会签, 或签, 依次审批); "
-            f"it cannot move while people sign")
+            f"it cannot move while people sign",
+        )
     if isinstance(spec, EventBasedGateway):
         return MigrationProblem(
-            spec.bpmn_id, "event_gateway",
-            "the application waits at an event-based gateway, which a move does not place")
+            spec.bpmn_id,
+            "event_gateway",
+            "the application waits at an event-based gateway, which a move does not place",
+        )
     if task.has_state(TaskState.STARTED):
         return MigrationProblem(
-            spec.bpmn_id, "external_task",
-            f"{_name(spec)} is under way outside Parkflow (an external task a worker holds)")
+            spec.bpmn_id,
+            "external_task",
+            f"{_name(spec)} is under way outside Parkflow (an external task a worker holds)",
+        )
     return None
 
 
 def _unit_of(task: Any) -> Any:
     """The task that starts the place ``task`` waits at (a split for boundary events)."""
     spec = task.task_spec
-    if task.has_state(TaskState.READY) and not spec.manual and not isinstance(
-            spec, CatchingEvent):
+    if task.has_state(TaskState.READY) and not spec.manual and not isinstance(spec, CatchingEvent):
         return None  # engine work that runs on by itself
     if not spec.bpmn_id:
         return None
@@ -239,8 +277,9 @@ def _main_of(unit: Any, members: list[Any]) -> Any:
     return members[0]
 
 
-def _plan_unit(unit: Any, members: list[Any], new_spec: Any,
-               mapping: Mapping[str, str]) -> tuple[_Plan | None, list[MigrationProblem]]:
+def _plan_unit(
+    unit: Any, members: list[Any], new_spec: Any, mapping: Mapping[str, str]
+) -> tuple[_Plan | None, list[MigrationProblem]]:
     main = _main_of(unit, members)
     old_id = main.task_spec.bpmn_id
     target_id = mapping.get(old_id, old_id)
@@ -248,16 +287,24 @@ def _plan_unit(unit: Any, members: list[Any], new_spec: Any,
     problems: list[MigrationProblem] = []
     what = "the open step" if main.task_spec.manual else "the waiting event"
     if target is None:
-        problems.append(MigrationProblem(
-            old_id, "missing_target",
-            f"{what} {_name(main.task_spec)} has no counterpart {target_id!r} in the target "
-            f"version's main process: map it to an element of the target"))
+        problems.append(
+            MigrationProblem(
+                old_id,
+                "missing_target",
+                f"{what} {_name(main.task_spec)} has no counterpart {target_id!r} in the target "
+                f"version's main process: map it to an element of the target",
+            )
+        )
         return None, problems
     if _kind(target) != _kind(main.task_spec) or isinstance(target, LoopTask):
-        problems.append(MigrationProblem(
-            old_id, "other_kind",
-            f"{what} {_name(main.task_spec)} would move to {_name(target)}, which is another "
-            f"kind of element ({_kind_text(target)}, not {_kind_text(main.task_spec)})"))
+        problems.append(
+            MigrationProblem(
+                old_id,
+                "other_kind",
+                f"{what} {_name(main.task_spec)} would move to {_name(target)}, which is another "
+                f"kind of element ({_kind_text(target)}, not {_kind_text(main.task_spec)})",
+            )
+        )
         return None, problems
     plan = _Plan(main=main, target=target, mapping={old_id: target_id})
     if unit is not main:
@@ -272,11 +319,15 @@ def _plan_unit(unit: Any, members: list[Any], new_spec: Any,
                 plan.boundary.append((event, counterpart))
                 plan.mapping[event_id] = mapped
             elif event.has_state(TaskState.WAITING):
-                problems.append(MigrationProblem(
-                    event_id, "no_counterpart",
-                    f"the waiting {_kind_text(event.task_spec)} {_name(event.task_spec)} on "
-                    f"{_name(main.task_spec)} has no counterpart on {_name(target)} in the "
-                    f"target version"))
+                problems.append(
+                    MigrationProblem(
+                        event_id,
+                        "no_counterpart",
+                        f"the waiting {_kind_text(event.task_spec)} {_name(event.task_spec)} on "
+                        f"{_name(main.task_spec)} has no counterpart on {_name(target)} in the "
+                        f"target version",
+                    )
+                )
     return (None, problems) if problems else (plan, [])
 
 

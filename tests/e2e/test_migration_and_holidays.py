@@ -15,7 +15,8 @@ from tests.webapp.admin.test_migration_page import two_applications, version_of
 
 
 def test_waiting_applications_move_from_the_versions_page(
-        chromium: Browser, live_server: LiveServer, screenshots: Path) -> None:
+    chromium: Browser, live_server: LiveServer, screenshots: Path
+) -> None:
     at_intake, at_review = two_applications(live_server.db)
     admin = signed_in(chromium, live_server, "admin")
     admin.goto(f"{live_server.url}/admin/processes")
@@ -31,13 +32,13 @@ def test_waiting_applications_move_from_the_versions_page(
     admin.get_by_role("button", name="迁移全部可迁移的申请（2 件）").click()
     admin.wait_for_selector(".flash, [role=status], .alert", timeout=10_000)
     admin.screenshot(path=str(screenshots / "admin-migrate-done.png"), full_page=True)
-    assert (version_of(live_server.db, at_intake), version_of(live_server.db, at_review)) == (
-        2, 2)
+    assert (version_of(live_server.db, at_intake), version_of(live_server.db, at_review)) == (2, 2)
     assert "没有运行在本流程其他版本上的办理中申请" in admin.content()
 
 
 def test_next_years_holidays_are_previewed_then_saved(
-        chromium: Browser, live_server: LiveServer, screenshots: Path) -> None:
+    chromium: Browser, live_server: LiveServer, screenshots: Path
+) -> None:
     admin = signed_in(chromium, live_server, "admin")
     coming = date.today().year + 1
     admin.goto(f"{live_server.url}/admin/processes")

@@ -7,7 +7,9 @@ from datetime import date
 from engine import ParkCalendar
 
 SPRING_2027 = {date(2027, 2, 6 + n): "holiday" for n in range(7)} | {
-    date(2027, 1, 31): "workday", date(2026, 12, 31): "holiday"}
+    date(2027, 1, 31): "workday",
+    date(2026, 12, 31): "holiday",
+}
 
 
 def test_an_imported_year_is_known_and_followed() -> None:
@@ -17,7 +19,8 @@ def test_an_imported_year_is_known_and_followed() -> None:
     assert calendar.is_working_day(date(2027, 1, 31))  # a Sunday made a workday
     assert not calendar.is_working_day(date(2027, 2, 8))  # a Monday of the holiday
     assert calendar.is_working_day(date(2027, 3, 1)) and not calendar.is_working_day(
-        date(2027, 3, 6))  # the others follow the weekend
+        date(2027, 3, 6)
+    )  # the others follow the weekend
     # a day of the schedule in the year before (a 元旦 break) counts too
     assert not calendar.is_working_day(date(2026, 12, 31))
 
@@ -28,8 +31,7 @@ def test_the_import_replaces_the_package_and_yields_to_the_park_own_days() -> No
     assert not ParkCalendar().is_working_day(date(2026, 10, 1))
     imported = ParkCalendar(schedules={2026: {date(2026, 5, 1): "holiday"}})
     assert imported.is_working_day(date(2026, 10, 1))
-    own = ParkCalendar(overrides={date(2027, 2, 8): "workday"},
-                       schedules={2027: SPRING_2027})  # type: ignore[dict-item]
+    own = ParkCalendar(overrides={date(2027, 2, 8): "workday"}, schedules={2027: SPRING_2027})  # type: ignore[dict-item]
     assert own.is_working_day(date(2027, 2, 8))
 
 

@@ -18,6 +18,8 @@ import pytest
 import time_machine
 
 from engine import CannotMigrate, Engine, ProcessVersion, prepare_deployment
+from tests.engine.test_approval_modes import Run
+from tests.engine.test_approval_modes import deploy as approval_node
 from tests.engine.test_runtime import Instance
 
 DATA = Path(__file__).resolve().parent / "data" / "migration"
@@ -122,15 +124,20 @@ def test_a_reminder_that_fired_already_does_not_fire_again(clock: Any) -> None:
 
 
 def test_a_waiting_timer_without_counterpart_is_refused(clock: Any) -> None:
-    plain = V2.bpmn.replace(b'<bpmn:boundaryEvent id="intake_late"',
-                            b'<bpmn:boundaryEvent id="intake_nudge"')
+    plain = V2.bpmn.replace(
+        b'<bpmn:boundaryEvent id="intake_late"', b'<bpmn:boundaryEvent id="intake_nudge"'
+    )
     plain = plain.replace(b'sourceRef="intake_late"', b'sourceRef="intake_nudge"')
     target = prepare_deployment({"permit_v2.bpmn": plain}, {}, {})[0]
     run = Instance(Engine(), V1)
     problems = run.engine.migration_problems(V1, run.snapshot.state, target)
     assert [(p.element_id, p.code) for p in problems] == [("intake_late", "no_counterpart")]
-    assert run.engine.migration_problems(V1, run.snapshot.state, target,
-                                         {"intake_late": "intake_nudge"}) == []
+    assert (
+        run.engine.migration_problems(
+            V1, run.snapshot.state, target, {"intake_late": "intake_nudge"}
+        )
+        == []
+    )
 
 
 def test_parallel_branches_are_refused(clock: Any) -> None:
@@ -142,3 +149,51 @@ def test_parallel_branches_are_refused(clock: Any) -> None:
     assert run.open == ["check_a", "check_b"]
     problems = run.engine.migration_problems(parallel, run.snapshot.state, parallel)
     assert [p.code for p in problems] == ["parallel"]
+
+
+def edited(path: Path, key: str) -> tuple[ProcessVersion, ProcessVersion]:
+    """A version of ``key`` and a second one that differs in its documentation only."""
+    xml = path.read_bytes()
+    first = {v.key: v for v in prepare_deployment({path.name: xml}, {}, {})}[key]
+    second_xml = xml.replace(b"<bpmn:documentation>", b"<bpmn:documentation>Edited. ", 1)
+    second = {v.key: v for v in prepare_deployment({path.name: second_xml}, {}, {})}[key]
+    assert first.content_hash != second.content_hash
+    return first, second
+
+
+FEATURES = DATA.parent / "features"
+
+
+def test_a_waiting_message_moves_with_its_correlation(clock: Any) -> None:
+    first, second = edited(FEATURES / "messages.bpmn", "await_payment")
+    run = Instance(Engine(), first, {"permit_no": "P-7"})
+    awaited = run.snapshot.awaited_messages
+    assert [(m.name, m.correlation) for m in awaited] == [
+        ("payment_received", {"permit_no": "P-7"})
+    ]
+    move(run, second)
+    assert run.snapshot.awaited_messages == awaited
+    run.deliver("payment_received", {"permit_no": "P-7", "amount": 10})
+    assert run.open == ["m_check"]
+
+
+def test_an_event_based_gateway_and_a_subprocess_are_refused(clock: Any) -> None:
+    first, second = edited(FEATURES / "messages.bpmn", "documents_or_timeout")
+    waiting = Instance(Engine(), first, {"permit_no": "P-8"})
+    problems = waiting.engine.migration_problems(first, waiting.snapshot.state, second)
+    assert [(p.element_id, p.code) for p in problems] == [("g_wait", "event_gateway")]
+    first, second = edited(FEATURES / "escalation.bpmn", "escalation")
+    inside = Instance(Engine(), first)
+    assert inside.open == ["inspect", "notify_manager"]
+    problems = inside.engine.migration_problems(first, inside.snapshot.state, second)
+    assert {(p.element_id, p.code) for p in problems} == {("stage", "in_subprocess")}
+    with pytest.raises(CannotMigrate):
+        inside.engine.migrate(first, inside.snapshot.state, second)
+
+
+def test_a_countersign_under_way_is_refused() -> None:
+    first, second = approval_node("all"), approval_node("any")
+    run = Run(first)
+    assert len(run.waiting) > 1
+    problems = run.engine.migration_problems(first, run.snapshot.state, second)
+    assert {(p.element_id, p.code) for p in problems} == {("sign", "multi_instance")}

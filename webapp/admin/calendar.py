@@ -81,7 +81,7 @@ def remove_day(day: str) -> Response:
 
 
 @bp.route("/calendar/schedule", methods=["POST"])
-def import_schedule() -> Response | tuple[str, int]:
+def import_schedule() -> Response | str | tuple[str, int]:
     """Preview a year's statutory schedule (pasted or an .ics file); save it when confirmed."""
     raw = {key: request.form.get(key, "") for key in ("year", "text", "source")}
     year = int(raw["year"]) if raw["year"].isdigit() else 0

@@ -26,52 +26,29 @@ REASONS = {
         "The open step %(element)s has no counterpart in the target version: map it to "
         "one of its elements."
     ),
-    "other_kind": lazy_gettext(
-        "%(element)s would move to an element of another kind."
-    ),
+    "other_kind": lazy_gettext("%(element)s would move to an element of another kind."),
     "unknown_element": lazy_gettext(
         "The mapping names %(element)s, which one of the versions does not have."
     ),
     "no_counterpart": lazy_gettext(
-        "The waiting timer or message %(element)s has no counterpart in the target "
-        "version."
+        "The waiting timer or message %(element)s has no counterpart in the target version."
     ),
     "in_subprocess": lazy_gettext(
         "The application is running inside the subprocess or call activity %(element)s."
     ),
-    "parallel": lazy_gettext(
-        "Several steps are open at once (parallel branches)."
-    ),
-    "multi_instance": lazy_gettext(
-        "%(element)s is a 会签 or 或签 step under way."
-    ),
-    "external_task": lazy_gettext(
-        "%(element)s is held by an outside system (an external task)."
-    ),
-    "event_gateway": lazy_gettext(
-        "The application waits at the event-based gateway %(element)s."
-    ),
-    "in_error": lazy_gettext(
-        "%(element)s failed: retry or cancel the application first."
-    ),
+    "parallel": lazy_gettext("Several steps are open at once (parallel branches)."),
+    "multi_instance": lazy_gettext("%(element)s is a 会签 or 或签 step under way."),
+    "external_task": lazy_gettext("%(element)s is held by an outside system (an external task)."),
+    "event_gateway": lazy_gettext("The application waits at the event-based gateway %(element)s."),
+    "in_error": lazy_gettext("%(element)s failed: retry or cancel the application first."),
     "event_subprocess": lazy_gettext(
         "The procedure has event subprocesses, which a move does not carry."
     ),
-    "nothing_waiting": lazy_gettext(
-        "The application waits at no step, timer or message."
-    ),
-    "not_waiting": lazy_gettext(
-        "The application is not waiting (it failed or has ended)."
-    ),
-    "same_version": lazy_gettext(
-        "The application runs this version already."
-    ),
-    "other_procedure": lazy_gettext(
-        "The target belongs to another procedure."
-    ),
-    "unknown": lazy_gettext(
-        "No such application."
-    ),
+    "nothing_waiting": lazy_gettext("The application waits at no step, timer or message."),
+    "not_waiting": lazy_gettext("The application is not waiting (it failed or has ended)."),
+    "same_version": lazy_gettext("The application runs this version already."),
+    "other_procedure": lazy_gettext("The target belongs to another procedure."),
+    "unknown": lazy_gettext("No such application."),
 }
 
 
@@ -98,29 +75,49 @@ def move(key: str) -> Response | tuple[str, int]:
     except ValueError:
         return _page(key, {"to": [_("Choose the version to move to.")]}), 422
     except Invalid as exc:
-        return _page(key, {"mapping": [_("Write one element a line: old id = new id.")]},
-                     detail=exc.message), 422
+        return _page(
+            key, {"mapping": [_("Write one element a line: old id = new id.")]}, detail=exc.message
+        ), 422
     everything = request.form.get("scope") == "all"
     chosen = None if everything else request.form.getlist("instance_id")
     if chosen is not None and not chosen:
-        return _page(key, {FORM_ERRORS: [_("Select the applications to move, or move all "
-                                           "that can move.")]}), 422
+        return _page(
+            key, {FORM_ERRORS: [_("Select the applications to move, or move all that can move.")]}
+        ), 422
     with store.database.read() as session:
         park_id = current_park(session).id
     try:
-        result = migrations.migrate_many(store.database, park_id=park_id, key=key,
-                                         version=version, instance_ids=chosen,
-                                         mapping=mapping, actor=actor())
+        result = migrations.migrate_many(
+            store.database,
+            park_id=park_id,
+            key=key,
+            version=version,
+            instance_ids=chosen,
+            mapping=mapping,
+            actor=actor(),
+        )
     except NotFound:
         return _page(key, {"to": [_("There is no such version.")]}), 422
     moved, refused = result["moved"], result["refused"]
     if moved:
-        flash(_("%(count)d application(s) moved to version %(version)d.", count=len(moved),
-                version=version), "success")
+        flash(
+            _(
+                "%(count)d application(s) moved to version %(version)d.",
+                count=len(moved),
+                version=version,
+            ),
+            "success",
+        )
     for item in refused:
         reasons = "；".join(reason_text(p) for p in item["problems"])
-        flash(_("%(reference)s did not move: %(reasons)s",
-                reference=item["reference"] or item["instance_id"], reasons=reasons), "error")
+        flash(
+            _(
+                "%(reference)s did not move: %(reasons)s",
+                reference=item["reference"] or item["instance_id"],
+                reasons=reasons,
+            ),
+            "error",
+        )
     if not moved and not refused:
         flash(_("No application could move."), "info")
     return redirect(url_for("admin.migrations.index", key=key, to=version, mapping=text))
@@ -145,13 +142,25 @@ def _page(key: str, errors: Errors, detail: str | None = None) -> str:
             target_missing = True
         else:
             for candidate in migrations.candidates(session, park.id, key, target, mapping):
-                rows.append({"candidate": candidate,
-                             "reasons": [reason_text(p) for p in candidate.problems],
-                             "details": [p["message"] for p in candidate.problems]})
+                rows.append(
+                    {
+                        "candidate": candidate,
+                        "reasons": [reason_text(p) for p in candidate.problems],
+                        "details": [p["message"] for p in candidate.problems],
+                    }
+                )
         if target_missing and "to" not in errors:
             errors = {**errors, "to": [_("There is no such version.")]}
         return render_template(
-            "admin/migrate.html", key=key, name=latest.name, to=to,
-            versions=list(range(latest.version, 0, -1)), mapping=text, rows=rows,
+            "admin/migrate.html",
+            key=key,
+            name=latest.name,
+            to=to,
+            versions=list(range(latest.version, 0, -1)),
+            mapping=text,
+            rows=rows,
             movable=sum(1 for row in rows if row["candidate"].can_move),
-            errors=errors, form_errors=errors.get(FORM_ERRORS, []), detail=detail)
+            errors=errors,
+            form_errors=errors.get(FORM_ERRORS, []),
+            detail=detail,
+        )

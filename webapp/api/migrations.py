@@ -20,15 +20,20 @@ from webapp.api.scoping import instance_for, park_for
 from webapp.extensions import store
 from webapp.services import migrations
 
-blp = ApiBlueprint("migrations", __name__, url_prefix="/api/v1",
-                   description="Move waiting applications to another version of a procedure.")
+blp = ApiBlueprint(
+    "migrations",
+    __name__,
+    url_prefix="/api/v1",
+    description="Move waiting applications to another version of a procedure.",
+)
 
 ADMIN = ("admin",)
-Mapping_ = fields.Dict(keys=fields.String(validate=validate.Length(min=1, max=255)),
-                       values=fields.String(validate=validate.Length(min=1, max=255)),
-                       load_default=dict,
-                       metadata={"description": "old element id -> new element id; "
-                                                "the others map by id"})
+Mapping_ = fields.Dict(
+    keys=fields.String(validate=validate.Length(min=1, max=255)),
+    values=fields.String(validate=validate.Length(min=1, max=255)),
+    load_default=dict,
+    metadata={"description": "old element id -> new element id; the others map by id"},
+)
 
 
 class MigrateRequestSchema(Schema):
@@ -39,10 +44,13 @@ class MigrateRequestSchema(Schema):
 class BulkMigrateRequestSchema(Schema):
     version = fields.Integer(required=True, validate=validate.Range(min=1))
     mapping = Mapping_
-    instance_ids = fields.List(fields.String(validate=validate.Length(min=1, max=64)),
-                               load_default=None, allow_none=True,
-                               validate=validate.Length(min=1, max=migrations.MAX_BULK),
-                               metadata={"description": "omitted: every one that can move"})
+    instance_ids = fields.List(
+        fields.String(validate=validate.Length(min=1, max=64)),
+        load_default=None,
+        allow_none=True,
+        validate=validate.Length(min=1, max=migrations.MAX_BULK),
+        metadata={"description": "omitted: every one that can move"},
+    )
 
 
 class MigrationProblemSchema(Schema):
@@ -67,8 +75,11 @@ class MovedSchema(Schema):
     reference = fields.String(required=True)
     from_version = fields.Integer(required=True)
     to_version = fields.Integer(required=True)
-    tasks = fields.Dict(keys=fields.String(), values=fields.String(),
-                        metadata={"description": "old open task id -> its new id"})
+    tasks = fields.Dict(
+        keys=fields.String(),
+        values=fields.String(),
+        metadata={"description": "old open task id -> its new id"},
+    )
 
 
 class BulkMigrateSchema(Schema):
@@ -86,8 +97,9 @@ def check(body: dict[str, Any], instance_id: str) -> dict[str, Any]:
     mapping = migrations.clean_mapping(body["mapping"])
     with store.database.read() as session:
         instance = instance_for(session, viewer, instance_id, roles=ADMIN)
-        target = migrations.target_definition(session, instance.park_id,
-                                              instance.definition.key, body["version"])
+        target = migrations.target_definition(
+            session, instance.park_id, instance.definition.key, body["version"]
+        )
         problems = migrations.problems_of(session, instance, target, mapping)
     return {"can_move": not problems, "problems": problems}
 
@@ -97,16 +109,20 @@ def check(body: dict[str, Any], instance_id: str) -> dict[str, Any]:
 @blp.arguments(MigrateRequestSchema())
 @blp.response(200, InstanceViewSchema)
 @blp.alt_response(404, schema=ErrorSchema, description="No such application or version")
-@blp.alt_response(422, schema=ErrorSchema,
-                  description="It cannot move; details.problems lists why")
+@blp.alt_response(422, schema=ErrorSchema, description="It cannot move; details.problems lists why")
 def migrate(body: dict[str, Any], instance_id: str) -> Response:
     """Move a waiting application to another version of its procedure (park admins)."""
     viewer = current_viewer()
     mapping = migrations.clean_mapping(body["mapping"])
     with store.database.read() as session:
         instance_for(session, viewer, instance_id, roles=ADMIN)
-    migrations.migrate(store.database, instance_id=instance_id, version=body["version"],
-                       mapping=mapping, actor=viewer.username)
+    migrations.migrate(
+        store.database,
+        instance_id=instance_id,
+        version=body["version"],
+        mapping=mapping,
+        actor=viewer.username,
+    )
     return instance_view(instance_id, roles=ADMIN)
 
 
@@ -121,7 +137,12 @@ def migrate_many(body: dict[str, Any], park: str, key: str) -> dict[str, Any]:
     mapping = migrations.clean_mapping(body["mapping"])
     with store.database.read() as session:
         park_id = park_for(session, viewer, park, roles=ADMIN).id
-    return migrations.migrate_many(store.database, park_id=park_id, key=key,
-                                   version=body["version"],
-                                   instance_ids=body["instance_ids"], mapping=mapping,
-                                   actor=viewer.username)
+    return migrations.migrate_many(
+        store.database,
+        park_id=park_id,
+        key=key,
+        version=body["version"],
+        instance_ids=body["instance_ids"],
+        mapping=mapping,
+        actor=viewer.username,
+    )

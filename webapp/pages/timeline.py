@@ -108,8 +108,11 @@ def _withdrawn(details: Mapping[str, Any], names: Names) -> str:
 
 
 def _migrated(details: Mapping[str, Any], names: Names) -> str:
-    return _("from version %(before)s to version %(after)s",
-             before=details.get("from_version"), after=details.get("to_version"))
+    return _(
+        "from version %(before)s to version %(after)s",
+        before=details.get("from_version"),
+        after=details.get("to_version"),
+    )
 
 
 # every audit action of the shared contract (and the older task actions), as the timeline

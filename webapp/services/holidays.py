@@ -39,14 +39,25 @@ from webapp.services.errors import Invalid
 MAX_TEXT = 200_000
 MAX_DAYS = 120  # a year has about 30 holidays and 5 make-up days: more is not a schedule
 MAX_RANGE = 31
-_DATE = (r"(?:(\d{4})\s*[年/.\-]\s*(\d{1,2})\s*[月/.\-]\s*(\d{1,2})\s*日?"
-         r"|(\d{1,2})\s*月\s*(\d{1,2})\s*日)")
+_DATE = (
+    r"(?:(\d{4})\s*[年/.\-]\s*(\d{1,2})\s*[月/.\-]\s*(\d{1,2})\s*日?"
+    r"|(\d{1,2})\s*月\s*(\d{1,2})\s*日)"
+)
 _PAREN = r"(?:\s*[（(][^）)]{0,20}[）)])?"
-_ITEM = re.compile(_DATE + _PAREN + r"(?:\s*(?:至|到|~|～|—|–|\.\.|-)\s*(?:" + _DATE
-                   + r"|(\d{1,2})\s*日)" + _PAREN + r")?")
+_ITEM = re.compile(
+    _DATE
+    + _PAREN
+    + r"(?:\s*(?:至|到|~|～|—|–|\.\.|-)\s*(?:"
+    + _DATE
+    + r"|(\d{1,2})\s*日)"
+    + _PAREN
+    + r")?"
+)
 _CLAUSES = re.compile(r"[。；;]")
 _WORK_WORDS = ("调休上班", "补班", "上班", "班", "workday", "work")
 _HOLIDAY_WORDS = ("放假", "休息", "休", "holiday", "off")
+
+
 @dataclass(frozen=True)
 class Schedule:
     """What an import would save: the year, its days and where they came from."""
@@ -67,8 +78,9 @@ class Schedule:
 def parse_pasted(text: str, year: int) -> Schedule:
     """The schedule of ``year`` from pasted text; Invalid listing every unreadable part."""
     if len(text) > MAX_TEXT:
-        raise Invalid("the text is too long for a year's schedule",
-                      details={"text": ["is too long"]})
+        raise Invalid(
+            "the text is too long for a year's schedule", details={"text": ["is too long"]}
+        )
     days: dict[date, DayKind] = {}
     problems: list[str] = []
     for number, line in enumerate(text.splitlines(), start=1):
@@ -138,15 +150,17 @@ def parse_ics(content: bytes, year: int) -> Schedule:
     """The schedule of ``year`` from an iCalendar file: each all-day event is a holiday,
     or a workday when its summary says 班 or work; Invalid when it is not such a file."""
     if len(content) > MAX_TEXT * 4:
-        raise Invalid("the file is too large for a year's schedule",
-                      details={"file": ["is too large"]})
+        raise Invalid(
+            "the file is too large for a year's schedule", details={"file": ["is too large"]}
+        )
     try:
         text = content.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise Invalid("the file is not UTF-8 text", details={"file": ["is not UTF-8"]}) from exc
     if "BEGIN:VCALENDAR" not in text:
-        raise Invalid("the file is not an iCalendar (.ics) file",
-                      details={"file": ["is not an .ics file"]})
+        raise Invalid(
+            "the file is not an iCalendar (.ics) file", details={"file": ["is not an .ics file"]}
+        )
     days: dict[date, DayKind] = {}
     for event in _events(_unfolded(text)):
         start, end = event.get("DTSTART"), event.get("DTEND")
@@ -156,8 +170,10 @@ def parse_ics(content: bytes, year: int) -> Schedule:
         # DTEND of an all-day event is the day after the last one
         last = _ics_date(end) - timedelta(days=1) if end is not None else first
         if last < first or (last - first).days >= MAX_RANGE:
-            raise Invalid(f"an event from {first} lasts too long for a holiday",
-                          details={"file": [f"the event from {first} is too long"]})
+            raise Invalid(
+                f"an event from {first} lasts too long for a holiday",
+                details={"file": [f"the event from {first} is too long"]},
+            )
         summary = event.get("SUMMARY", "").lower()
         kind: DayKind = "workday" if any(w in summary for w in _WORK_WORDS) else "holiday"
         for n in range((last - first).days + 1):
@@ -193,41 +209,58 @@ def _ics_date(value: str) -> date:
     try:
         return date(int(digits[:4]), int(digits[4:6]), int(digits[6:8]))
     except ValueError as exc:
-        raise Invalid(f"“{value}” is not an .ics date",
-                      details={"file": [f"“{value}” is not a date"]}) from exc
+        raise Invalid(
+            f"“{value}” is not an .ics date", details={"file": [f"“{value}” is not a date"]}
+        ) from exc
 
 
 def _checked(schedule: Schedule) -> Schedule:
     """Only the days of the year (or its eve, a 元旦 break) and a sane number of them."""
     year = schedule.year
-    days = {day: kind for day, kind in schedule.days.items()
-            if day.year == year or (day.year == year - 1 and day.month == 12)}
+    days = {
+        day: kind
+        for day, kind in schedule.days.items()
+        if day.year == year or (day.year == year - 1 and day.month == 12)
+    }
     stray = sorted(set(schedule.days) - set(days))
     if stray:
-        raise Invalid(f"{stray[0].isoformat()} does not belong to the schedule of {year}",
-                      details={"text": [f"{stray[0].isoformat()} is not in {year}"]})
+        raise Invalid(
+            f"{stray[0].isoformat()} does not belong to the schedule of {year}",
+            details={"text": [f"{stray[0].isoformat()} is not in {year}"]},
+        )
     if not days:
         raise Invalid(f"no day of {year} was found", details={"text": ["names no day"]})
     if len(days) > MAX_DAYS:
-        raise Invalid(f"{len(days)} days is more than a year's schedule has",
-                      details={"text": ["names too many days"]})
+        raise Invalid(
+            f"{len(days)} days is more than a year's schedule has",
+            details={"text": ["names too many days"]},
+        )
     return Schedule(year, dict(sorted(days.items())), schedule.source)
 
 
 def save(session: Session, park: Park, schedule: Schedule, *, actor: str) -> None:
     """Store ``schedule`` as the park's schedule of its year (replacing an earlier import)."""
     found = session.get(HolidaySchedule, (park.id, schedule.year))
-    days = {day.isoformat(): kind for day, kind in schedule.days.items()}
+    days: dict[str, str] = {day.isoformat(): kind for day, kind in schedule.days.items()}
     replaced = found is not None
     if found is None:
         found = HolidaySchedule(park_id=park.id, year=schedule.year)
         session.add(found)
     found.days, found.source, found.imported_by = days, schedule.source, actor
     calendar_changed(session, park)
-    audit.record(session, park_id=park.id, actor=actor, action="calendar.schedule_imported",
-                 details={"year": schedule.year, "source": schedule.source,
-                          "holidays": len(schedule.holidays),
-                          "workdays": len(schedule.workdays), "replaced": replaced})
+    audit.record(
+        session,
+        park_id=park.id,
+        actor=actor,
+        action="calendar.schedule_imported",
+        details={
+            "year": schedule.year,
+            "source": schedule.source,
+            "holidays": len(schedule.holidays),
+            "workdays": len(schedule.workdays),
+            "replaced": replaced,
+        },
+    )
 
 
 def remove(session: Session, park: Park, year: int, *, actor: str) -> bool:
@@ -237,15 +270,25 @@ def remove(session: Session, park: Park, year: int, *, actor: str) -> bool:
         return False
     session.delete(found)
     calendar_changed(session, park)
-    audit.record(session, park_id=park.id, actor=actor, action="calendar.schedule_removed",
-                 details={"year": year})
+    audit.record(
+        session,
+        park_id=park.id,
+        actor=actor,
+        action="calendar.schedule_removed",
+        details={"year": year},
+    )
     return True
 
 
 def schedules(session: Session, park: Park) -> list[HolidaySchedule]:
     """The park's imported schedules, newest year first."""
-    return list(session.scalars(select(HolidaySchedule).where(
-        HolidaySchedule.park_id == park.id).order_by(HolidaySchedule.year.desc())))
+    return list(
+        session.scalars(
+            select(HolidaySchedule)
+            .where(HolidaySchedule.park_id == park.id)
+            .order_by(HolidaySchedule.year.desc())
+        )
+    )
 
 
 def coming_year_unknown(session: Session, park: Park, today: date) -> int | None:
@@ -254,5 +297,12 @@ def coming_year_unknown(session: Session, park: Park, today: date) -> int | None
     return None if park_calendar(park, session).knows_year(coming) else coming
 
 
-__all__ = ["Schedule", "coming_year_unknown", "parse_ics", "parse_pasted",
-           "remove", "save", "schedules"]
+__all__ = [
+    "Schedule",
+    "coming_year_unknown",
+    "parse_ics",
+    "parse_pasted",
+    "remove",
+    "save",
+    "schedules",
+]

@@ -62,8 +62,7 @@ def test_the_pasted_notice_is_previewed_without_saving(admin: Browser, parks: Da
 
     assert answer.status_code == 200
     html = text_of(answer)
-    assert listed(html, "holidays")[:4] == ["2027-01-01", "2027-01-02", "2027-01-03",
-                                            "2027-02-06"]
+    assert listed(html, "holidays")[:4] == ["2027-01-01", "2027-01-02", "2027-01-03", "2027-02-06"]
     assert len(listed(html, "holidays")) == 3 + 7 + 7
     assert listed(html, "workdays") == ["2027-01-31", "2027-02-20"]
     assert stored(parks) == {} and audits(parks, "calendar.schedule_imported") == []
@@ -75,8 +74,9 @@ def test_a_saved_schedule_drives_working_days(admin: Browser, parks: Database) -
     text = re.search(r'name="text" value="([^"]*)"', preview)
     assert text is not None
 
-    saved = admin.post(URL, {"year": "2027", "text": text.group(1), "source": "pasted",
-                             "action": "save"})
+    saved = admin.post(
+        URL, {"year": "2027", "text": text.group(1), "source": "pasted", "action": "save"}
+    )
 
     assert saved.status_code == 302
     assert len(stored(parks)[2027]) == 19
@@ -92,14 +92,20 @@ def test_a_saved_schedule_drives_working_days(admin: Browser, parks: Database) -
     due = add_working_days(datetime(2027, 2, 5, 10, tzinfo=SHANGHAI), 1, calendar)
     assert due.astimezone(SHANGHAI).date() == date(2027, 2, 15)
     [event] = audits(parks, "calendar.schedule_imported")
-    assert event.details == {"year": 2027, "source": "pasted", "holidays": 17, "workdays": 2,
-                             "replaced": False}
+    assert event.details == {
+        "year": 2027,
+        "source": "pasted",
+        "holidays": 17,
+        "workdays": 2,
+        "replaced": False,
+    }
 
 
 def test_an_ics_file_is_previewed_and_saved(admin: Browser, parks: Database) -> None:
     ics = (DATA / "holidays_2027.ics").read_bytes()
-    preview = admin.post(URL, {"year": "2027", "action": "preview",
-                               "file": (BytesIO(ics), "holidays_2027.ics")})
+    preview = admin.post(
+        URL, {"year": "2027", "action": "preview", "file": (BytesIO(ics), "holidays_2027.ics")}
+    )
     html = text_of(preview)
     assert preview.status_code == 200
     assert listed(html, "workdays") == ["2027-01-31"]
@@ -114,9 +120,12 @@ def test_an_ics_file_is_previewed_and_saved(admin: Browser, parks: Database) -> 
 
 
 def test_the_coming_year_unknown_is_warned_about_until_imported(
-        admin: Browser, parks: Database) -> None:
-    calendar_page, home = text_of(admin.get("/admin/calendar")), text_of(admin.get(
-        "/admin/processes"))
+    admin: Browser, parks: Database
+) -> None:
+    calendar_page, home = (
+        text_of(admin.get("/admin/calendar")),
+        text_of(admin.get("/admin/processes")),
+    )
     for html in (calendar_page, home):
         assert 'id="unknown-year"' in html and "2027" in html
     admin.post(URL, {"year": "2027", "text": NOTICE, "action": "save"})
@@ -132,8 +141,9 @@ def test_unreadable_input_shows_the_form_again(admin: Browser, parks: Database) 
     vague = admin.post(URL, {"year": "2027", "text": "2027-05-01 劳动节", "action": "preview"})
     empty = admin.post(URL, {"year": "2027", "text": "", "action": "preview"})
     no_year = admin.post(URL, {"year": "", "text": NOTICE, "action": "preview"})
-    not_ics = admin.post(URL, {"year": "2027", "action": "preview",
-                               "file": (BytesIO(b"hello"), "x.ics")})
+    not_ics = admin.post(
+        URL, {"year": "2027", "action": "preview", "file": (BytesIO(b"hello"), "x.ics")}
+    )
     stray = admin.post(URL, {"year": "2027", "text": "2028-01-01 放假", "action": "save"})
     assert [r.status_code for r in (vague, empty, no_year, not_ics, stray)] == [422] * 5
     assert 'id="e-text"' in text_of(vague) and 'id="e-file"' in text_of(not_ics)

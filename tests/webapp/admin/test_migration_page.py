@@ -12,8 +12,7 @@ from webapp.models import AuditEvent, HumanTask, Instance
 from webapp.services import accounts, applications, processes
 
 ENGINE_DATA = Path(__file__).resolve().parents[2] / "engine" / "data" / "migration"
-GROUPS = {b'"office"': '"政策审核组"', b'"reviewers"': '"部门负责人"',
-          b'"directors"': '"园区领导"'}
+GROUPS = {b'"office"': '"政策审核组"', b'"reviewers"': '"部门负责人"', b'"directors"': '"园区领导"'}
 PAGE = "/admin/processes/permit/migrate"
 
 
@@ -22,26 +21,35 @@ def deploy(db: Database, name: str) -> None:
     for group, park_group in GROUPS.items():
         xml = xml.replace(group, park_group.encode())
     with db.write() as session:
-        processes.deploy(session, park=accounts.get_park(session, "demo"), actor="test",
-                         bpmn={f"{name}.bpmn": xml})
+        processes.deploy(
+            session,
+            park=accounts.get_park(session, "demo"),
+            actor="test",
+            bpmn={f"{name}.bpmn": xml},
+        )
 
 
 def open_task(db: Database, instance_id: str) -> tuple[str, str]:
     """The id and element of the application's open task."""
     with db.read() as session:
-        row = session.execute(select(HumanTask.id, HumanTask.element_id).where(
-            HumanTask.instance_id == instance_id, HumanTask.status == "open")).one()
+        row = session.execute(
+            select(HumanTask.id, HumanTask.element_id).where(
+                HumanTask.instance_id == instance_id, HumanTask.status == "open"
+            )
+        ).one()
         return row.id, row.element_id
 
 
 def two_applications(db: Database) -> tuple[str, str]:
     """One application at intake, one at review (renamed in version 2), both of version 1."""
     deploy(db, "permit_v1")
-    at_intake, at_review = (applications.start_application(
-        db, park_slug="demo", process_key="permit", data={}, actor="xinghe")
-        for _ in range(2))
-    applications.complete_task(db, task_id=open_task(db, at_review)[0], data={},
-                               actor="zhang.wei")
+    at_intake, at_review = (
+        applications.start_application(
+            db, park_slug="demo", process_key="permit", data={}, actor="xinghe"
+        )
+        for _ in range(2)
+    )
+    applications.complete_task(db, task_id=open_task(db, at_review)[0], data={}, actor="zhang.wei")
     deploy(db, "permit_v2")
     return at_intake, at_review
 
@@ -52,7 +60,8 @@ def version_of(db: Database, instance_id: str) -> int:
 
 
 def test_the_page_lists_what_can_move_and_why_the_rest_cannot(
-        admin: Browser, parks: Database) -> None:
+    admin: Browser, parks: Database
+) -> None:
     at_intake, at_review = two_applications(parks)
     html = text_of(admin.get(PAGE))
     assert f'value="{at_intake}"' in html  # a checkbox: it can move
@@ -69,14 +78,17 @@ def test_moving_all_that_can_move_then_the_mapped_one(admin: Browser, parks: Dat
 
     assert answer.status_code == 302
     assert (version_of(parks, at_intake), version_of(parks, at_review)) == (2, 1)
-    chosen = admin.post(PAGE, {"to": "2", "mapping": "review = examine", "scope": "selected",
-                               "instance_id": at_review})
+    chosen = admin.post(
+        PAGE,
+        {"to": "2", "mapping": "review = examine", "scope": "selected", "instance_id": at_review},
+    )
     assert chosen.status_code == 302
     assert version_of(parks, at_review) == 2
     assert open_task(parks, at_review)[1] == "examine"
     with parks.read() as session:
-        actions = session.scalars(select(AuditEvent.details).where(
-            AuditEvent.action == "instance.migrated")).all()
+        actions = session.scalars(
+            select(AuditEvent.details).where(AuditEvent.action == "instance.migrated")
+        ).all()
     assert sorted(d["mapping"].get("review", "") for d in actions) == ["", "examine"]
     # the application's timeline tells of the move
     assert "从版本 1 迁移到版本 2" in text_of(admin.get(f"/applications/{at_review}"))

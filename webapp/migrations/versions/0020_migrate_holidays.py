@@ -32,9 +32,7 @@ def upgrade() -> None:
         sa.Column("source", sa.String(length=10), nullable=False),
         sa.Column("imported_by", sa.String(length=64), nullable=True),
         sa.Column("imported_at", TIMESTAMP, nullable=False),
-        sa.CheckConstraint(
-            "source IN ('pasted', 'ics')", name=op.f("ck_holiday_schedules_source")
-        ),
+        sa.CheckConstraint("source IN ('pasted', 'ics')", name=op.f("ck_holiday_schedules_source")),
         sa.ForeignKeyConstraint(
             ["park_id"], ["parks.id"], name=op.f("fk_holiday_schedules_park_id_parks")
         ),
