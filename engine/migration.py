@@ -233,8 +233,9 @@ def _token_problem(workflow: BpmnWorkflow, task: Any) -> MigrationProblem | None
             f"the application is running inside the subprocess or call activity "
             f"{_name(spec)}; a move places steps of the main process only",
         )
-    if isinstance(spec, LoopTask) or isinstance(task.parent.task_spec, LoopTask):
-        loop = spec if isinstance(spec, LoopTask) else task.parent.task_spec
+    parent_spec: Any = task.parent.task_spec if task.parent is not None else None
+    if isinstance(spec, LoopTask) or isinstance(parent_spec, LoopTask):
+        loop = spec if isinstance(spec, LoopTask) else parent_spec
         return MigrationProblem(
             loop.bpmn_id,
             "multi_instance",
@@ -251,7 +252,8 @@ def _token_problem(workflow: BpmnWorkflow, task: Any) -> MigrationProblem | None
         return MigrationProblem(
             spec.bpmn_id,
             "external_task",
-            f"{_name(spec)} is under way outside Parkflow (an external task a worker holds)",
+            f"{_name(spec)} waits for an outside worker (an external task); it cannot move "
+            f"until the worker reports",
         )
     return None
 

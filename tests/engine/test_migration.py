@@ -20,6 +20,8 @@ import time_machine
 from engine import CannotMigrate, Engine, ProcessVersion, prepare_deployment
 from tests.engine.test_approval_modes import Run
 from tests.engine.test_approval_modes import deploy as approval_node
+from tests.engine.test_external_tasks import EXTERNAL
+from tests.engine.test_external_tasks import version as external
 from tests.engine.test_runtime import Instance
 
 DATA = Path(__file__).resolve().parent / "data" / "migration"
@@ -197,3 +199,10 @@ def test_a_countersign_under_way_is_refused() -> None:
     assert len(run.waiting) > 1
     problems = run.engine.migration_problems(first, run.snapshot.state, second)
     assert {(p.element_id, p.code) for p in problems} == {("sign", "multi_instance")}
+
+
+def test_an_external_task_waiting_for_its_worker_is_refused() -> None:
+    first, second = external(), external(EXTERNAL.replace("tax_check", "tax_check_v2"))
+    snapshot = Engine().start(first, {"amount": 3})
+    problems = Engine().migration_problems(first, snapshot.state, second)
+    assert [(p.element_id, p.code) for p in problems] == [("tax", "external_task")]
