@@ -98,6 +98,12 @@ def endpoints(target: Target) -> list[tuple[str, str, str, Any]]:
          {"name": "n"}),
         ("delete", "/api/v1/parks/{park}/service-tokens/{token_id}",
          f"/api/v1/parks/{park}/service-tokens/t", None),
+        ("post", "/api/v1/instances/{instance_id}/migrate/check",
+         f"/api/v1/instances/{instance}/migrate/check", {"version": 1}),
+        ("post", "/api/v1/instances/{instance_id}/migrate",
+         f"/api/v1/instances/{instance}/migrate", {"version": 1}),
+        ("post", "/api/v1/parks/{park}/processes/{key}/migrate",
+         f"/api/v1/parks/{park}/processes/api_probe/migrate", {"version": 1}),
     ]
 
 
