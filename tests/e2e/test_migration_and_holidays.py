@@ -34,6 +34,10 @@ def test_waiting_applications_move_from_the_versions_page(
     admin.screenshot(path=str(screenshots / "admin-migrate-done.png"), full_page=True)
     assert (version_of(live_server.db, at_intake), version_of(live_server.db, at_review)) == (2, 2)
     assert "没有运行在本流程其他版本上的办理中申请" in admin.content()
+    # the application's page tells of the move on its timeline
+    admin.goto(f"{live_server.url}/applications/{at_review}")
+    assert "从版本 1 迁移到版本 2" in admin.content()
+    admin.screenshot(path=str(screenshots / "admin-migrated-application.png"), full_page=True)
 
 
 def test_next_years_holidays_are_previewed_then_saved(
