@@ -38,7 +38,7 @@ from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.util.task import TaskState
 
 from .errors import EngineError
-from .returns import RESUME, entry_spec
+from .returns import RESUME, entry_spec, resume_point
 
 # the Parkflow keys of an open task's internal data that travel with it (dates, 直达)
 CARRIED_PREFIX = "pf_"
@@ -160,15 +160,22 @@ def _carried(old: Any, mapping: Mapping[str, str], new_spec: Any) -> dict[str, A
     carried = {
         key: value for key, value in old.internal_data.items() if key.startswith(CARRIED_PREFIX)
     }
-    resume = carried.pop(RESUME, None)
+    carried.pop(RESUME, None)
+    resume = resume_point(old)  # on the task, or on its boundary-event split
     if resume is not None:
         # 直达 remembers the spec to go back to: the mapped one, when the target has it
-        old_spec = old.workflow.spec.task_specs.get(resume)
-        old_id = old_spec.bpmn_id if old_spec is not None else None
+        old_id = _entry_element(old.workflow.spec.task_specs.get(resume))
         new_task = _by_id(new_spec, mapping.get(old_id, old_id)) if old_id else None
         if new_task is not None:
             carried[RESUME] = entry_spec(new_spec, new_task).name
     return carried
+
+
+def _entry_element(spec: Any) -> str | None:
+    """The element an entry spec starts: itself, or the task a boundary-event split wraps."""
+    if isinstance(spec, BoundaryEventSplit):
+        spec = next((s for s in spec.outputs if not isinstance(s, CatchingEvent)), None)
+    return str(spec.bpmn_id) if spec is not None and spec.bpmn_id else None
 
 
 def _mapping_problems(

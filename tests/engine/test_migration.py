@@ -206,3 +206,26 @@ def test_an_external_task_waiting_for_its_worker_is_refused() -> None:
     snapshot = Engine().start(first, {"amount": 3})
     problems = Engine().migration_problems(first, snapshot.state, second)
     assert [(p.element_id, p.code) for p in problems] == [("tax", "external_task")]
+
+
+def test_a_returned_step_keeps_going_straight_back_after_the_move(clock: Any) -> None:
+    first, second = edited(DATA.parent / "returns" / "returns.bpmn", "returns")
+    run = Instance(Engine(), first, {"passes": 0})
+    for step in ("step1", "step2"):
+        run.complete(step)
+    step3 = run.task("step3").task_id
+    run.take(
+        run.engine.return_task(
+            first,
+            run.snapshot.state,
+            step3,
+            "step1",
+            resume_to_me=True,
+            record={},
+            actor="director1",
+        )
+    )
+    assert run.open == ["step1"]
+    move(run, second)
+    run.complete("step1")
+    assert run.open == ["step3"]  # 直达: not through step2 again
