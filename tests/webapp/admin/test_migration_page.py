@@ -101,3 +101,13 @@ def test_bad_input_shows_the_form_again(admin: Browser, parks: Database) -> None
     no_version = admin.post(PAGE, {"to": "x", "scope": "all"})
     assert [r.status_code for r in (nothing, garbled, no_version)] == [422, 422, 422]
     assert 'id="error-summary"' in text_of(garbled)
+
+
+def test_an_unknown_procedure_or_version_is_not_found_or_said(
+    admin: Browser, parks: Database
+) -> None:
+    two_applications(parks)
+    assert admin.get("/admin/processes/nope/migrate").status_code == 404
+    page = admin.get(PAGE, query_string={"to": 9})
+    assert page.status_code == 200 and 'id="e-to"' in text_of(page)
+    assert admin.post(PAGE, {"to": "9", "scope": "all"}).status_code == 422
