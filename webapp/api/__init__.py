@@ -18,6 +18,7 @@ def register(api: Api) -> None:
         external_tasks,
         handoffs,
         health,
+        holidays,
         instances,
         migrations,
         notifications,
@@ -28,6 +29,6 @@ def register(api: Api) -> None:
     )
 
     for module in (auth, processes, instances, applicant_actions, tasks, returns, handoffs,
-                   notifications, supervision, health, external_tasks, migrations):
+                   notifications, supervision, health, external_tasks, migrations, holidays):
         api.register_blueprint(module.blp)
     api.register_blueprint(external_tasks.tokens_blp)

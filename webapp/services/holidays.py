@@ -26,6 +26,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import cast
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -291,6 +292,12 @@ def schedules(session: Session, park: Park) -> list[HolidaySchedule]:
     )
 
 
+def stored(row: HolidaySchedule) -> Schedule:
+    """An imported schedule as a Schedule."""
+    days = {date.fromisoformat(day): cast(DayKind, kind) for day, kind in row.days.items()}
+    return Schedule(row.year, dict(sorted(days.items())), row.source)
+
+
 def coming_year_unknown(session: Session, park: Park, today: date) -> int | None:
     """The coming year, when neither the package nor the park's imports know its schedule."""
     coming = today.year + 1
@@ -305,4 +312,5 @@ __all__ = [
     "remove",
     "save",
     "schedules",
+    "stored",
 ]
