@@ -21,7 +21,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from engine import CannotMigrate, MigrationProblem
 from webapp.db import Database, lock_instance
-from webapp.models import HumanTask, Instance, ProcessDefinition
+from webapp.models import HumanTask, Instance, Job, ProcessDefinition
 from webapp.services import audit
 from webapp.services.approval_modes import engine_with_people
 from webapp.services.engines import engine_for, version_of
@@ -257,12 +257,19 @@ def candidates(
                 HumanTask.instance_id == instance.id, HumanTask.status == "open"
             )
         ).all()
+        timers = session.scalars(
+            select(Job.payload).where(
+                Job.instance_id == instance.id, Job.kind == "timer", Job.status == "pending"
+            )
+        ).all()
+        # without an open step, the timer it waits for (an open step's own timers aside)
+        waiting = list(open_steps) or [str(p["element_id"]) for p in timers if p.get("element_id")]
         found.append(
             Candidate(
                 instance.id,
                 instance.reference,
                 instance.definition.version,
-                tuple(open_steps),
+                tuple(waiting),
                 tuple(problems_of(session, instance, target, mapping)),
             )
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from sqlalchemy import select
@@ -111,3 +112,15 @@ def test_an_unknown_procedure_or_version_is_not_found_or_said(
     page = admin.get(PAGE, query_string={"to": 9})
     assert page.status_code == 200 and 'id="e-to"' in text_of(page)
     assert admin.post(PAGE, {"to": "9", "scope": "all"}).status_code == 422
+
+
+def test_an_application_at_a_timer_shows_the_timer_it_waits_for(
+    admin: Browser, parks: Database
+) -> None:
+    _, at_review = two_applications(parks)
+    applications.complete_task(
+        parks, task_id=open_task(parks, at_review)[0], data={}, actor="li.na"
+    )
+    html = text_of(admin.get(PAGE))
+    row = re.search(rf'<tr data-instance-id="{at_review}".*?</tr>', html, re.S)
+    assert row is not None and "<td>cooling</td>" in row.group(0)
