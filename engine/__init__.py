@@ -40,6 +40,7 @@ from .external import ErrorNotCaught
 from .formdata import is_generated as is_generated_form
 from .library import CallableProcess, external_calls, version_tag_of
 from .limits import RunLimits
+from .migration import CannotMigrate, MigrationProblem
 from .runtime import Engine
 from .sandbox import ScriptLimits
 from .serialization import StateCorrupt
@@ -92,7 +93,9 @@ __all__ = [
     "timeout_action",
     "DEFAULT_DAY_END",
     "END_RESULTS",
+    "CannotMigrate",
     "CannotReturn",
+    "MigrationProblem",
     "Conflict",
     "CopyTarget",
     "cc_targets",

@@ -1,9 +1,11 @@
 """A park's working calendar: China's statutory schedule, the park's own entries, a time zone.
 
 The statutory holidays and make-up working days (调休) come from the ``chinese_calendar``
-package, which knows only the years published when it was released. For any other year the
-calendar falls back to weekends plus the park's own entries and logs a warning once per year,
-so a due date that crosses into a year not published yet is still computed, never refused.
+package, which knows only the years published when it was released, or from a schedule the
+park imported for a year (the State Council's notice, pasted or as an .ics file): an imported
+year replaces the package's for that year. For any other year the calendar falls back to
+weekends plus the park's own entries and logs a warning once per year, so a due date that
+crosses into a year not published yet is still computed, never refused.
 """
 
 from __future__ import annotations
@@ -33,26 +35,37 @@ class ParkCalendar:
     """Working days of one park: its entries first, then the statutory schedule, then weekends.
 
     ``overrides`` maps a local date to ``"workday"`` or ``"holiday"`` and wins over everything
-    else. ``day_ends`` is the local time the park's working day ends (a limit in working
-    days runs to it). Calendars are immutable, compare equal when they say the same, and can
-    be dict keys.
+    else. ``schedules`` maps a year to the statutory schedule the park imported for it (its
+    holidays and make-up workdays; a day may lie in the year before, as a 元旦 break can):
+    in an imported year the days it names are what it says and every other day follows the
+    weekend, whatever the package says. ``day_ends`` is the local time the park's working
+    day ends (a limit in working days runs to it). Calendars are immutable, compare equal
+    when they say the same, and can be dict keys.
     """
 
-    __slots__ = ("_day_ends", "_key", "_overrides", "_timezone", "statutory")
+    __slots__ = ("_day_ends", "_imported", "_imported_years", "_key", "_overrides",
+                 "_timezone", "statutory")
 
     def __init__(self, timezone: ZoneInfo | str = DEFAULT_TIMEZONE, *,
                  overrides: Mapping[date, DayKind] | None = None,
-                 statutory: bool = True, day_ends: time = DEFAULT_DAY_END) -> None:
+                 statutory: bool = True, day_ends: time = DEFAULT_DAY_END,
+                 schedules: Mapping[int, Mapping[date, DayKind]] | None = None) -> None:
         entries = dict(overrides or {})
-        for day, kind in entries.items():
+        imported: dict[date, DayKind] = {}
+        for year in sorted(schedules or {}):
+            imported.update((schedules or {})[year])
+        for day, kind in (*entries.items(), *imported.items()):
             if kind not in ("workday", "holiday"):
                 raise ValueError(f"{day.isoformat()}: a day is a 'workday' or a 'holiday', "
                                  f"not {kind!r}")
         self._timezone = ZoneInfo(timezone) if isinstance(timezone, str) else timezone
         self._overrides: Mapping[date, DayKind] = MappingProxyType(entries)
+        self._imported: Mapping[date, DayKind] = MappingProxyType(imported)
+        self._imported_years = frozenset(schedules or ())
         self.statutory = statutory
         self._day_ends = day_ends
-        self._key = (self._timezone.key, statutory, day_ends, tuple(sorted(entries.items())))
+        self._key = (self._timezone.key, statutory, day_ends, tuple(sorted(entries.items())),
+                     tuple(sorted(self._imported_years)), tuple(sorted(imported.items())))
 
     @property
     def timezone(self) -> ZoneInfo:
@@ -74,6 +87,11 @@ class ParkCalendar:
         kind = self._overrides.get(day)
         if kind is not None:
             return kind == "workday"
+        kind = self._imported.get(day)
+        if kind is not None:
+            return kind == "workday"
+        if day.year in self._imported_years:
+            return day.weekday() < 5
         if self.statutory:
             statutory = _statutory_workday(day)
             if statutory is not None:
@@ -82,8 +100,14 @@ class ParkCalendar:
         return day.weekday() < 5
 
     def knows_year(self, year: int) -> bool:
-        """Whether the statutory schedule of ``year`` is known (else weekends are assumed)."""
-        return statutory_year_known(year)
+        """Whether the statutory schedule of ``year`` is known (else weekends are assumed):
+        imported by the park, or built into the package."""
+        return year in self._imported_years or statutory_year_known(year)
+
+    @property
+    def imported_years(self) -> frozenset[int]:
+        """The years whose statutory schedule the park imported."""
+        return self._imported_years
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, ParkCalendar) and self._key == other._key

@@ -30,6 +30,7 @@ from .external import complete as complete_external
 from .external import external_tasks, is_waiting_external, throw_error, waiting_external
 from .limits import Budget, OverBudget, RunLimits, check_reachable
 from .messages import awaited_messages, deliver, thrown_messages
+from .migration import CannotMigrate, MigrationProblem, place, plan_migration
 from .returns import move_back, resume, resume_point, return_problem
 from .sandbox import ScriptLimits
 from .scripting import ParkEnvironment, ParkScriptEngine
@@ -216,6 +217,42 @@ class Engine:
                 task._set_state(TaskState.READY)
 
         return self._advance(workflow, version, act, actor=actor)
+
+    def migration_problems(self, version: ProcessVersion, state: bytes,
+                           target: ProcessVersion,
+                           mapping: Mapping[str, str] | None = None) -> list[MigrationProblem]:
+        """Why the application cannot move from ``version`` to ``target`` (empty: it can).
+
+        ``mapping`` names the target's element for a source element id (renamed elements);
+        the others map by id. See engine/migration.py for what moves and what does not.
+        """
+        return self._migration_plan(version, state, target, mapping or {})[1]
+
+    def migrate(self, version: ProcessVersion, state: bytes, target: ProcessVersion,
+                mapping: Mapping[str, str] | None = None, *,
+                actor: str | None = None) -> Snapshot:
+        """Move the waiting application onto ``target``; CannotMigrate lists why it cannot.
+
+        The snapshot is of the target version: its open task (new id) keeps its dates, its
+        waiting timers fire when they would have.
+        """
+        plan, problems = self._migration_plan(version, state, target, mapping or {})
+        if plan is None:
+            raise CannotMigrate(problems)
+        old = plan.main.workflow
+        spec, subprocess_specs, _ = self._specs(target)
+        workflow = BpmnWorkflow(spec, subprocess_specs, script_engine=self._script_engine)
+        workflow.data.update(old.data)
+        workflow.correlations.update(copy.deepcopy(old.correlations))
+        return self._advance(workflow, target, lambda: place(workflow, plan), actor=actor)
+
+    def _migration_plan(self, version: ProcessVersion, state: bytes, target: ProcessVersion,
+                        mapping: Mapping[str, str]) -> tuple[Any, list[MigrationProblem]]:
+        workflow = self._load(version, state)
+        spec, subprocess_specs, private = self._specs(target)
+        _, _, private_before = self._specs(version)
+        return plan_migration(workflow, spec, subprocess_specs, mapping,
+                              event_subprocesses=private or private_before)
 
     def inspect(self, version: ProcessVersion, state: bytes) -> Snapshot:
         """The instance as stored, without changing it."""

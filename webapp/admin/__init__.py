@@ -21,6 +21,7 @@ from webapp.admin import (
     forms,
     incidents,
     integrations,
+    migrations,
     people,
     policies,
     processes,
@@ -33,7 +34,7 @@ __all__ = ["register_admin"]
 TRANSLATIONS = Path(__file__).parent / "translations"
 
 for _module in (processes, forms, people, calendar, settings, integrations, incidents,
-                applications, dashboard, policies):
+                applications, dashboard, policies, migrations):
     admin.register_blueprint(_module.bp)
 install(admin)
 

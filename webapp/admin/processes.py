@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import secrets
+from datetime import datetime
 from typing import Any
 from urllib.parse import quote
+from zoneinfo import ZoneInfo
 
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -15,6 +17,7 @@ from webapp.admin.access import current_admin, current_park, json_error
 from webapp.admin.problems import problem_json, text_of
 from webapp.extensions import store
 from webapp.services import admin_processes as service
+from webapp.services import holidays
 from webapp.services.processes import deploy_warnings, get_latest
 
 bp = Blueprint("processes", __name__)
@@ -51,8 +54,11 @@ def home() -> Response:
 def index() -> str:
     """List the park's procedures with their versions, deployers and running applications."""
     with store.database.read() as session:
-        found = service.procedures(session, current_park(session))
-    return render_template("admin/processes.html", procedures=found)
+        park = current_park(session)
+        found = service.procedures(session, park)
+        today = datetime.now(ZoneInfo(park.timezone)).date()
+        unknown_year = holidays.coming_year_unknown(session, park, today)
+    return render_template("admin/processes.html", procedures=found, unknown_year=unknown_year)
 
 
 @bp.route("/processes/new")

@@ -18,8 +18,10 @@ def register(api: Api) -> None:
         external_tasks,
         handoffs,
         health,
+        holidays,
         instances,
         integrations,
+        migrations,
         notifications,
         policies,
         processes,
@@ -31,6 +33,6 @@ def register(api: Api) -> None:
 
     for module in (auth, processes, instances, applicant_actions, tasks, returns, handoffs,
                    notifications, supervision, health, external_tasks, policies,
-                   integrations, saved_filters):
+                   integrations, saved_filters, migrations, holidays):
         api.register_blueprint(module.blp)
     api.register_blueprint(external_tasks.tokens_blp)

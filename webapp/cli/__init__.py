@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from webapp.cli import accounts, database, demo, processes, serve, worker
+from webapp.cli import accounts, database, demo, migrations, processes, serve, worker
 from webapp.cli.core import CliState, ParkflowGroup
 
 
@@ -27,5 +27,7 @@ main.add_command(demo.demo)
 main.add_command(serve.serve)
 main.add_command(worker.worker)
 main.add_command(worker.incidents)
+main.add_command(migrations.migrate)
+accounts.calendar.add_command(migrations.import_schedule)
 
 __all__ = ["main"]

@@ -6,6 +6,7 @@ from webapp.models.definitions import ProcessDefinition
 from webapp.models.drafts import Draft
 from webapp.models.external import EXTERNAL_TASK_STATUSES, ExternalTask, ServiceToken
 from webapp.models.filters import SavedFilter
+from webapp.models.holidays import SCHEDULE_SOURCES, HolidaySchedule
 from webapp.models.instances import (
     INSTANCE_RESULTS,
     INSTANCE_STATUSES,
@@ -61,6 +62,7 @@ __all__ = [
     "JOB_STATUSES",
     "NOTIFICATION_KINDS",
     "ROLES",
+    "SCHEDULE_SOURCES",
     "TASK_STATUSES",
     "ApiToken",
     "AppendOnlyError",
@@ -72,6 +74,7 @@ __all__ = [
     "ExternalTask",
     "Group",
     "GroupMember",
+    "HolidaySchedule",
     "HumanTask",
     "IdempotencyKey",
     "Instance",

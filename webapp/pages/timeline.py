@@ -115,6 +115,14 @@ def _withdrawn(details: Mapping[str, Any], names: Names) -> str:
     return str(details.get("reason") or "")
 
 
+def _migrated(details: Mapping[str, Any], names: Names) -> str:
+    return _(
+        "from version %(before)s to version %(after)s",
+        before=details.get("from_version"),
+        after=details.get("to_version"),
+    )
+
+
 # every audit action of the shared contract (and the older task actions), as the timeline
 # shows it
 ACTIONS: dict[str, Shown] = {
@@ -160,6 +168,7 @@ ACTIONS: dict[str, Shown] = {
     "task.claimed": Shown(lazy_gettext("Claimed"), on_timeline=False),
     "task.unclaimed": Shown(lazy_gettext("Given back"), on_timeline=False),
     "task.assigned": Shown(lazy_gettext("Assigned"), on_timeline=False),
+    "instance.migrated": Shown(lazy_gettext("Moved to another version"), _migrated),
 }
 ON_TIMELINE = tuple(sorted(name for name, shown in ACTIONS.items() if shown.on_timeline))
 

@@ -1,5 +1,6 @@
-"""A park's working calendar as stored: its time zone, its CalendarDay entries and the time its
-working day ends (the park setting ``working_day_ends``, "HH:MM", 17:30 unless set).
+"""A park's working calendar as stored: its time zone, its CalendarDay entries, the statutory
+schedules it imported (HolidaySchedule) and the time its working day ends (the park setting
+``working_day_ends``, "HH:MM", 17:30 unless set).
 
 Every step of every application needs the calendar (due dates, reminders), so each process
 keeps the calendars it built, keyed by the park's ``calendar_revision``. Whatever changes a
@@ -19,10 +20,12 @@ from sqlalchemy.orm import Session, object_session
 
 from engine import DEFAULT_DAY_END
 from engine.calendars import DayKind, ParkCalendar
-from webapp.models import CalendarDay, Park
+from webapp.models import CalendarDay, HolidaySchedule, Park
 
 _ENTRIES = select(CalendarDay.day, CalendarDay.kind).where(
     CalendarDay.park_id == bindparam("park_id"))
+_SCHEDULES = select(HolidaySchedule.year, HolidaySchedule.days).where(
+    HolidaySchedule.park_id == bindparam("park_id"))
 _lock = threading.Lock()
 _built: OrderedDict[tuple[str, str, int, time], ParkCalendar] = OrderedDict()
 MAX_CALENDARS = 256
@@ -43,7 +46,7 @@ def park_calendar(park: Park, session: Session | None = None) -> ParkCalendar:
     if session is None:
         raise ValueError(f"park {park.slug!r} is not attached to a session")
     calendar = ParkCalendar(park.timezone, overrides=calendar_entries(session, park.id),
-                            day_ends=key[3])
+                            day_ends=key[3], schedules=imported_schedules(session, park.id))
     with _lock:
         _built[key] = calendar
         while len(_built) > MAX_CALENDARS:
@@ -82,5 +85,12 @@ def calendar_entries(session: Session, park_id: str) -> dict[date, DayKind]:
     return {day: cast(DayKind, kind) for day, kind in rows}
 
 
+def imported_schedules(session: Session, park_id: str) -> dict[int, dict[date, DayKind]]:
+    """The statutory schedules the park imported, by year (webapp/services/holidays.py)."""
+    rows = session.execute(_SCHEDULES, {"park_id": park_id})
+    return {year: {date.fromisoformat(day): cast(DayKind, kind) for day, kind in days.items()}
+            for year, days in rows}
+
+
 __all__ = ["DAY_END_SETTING", "calendar_changed", "calendar_entries", "day_end_of",
-           "park_calendar"]
+           "imported_schedules", "park_calendar"]

@@ -136,6 +136,19 @@ def endpoints(target: Target) -> list[tuple[str, str, str, Any]]:
          f"/api/v1/offers/{target.offer_id}/confirm", None),
         ("post", "/api/v1/offers/{offer_id}/decline",
          f"/api/v1/offers/{target.offer_id}/decline", None),
+        ("post", "/api/v1/instances/{instance_id}/migrate/check",
+         f"/api/v1/instances/{instance}/migrate/check", {"version": 1}),
+        ("post", "/api/v1/instances/{instance_id}/migrate",
+         f"/api/v1/instances/{instance}/migrate", {"version": 1}),
+        ("post", "/api/v1/parks/{park}/processes/{key}/migrate",
+         f"/api/v1/parks/{park}/processes/api_probe/migrate", {"version": 1}),
+        ("get", "/api/v1/parks/{park}/holiday-schedules",
+         f"/api/v1/parks/{park}/holiday-schedules", None),
+        ("post", "/api/v1/parks/{park}/holiday-schedules",
+         f"/api/v1/parks/{park}/holiday-schedules",
+         {"year": 2027, "text": "2027-01-01 放假", "preview": True}),
+        ("delete", "/api/v1/parks/{park}/holiday-schedules/{year}",
+         f"/api/v1/parks/{park}/holiday-schedules/2027", None),
     ]
 
 
