@@ -413,7 +413,8 @@ def offers_for(session: Session, park: Park, enterprise_id: str, *,
 
 
 def _own_offer(session: Session, offer_id: int, actor: str) -> tuple[PolicyOffer, Park]:
-    offer = session.get(PolicyOffer, offer_id)
+    # ids are 64-bit: a larger number names no offer (and must not reach the database)
+    offer = session.get(PolicyOffer, offer_id) if 0 < offer_id < 2**63 else None
     user = find_user(session, actor)
     membership = (session.get(Membership, (user.id, offer.park_id))
                   if offer is not None and user is not None else None)

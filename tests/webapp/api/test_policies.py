@@ -201,6 +201,8 @@ def test_bad_policies_and_profiles_are_refused_with_the_reason(
     assert staff.status_code == 403
     assert client.post("/api/v1/offers/999999/confirm",
                        headers=login("xinghe")).status_code == 404
+    assert client.post(f"/api/v1/offers/{2**70}/decline",
+                       headers=login("xinghe")).status_code == 404
 
 
 def test_an_application_the_profile_cannot_fill_hands_the_offer_back(
