@@ -152,6 +152,22 @@ async function openFile(modeler, file) {
   }
 }
 
+// The toolbar's toggle plays the diagram with bpmn-js-token-simulation: start events get a
+// play button, gateways let the modeller choose the flow, nothing is sent to the server.
+function simulation(modeler, button) {
+  const toggle = modeler.get("toggleMode");
+  modeler.get("eventBus").on("tokenSimulation.toggleMode", ({ active }) => {
+    button.setAttribute("aria-pressed", String(active));
+    button.classList.toggle("primary", active);
+    for (const id of ["pf-validate", "pf-deploy"]) {
+      document.getElementById(id).disabled = active;
+    }
+    status(say(active ? "simulating" : "simulation_off"));
+  });
+  button.addEventListener("click", () => toggle.toggleMode());
+  button.disabled = false;
+}
+
 function guard(action) {
   return () => action().catch((error) => status(say("failed", { reason: error.message }), "error"));
 }
@@ -182,6 +198,7 @@ async function start() {
       download(`${processId(modeler)}.svg`, svg, "image/svg+xml");
     },
   };
+  simulation(modeler, document.getElementById("pf-simulate"));
   for (const [id, action] of Object.entries(buttons)) {
     const button = document.getElementById(id);
     button.addEventListener("click", guard(action));
