@@ -33,6 +33,8 @@ await build({
     viewer: join(here, "src", "viewer.js"),
     "viewer-style": join(here, "src", "viewer.css"),
     "modeler-style": join(here, "src", "modeler.css"),
+    decisions: join(here, "src", "decisions.js"),
+    "decisions-style": join(here, "src", "decisions.css"),
     admin: join(here, "src", "admin.js"),
     "admin-style": join(here, "src", "admin.css"),
   },
