@@ -8,11 +8,12 @@ plays a diagram: a token leaves the start event and moves along the flows.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, Dialog, Page, expect
 
 from tests.e2e.admin_helpers import WAIT_MS, Server, running_server, screenshot, sign_in
 
@@ -174,4 +175,63 @@ def test_the_simulation_plays_a_token_along_the_diagram(
     simulate.click()
     expect(simulate).to_have_attribute("aria-pressed", "false")
     expect(tab.locator("#pf-deploy")).to_be_enabled()
+    tab.close()
+
+
+RENAME = """(name) => {
+  const m = window.Parkflow.modeler;
+  const task = m.get("elementRegistry").get("preliminary_review");
+  m.get("modeling").updateProperties(task, { name });
+}"""
+TASK_NAME = """() => window.Parkflow.modeler.get("elementRegistry")
+  .get("preliminary_review").businessObject.name"""
+
+
+def test_a_draft_is_saved_as_you_draw_restored_and_discarded(
+        server: Server, chromium: Browser) -> None:
+    tab = admin_tab(server, chromium, "en")
+    url = f"{server.url}/admin/processes/policy_subsidy/edit"
+    tab.goto(url)
+    tab.wait_for_selector('#pf-admin-modeler[data-ready="true"]')
+    deployed_name = tab.evaluate(TASK_NAME)
+    tab.locator('#pf-canvas [data-element-id="preliminary_review"]').click()
+    tab.evaluate(RENAME, "初审（草稿）")
+    expect(tab.locator("#pf-admin-modeler")).to_have_attribute("data-draft-saved", re.compile("."))
+    expect(tab.locator("#pf-draft-state")).to_contain_text("Draft saved at")
+
+    # leaving asks first; staying keeps the page, leaving anyway and coming back restores
+    dialogs: list[str] = []
+
+    def answer(dialog: Dialog) -> None:
+        dialogs.append(dialog.type)
+        dialog.accept()
+
+    tab.on("dialog", answer)
+    tab.goto(url)
+    assert dialogs == ["beforeunload"]
+    tab.wait_for_selector('#pf-admin-modeler[data-ready="true"]')
+    expect(tab.locator("#pf-draft")).to_be_visible()
+    expect(tab.locator("#pf-draft-text")).to_contain_text("draft")
+    assert tab.evaluate(TASK_NAME) == "初审（草稿）"
+    screenshot(tab, "modeler-draft-restored")
+
+    tab.click("#pf-draft-discard")
+    expect(tab.locator("#pf-draft")).to_be_hidden()
+    assert tab.evaluate(TASK_NAME) == deployed_name
+    tab.goto(url)  # nothing unsaved: no question
+    tab.wait_for_selector('#pf-admin-modeler[data-ready="true"]')
+    assert dialogs == ["beforeunload"]
+    expect(tab.locator("#pf-draft")).to_be_hidden()
+
+    # a deploy takes the draft's place
+    tab.locator('#pf-canvas [data-element-id="preliminary_review"]').click()
+    tab.evaluate(RENAME, "初审")
+    expect(tab.locator("#pf-admin-modeler")).to_have_attribute("data-draft-saved", re.compile("."))
+    tab.click("#pf-deploy")
+    expect(tab.locator("#pf-status")).to_contain_text("Version 2 of")
+    tab.goto(url)
+    tab.wait_for_selector('#pf-admin-modeler[data-ready="true"]')
+    assert dialogs == ["beforeunload"]
+    expect(tab.locator("#pf-draft")).to_be_hidden()
+    assert tab.evaluate(TASK_NAME) == "初审"
     tab.close()

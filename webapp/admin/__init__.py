@@ -18,6 +18,7 @@ from webapp.admin import (
     applications,
     calendar,
     decisions,
+    drafts,
     forms,
     incidents,
     people,
@@ -30,7 +31,7 @@ __all__ = ["register_admin"]
 
 TRANSLATIONS = Path(__file__).parent / "translations"
 
-for _module in (processes, forms, decisions, people, calendar, settings, incidents, applications):
+for _module in (processes, drafts, forms, decisions, people, calendar, settings, incidents, applications):
     admin.register_blueprint(_module.bp)
 install(admin)
 
