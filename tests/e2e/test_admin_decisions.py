@@ -44,7 +44,8 @@ def edit_cell(tab: Page, selector: str, text: str) -> None:
 
 
 def test_a_table_edited_in_the_browser_is_deployed_and_decides(
-        server: Server, chromium: Browser) -> None:
+    server: Server, chromium: Browser
+) -> None:
     earlier = start(server.db)
     tab = admin_tab(server, chromium, "en")
     failures: list[str] = []
@@ -62,7 +63,8 @@ def test_a_table_edited_in_the_browser_is_deployed_and_decides(
     tab.click("#pf-validate")
     expect(tab.locator("#pf-status")).to_have_attribute("data-kind", "error")
     expect(tab.locator('#pf-problem-list li[data-element-id="Rule_rd_tier_a"]')).to_contain_text(
-        "syntax error")
+        "syntax error"
+    )
     edit_cell(tab, SPEND, "? >= 10000000 and ? >= revenue * 0.05")
 
     edit_cell(tab, AMOUNT, "1200000")
@@ -76,14 +78,20 @@ def test_a_table_edited_in_the_browser_is_deployed_and_decides(
     later = start(server.db)
     assert load_instance(server.db, later).definition.version == 2
     for instance_id in (earlier, later):
-        complete(server.db, instance_id, "preliminary_review",
-                 {"outcome": "approve", "comment": "同意"}, "zhang.wei")
+        complete(
+            server.db,
+            instance_id,
+            "preliminary_review",
+            {"outcome": "approve", "comment": "同意"},
+            "zhang.wei",
+        )
     assert load_instance(server.db, earlier).data_summary["amount"] == 1000000
     assert load_instance(server.db, later).data_summary["amount"] == 1200000
 
     tab.goto(f"{server.url}/admin/decisions")
     expect(tab.locator('#decisions tr[data-decision-id="subsidy_eligibility"]')).to_contain_text(
-        "2 versions")
+        "2 versions"
+    )
     assert failures == []
     tab.close()
 

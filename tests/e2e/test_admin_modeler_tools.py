@@ -25,7 +25,9 @@ SPLIT = """<?xml version="1.0" encoding="UTF-8"?>
   xmlns:camunda="http://camunda.org/schema/1.0/bpmn"
   id="Definitions_split" targetNamespace="http://bpmn.io/schema/bpmn">
   <bpmn:process id="lint_split" name="Split" isExecutable="true">
-    <bpmn:startEvent id="start" name="Applied"><bpmn:outgoing>to_gateway</bpmn:outgoing></bpmn:startEvent>
+    <bpmn:startEvent id="start" name="Applied">
+      <bpmn:outgoing>to_gateway</bpmn:outgoing>
+    </bpmn:startEvent>
     <bpmn:sequenceFlow id="to_gateway" sourceRef="start" targetRef="decide" />
     <bpmn:exclusiveGateway id="decide" name="Large?">
       <bpmn:incoming>to_gateway</bpmn:incoming>
@@ -104,12 +106,14 @@ def open_diagram(tab: Page, server: Server, path: Path) -> None:
 
 
 def lint_entries(tab: Page, element_id: str, rule: str = RULE):
-    return tab.locator(f'.djs-overlays[data-container-id="{element_id}"] '
-                       f'.bjsl-overlay li[data-rule="{rule}"]')
+    return tab.locator(
+        f'.djs-overlays[data-container-id="{element_id}"] .bjsl-overlay li[data-rule="{rule}"]'
+    )
 
 
 def test_the_lint_overlay_shows_a_gateway_flow_without_condition(
-        server: Server, chromium: Browser, tmp_path: Path) -> None:
+    server: Server, chromium: Browser, tmp_path: Path
+) -> None:
     diagram = tmp_path / "split.bpmn"
     diagram.write_text(SPLIT, encoding="utf-8")
     tab = admin_tab(server, chromium, "en")
@@ -117,7 +121,8 @@ def test_the_lint_overlay_shows_a_gateway_flow_without_condition(
     for flow in ("to_large", "to_small"):
         expect(lint_entries(tab, flow)).to_have_count(1)
         expect(lint_entries(tab, flow).locator(".message")).to_have_text(
-            "A flow out of this gateway needs a condition, or must be its default flow")
+            "A flow out of this gateway needs a condition, or must be its default flow"
+        )
     expect(lint_entries(tab, "to_gateway")).to_have_count(0)
     expect(tab.locator(".bjsl-button")).to_contain_text("2 Errors")
     tab.locator('.djs-overlays[data-container-id="to_large"] .bjsl-icon').hover()
@@ -126,7 +131,8 @@ def test_the_lint_overlay_shows_a_gateway_flow_without_condition(
     # what lint shows is what deploying refuses
     tab.click("#pf-validate")
     expect(tab.locator('#pf-problem-list li[data-element-id="to_large"]')).to_contain_text(
-        "needs a condition")
+        "needs a condition"
+    )
 
     tab.evaluate(FIX_GATEWAY)
     expect(lint_entries(tab, "to_large")).to_have_count(0)
@@ -135,19 +141,24 @@ def test_the_lint_overlay_shows_a_gateway_flow_without_condition(
     tab.close()
 
 
-def test_the_lint_messages_speak_chinese(server: Server, chromium: Browser,
-                                         tmp_path: Path) -> None:
+def test_the_lint_messages_speak_chinese(server: Server, chromium: Browser, tmp_path: Path) -> None:
     diagram = tmp_path / "split.bpmn"
-    diagram.write_text(SPLIT.replace(
-        '<bpmn:endEvent id="large" name="Large"><bpmn:incoming>to_large</bpmn:incoming>',
-        '<bpmn:endEvent id="large" name="Large"><bpmn:incoming>to_large</bpmn:incoming>'
-        "<bpmn:signalEventDefinition />"), encoding="utf-8")
+    diagram.write_text(
+        SPLIT.replace(
+            '<bpmn:endEvent id="large" name="Large"><bpmn:incoming>to_large</bpmn:incoming>',
+            '<bpmn:endEvent id="large" name="Large"><bpmn:incoming>to_large</bpmn:incoming>'
+            "<bpmn:signalEventDefinition />",
+        ),
+        encoding="utf-8",
+    )
     tab = admin_tab(server, chromium, "zh_CN")
     open_diagram(tab, server, diagram)
     expect(lint_entries(tab, "to_small").locator(".message")).to_have_text(
-        "从该网关流出的连线需要条件，或设为网关的默认连线")
+        "从该网关流出的连线需要条件，或设为网关的默认连线"
+    )
     expect(lint_entries(tab, "large", "parkflow/signal-ref").locator(".message")).to_have_text(
-        "信号事件须指定信号：请选择或新建一个信号")
+        "信号事件须指定信号：请选择或新建一个信号"
+    )
     expect(tab.locator(".bjsl-button")).to_contain_text("3 个错误")
     tab.locator('.djs-overlays[data-container-id="large"] .bjsl-icon').hover()
     screenshot(tab, "zh-modeler-lint")
@@ -155,7 +166,8 @@ def test_the_lint_messages_speak_chinese(server: Server, chromium: Browser,
 
 
 def test_the_simulation_plays_a_token_along_the_diagram(
-        server: Server, chromium: Browser, tmp_path: Path) -> None:
+    server: Server, chromium: Browser, tmp_path: Path
+) -> None:
     diagram = tmp_path / "split.bpmn"
     diagram.write_text(SPLIT, encoding="utf-8")
     tab = admin_tab(server, chromium, "en")
@@ -188,7 +200,8 @@ TASK_NAME = """() => window.Parkflow.modeler.get("elementRegistry")
 
 
 def test_a_draft_is_saved_as_you_draw_restored_and_discarded(
-        server: Server, chromium: Browser) -> None:
+    server: Server, chromium: Browser
+) -> None:
     tab = admin_tab(server, chromium, "en")
     url = f"{server.url}/admin/processes/policy_subsidy/edit"
     tab.goto(url)

@@ -31,7 +31,8 @@ __all__ = ["register_admin"]
 
 TRANSLATIONS = Path(__file__).parent / "translations"
 
-for _module in (processes, drafts, forms, decisions, people, calendar, settings, incidents, applications):
+for _module in (processes, drafts, forms, decisions, people, calendar, settings, incidents,
+                applications):
     admin.register_blueprint(_module.bp)
 install(admin)
 

@@ -33,8 +33,9 @@ def index() -> str:
 @bp.route("/decisions/new")
 def new() -> str:
     """Open the decision table editor on a new table."""
-    return render_template("admin/decision_edit.html", decision=None,
-                           dmn_url=url_for("admin.decisions.blank"))
+    return render_template(
+        "admin/decision_edit.html", decision=None, dmn_url=url_for("admin.decisions.blank")
+    )
 
 
 @bp.route("/decisions/blank.dmn")
@@ -49,8 +50,11 @@ def edit(decision_id: str) -> str:
     """Open the editor on the park's current table of a decision."""
     with store.database.read() as session:
         decision = service.get_decision(session, current_park(session), decision_id[:MAX_ID])
-    return render_template("admin/decision_edit.html", decision=decision,
-                           dmn_url=url_for("admin.decisions.dmn", decision_id=decision_id))
+    return render_template(
+        "admin/decision_edit.html",
+        decision=decision,
+        dmn_url=url_for("admin.decisions.dmn", decision_id=decision_id),
+    )
 
 
 @bp.route("/decisions/<decision_id>.dmn")
@@ -69,8 +73,13 @@ def dmn(decision_id: str) -> Response:
         content = versions[int(raw)]
     name = f"{decision.decision_id}-v{raw}.dmn" if raw else f"{decision.decision_id}.dmn"
     plain = name.encode("ascii", "ignore").decode() or "decision.dmn"
-    return Response(content, mimetype="application/xml", headers={
-        "Content-Disposition": f"inline; filename=\"{plain}\"; filename*=UTF-8''{quote(name)}"})
+    return Response(
+        content,
+        mimetype="application/xml",
+        headers={
+            "Content-Disposition": f"inline; filename=\"{plain}\"; filename*=UTF-8''{quote(name)}"
+        },
+    )
 
 
 @bp.route("/decisions/validate", methods=["POST"])
@@ -93,15 +102,21 @@ def deploy() -> tuple[Response, int]:
         return xml
     try:
         with store.database.write() as session:
-            done = service.deploy_decision(session, current_park(session), xml,
-                                           actor=current_admin(session))
+            done = service.deploy_decision(
+                session, current_park(session), xml, actor=current_admin(session)
+            )
     except InvalidProcess as exc:
         return jsonify({"problems": _problems(exc.problems)}), 422
-    body = {"decision_id": done.decision_id, "saved": done.saved,
-            "processes": [{"key": r.key, "version": r.version, "name": r.name,
-                           "created": r.created} for r in done.deployed],
-            "edit_url": url_for("admin.decisions.edit", decision_id=done.decision_id),
-            "list_url": url_for("admin.decisions.index")}
+    body = {
+        "decision_id": done.decision_id,
+        "saved": done.saved,
+        "processes": [
+            {"key": r.key, "version": r.version, "name": r.name, "created": r.created}
+            for r in done.deployed
+        ],
+        "edit_url": url_for("admin.decisions.edit", decision_id=done.decision_id),
+        "list_url": url_for("admin.decisions.index"),
+    }
     created = done.saved or any(r.created for r in done.deployed)
     return jsonify(body), 201 if created else 200
 
@@ -110,7 +125,7 @@ def _posted_xml() -> str | tuple[Response, int]:
     body: Any = request.get_json(silent=True)
     xml = body.get("dmn_xml") if isinstance(body, dict) else None
     if not isinstance(xml, str) or not xml.strip():
-        return json_error(400, "malformed", _("Send the table as JSON: {\"dmn_xml\": \"...\"}."))
+        return json_error(400, "malformed", _('Send the table as JSON: {"dmn_xml": "..."}.'))
     if "\x00" in xml:
         return json_error(422, "invalid_decision", _("The table contains NUL characters."))
     return xml

@@ -24,8 +24,9 @@ def show() -> tuple[Response, int]:
         return target
     with store.database.read() as session:
         draft = service.get_draft(session, current_park(session), current_admin(session), target)
-        found = None if draft is None else {"xml": draft.xml,
-                                            "saved_at": draft.updated_at.isoformat()}
+        found = (
+            None if draft is None else {"xml": draft.xml, "saved_at": draft.updated_at.isoformat()}
+        )
     return jsonify({"draft": found}), 200
 
 
@@ -34,18 +35,21 @@ def save() -> tuple[Response, int]:
     """Keep the diagram as the administrator's draft (``{"target", "xml"}``)."""
     body: Any = request.get_json(silent=True)
     if not isinstance(body, dict) or not isinstance(body.get("xml"), str):
-        return json_error(400, "malformed",
-                          _("Send the draft as JSON: {\"target\": \"process:…\", \"xml\": \"...\"}."))
+        return json_error(
+            400, "malformed", _('Send the draft as JSON: {"target": "process:…", "xml": "..."}.')
+        )
     target = _target(body.get("target"))
     if isinstance(target, tuple):
         return target
     try:
         with store.database.write() as session:
-            saved_at = service.save_draft(session, current_park(session),
-                                          current_admin(session), target, body["xml"])
+            saved_at = service.save_draft(
+                session, current_park(session), current_admin(session), target, body["xml"]
+            )
     except Invalid:
-        return json_error(422, "invalid_draft",
-                          _("The draft is empty, too large or holds NUL characters."))
+        return json_error(
+            422, "invalid_draft", _("The draft is empty, too large or holds NUL characters.")
+        )
     return jsonify({"saved_at": saved_at.isoformat()}), 200
 
 
@@ -57,8 +61,9 @@ def discard() -> tuple[Response, int]:
         return target
     reason = "deployed" if request.args.get("reason") == "deployed" else "discarded"
     with store.database.write() as session:
-        found = service.discard_draft(session, current_park(session), current_admin(session),
-                                      target, reason=reason)
+        found = service.discard_draft(
+            session, current_park(session), current_admin(session), target, reason=reason
+        )
     return jsonify({"discarded": found}), 200
 
 
@@ -66,5 +71,8 @@ def _target(raw: object) -> str | tuple[Response, int]:
     try:
         return service.check_target(raw)
     except Invalid:
-        return json_error(400, "bad_target",
-                          _("Name the procedure of the draft: process:<key>, or process: for a new one."))
+        return json_error(
+            400,
+            "bad_target",
+            _("Name the procedure of the draft: process:<key>, or process: for a new one."),
+        )

@@ -17,6 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
+from xml.sax.saxutils import quoteattr
 
 from lxml import etree
 from sqlalchemy import select
@@ -89,8 +90,9 @@ class ParkDecision:
 
 def _name_of(content: str, fallback: str) -> str:
     try:
-        root = etree.fromstring(content.encode("utf-8"),
-                                etree.XMLParser(resolve_entities=False, no_network=True))
+        root = etree.fromstring(
+            content.encode("utf-8"), etree.XMLParser(resolve_entities=False, no_network=True)
+        )
     except etree.XMLSyntaxError:
         return fallback
     for element in root.iter("{*}decision"):
@@ -106,22 +108,29 @@ def _ids(content: str) -> tuple[str, ...]:
 
 
 def _definitions(session: Session, park: Park) -> list[ProcessDefinition]:
-    return list(session.scalars(
-        select(ProcessDefinition).where(ProcessDefinition.park_id == park.id)
-        .options(undefer(ProcessDefinition.dmn_xml), undefer(ProcessDefinition.bpmn_xml))
-        .order_by(ProcessDefinition.deployed_at, ProcessDefinition.id)))
+    return list(
+        session.scalars(
+            select(ProcessDefinition)
+            .where(ProcessDefinition.park_id == park.id)
+            .options(undefer(ProcessDefinition.dmn_xml), undefer(ProcessDefinition.bpmn_xml))
+            .order_by(ProcessDefinition.deployed_at, ProcessDefinition.id)
+        )
+    )
 
 
 def _called(bpmn_xml: str) -> set[str]:
     """The decisions a diagram's business rule tasks call."""
     try:
-        root = etree.fromstring(bpmn_xml.encode("utf-8"),
-                                etree.XMLParser(resolve_entities=False, no_network=True))
+        root = etree.fromstring(
+            bpmn_xml.encode("utf-8"), etree.XMLParser(resolve_entities=False, no_network=True)
+        )
     except etree.XMLSyntaxError:
         return set()
-    return {str(task.get(f"{{{CAMUNDA_NS}}}decisionRef"))
-            for task in root.iter(f"{{{BPMN_NS}}}businessRuleTask")
-            if task.get(f"{{{CAMUNDA_NS}}}decisionRef")}
+    return {
+        str(task.get(f"{{{CAMUNDA_NS}}}decisionRef"))
+        for task in root.iter(f"{{{BPMN_NS}}}businessRuleTask")
+        if task.get(f"{{{CAMUNDA_NS}}}decisionRef")
+    }
 
 
 def park_decision_list(session: Session, park: Park) -> list[ParkDecision]:
@@ -137,10 +146,17 @@ def park_decision_list(session: Session, park: Park) -> list[ParkDecision]:
         ids = _ids(text)
         first = ids[0] if ids else filename.removesuffix(".dmn")
         versions = tuple(_versions(definitions, park, first))
-        found.append(ParkDecision(
-            decision_id=first, name=_name_of(text, first), decisions=ids, content=text,
-            used_by=tuple(sorted(key for key, called in calls.items() if called & set(ids))),
-            versions=versions, edited=bool(versions) and not versions[-1].procedures))
+        found.append(
+            ParkDecision(
+                decision_id=first,
+                name=_name_of(text, first),
+                decisions=ids,
+                content=text,
+                used_by=tuple(sorted(key for key, called in calls.items() if called & set(ids))),
+                versions=versions,
+                edited=bool(versions) and not versions[-1].procedures,
+            )
+        )
     return sorted(found, key=lambda d: d.decision_id)
 
 
@@ -152,8 +168,9 @@ def get_decision(session: Session, park: Park, decision_id: str) -> ParkDecision
     raise NotFound(f"decision {decision_id!r}")
 
 
-def _versions(definitions: list[ProcessDefinition], park: Park,
-              decision_id: str) -> list[DecisionVersion]:
+def _versions(
+    definitions: list[ProcessDefinition], park: Park, decision_id: str
+) -> list[DecisionVersion]:
     seen: dict[str, DecisionVersion] = {}
     for definition in definitions:
         for content in definition.dmn_xml or ():
@@ -163,15 +180,18 @@ def _versions(definitions: list[ProcessDefinition], park: Park,
             label = f"{definition.key} v{definition.version}"
             if content in seen:
                 old = seen[content]
-                seen[content] = DecisionVersion(old.number, content, old.since,
-                                                (*old.procedures, label))
+                seen[content] = DecisionVersion(
+                    old.number, content, old.since, (*old.procedures, label)
+                )
             else:
-                seen[content] = DecisionVersion(len(seen) + 1, content, definition.deployed_at,
-                                                (label,))
+                seen[content] = DecisionVersion(
+                    len(seen) + 1, content, definition.deployed_at, (label,)
+                )
     saved = saved_decisions(park).get(decision_id)
     if saved and saved["dmn"] not in seen:
-        seen[saved["dmn"]] = DecisionVersion(len(seen) + 1, saved["dmn"],
-                                             datetime.fromisoformat(saved["saved_at"]), ())
+        seen[saved["dmn"]] = DecisionVersion(
+            len(seen) + 1, saved["dmn"], datetime.fromisoformat(saved["saved_at"]), ()
+        )
     return list(seen.values())
 
 
@@ -185,13 +205,17 @@ def blank_decision(suffix: str, name: str) -> str:
 
 def _probe(ids: tuple[str, ...]) -> bytes:
     """A procedure calling each decision, so the engine checks the table as it would run."""
-    tasks = "".join(f'<bpmn:businessRuleTask id="call_{i}" camunda:decisionRef="{d}" />'
-                    for i, d in enumerate(ids))
-    return (f'<bpmn:definitions xmlns:bpmn="{BPMN_NS}" xmlns:camunda="{CAMUNDA_NS}" '
-            'id="probe" targetNamespace="urn:parkflow:probe">'
-            '<bpmn:process id="pf_decision_probe" isExecutable="true">'
-            f'<bpmn:startEvent id="probe_start" />{tasks}</bpmn:process>'
-            '</bpmn:definitions>').encode("utf-8")
+    tasks = "".join(
+        f'<bpmn:businessRuleTask id="call_{i}" camunda:decisionRef={quoteattr(d)} />'
+        for i, d in enumerate(ids)
+    )
+    return (
+        f'<bpmn:definitions xmlns:bpmn="{BPMN_NS}" xmlns:camunda="{CAMUNDA_NS}" '
+        'id="probe" targetNamespace="urn:parkflow:probe">'
+        '<bpmn:process id="pf_decision_probe" isExecutable="true">'
+        f'<bpmn:startEvent id="probe_start" />{tasks}</bpmn:process>'
+        "</bpmn:definitions>"
+    ).encode()
 
 
 def check_decision(session: Session, park: Park, dmn_xml: str) -> list[Problem]:
@@ -202,14 +226,21 @@ def check_decision(session: Session, park: Park, dmn_xml: str) -> list[Problem]:
         ids = decision_ids(content)
     except InvalidProcess as exc:
         return list(exc.problems)
-    others = {name: other for name, other in park_decisions(session, park).items()
-              if not set(_ids(other.decode("utf-8"))) & set(ids)}
+    others = {
+        name: other
+        for name, other in park_decisions(session, park).items()
+        if not set(_ids(other.decode("utf-8"))) & set(ids)
+    }
     try:
         prepare_deployment({PROBE_FILE: _probe(ids)}, {**others, DMN_FILE: content}, {})
     except InvalidProcess as exc:
         # the probe's own complaints (it has no end, say) are not the table's
-        return [p for p in exc.problems if p.file != PROBE_FILE
-                and not (p.element_id or "").startswith(("probe", "call_", "pf_decision"))]
+        return [
+            p
+            for p in exc.problems
+            if p.file != PROBE_FILE
+            and not (p.element_id or "").startswith(("probe", "call_", "pf_decision"))
+        ]
     return []
 
 
@@ -238,16 +269,23 @@ def deploy_decision(session: Session, park: Park, dmn_xml: str, *, actor: Any) -
     current = {d.decision_id: d for d in park_decision_list(session, park)}.get(first)
     changed = (current.content if current else before) != dmn_xml
     if changed:
-        stored = {key: value for key, value in stored.items()
-                  if key not in ids or key == first}
-        stored[first] = {"dmn": dmn_xml, "saved_at": datetime.now(UTC).isoformat(),
-                         "saved_by": actor.username}
+        stored = {key: value for key, value in stored.items() if key not in ids or key == first}
+        stored[first] = {
+            "dmn": dmn_xml,
+            "saved_at": datetime.now(UTC).isoformat(),
+            "saved_by": actor.username,
+        }
         park.settings = {**park.settings, DECISIONS_SETTING: stored}
         session.flush()
-        audit.record(session, park_id=park.id, actor=actor.username, action="decision.saved",
-                     details={"decision_id": first, "decisions": list(ids)},
-                     before={"dmn": current.content} if current else None,
-                     after={"dmn": dmn_xml})
+        audit.record(
+            session,
+            park_id=park.id,
+            actor=actor.username,
+            action="decision.saved",
+            details={"decision_id": first, "decisions": list(ids)},
+            before={"dmn": current.content} if current else None,
+            after={"dmn": dmn_xml},
+        )
     deployed: list[Deployed] = []
     users = current.used_by if current else ()
     newest = {d.key: d for d in _definitions(session, park)}
@@ -256,10 +294,16 @@ def deploy_decision(session: Session, park: Park, dmn_xml: str, *, actor: Any) -
             if result.key == key:
                 deployed.append(result)
     if any(result.created for result in deployed):
-        audit.record(session, park_id=park.id, actor=actor.username, action="decision.deployed",
-                     details={"decision_id": first,
-                              "processes": [{"key": r.key, "version": r.version}
-                                            for r in deployed]})
+        audit.record(
+            session,
+            park_id=park.id,
+            actor=actor.username,
+            action="decision.deployed",
+            details={
+                "decision_id": first,
+                "processes": [{"key": r.key, "version": r.version} for r in deployed],
+            },
+        )
     return DecisionDeployed(first, changed, tuple(deployed))
 
 

@@ -27,32 +27,45 @@ KINDS = ("process:",)
 def check_target(target: object) -> str:
     """A draft's target as sent by the page, or Invalid."""
     if not isinstance(target, str) or not target.startswith(KINDS) or len(target) > MAX_TARGET:
-        raise Invalid("target names no procedure (process:<key>, or process: for a new one)",
-                      details={"target": ["bad_target"]})
+        raise Invalid(
+            "target names no procedure (process:<key>, or process: for a new one)",
+            details={"target": ["bad_target"]},
+        )
     return target
 
 
 def get_draft(session: Session, park: Park, user: User, target: str) -> ModellerDraft | None:
     """The person's draft for ``target``, if any."""
-    return session.scalars(select(ModellerDraft).where(
-        ModellerDraft.park_id == park.id, ModellerDraft.user_id == user.id,
-        ModellerDraft.target == target)).one_or_none()
+    return session.scalars(
+        select(ModellerDraft).where(
+            ModellerDraft.park_id == park.id,
+            ModellerDraft.user_id == user.id,
+            ModellerDraft.target == target,
+        )
+    ).one_or_none()
 
 
 def save_draft(session: Session, park: Park, user: User, target: str, xml: str) -> datetime:
     """Keep ``xml`` as the person's draft for ``target``; when it was saved."""
     if not xml.strip() or len(xml) > MAX_XML or "\x00" in xml:
-        raise Invalid("the draft is empty, too large or holds NUL characters",
-                      details={"xml": ["bad_xml"]})
+        raise Invalid(
+            "the draft is empty, too large or holds NUL characters", details={"xml": ["bad_xml"]}
+        )
     draft = get_draft(session, park, user, target)
     now = utcnow()
     if draft is None:
-        draft = ModellerDraft(park_id=park.id, user_id=user.id, target=target, xml=xml,
-                              created_at=now, updated_at=now)
+        draft = ModellerDraft(
+            park_id=park.id, user_id=user.id, target=target, xml=xml, created_at=now, updated_at=now
+        )
         session.add(draft)
         session.flush()
-        audit.record(session, park_id=park.id, actor=user.username,
-                     action="modeller.draft_started", details={"target": target})
+        audit.record(
+            session,
+            park_id=park.id,
+            actor=user.username,
+            action="modeller.draft_started",
+            details={"target": target},
+        )
     else:
         draft.xml = xml
         draft.updated_at = now
@@ -60,16 +73,22 @@ def save_draft(session: Session, park: Park, user: User, target: str, xml: str) 
     return now
 
 
-def discard_draft(session: Session, park: Park, user: User, target: str,
-                  *, reason: str = "discarded") -> bool:
+def discard_draft(
+    session: Session, park: Park, user: User, target: str, *, reason: str = "discarded"
+) -> bool:
     """Remove the person's draft for ``target``; False when there was none."""
     draft = get_draft(session, park, user, target)
     if draft is None:
         return False
     session.delete(draft)
     session.flush()
-    audit.record(session, park_id=park.id, actor=user.username,
-                 action="modeller.draft_discarded", details={"target": target, "reason": reason})
+    audit.record(
+        session,
+        park_id=park.id,
+        actor=user.username,
+        action="modeller.draft_discarded",
+        details={"target": target, "reason": reason},
+    )
     return True
 
 

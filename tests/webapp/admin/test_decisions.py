@@ -10,15 +10,15 @@ from sqlalchemy import select
 from tests.webapp.admin.helpers import audits, definition, post_json, versions
 from tests.webapp.apptools import Browser, text_of
 from tests.webapp.fixtures import PROCESSES, complete, load_instance, open_tasks, start
-
 from webapp.db import Database
 from webapp.models import Park, ProcessDefinition
 
 TABLE = (PROCESSES / "subsidy_eligibility.dmn").read_text(encoding="utf-8")
 RAISED = TABLE.replace(
     '<outputEntry id="LiteralExpression_rd_a_amount"><text>1000000</text></outputEntry>',
-    '<outputEntry id="LiteralExpression_rd_a_amount"><text>1200000</text></outputEntry>')
-BROKEN = TABLE.replace('<text>? &gt;= 10000000 and', '<text>? &gt;=== 10000000 and')
+    '<outputEntry id="LiteralExpression_rd_a_amount"><text>1200000</text></outputEntry>',
+)
+BROKEN = TABLE.replace("<text>? &gt;= 10000000 and", "<text>? &gt;=== 10000000 and")
 
 
 def test_the_list_shows_the_table_its_procedure_and_versions(admin: Browser) -> None:
@@ -42,17 +42,21 @@ def test_validation_names_the_rule_of_a_broken_cell(admin: Browser) -> None:
     assert answer.status_code == 200 and problems
     assert [(p["element_id"], p["line"]) for p in problems] == [("Rule_rd_tier_a", 40)]
     assert "syntax error" in problems[0]["message"]
-    assert post_json(admin, "/admin/decisions/validate",
-                     {"dmn_xml": RAISED}).get_json() == {"problems": []}
-    assert post_json(admin, "/admin/decisions/validate",
-                     {"dmn_xml": "not xml"}).get_json()["problems"]
+    assert post_json(admin, "/admin/decisions/validate", {"dmn_xml": RAISED}).get_json() == {
+        "problems": []
+    }
+    assert post_json(admin, "/admin/decisions/validate", {"dmn_xml": "not xml"}).get_json()[
+        "problems"
+    ]
     for body in ({}, {"dmn_xml": ""}, {"dmn_xml": 3}, ["<x/>"]):
         assert post_json(admin, "/admin/decisions/validate", body).status_code == 400
-    assert post_json(admin, "/admin/decisions/deploy", {"dmn_xml": "<a>\x00</a>"}).status_code == 422
+    nul = post_json(admin, "/admin/decisions/deploy", {"dmn_xml": "<a>\x00</a>"})
+    assert nul.status_code == 422
 
 
 def test_a_deployed_table_makes_a_new_version_that_decides_with_it(
-        db: Database, admin: Browser) -> None:
+    db: Database, admin: Browser
+) -> None:
     refused = post_json(admin, "/admin/decisions/deploy", {"dmn_xml": BROKEN})
     assert refused.status_code == 422 and versions(db, "policy_subsidy") == [1]
 
@@ -60,22 +64,35 @@ def test_a_deployed_table_makes_a_new_version_that_decides_with_it(
     answer = post_json(admin, "/admin/decisions/deploy", {"dmn_xml": RAISED})
     assert answer.status_code == 201
     body = answer.get_json()
-    assert body["processes"] == [{"key": "policy_subsidy", "version": 2, "name": body[
-        "processes"][0]["name"], "created": True}]
+    assert body["processes"] == [
+        {
+            "key": "policy_subsidy",
+            "version": 2,
+            "name": body["processes"][0]["name"],
+            "created": True,
+        }
+    ]
     assert versions(db, "policy_subsidy") == [1, 2]
     assert dmn_of(db, 2) == [RAISED] and dmn_of(db, 1) == [TABLE]
     assert [e.details["decision_id"] for e in audits(db, "decision.saved")] == [
-        "subsidy_eligibility"]
+        "subsidy_eligibility"
+    ]
     assert audits(db, "decision.deployed")[0].details["processes"] == [
-        {"key": "policy_subsidy", "version": 2}]
+        {"key": "policy_subsidy", "version": 2}
+    ]
     # deploying the same table again changes nothing
     again = post_json(admin, "/admin/decisions/deploy", {"dmn_xml": RAISED})
     assert again.status_code == 200 and versions(db, "policy_subsidy") == [1, 2]
 
     later = start(db)
     for instance_id in (earlier, later):
-        complete(db, instance_id, "preliminary_review", {"outcome": "approve", "comment": "同意"},
-                 "zhang.wei")
+        complete(
+            db,
+            instance_id,
+            "preliminary_review",
+            {"outcome": "approve", "comment": "同意"},
+            "zhang.wei",
+        )
     assert load_instance(db, earlier).data_summary.get("amount") == 1000000
     assert load_instance(db, later).data_summary.get("amount") == 1200000
     assert open_tasks(db, later)
@@ -91,7 +108,15 @@ def test_a_deployed_table_makes_a_new_version_that_decides_with_it(
 def dmn_of(db: Database, version: int) -> list[str]:
     """The DMN files a version of policy_subsidy runs."""
     with db.read() as session:
-        return list(session.scalar(
-            select(ProcessDefinition.dmn_xml).join(Park, Park.id == ProcessDefinition.park_id)
-            .where(Park.slug == "demo", ProcessDefinition.key == "policy_subsidy",
-                   ProcessDefinition.version == version)) or [])
+        return list(
+            session.scalar(
+                select(ProcessDefinition.dmn_xml)
+                .join(Park, Park.id == ProcessDefinition.park_id)
+                .where(
+                    Park.slug == "demo",
+                    ProcessDefinition.key == "policy_subsidy",
+                    ProcessDefinition.version == version,
+                )
+            )
+            or []
+        )

@@ -18,17 +18,20 @@ DRAWN = POLICY_SUBSIDY.replace('camunda:dueDate="3WD"', 'camunda:dueDate="5WD"')
 
 
 def put(browser: Browser, body: Any) -> TestResponse:
-    return browser.client.put(URL, json=body, headers={"X-CSRFToken": browser.token,
-                                                       "Accept": "application/json"})
+    return browser.client.put(
+        URL, json=body, headers={"X-CSRFToken": browser.token, "Accept": "application/json"}
+    )
 
 
 def delete(browser: Browser, query: str) -> TestResponse:
-    return browser.client.delete(f"{URL}?{query}", headers={"X-CSRFToken": browser.token,
-                                                            "Accept": "application/json"})
+    return browser.client.delete(
+        f"{URL}?{query}", headers={"X-CSRFToken": browser.token, "Accept": "application/json"}
+    )
 
 
-def test_a_draft_is_saved_read_back_and_discarded(parks: Database, admin: Browser,
-                                                  browser: Callable[[str | None], Browser]) -> None:
+def test_a_draft_is_saved_read_back_and_discarded(
+    parks: Database, admin: Browser, browser: Callable[[str | None], Browser]
+) -> None:
     assert admin.get(f"{URL}?target={TARGET}").get_json() == {"draft": None}
     assert put(admin, {"target": TARGET, "xml": POLICY_SUBSIDY}).status_code == 200
     saved = put(admin, {"target": TARGET, "xml": DRAWN})
@@ -45,7 +48,8 @@ def test_a_draft_is_saved_read_back_and_discarded(parks: Database, admin: Browse
     assert admin.get(f"{URL}?target={TARGET}").get_json() == {"draft": None}
     assert delete(admin, f"target={TARGET}").get_json() == {"discarded": False}
     assert [e.details for e in audits(parks, "modeller.draft_discarded")] == [
-        {"target": TARGET, "reason": "discarded"}]
+        {"target": TARGET, "reason": "discarded"}
+    ]
 
 
 def test_bad_drafts_are_refused_with_a_reason(admin: Browser) -> None:
@@ -60,6 +64,7 @@ def test_bad_drafts_are_refused_with_a_reason(admin: Browser) -> None:
         answer = put(admin, {"target": TARGET, "xml": xml})
         assert answer.status_code == 422 and answer.get_json()["error"]["code"] == "invalid_draft"
     # without the page's CSRF token nothing is saved
-    refused = admin.client.put(URL, json={"target": TARGET, "xml": "<a/>"},
-                               headers={"Accept": "application/json"})
+    refused = admin.client.put(
+        URL, json={"target": TARGET, "xml": "<a/>"}, headers={"Accept": "application/json"}
+    )
     assert refused.status_code == 400
