@@ -248,3 +248,28 @@ def test_a_draft_is_saved_as_you_draw_restored_and_discarded(
     expect(tab.locator("#pf-draft")).to_be_hidden()
     assert tab.evaluate(TASK_NAME) == "初审"
     tab.close()
+
+
+def test_the_properties_panel_speaks_chinese_and_offers_what_parkflow_runs(
+    server: Server, chromium: Browser
+) -> None:
+    tab = admin_tab(server, chromium, "zh_CN")
+    tab.goto(f"{server.url}/admin/processes/policy_subsidy/edit")
+    tab.wait_for_selector('#pf-admin-modeler[data-ready="true"]')
+    panel = tab.locator("#pf-properties")
+    tab.evaluate("""() => { const m = window.Parkflow.modeler;
+      const process = m.get("elementRegistry").find((e) => e.type === "bpmn:Participant");
+      m.get("selection").select(process); }""")
+    expect(panel.locator(".bio-properties-panel-header-type")).to_have_text("参与者")
+    groups = panel.locator(".bio-properties-panel-group-header-title")
+    expect(groups.filter(has_text="常规")).to_have_count(1)
+    for hidden in ("历史清理", "作业执行", "任务列表", "可发起人", "外部任务", "异步延续"):
+        expect(groups.filter(has_text=hidden)).to_have_count(0)
+    tab.locator('#pf-canvas [data-element-id="preliminary_review"]').click()
+    expect(panel.locator(".bio-properties-panel-header-type")).to_have_text("用户任务")
+    expect(groups.filter(has_text="人员分配")).to_have_count(1)
+    expect(groups.filter(has_text="审批方式")).to_have_count(1)
+    for hidden in ("异步延续", "作业执行"):
+        expect(groups.filter(has_text=hidden)).to_have_count(0)
+    screenshot(tab, "zh-modeler-panel")
+    tab.close()

@@ -12,6 +12,7 @@ import {
 import CamundaBehaviorsModule from "camunda-bpmn-js-behaviors/lib/camunda-platform";
 import camundaModdle from "camunda-bpmn-moddle/resources/camunda.json";
 import { ApprovalModeModule } from "./approval-mode.js";
+import { ParkflowPanelModule } from "./parkflow-panel.js";
 import lintConfig from "./bpmnlint-config";
 
 // ``translations`` (optional) maps the modeler's English words to the page's language.
@@ -22,6 +23,7 @@ export function createModeler(canvas, properties, { translations } = {}) {
     CamundaPlatformPropertiesProviderModule,
     CamundaBehaviorsModule,
     ApprovalModeModule,
+    ParkflowPanelModule,
     LintModule,
     TokenSimulationModule,
   ];
