@@ -4,9 +4,11 @@ the engine's deploy checks, deployed with the procedures calling them."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from sqlalchemy import select
 
+from tests.webapp.admin.conftest import OTHER_ADMIN
 from tests.webapp.admin.helpers import audits, definition, post_json, versions
 from tests.webapp.apptools import Browser, text_of
 from tests.webapp.fixtures import PROCESSES, complete, load_instance, open_tasks, start
@@ -120,3 +122,66 @@ def dmn_of(db: Database, version: int) -> list[str]:
             )
             or []
         )
+
+
+NEW_RULE = """<?xml version="1.0" encoding="UTF-8"?>
+<definitions xmlns="https://www.omg.org/spec/DMN/20191111/MODEL/" id="d_fee" name="Fee"
+  namespace="urn:parkflow:decisions">
+  <decision id="fee_rule" name="场地费">
+    <decisionTable id="t_fee" hitPolicy="FIRST">
+      <input id="i_area" label="面积"><inputExpression id="ie_area" typeRef="number">
+        <text>area</text></inputExpression></input>
+      <output id="o_fee" label="费用" name="fee" typeRef="number" />
+      <rule id="r_big"><inputEntry id="c_big"><text>? &gt; 100</text></inputEntry>
+        <outputEntry id="v_big"><text>500</text></outputEntry></rule>
+      <rule id="r_small"><inputEntry id="c_small"><text>-</text></inputEntry>
+        <outputEntry id="v_small"><text>100</text></outputEntry></rule>
+    </decisionTable>
+  </decision>
+</definitions>
+"""
+CALLS_FEE = """<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
+  xmlns:camunda="http://camunda.org/schema/1.0/bpmn" id="d" targetNamespace="urn:t">
+  <bpmn:process id="venue_fee" name="场地费核定" isExecutable="true">
+    <bpmn:startEvent id="start"><bpmn:outgoing>f1</bpmn:outgoing></bpmn:startEvent>
+    <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="decide" />
+    <bpmn:businessRuleTask id="decide" name="核定" camunda:decisionRef="fee_rule">
+      <bpmn:incoming>f1</bpmn:incoming><bpmn:outgoing>f2</bpmn:outgoing>
+    </bpmn:businessRuleTask>
+    <bpmn:sequenceFlow id="f2" sourceRef="decide" targetRef="end" />
+    <bpmn:endEvent id="end"><bpmn:incoming>f2</bpmn:incoming></bpmn:endEvent>
+  </bpmn:process>
+</bpmn:definitions>
+"""
+
+
+def test_a_new_table_is_saved_and_the_next_procedure_calling_it_runs_it(
+    db: Database, admin: Browser
+) -> None:
+    # before the table exists, a procedure calling it is refused
+    early = post_json(admin, "/admin/processes/deploy", {"bpmn_xml": CALLS_FEE})
+    assert early.status_code == 422
+    saved = post_json(admin, "/admin/decisions/deploy", {"dmn_xml": NEW_RULE})
+    assert saved.status_code == 201
+    assert saved.get_json()["saved"] is True and saved.get_json()["processes"] == []
+    html = text_of(admin.get("/admin/decisions"))
+    assert 'data-decision-id="fee_rule"' in html and "已保存，尚未随流程发布" in html
+
+    deployed = post_json(admin, "/admin/processes/deploy", {"bpmn_xml": CALLS_FEE})
+    assert deployed.status_code == 201 and versions(db, "venue_fee") == [1]
+    instance_id = start(db, "venue_fee", {"area": 300})
+    assert load_instance(db, instance_id).data_summary.get("fee") == 500
+    assert "已保存，尚未随流程发布" not in text_of(admin.get("/admin/decisions"))
+
+
+def test_another_parks_administrator_sees_no_table_of_this_park(
+    parks: Database, admin: Browser, browser: Callable[[str | None], Browser]
+) -> None:
+    assert post_json(admin, "/admin/decisions/deploy", {"dmn_xml": NEW_RULE}).status_code == 201
+    other = browser(OTHER_ADMIN)
+    assert 'data-decision-id="fee_rule"' not in text_of(other.get("/admin/decisions"))
+    assert other.get("/admin/decisions/fee_rule/edit").status_code == 404
+    assert other.get("/admin/decisions/fee_rule.dmn").status_code == 404
+    assert admin.get("/admin/decisions/fee_rule.dmn").status_code == 200
+    assert browser("zhang.wei").get("/admin/decisions").status_code == 403
