@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, Dialog, Page, expect
 
 from tests.e2e.admin_helpers import WAIT_MS, Server, running_server, screenshot, sign_in
 from tests.e2e.conftest import unlabelled
@@ -106,7 +106,17 @@ def test_the_table_editor_speaks_chinese(server: Server, chromium: Browser) -> N
     tab.click("#pf-deploy")
     expect(tab.locator("#pf-status")).to_contain_text("目前没有流程调用它")
     screenshot(tab, "zh-decision-new")
+    # an edit not deployed: leaving asks first
+    dialogs: list[str] = []
+
+    def answer(dialog: Dialog) -> None:
+        dialogs.append(dialog.type)
+        dialog.accept()
+
+    tab.on("dialog", answer)
+    edit_cell(tab, '#pf-dmn td[data-element-id^="LiteralExpression_"]', '"好"')
     tab.goto(f"{server.url}/admin/decisions")
+    assert dialogs == ["beforeunload"]
     expect(tab.locator("#decisions tbody tr")).to_have_count(2)
     expect(tab.locator("#decisions")).to_contain_text("已保存，尚未随流程发布")
     tab.close()

@@ -91,6 +91,7 @@ async function deploy(modeler) {
     return;
   }
   listProblems([]);
+  unsaved.dirty = false;
   const created = body.processes.filter((p) => p.created);
   if (created.length) {
     status(say("deployed_with", { processes: created.map((p) => `${p.name} v${p.version}`).join("、") }), "success");
@@ -103,8 +104,32 @@ async function deploy(modeler) {
   link.href = body.list_url;
   link.textContent = say("list");
   document.getElementById("pf-status").append(" ", link);
-  window.Parkflow.decisionSaved?.();
 }
+
+// Leaving the page with changes not deployed asks first.
+const unsaved = {
+  dirty: false,
+  watched: new WeakSet(),
+  watch(modeler) {
+    const follow = () => {
+      const viewer = modeler.getActiveViewer();
+      if (viewer && !this.watched.has(viewer)) {
+        this.watched.add(viewer);
+        viewer.get("eventBus").on("elements.changed", () => {
+          this.dirty = true;
+        });
+      }
+    };
+    modeler.on("views.changed", follow);
+    follow();
+    window.addEventListener("beforeunload", (event) => {
+      if (this.dirty) {
+        event.preventDefault();
+        event.returnValue = "";
+      }
+    });
+  },
+};
 
 function guard(action) {
   return () => action().catch((error) => status(say("failed", { reason: error.message }), "error"));
@@ -127,6 +152,7 @@ async function start() {
     throw new Error(`${response.status}`);
   }
   await openTable(modeler, await response.text());
+  unsaved.watch(modeler);
   const buttons = {
     "pf-validate": () => validate(modeler),
     "pf-deploy": () => deploy(modeler),
