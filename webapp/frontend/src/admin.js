@@ -209,7 +209,13 @@ const drafts = {
       }
     });
     document.getElementById("pf-draft-discard").addEventListener("click", guard(() => this.discard(deployedXml)));
-    const { body } = await this.request("GET", this.url());
+    let body = {};
+    try {
+      ({ body } = await this.request("GET", this.url()));
+    } catch (error) {
+      // the deployed diagram opens all the same; only the draft is missing
+      this.state(say("draft_failed", { reason: error.message }));
+    }
     if (body.draft && body.draft.xml !== deployedXml) {
       await modeler.importXML(body.draft.xml);
       modeler.get("canvas").zoom("fit-viewport", "auto");
