@@ -272,4 +272,23 @@ def test_the_properties_panel_speaks_chinese_and_offers_what_parkflow_runs(
     for hidden in ("异步延续", "作业执行"):
         expect(groups.filter(has_text=hidden)).to_have_count(0)
     screenshot(tab, "zh-modeler-panel")
+
+    # a service task chooses one of the registered services
+    tab.evaluate("""() => { const m = window.Parkflow.modeler;
+      const registry = m.get("elementRegistry");
+      const participant = registry.find((e) => e.type === "bpmn:Participant");
+      const task = m.get("modeling").createShape({ type: "bpmn:ServiceTask", id: "stamp" },
+        { x: participant.x + 400, y: participant.y + 40 }, participant);
+      m.get("selection").select(task); }""")
+    expect(panel.locator(".bio-properties-panel-header-type")).to_have_text("服务任务")
+    panel_group = panel.locator('[data-group-id="group-parkflowService"]')
+    panel_group.locator(".bio-properties-panel-group-header").click()
+    select = panel_group.get_by_label("已登记的服务")
+    expect(select.locator("option")).to_contain_text(["无", "record_time"])
+    select.select_option("record_time")
+    service = tab.evaluate("""() => window.Parkflow.modeler.get("elementRegistry").get("stamp")
+      .businessObject.extensionElements.values[0].values
+      .find((p) => p.name === "service").value""")
+    assert service == "record_time"
+    screenshot(tab, "zh-modeler-service")
     tab.close()

@@ -57,6 +57,11 @@ export const ZH = {
   Script: "脚本",
   "Called decision": "调用的决策",
   "External task": "外部任务",
+  Service: "服务",
+  "Registered service": "已登记的服务",
+  "What the task calls; an external task (its worker fetches a topic) names none":
+    "任务调用的服务；外部任务（由执行程序按主题拉取）不选",
+  None: "无",
   "Start initiator": "发起人变量",
   "Call activity": "调用活动",
   "In mappings": "传入映射",

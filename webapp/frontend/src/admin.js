@@ -272,7 +272,7 @@ async function start() {
   const modeler = createModeler(
     document.getElementById("pf-canvas"),
     document.getElementById("pf-properties"),
-    { translations: chinese ? ZH : undefined },
+    { translations: chinese ? ZH : undefined, services: JSON.parse(root.dataset.services || "[]") },
   );
   // the page's scripts and end-to-end tests reach the modeler's API here
   window.Parkflow.modeler = modeler;

@@ -16,7 +16,8 @@ import { ParkflowPanelModule } from "./parkflow-panel.js";
 import lintConfig from "./bpmnlint-config";
 
 // ``translations`` (optional) maps the modeler's English words to the page's language.
-export function createModeler(canvas, properties, { translations } = {}) {
+// ``services`` names the park's registered services, offered to service and send tasks.
+export function createModeler(canvas, properties, { translations, services = [] } = {}) {
   const additionalModules = [
     BpmnPropertiesPanelModule,
     BpmnPropertiesProviderModule,
@@ -24,6 +25,7 @@ export function createModeler(canvas, properties, { translations } = {}) {
     CamundaBehaviorsModule,
     ApprovalModeModule,
     ParkflowPanelModule,
+    { parkflowServices: ["value", services] },
     LintModule,
     TokenSimulationModule,
   ];
