@@ -28,7 +28,8 @@ BUNDLE := webapp/static/dist/.built
 $(FRONTEND)/node_modules/.package-lock.json: $(FRONTEND)/package.json $(FRONTEND)/package-lock.json
 	cd $(FRONTEND) && npm ci --no-audit --no-fund
 
-$(BUNDLE): $(FRONTEND)/node_modules/.package-lock.json $(FRONTEND)/build.mjs $(wildcard $(FRONTEND)/src/*)
+$(BUNDLE): $(FRONTEND)/node_modules/.package-lock.json $(FRONTEND)/build.mjs $(wildcard $(FRONTEND)/src/*) \
+		$(FRONTEND)/.bpmnlintrc $(wildcard $(FRONTEND)/bpmnlint-plugin-parkflow/*.js $(FRONTEND)/bpmnlint-plugin-parkflow/rules/*.js)
 	cd $(FRONTEND) && node build.mjs
 
 install: $(STAMP) $(BUNDLE)

@@ -18,6 +18,8 @@ from webapp.admin import (
     applications,
     calendar,
     dashboard,
+    decisions,
+    drafts,
     forms,
     incidents,
     integrations,
@@ -33,8 +35,8 @@ __all__ = ["register_admin"]
 
 TRANSLATIONS = Path(__file__).parent / "translations"
 
-for _module in (processes, forms, people, calendar, settings, integrations, incidents,
-                applications, dashboard, policies, migrations):
+for _module in (processes, drafts, forms, decisions, people, calendar, settings, integrations,
+                incidents, applications, dashboard, policies, migrations):
     admin.register_blueprint(_module.bp)
 install(admin)
 

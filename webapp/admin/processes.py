@@ -13,6 +13,7 @@ from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from engine import InvalidProcess, Problem, diff_versions
+from engine.services import SERVICES
 from webapp.admin.access import current_admin, current_park, json_error
 from webapp.admin.problems import problem_json, text_of
 from webapp.extensions import store
@@ -65,7 +66,7 @@ def index() -> str:
 def new() -> str:
     """Open the modeler on a new, nearly empty diagram."""
     return render_template("admin/modeler.html", key=None, version=None,
-                           bpmn_url=url_for("admin.processes.blank"))
+                           bpmn_url=url_for("admin.processes.blank"), services=sorted(SERVICES))
 
 
 @bp.route("/processes/blank.bpmn")
@@ -82,7 +83,8 @@ def edit(key: str) -> str:
         definition = get_latest(session, current_park(session), key[:MAX_KEY])
         version, name = definition.version, definition.name
     return render_template("admin/modeler.html", key=key, version=version, name=name,
-                           bpmn_url=url_for("admin.processes.bpmn", key=key, version=version))
+                           bpmn_url=url_for("admin.processes.bpmn", key=key, version=version),
+                           services=sorted(SERVICES))
 
 
 @bp.route("/processes/<key>/versions/<int:version>.bpmn")

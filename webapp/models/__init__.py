@@ -20,6 +20,7 @@ from webapp.models.instances import (
 )
 from webapp.models.jobs import JOB_STATUSES, NOTIFICATION_KINDS, Job, Notification
 from webapp.models.limits import RateLimitCounter
+from webapp.models.modeller import ModellerDraft
 from webapp.models.policies import OFFER_STATUSES, EnterpriseProfile, Policy, PolicyOffer
 from webapp.models.substitutes import Substitution
 from webapp.models.tasks import HANDOFF_KINDS, TASK_STATUSES, HumanTask, StepHistory
@@ -82,6 +83,7 @@ __all__ = [
     "Job",
     "Membership",
     "MessageWait",
+    "ModellerDraft",
     "Notification",
     "ProcessDefinition",
     "Park",

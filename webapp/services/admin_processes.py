@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import func, select
@@ -26,6 +26,7 @@ from webapp.services.errors import NotFound
 from webapp.services.processes import Deployed
 
 FORMS_SETTING = "forms"
+DECISIONS_SETTING = "decisions"
 RUNNING = ("active", "error")
 # the version column is a 32-bit integer: a larger number names nothing
 MAX_VERSION = 2**31 - 1
@@ -149,12 +150,31 @@ def park_decisions(session: Session, park: Park) -> dict[str, bytes]:
     A file may hold several decisions; it is kept while it is the newest for any of them.
     """
     newest: dict[str, str] = {}
+    since: dict[str, datetime] = {}
     for definition in _latest_definitions(session, park):
         for content in definition.dmn_xml or ():
             newest.update(dict.fromkeys(_decision_ids(content), content))
+            since.update(dict.fromkeys(_decision_ids(content), definition.deployed_at))
+    # a table saved in the decision editor wins until a deployment brings a newer one
+    for decision, saved in saved_decisions(park).items():
+        saved_at = datetime.fromisoformat(saved["saved_at"])
+        if decision not in since or saved_at >= _aware(since[decision]):
+            for other in _decision_ids(saved["dmn"]):
+                newest[other] = saved["dmn"]
     files = {content: decision for decision, content in sorted(newest.items(), reverse=True)}
     return {f"{decision or 'decision'}.dmn": content.encode("utf-8")
             for content, decision in sorted(files.items(), key=lambda item: item[1])}
+
+
+def saved_decisions(park: Park) -> dict[str, dict[str, Any]]:
+    """The decision tables saved in the browser's editor, as stored in the park's settings:
+    ``{first decision id: {"dmn", "saved_at", "saved_by"}}`` (webapp.services.admin_decisions)."""
+    stored = park.settings.get(DECISIONS_SETTING)
+    return dict(stored) if isinstance(stored, Mapping) else {}
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _decision_ids(content: str) -> list[str]:
@@ -247,4 +267,5 @@ __all__ = [
     "park_forms",
     "procedures",
     "redeploy",
+    "saved_decisions",
 ]

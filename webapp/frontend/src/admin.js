@@ -134,6 +134,7 @@ async function deploy(modeler) {
   listProblems(modeler, body.warnings || [], "warning", say("warnings_deployed"));
   const first = body.processes[0];
   status(say(first.created ? "deployed" : "unchanged", first), "success");
+  await drafts.deployed();
   const link = document.createElement("a");
   link.href = body.list_url;
   link.textContent = say("list");
@@ -147,10 +148,120 @@ async function openFile(modeler, file) {
     listProblems(modeler, []);
     listProblems(modeler, [], "warning");
     status(say("imported", { file: file.name }), "success");
+    drafts.changed();
   } catch (error) {
     status(say("load_failed", { reason: error.message }), "error");
   }
 }
+
+// The toolbar's toggle plays the diagram with bpmn-js-token-simulation: start events get a
+// play button, gateways let the modeller choose the flow, nothing is sent to the server.
+function simulation(modeler, button) {
+  const toggle = modeler.get("toggleMode");
+  modeler.get("eventBus").on("tokenSimulation.toggleMode", ({ active }) => {
+    button.setAttribute("aria-pressed", String(active));
+    button.classList.toggle("primary", active);
+    for (const id of ["pf-validate", "pf-deploy"]) {
+      document.getElementById(id).disabled = active;
+    }
+    status(say(active ? "simulating" : "simulation_off"));
+  });
+  button.addEventListener("click", () => toggle.toggleMode());
+  button.disabled = false;
+}
+
+// Drafts: what is drawn is saved on the server a moment after each change (per person and
+// procedure), offered back when the modeler opens again, and removed on deploy or discard.
+// Leaving the page with changes not deployed asks first.
+const SAVE_AFTER_MS = 1500;
+const drafts = {
+  modeler: null,
+  target: "",
+  timer: null,
+  dirty: false,
+  url(extra = "") {
+    return `${root.dataset.draftUrl}?target=${encodeURIComponent(this.target)}${extra}`;
+  },
+  async request(method, url, body) {
+    const response = await fetch(url, {
+      method,
+      credentials: "same-origin",
+      headers: { "Content-Type": "application/json", Accept: "application/json", "X-CSRFToken": csrfToken() },
+      body: body ? JSON.stringify(body) : undefined,
+    });
+    if (!(response.headers.get("Content-Type") || "").includes("application/json")) {
+      throw new Error(say("session"));
+    }
+    return { status: response.status, body: await response.json() };
+  },
+  state(text) {
+    document.getElementById("pf-draft-state").textContent = text;
+  },
+  // the draft of this procedure, restored over the deployed diagram when they differ
+  async open(modeler, target, deployedXml) {
+    this.modeler = modeler;
+    this.target = target;
+    modeler.on("commandStack.changed", () => this.changed());
+    window.addEventListener("beforeunload", (event) => {
+      if (this.dirty) {
+        event.preventDefault();
+        event.returnValue = "";
+      }
+    });
+    document.getElementById("pf-draft-discard").addEventListener("click", guard(() => this.discard(deployedXml)));
+    let body = {};
+    try {
+      ({ body } = await this.request("GET", this.url()));
+    } catch (error) {
+      // the deployed diagram opens all the same; only the draft is missing
+      this.state(say("draft_failed", { reason: error.message }));
+    }
+    if (body.draft && body.draft.xml !== deployedXml) {
+      await modeler.importXML(body.draft.xml);
+      modeler.get("canvas").zoom("fit-viewport", "auto");
+      const when = new Date(body.draft.saved_at).toLocaleString(document.documentElement.lang);
+      document.getElementById("pf-draft-text").textContent = say("draft_restored", { when });
+      document.getElementById("pf-draft").hidden = false;
+      this.dirty = true;
+    }
+  },
+  changed() {
+    this.dirty = true;
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => this.save().catch((error) => this.state(say("draft_failed", { reason: error.message }))), SAVE_AFTER_MS);
+    this.state(say("draft_pending"));
+  },
+  async save() {
+    this.timer = null;
+    const { status: code, body } = await this.request("PUT", root.dataset.draftUrl, {
+      target: this.target,
+      xml: await currentXml(this.modeler),
+    });
+    if (code >= 400) {
+      throw new Error(body.error?.message || code);
+    }
+    const when = new Date(body.saved_at).toLocaleTimeString(document.documentElement.lang);
+    this.state(say("draft_saved", { when }));
+    root.dataset.draftSaved = body.saved_at;
+  },
+  async discard(deployedXml) {
+    clearTimeout(this.timer);
+    await this.request("DELETE", this.url());
+    await this.modeler.importXML(deployedXml);
+    this.modeler.get("canvas").zoom("fit-viewport", "auto");
+    document.getElementById("pf-draft").hidden = true;
+    this.dirty = false;
+    this.state("");
+    status(say("draft_discarded"), "success");
+  },
+  async deployed() {
+    clearTimeout(this.timer);
+    this.dirty = false;
+    document.getElementById("pf-draft").hidden = true;
+    await this.request("DELETE", this.url("&reason=deployed"));
+    this.state("");
+  },
+};
 
 function guard(action) {
   return () => action().catch((error) => status(say("failed", { reason: error.message }), "error"));
@@ -161,7 +272,7 @@ async function start() {
   const modeler = createModeler(
     document.getElementById("pf-canvas"),
     document.getElementById("pf-properties"),
-    { translations: chinese ? ZH : undefined },
+    { translations: chinese ? ZH : undefined, services: JSON.parse(root.dataset.services || "[]") },
   );
   // the page's scripts and end-to-end tests reach the modeler's API here
   window.Parkflow.modeler = modeler;
@@ -170,8 +281,10 @@ async function start() {
   if (!response.ok) {
     throw new Error(`${response.status}`);
   }
-  await modeler.importXML(await response.text());
+  const deployedXml = await response.text();
+  await modeler.importXML(deployedXml);
   modeler.get("canvas").zoom("fit-viewport", "auto");
+  await drafts.open(modeler, `process:${root.dataset.key || ""}`, deployedXml);
   const buttons = {
     "pf-validate": () => validate(modeler),
     "pf-deploy": () => deploy(modeler),
@@ -182,6 +295,7 @@ async function start() {
       download(`${processId(modeler)}.svg`, svg, "image/svg+xml");
     },
   };
+  simulation(modeler, document.getElementById("pf-simulate"));
   for (const [id, action] of Object.entries(buttons)) {
     const button = document.getElementById(id);
     button.addEventListener("click", guard(action));

@@ -194,6 +194,8 @@ function setProperty(injector, element, name, value) {
   }
 }
 
+export { propertyOf, setProperty };
+
 export const ApprovalModeModule = {
   __init__: ["approvalModeProvider"],
   approvalModeProvider: ["type", ApprovalModeProvider],

@@ -1,5 +1,9 @@
-// The park administrator's modeler: bpmn-js with the Camunda Platform properties panel.
+// The park administrator's modeler: bpmn-js with the Camunda Platform properties panel, the
+// lint overlays (bpmnlint's recommended rules and Parkflow's own, while drawing) and the
+// token simulation (play the diagram before deploying it).
 import BpmnModeler from "bpmn-js/lib/Modeler";
+import LintModule from "bpmn-js-bpmnlint";
+import TokenSimulationModule from "bpmn-js-token-simulation";
 import {
   BpmnPropertiesPanelModule,
   BpmnPropertiesProviderModule,
@@ -8,15 +12,22 @@ import {
 import CamundaBehaviorsModule from "camunda-bpmn-js-behaviors/lib/camunda-platform";
 import camundaModdle from "camunda-bpmn-moddle/resources/camunda.json";
 import { ApprovalModeModule } from "./approval-mode.js";
+import { ParkflowPanelModule } from "./parkflow-panel.js";
+import lintConfig from "./bpmnlint-config";
 
 // ``translations`` (optional) maps the modeler's English words to the page's language.
-export function createModeler(canvas, properties, { translations } = {}) {
+// ``services`` names the park's registered services, offered to service and send tasks.
+export function createModeler(canvas, properties, { translations, services = [] } = {}) {
   const additionalModules = [
     BpmnPropertiesPanelModule,
     BpmnPropertiesProviderModule,
     CamundaPlatformPropertiesProviderModule,
     CamundaBehaviorsModule,
     ApprovalModeModule,
+    ParkflowPanelModule,
+    { parkflowServices: ["value", services] },
+    LintModule,
+    TokenSimulationModule,
   ];
   if (translations) {
     additionalModules.push({ translate: ["value", translator(translations)] });
@@ -24,6 +35,7 @@ export function createModeler(canvas, properties, { translations } = {}) {
   return new BpmnModeler({
     container: canvas,
     propertiesPanel: { parent: properties },
+    linting: { bpmnlint: lintConfig, active: true },
     additionalModules,
     moddleExtensions: { camunda: camundaModdle },
   });
