@@ -18,6 +18,7 @@ from webapp.models.instances import (
 )
 from webapp.models.jobs import JOB_STATUSES, NOTIFICATION_KINDS, Job, Notification
 from webapp.models.limits import RateLimitCounter
+from webapp.models.rectifications import RECTIFICATION_STATUSES, Rectification
 from webapp.models.substitutes import Substitution
 from webapp.models.tasks import HANDOFF_KINDS, TASK_STATUSES, HumanTask, StepHistory
 from webapp.models.tenancy import (
@@ -44,6 +45,7 @@ __all__ = [
     "STATUS_DETAILS",
     "JOB_STATUSES",
     "NOTIFICATION_KINDS",
+    "RECTIFICATION_STATUSES",
     "ROLES",
     "TASK_STATUSES",
     "ApiToken",
@@ -69,6 +71,7 @@ __all__ = [
     "Phrase",
     "RateLimitCounter",
     "Rating",
+    "Rectification",
     "RefCounter",
     "ServiceToken",
     "StepHistory",

@@ -14,7 +14,10 @@ JOB_STATUSES = ("pending", "done", "failed")
 NOTIFICATION_KINDS = ("task_waiting", "returned", "due_soon", "overdue", "escalated", "completed",
                       # the approval actions (issue 21): every kind the shared list names
                       "transferred", "delegated", "delegation_resolved", "signers_added",
-                      "urged", "cc", "withdrawn", "reminded")
+                      "urged", "cc", "withdrawn", "reminded",
+                      # the 好差评 loop (issue 22): the invitation to rate, a rectification
+                      # opened for the park, and its outcome told to the enterprise
+                      "rating_invited", "rectification_opened", "rectified")
 
 
 class Job(Base):
