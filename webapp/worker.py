@@ -32,6 +32,7 @@ from webapp.services import (
     jobs,
     messaging,
     notifications,
+    ratings,
     taskrule_actions,
     taskrules,
 )
@@ -101,6 +102,7 @@ HANDLERS: Mapping[str, Handler] = {
     taskrules.RULES_JOB: jobs.transactional(taskrule_actions.apply_rules),
     taskrules.TIMEOUT_JOB: jobs.transactional(taskrule_actions.on_timeout),
     external_tasks.INCIDENT: jobs.transactional(external_tasks.reopen_after_incident),
+    ratings.INVITE_JOB: jobs.transactional(ratings.invite),
 }
 
 

@@ -21,12 +21,13 @@ def register(api: Api) -> None:
         instances,
         notifications,
         processes,
+        ratings,
         returns,
         supervision,
         tasks,
     )
 
     for module in (auth, processes, instances, applicant_actions, tasks, returns, handoffs,
-                   notifications, supervision, health, external_tasks):
+                   notifications, supervision, ratings, health, external_tasks):
         api.register_blueprint(module.blp)
     api.register_blueprint(external_tasks.tokens_blp)
