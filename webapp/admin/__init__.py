@@ -14,14 +14,24 @@ from pathlib import Path
 from flask import Flask
 from flask_babel import Domain
 
-from webapp.admin import applications, calendar, forms, incidents, people, processes, settings
+from webapp.admin import (
+    applications,
+    calendar,
+    forms,
+    incidents,
+    people,
+    processes,
+    rectifications,
+    settings,
+)
 from webapp.admin.access import CATALOG_KEY, admin, install
 
 __all__ = ["register_admin"]
 
 TRANSLATIONS = Path(__file__).parent / "translations"
 
-for _module in (processes, forms, people, calendar, settings, incidents, applications):
+for _module in (processes, forms, people, calendar, settings, incidents, applications,
+                rectifications):
     admin.register_blueprint(_module.bp)
 install(admin)
 
