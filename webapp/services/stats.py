@@ -39,7 +39,7 @@ from typing import Any
 
 from sqlalchemy import (
     Date,
-    Integer,
+    String,
     and_,
     case,
     cast,
@@ -163,12 +163,9 @@ def population(session: Session, scope: Scope, filters: Filters) -> list[ColumnE
 
 
 def task_group(session: Session, task: Any = HumanTask) -> ColumnElement[str]:
-    """A task's group in SQL: its lane, else its first candidate group."""
-    if _dialect(session) == "postgresql":
-        first = task.candidate_groups.op("->>")(literal(0, Integer))
-    else:
-        first = func.json_extract(task.candidate_groups, "$[0]")
-    return func.coalesce(task.lane, first)
+    """A task's group in SQL: its lane, else its first candidate group (as stored in its
+    indexed ``group_name``)."""
+    return cast(task.group_name, String)
 
 
 def task_conditions(session: Session, scope: Scope) -> list[ColumnElement[bool]]:
@@ -294,12 +291,17 @@ def park_stats(session: Session, scope: Scope, filters: Filters, now: datetime) 
             .group_by(day)
         )
 
+    # the days are stored when an application ends (webapp.services.facts); computed here
+    # only for a row that has none
+    received = func.coalesce(Instance.receipt_day, days.receipt(Instance.started_at))
     rows = session.execute(
         union_all(
-            per_day("s", days.receipt(Instance.started_at), completed),
-            per_day("e", days.end(Instance.ended_at, paused), completed),
-            per_day("q", days.receipt(Instance.started_at), promised),
-            per_day("p", days.end(Instance.promised_at, paused), promised),
+            per_day("s", received, completed),
+            per_day("e", func.coalesce(Instance.end_day, days.end(Instance.ended_at, paused)),
+                    completed),
+            per_day("q", received, promised),
+            per_day("p", func.coalesce(Instance.promise_day,
+                                       days.end(Instance.promised_at, paused)), promised),
         )
     ).all()
     spans: dict[str, dict[date, int]] = {"s": {}, "e": {}, "q": {}, "p": {}}
