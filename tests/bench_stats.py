@@ -122,6 +122,7 @@ def backfill(db: Database) -> float:
     with db.write() as session:
         session.execute(text(migration.BACKFILL_GROUPS["postgresql"]))
         session.execute(text(migration.BACKFILL_DAYS))
+        session.execute(text(migration.BACKFILL_TASK_DAYS))
     taken = time.perf_counter() - began
     # the updated rows leave dead versions behind: cleared, and the planner's figures fresh
     with db.engine.execution_options(isolation_level="AUTOCOMMIT").connect() as connection:
@@ -146,10 +147,12 @@ def statements_of(db: Database) -> Iterator[list[tuple[str, Any]]]:
 
 
 def explain(db: Database, seen: list[tuple[str, Any]]) -> None:
-    """Print EXPLAIN ANALYZE of the statements that read instances or tasks."""
+    """Print EXPLAIN ANALYZE of the statements that read instances or tasks (with JIT off,
+    as the stats transaction sets it)."""
     with db.engine.connect() as connection:
+        connection.exec_driver_sql("SET jit = off")
         for statement, parameters in seen:
-            if "FROM instances" not in statement and "FROM human_tasks" not in statement:
+            if "instances" not in statement and "human_tasks" not in statement:
                 continue
             if not statement.lstrip().upper().startswith(("SELECT", "WITH")):
                 continue

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, ForeignKey, Index, String, and_, or_, text
@@ -97,6 +97,10 @@ class HumanTask(Base):
     # the group the supervision figures count the task under: its lane, else its first
     # candidate group (filled from those when not given)
     group_name: Mapped[str | None] = mapped_column(String(255), default=task_group_of)
+    # the local days the figures count its working days between (as webapp.services.stats
+    # computes them), written for its application's completed tasks when the application ends
+    created_day: Mapped[date | None]
+    completed_day: Mapped[date | None]
 
     instance: Mapped[Instance] = relationship()
 

@@ -3,11 +3,12 @@
 The figures (``webapp.services.stats``) count working days between local days of the park:
 the day an application was received and the day it ended, the day its promise ran out. Those
 days are fixed once it has ended, so they are written then, with the instance row the step
-writes anyway (no statement of their own), and the figures group by the stored columns
-instead of computing a local day for every row. They are the days ``stats.Days`` computes:
-a moment at or after the end of the working day belongs to the next day for a receipt; an
-end on the last second of the working day still to that day; the paused time (the clock
-stopped while the enterprise held the application) taken off the end and the promise.
+writes anyway (no statement of their own), and its completed tasks' days with one UPDATE;
+the figures group by the stored columns instead of computing a local day for every row.
+They are the days ``stats.Days`` computes: a moment at or after the end of the working day
+belongs to the next day for a receipt; an end on the last second of the working day still to
+that day; the paused time (the clock stopped while the enterprise held the application)
+taken off the end and the promise.
 """
 
 from __future__ import annotations
@@ -15,7 +16,12 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from sqlalchemy import update
+from sqlalchemy.orm import Session
+
 from engine import WorkCalendar
+from webapp.models import HumanTask, Instance, Park
+from webapp.services.stats import Days
 
 DAY = 86_400
 
@@ -47,4 +53,15 @@ def ended_days(values: dict[str, Any], calendar: WorkCalendar) -> dict[str, date
     }
 
 
-__all__ = ["ended_days", "local_day", "receipt_shift"]
+def date_tasks(session: Session, instance: Instance, park: Park,
+               calendar: WorkCalendar) -> None:
+    """Store the days of the application's completed tasks: one UPDATE, as it ends."""
+    days = Days(session, park, calendar)
+    session.connection().execute(
+        update(HumanTask)
+        .where(HumanTask.instance_id == instance.id, HumanTask.status == "completed")
+        .values(created_day=days.receipt(HumanTask.created_at),
+                completed_day=days.end(HumanTask.completed_at)))
+
+
+__all__ = ["date_tasks", "ended_days", "local_day", "receipt_shift"]

@@ -84,10 +84,12 @@ def _write(session: Session, instance: Instance, park: Park, snapshot: Snapshot,
     # after deadlines.sync: it settles the new tasks' follow-up times
     if "ended_at" in changes:
         # the days the supervision figures count, fixed now that it ended
+        calendar = park_calendar(park, session)
         changes.update(facts.ended_days(
             {key: changes.get(key, getattr(instance, key))
              for key in ("started_at", "ended_at", "promised_at", "paused_seconds")},
-            park_calendar(park, session)))
+            calendar))
+        facts.date_tasks(session, instance, park, calendar)
     if new_rows:
         _INSERT_TASK.run_many(session.connection(), [_task_values(row) for row in new_rows])
     # the messages the step threw go out with it, or not at all

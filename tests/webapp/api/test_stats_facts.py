@@ -60,6 +60,12 @@ def stored_days(db: Database) -> dict[str, dict[str, Any]]:
                     Instance.ended_at.is_not(None)))}
 
 
+def task_days(db: Database) -> dict[str, tuple[Any, Any]]:
+    with db.read() as session:
+        return {row.id: (row.created_day, row.completed_day) for row in session.scalars(
+            select(HumanTask).where(HumanTask.created_day.is_not(None)))}
+
+
 def test_the_stored_days_give_the_same_figures(
         client: FlaskClient, login: Login, parks: Database) -> None:
     build_history(parks)
@@ -68,9 +74,13 @@ def test_the_stored_days_give_the_same_figures(
         days = expected_days(parks)
         assert len(days) >= 5
         with parks.write() as session:
+            park = session.scalars(select(Park).where(Park.slug == "demo")).one()
             for instance_id, values in days.items():
                 session.execute(update(Instance).where(Instance.id == instance_id)
                                 .values(**values))
+                facts.date_tasks(session, session.get_one(Instance, instance_id), park,
+                                 park_calendar(park, session))
+        assert task_days(parks)
         assert figures(client, login) == computed
         # and the stored days are what is read: moved, the figures move
         with parks.write() as session:
@@ -90,8 +100,18 @@ def test_the_migration_backfills_what_a_completion_stores(parks: Database) -> No
     spec.loader.exec_module(migration)
     with parks.write() as session:
         session.execute(text(migration.BACKFILL_DAYS))
+        session.execute(text(migration.BACKFILL_TASK_DAYS))
     stored = stored_days(parks)
     assert len(stored) >= 5 and stored == expected_days(parks)
+    backfilled = task_days(parks)
+    assert backfilled
+    with parks.write() as session:
+        session.execute(update(HumanTask).values(created_day=None, completed_day=None))
+        park = session.scalars(select(Park).where(Park.slug == "demo")).one()
+        for instance_id in stored:
+            facts.date_tasks(session, session.get_one(Instance, instance_id), park,
+                             park_calendar(park, session))
+    assert task_days(parks) == backfilled
 
 
 def test_a_completion_stores_its_days_and_every_task_its_group(
@@ -114,3 +134,7 @@ def test_a_completion_stores_its_days_and_every_task_its_group(
         groups = session.scalars(select(HumanTask.group_name).where(
             HumanTask.instance_id == row.id)).all()
         assert groups == ["政策审核组"]
+        created, completed = session.execute(select(
+            HumanTask.created_day, HumanTask.completed_day).where(
+            HumanTask.instance_id == row.id)).one()
+        assert created is not None and completed is not None

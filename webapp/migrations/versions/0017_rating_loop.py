@@ -3,7 +3,8 @@
 Ratings gain their online dimensions; a bad rating opens a rectification (整改) with its
 follow-up (回访); notifications gain the loop's kinds. For the figures, applications gain
 the local days they were received, ended and promised by (written when they end) and an
-index on (park, received), tasks the group they count under, indexed with the park. Both
+index on (park, received), tasks the group they count under, indexed with the park, and the
+local days they were created and completed (written when their application ends). Both
 are filled here for the rows already there on PostgreSQL (SQLite counts the days of older
 rows as before: the figures fall back to computing a day that is not stored).
 
@@ -49,6 +50,16 @@ UPDATE instances AS i SET
 FROM parks AS p
 WHERE p.id = i.park_id AND i.ended_at IS NOT NULL
 """
+BACKFILL_TASK_DAYS = f"""
+UPDATE human_tasks AS t SET
+  created_day = CAST(timezone(p.timezone, t.created_at)
+                     + make_interval(secs => {_SHIFT}) AS date),
+  completed_day = CAST(timezone(p.timezone, t.completed_at)
+                       + make_interval(secs => {_SHIFT} - 1) AS date)
+FROM instances AS i, parks AS p
+WHERE i.id = t.instance_id AND p.id = t.park_id AND i.ended_at IS NOT NULL
+  AND t.status = 'completed'
+"""
 BACKFILL_GROUPS = {
     "postgresql": "UPDATE human_tasks SET group_name = COALESCE(lane, candidate_groups->>0)",
     "sqlite": "UPDATE human_tasks SET group_name = COALESCE(lane, "
@@ -71,10 +82,13 @@ def upgrade() -> None:
     op.create_index("ix_instances_park_started", "instances", ["park_id", "started_at"])
     with op.batch_alter_table("human_tasks") as batch:
         batch.add_column(sa.Column("group_name", sa.String(length=255), nullable=True))
+        batch.add_column(sa.Column("created_day", sa.Date(), nullable=True))
+        batch.add_column(sa.Column("completed_day", sa.Date(), nullable=True))
     if dialect in BACKFILL_GROUPS:
         op.execute(sa.text(BACKFILL_GROUPS[dialect]))
     if dialect == "postgresql":
         op.execute(sa.text(BACKFILL_DAYS))
+        op.execute(sa.text(BACKFILL_TASK_DAYS))
     op.create_index("ix_human_tasks_park_group", "human_tasks", ["park_id", "group_name"])
     with op.batch_alter_table("notifications") as batch:
         batch.drop_constraint(op.f("ck_notifications_kind"), type_="check")
@@ -120,6 +134,8 @@ def downgrade() -> None:
         batch.create_check_constraint(op.f("ck_notifications_kind"), _kinds(OLD_KINDS))
     op.drop_index("ix_human_tasks_park_group", table_name="human_tasks")
     with op.batch_alter_table("human_tasks") as batch:
+        batch.drop_column("completed_day")
+        batch.drop_column("created_day")
         batch.drop_column("group_name")
     op.drop_index("ix_instances_park_started", table_name="instances")
     with op.batch_alter_table("instances") as batch:
