@@ -173,6 +173,7 @@ def main() -> None:
     parser.add_argument("--explain", action="store_true", help="print each query's plan")
     parser.add_argument("--keep", action="store_true", help="keep the filled database")
     parser.add_argument("--filled", help="measure this database, filled before with --keep")
+    parser.add_argument("--only", help="measure only the query shapes whose name has this")
     args = parser.parse_args()
     place = (nullcontext(args.filled) if args.filled
              else scratch_database(args.url, keep=args.keep))
@@ -189,6 +190,8 @@ def main() -> None:
         app = make_app(url, Path(folder) / "instance")
         client = app.test_client()
         for label, who, query in SHAPES:
+            if args.only and args.only not in label:
+                continue
             headers = bearer(client, who)
             samples = []
             for round_number in range(WARM_UP + args.rounds):

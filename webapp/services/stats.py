@@ -49,7 +49,6 @@ from sqlalchemy import (
     or_,
     select,
     text,
-    union_all,
 )
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql import ColumnElement
@@ -168,7 +167,8 @@ def task_rows(session: Session, scope: Scope, filters: Filters) -> tuple[Any, li
     base = select().select_from(HumanTask)
     if received:
         base = base.join(Instance, Instance.id == HumanTask.instance_id)
-        found += received
+        # the park's own: its applications are found by (park, received) first
+        found += [Instance.park_id == scope.park.id, *received]
     return base, found
 
 
@@ -314,29 +314,28 @@ def park_stats(session: Session, scope: Scope, filters: Filters, now: datetime) 
     # spans per local day: s/e the application's own, q/p its promise
     paused = Instance.paused_seconds
 
-    def per_day(kind: str, day: ColumnElement[date], condition: ColumnElement[bool]) -> Any:
-        return (
-            select(literal(kind).label("kind"), day.label("day"), func.count().label("n"))
-            .where(*where, condition)
-            .group_by(day)
-        )
-
     # the days are stored when an application ends (webapp.services.facts); computed here
-    # only for a row that has none
+    # only for a row that has none. One pass: how many completed applications were received,
+    # ended and promised by each combination of days (a promise's day is empty without one)
     received = func.coalesce(Instance.receipt_day, days.receipt(Instance.started_at))
-    rows = session.execute(
-        union_all(
-            per_day("s", received, completed),
-            per_day("e", func.coalesce(Instance.end_day, days.end(Instance.ended_at, paused)),
-                    completed),
-            per_day("q", received, promised),
-            per_day("p", func.coalesce(Instance.promise_day,
-                                       days.end(Instance.promised_at, paused)), promised),
-        )
-    ).all()
+    ended = func.coalesce(Instance.end_day, days.end(Instance.ended_at, paused))
+    promise = func.coalesce(Instance.promise_day, days.end(Instance.promised_at, paused))
     spans: dict[str, dict[date, int]] = {"s": {}, "e": {}, "q": {}, "p": {}}
-    for kind, day, n in rows:
-        spans[kind][_as_date(day)] = int(n)
+
+    def add(kind: str, day: Any, n: int) -> None:
+        day = _as_date(day)
+        spans[kind][day] = spans[kind].get(day, 0) + n
+
+    for start, end, promised_by, n in session.execute(
+        select(received, ended, promise, func.count())
+        .where(*where, completed)
+        .group_by(received, ended, promise)
+    ):
+        add("s", start, n)
+        add("e", end, n)
+        if promised_by is not None:
+            add("q", start, n)
+            add("p", promised_by, n)
 
     steps = _steps(session, scope, filters, days, now)
     groups = _groups(session, scope, filters, now)
@@ -374,10 +373,19 @@ def _steps(
     def count_if(condition: ColumnElement[bool]) -> Any:
         return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
 
+    # one pass: each step's figures by the days its completed tasks started and ended (the
+    # days stored when the application ended, computed for a task without them); the open
+    # ones with no days
+    start = case((done, func.coalesce(HumanTask.created_day,
+                                      days.receipt(HumanTask.created_at))))
+    end = case((done, func.coalesce(HumanTask.completed_day, days.end(HumanTask.completed_at))))
     found: dict[str, dict[str, Any]] = {}
-    for element_id, name, opened, late, completed, first in session.execute(
+    every_day = []
+    for element_id, started, ended, name, opened, late, completed, first in session.execute(
         joined.add_columns(
             HumanTask.element_id,
+            start,
+            end,
             func.max(HumanTask.name),
             count_if(HumanTask.status == "open"),
             count_if(overdue),
@@ -385,44 +393,20 @@ def _steps(
             func.min(HumanTask.created_at),
         )
         .where(*tasks)
-        .group_by(HumanTask.element_id)
+        .group_by(HumanTask.element_id, start, end)
     ):
-        found[element_id] = {
-            "element_id": element_id,
-            "name": name,
-            "avg_working_days": None,
-            "overdue": int(late),
-            "open": int(opened),
-            "completed": int(completed),
-            "first": first,
-            "starts": {},
-            "ends": {},
-        }
-
-    def per_day(kind: str, day: ColumnElement[date]) -> Any:
-        return (
-            joined.add_columns(
-                literal(kind).label("kind"),
-                HumanTask.element_id,
-                day.label("day"),
-                func.count().label("n"),
-            )
-            .where(*tasks, done)
-            .group_by(HumanTask.element_id, day)
-        )
-
-    every_day = []
-    for kind, element_id, day, n in session.execute(
-        union_all(
-            per_day("s", func.coalesce(HumanTask.created_day,
-                                       days.receipt(HumanTask.created_at))),
-            per_day("e", func.coalesce(HumanTask.completed_day,
-                                       days.end(HumanTask.completed_at))),
-        )
-    ).all():
-        day = _as_date(day)
-        found[element_id]["starts" if kind == "s" else "ends"][day] = int(n)
-        every_day.append(day)
+        step = found.setdefault(element_id, {
+            "element_id": element_id, "name": name, "avg_working_days": None, "overdue": 0,
+            "open": 0, "completed": 0, "first": first, "starts": {}, "ends": {}})
+        step["name"] = max(step["name"], name)
+        step["first"] = min(step["first"], first)
+        step["overdue"] += int(late)
+        step["open"] += int(opened)
+        step["completed"] += int(completed)
+        if started is not None and ended is not None:
+            for kind, day in (("starts", _as_date(started)), ("ends", _as_date(ended))):
+                step[kind][day] = step[kind].get(day, 0) + int(completed)
+                every_day.append(day)
     # in the order the steps first came up
     ordered = sorted(found.values(), key=lambda step: (step.pop("first"), step["element_id"]))
     return {"steps": ordered, "days": every_day}
