@@ -65,6 +65,8 @@ class HumanTask(Base):
         Index("ix_human_tasks_parent", "parent_id"),
         # the supervision figures per group (and a reviewer's groups)
         Index("ix_human_tasks_park_group", "park_id", "group_name"),
+        # the supervision figures: the steps of the applications received in a range
+        Index("ix_human_tasks_park_received", "park_id", "received_at"),
     )
 
     # the engine's task id, so that completing needs no lookup table
@@ -101,6 +103,9 @@ class HumanTask(Base):
     # computes them), written for its application's completed tasks when the application ends
     created_day: Mapped[date | None]
     completed_day: Mapped[date | None]
+    # when its application was received (the instance's started_at, copied when the task is
+    # made), so the figures find a range's steps without the applications' rows
+    received_at: Mapped[datetime | None]
 
     instance: Mapped[Instance] = relationship()
 

@@ -270,6 +270,7 @@ def _new_task(instance: Instance, task: OpenTask, now: datetime) -> HumanTask:
         assignee=task.assignee, form_key=task.form_key,
         priority=task.priority if task.priority is not None else 50,
         created_at=now, due_at=task.due_at, follow_up_at=task.follow_up_at, status="open",
+        received_at=instance.started_at,
     )
 
 

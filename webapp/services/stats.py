@@ -33,7 +33,7 @@ working days before that day, less the same over the start days.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
@@ -163,25 +163,27 @@ def task_rows(session: Session, scope: Scope, filters: Filters) -> tuple[Any, li
     need its row.
     """
     found: list[Any] = task_conditions(session, scope)
-    received = _received(session, scope, filters)
+    # a task carries when its application was received (``received_at``, indexed)
+    found += _received(session, scope, replace(filters, definition_ids=None), HumanTask)
     base = select().select_from(HumanTask)
-    if received:
+    if filters.definition_ids is not None:
         base = base.join(Instance, Instance.id == HumanTask.instance_id)
-        # the park's own: its applications are found by (park, received) first
-        found += [Instance.park_id == scope.park.id, *received]
+        found += [Instance.park_id == scope.park.id, *_received(session, scope, filters)]
     return base, found
 
 
-def _received(session: Session, scope: Scope, filters: Filters) -> list[ColumnElement[bool]]:
-    """The conditions of the filters on ``Instance``: days of receipt, the procedure."""
+def _received(
+    session: Session, scope: Scope, filters: Filters, table: Any = Instance
+) -> list[ColumnElement[bool]]:
+    """The conditions of the filters on ``Instance``: days of receipt, the procedure (on
+    ``HumanTask``: its application's days of receipt)."""
     calendar = park_calendar(scope.park, session)
+    moment = table.started_at if table is Instance else table.received_at
     found: list[ColumnElement[bool]] = []
     if filters.date_from is not None:
-        found.append(Instance.started_at >= local_midnight(filters.date_from, calendar))
+        found.append(moment >= local_midnight(filters.date_from, calendar))
     if filters.date_to is not None:
-        found.append(
-            Instance.started_at < local_midnight(filters.date_to + timedelta(days=1), calendar)
-        )
+        found.append(moment < local_midnight(filters.date_to + timedelta(days=1), calendar))
     if filters.definition_ids is not None:
         found.append(Instance.definition_id.in_(filters.definition_ids))
     return found

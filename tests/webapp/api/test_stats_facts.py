@@ -138,3 +138,6 @@ def test_a_completion_stores_its_days_and_every_task_its_group(
             HumanTask.created_day, HumanTask.completed_day).where(
             HumanTask.instance_id == row.id)).one()
         assert created is not None and completed is not None
+        # and when its application was received, as the task was made
+        assert session.scalars(select(HumanTask.received_at).where(
+            HumanTask.instance_id == row.id)).all() == [row.started_at]

@@ -4,7 +4,8 @@ Ratings gain their online dimensions; a bad rating opens a rectification (整改
 follow-up (回访); notifications gain the loop's kinds. For the figures, applications gain
 the local days they were received, ended and promised by (written when they end) and an
 index on (park, received), tasks the group they count under, indexed with the park, and the
-local days they were created and completed (written when their application ends). Both
+local days they were created and completed (written when their application ends) and when
+their application was received, indexed with the park (filled here on both databases). Both
 are filled here for the rows already there on PostgreSQL (SQLite counts the days of older
 rows as before: the figures fall back to computing a day that is not stored).
 
@@ -60,6 +61,10 @@ FROM instances AS i, parks AS p
 WHERE i.id = t.instance_id AND p.id = t.park_id AND i.ended_at IS NOT NULL
   AND t.status = 'completed'
 """
+BACKFILL_RECEIVED = """
+UPDATE human_tasks SET received_at = (
+  SELECT started_at FROM instances WHERE instances.id = human_tasks.instance_id)
+"""
 BACKFILL_GROUPS = {
     "postgresql": "UPDATE human_tasks SET group_name = COALESCE(lane, candidate_groups->>0)",
     "sqlite": "UPDATE human_tasks SET group_name = COALESCE(lane, "
@@ -84,8 +89,11 @@ def upgrade() -> None:
         batch.add_column(sa.Column("group_name", sa.String(length=255), nullable=True))
         batch.add_column(sa.Column("created_day", sa.Date(), nullable=True))
         batch.add_column(sa.Column("completed_day", sa.Date(), nullable=True))
+        batch.add_column(sa.Column("received_at", TIMESTAMP, nullable=True))
     if dialect in BACKFILL_GROUPS:
         op.execute(sa.text(BACKFILL_GROUPS[dialect]))
+    op.execute(sa.text(BACKFILL_RECEIVED))
+    op.create_index("ix_human_tasks_park_received", "human_tasks", ["park_id", "received_at"])
     if dialect == "postgresql":
         op.execute(sa.text(BACKFILL_DAYS))
         op.execute(sa.text(BACKFILL_TASK_DAYS))
@@ -133,7 +141,9 @@ def downgrade() -> None:
         batch.drop_constraint(op.f("ck_notifications_kind"), type_="check")
         batch.create_check_constraint(op.f("ck_notifications_kind"), _kinds(OLD_KINDS))
     op.drop_index("ix_human_tasks_park_group", table_name="human_tasks")
+    op.drop_index("ix_human_tasks_park_received", table_name="human_tasks")
     with op.batch_alter_table("human_tasks") as batch:
+        batch.drop_column("received_at")
         batch.drop_column("completed_day")
         batch.drop_column("created_day")
         batch.drop_column("group_name")
