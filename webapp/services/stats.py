@@ -341,7 +341,7 @@ def park_stats(session: Session, scope: Scope, filters: Filters, now: datetime) 
 
     steps = _steps(session, scope, filters, days, now)
     groups = _groups(session, scope, filters, now)
-    ratings = _ratings(session, where)
+    ratings = _ratings(session, scope, filters, where)
     every_day = [d for found in spans.values() for d in found]
     every_day += steps.pop("days")
     counted = WorkingDays(calendar, every_day)
@@ -461,7 +461,9 @@ def _groups(
     return found
 
 
-def _ratings(session: Session, where: list[ColumnElement[bool]]) -> dict[str, Any]:
+def _ratings(
+    session: Session, scope: Scope, filters: Filters, where: list[ColumnElement[bool]]
+) -> dict[str, Any]:
     bad = Rating.grade <= BAD_UP_TO
     rectified = exists(
         select(literal(1)).where(
@@ -482,8 +484,7 @@ def _ratings(session: Session, where: list[ColumnElement[bool]]) -> dict[str, An
                 count_if(and_(bad, rectified)),
             )
             .select_from(Rating)
-            .join(Instance, Instance.id == Rating.instance_id)
-            .where(*where)
+            .where(*_rated(scope, filters, where))
         ).one()
     )
     return {
@@ -492,6 +493,15 @@ def _ratings(session: Session, where: list[ColumnElement[bool]]) -> dict[str, An
         "bad": bad_count,
         "bad_rectified": bad_rectified,
     }
+
+
+def _rated(scope: Scope, filters: Filters, where: list[ColumnElement[bool]]) -> list[Any]:
+    """Which ratings count: those of the park, unless the population needs more than that
+    (a range, a procedure, a reviewer's groups), then those of its applications."""
+    if (scope.groups is None and filters.date_from is None and filters.date_to is None
+            and filters.definition_ids is None):
+        return [Rating.park_id == scope.park.id]
+    return [Rating.instance_id.in_(select(Instance.id).where(*where))]
 
 
 __all__ = [
