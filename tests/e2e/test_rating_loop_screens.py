@@ -27,15 +27,27 @@ def test_rating_and_rectification_pages(
     db = live_server.db
     unrated = completed_application(db)
     rated = completed_application(db)
-    rate_application(db, instance_id=rated, grade=1, comment="窗口人员态度差，材料退回三次",
-                     actor="xinghe", dimensions={"efficiency": 2, "attitude": 1})
+    rate_application(
+        db,
+        instance_id=rated,
+        grade=1,
+        comment="窗口人员态度差，材料退回三次",
+        actor="xinghe",
+        dimensions={"efficiency": 2, "attitude": 1},
+    )
     late = completed_application(db)
     rate_application(db, instance_id=late, grade=2, comment="", actor="xinghe")
     with db.read() as session:
-        first = session.scalars(select(Rectification.id).where(
-            Rectification.instance_id == rated)).one()
-    record_measures(db, park_id=_park(db), rectification_id=first,
-                    measures="开展窗口服务礼仪培训，补正材料一次性告知", actor="admin")
+        first = session.scalars(
+            select(Rectification.id).where(Rectification.instance_id == rated)
+        ).one()
+    record_measures(
+        db,
+        park_id=_park(db),
+        rectification_id=first,
+        measures="开展窗口服务礼仪培训，补正材料一次性告知",
+        actor="admin",
+    )
     enterprise = signed_in_as(chromium, live_server, "xinghe", language, screen)
     admin = signed_in_as(chromium, live_server, "admin", language, screen)
     pages = {

@@ -48,20 +48,23 @@ def ended_days(values: dict[str, Any], calendar: WorkCalendar) -> dict[str, date
     return {
         "receipt_day": local_day(values["started_at"], calendar, shift),
         "end_day": local_day(values["ended_at"], calendar, shift - 1 - paused),
-        "promise_day": (local_day(promised, calendar, shift - 1 - paused)
-                        if promised is not None else None),
+        "promise_day": (
+            local_day(promised, calendar, shift - 1 - paused) if promised is not None else None
+        ),
     }
 
 
-def date_tasks(session: Session, instance: Instance, park: Park,
-               calendar: WorkCalendar) -> None:
+def date_tasks(session: Session, instance: Instance, park: Park, calendar: WorkCalendar) -> None:
     """Store the days of the application's completed tasks: one UPDATE, as it ends."""
     days = Days(session, park, calendar)
     session.connection().execute(
         update(HumanTask)
         .where(HumanTask.instance_id == instance.id, HumanTask.status == "completed")
-        .values(created_day=days.receipt(HumanTask.created_at),
-                completed_day=days.end(HumanTask.completed_at)))
+        .values(
+            created_day=days.receipt(HumanTask.created_at),
+            completed_day=days.end(HumanTask.completed_at),
+        )
+    )
 
 
 __all__ = ["date_tasks", "ended_days", "local_day", "receipt_shift"]

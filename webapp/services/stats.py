@@ -378,8 +378,7 @@ def _steps(
     # one pass: each step's figures by the days its completed tasks started and ended (the
     # days stored when the application ended, computed for a task without them); the open
     # ones with no days
-    start = case((done, func.coalesce(HumanTask.created_day,
-                                      days.receipt(HumanTask.created_at))))
+    start = case((done, func.coalesce(HumanTask.created_day, days.receipt(HumanTask.created_at))))
     end = case((done, func.coalesce(HumanTask.completed_day, days.end(HumanTask.completed_at))))
     found: dict[str, dict[str, Any]] = {}
     every_day = []
@@ -397,9 +396,20 @@ def _steps(
         .where(*tasks)
         .group_by(HumanTask.element_id, start, end)
     ):
-        step = found.setdefault(element_id, {
-            "element_id": element_id, "name": name, "avg_working_days": None, "overdue": 0,
-            "open": 0, "completed": 0, "first": first, "starts": {}, "ends": {}})
+        step = found.setdefault(
+            element_id,
+            {
+                "element_id": element_id,
+                "name": name,
+                "avg_working_days": None,
+                "overdue": 0,
+                "open": 0,
+                "completed": 0,
+                "first": first,
+                "starts": {},
+                "ends": {},
+            },
+        )
         step["name"] = max(step["name"], name)
         step["first"] = min(step["first"], first)
         step["overdue"] += int(late)
@@ -498,8 +508,12 @@ def _ratings(
 def _rated(scope: Scope, filters: Filters, where: list[ColumnElement[bool]]) -> list[Any]:
     """Which ratings count: those of the park, unless the population needs more than that
     (a range, a procedure, a reviewer's groups), then those of its applications."""
-    if (scope.groups is None and filters.date_from is None and filters.date_to is None
-            and filters.definition_ids is None):
+    if (
+        scope.groups is None
+        and filters.date_from is None
+        and filters.date_to is None
+        and filters.definition_ids is None
+    ):
         return [Rating.park_id == scope.park.id]
     return [Rating.instance_id.in_(select(Instance.id).where(*where))]
 

@@ -25,10 +25,19 @@ from webapp.services import facts
 from webapp.services.calendars import park_calendar
 
 URL = "/api/v1/parks/demo/stats"
-QUERIES = ("", "from=2026-03-01&to=2026-03-31", "from=2026-03-10",
-           "process_key=api_probe&to=2026-03-20")
-MIGRATION = (Path(__file__).resolve().parents[3] / "webapp" / "migrations" / "versions"
-             / "0017_rating_loop.py")
+QUERIES = (
+    "",
+    "from=2026-03-01&to=2026-03-31",
+    "from=2026-03-10",
+    "process_key=api_probe&to=2026-03-20",
+)
+MIGRATION = (
+    Path(__file__).resolve().parents[3]
+    / "webapp"
+    / "migrations"
+    / "versions"
+    / "0017_rating_loop.py"
+)
 COLUMNS = ("started_at", "ended_at", "promised_at", "paused_seconds")
 
 
@@ -47,27 +56,37 @@ def expected_days(db: Database) -> dict[str, dict[str, Any]]:
     with db.read() as session:
         park = session.scalars(select(Park).where(Park.slug == "demo")).one()
         calendar = park_calendar(park, session)
-        return {row.id: facts.ended_days({key: getattr(row, key) for key in COLUMNS}, calendar)
-                for row in session.scalars(select(Instance).where(
-                    Instance.park_id == park.id, Instance.ended_at.is_not(None)))}
+        return {
+            row.id: facts.ended_days({key: getattr(row, key) for key in COLUMNS}, calendar)
+            for row in session.scalars(
+                select(Instance).where(Instance.park_id == park.id, Instance.ended_at.is_not(None))
+            )
+        }
 
 
 def stored_days(db: Database) -> dict[str, dict[str, Any]]:
     with db.read() as session:
-        return {row.id: {"receipt_day": row.receipt_day, "end_day": row.end_day,
-                         "promise_day": row.promise_day}
-                for row in session.scalars(select(Instance).where(
-                    Instance.ended_at.is_not(None)))}
+        return {
+            row.id: {
+                "receipt_day": row.receipt_day,
+                "end_day": row.end_day,
+                "promise_day": row.promise_day,
+            }
+            for row in session.scalars(select(Instance).where(Instance.ended_at.is_not(None)))
+        }
 
 
 def task_days(db: Database) -> dict[str, tuple[Any, Any]]:
     with db.read() as session:
-        return {row.id: (row.created_day, row.completed_day) for row in session.scalars(
-            select(HumanTask).where(HumanTask.created_day.is_not(None)))}
+        return {
+            row.id: (row.created_day, row.completed_day)
+            for row in session.scalars(select(HumanTask).where(HumanTask.created_day.is_not(None)))
+        }
 
 
 def test_the_stored_days_give_the_same_figures(
-        client: FlaskClient, login: Login, parks: Database) -> None:
+    client: FlaskClient, login: Login, parks: Database
+) -> None:
     build_history(parks)
     with time_machine.travel(NOW, tick=False):
         computed = figures(client, login)
@@ -76,16 +95,22 @@ def test_the_stored_days_give_the_same_figures(
         with parks.write() as session:
             park = session.scalars(select(Park).where(Park.slug == "demo")).one()
             for instance_id, values in days.items():
-                session.execute(update(Instance).where(Instance.id == instance_id)
-                                .values(**values))
-                facts.date_tasks(session, session.get_one(Instance, instance_id), park,
-                                 park_calendar(park, session))
+                session.execute(update(Instance).where(Instance.id == instance_id).values(**values))
+                facts.date_tasks(
+                    session,
+                    session.get_one(Instance, instance_id),
+                    park,
+                    park_calendar(park, session),
+                )
         assert task_days(parks)
         assert figures(client, login) == computed
         # and the stored days are what is read: moved, the figures move
         with parks.write() as session:
-            session.execute(update(Instance).where(Instance.id.in_(list(days)))
-                            .values(end_day=Instance.receipt_day))
+            session.execute(
+                update(Instance)
+                .where(Instance.id.in_(list(days)))
+                .values(end_day=Instance.receipt_day)
+            )
         moved = client.get(URL, headers=login("admin")).json
         assert moved["avg_working_days"] == 0.0 != computed[0]["avg_working_days"]
 
@@ -109,35 +134,50 @@ def test_the_migration_backfills_what_a_completion_stores(parks: Database) -> No
         session.execute(update(HumanTask).values(created_day=None, completed_day=None))
         park = session.scalars(select(Park).where(Park.slug == "demo")).one()
         for instance_id in stored:
-            facts.date_tasks(session, session.get_one(Instance, instance_id), park,
-                             park_calendar(park, session))
+            facts.date_tasks(
+                session, session.get_one(Instance, instance_id), park, park_calendar(park, session)
+            )
     assert task_days(parks) == backfilled
 
 
 def test_a_completion_stores_its_days_and_every_task_its_group(
-        client: FlaskClient, login: Login, parks: Database) -> None:
+    client: FlaskClient, login: Login, parks: Database
+) -> None:
     view = start(client, login("xinghe"))
-    done = client.post(f"/api/v1/tasks/{step(view, 'probe_review')}/complete",
-                       json={"data": {"outcome": "approve"}}, headers=login("zhang.wei"))
+    done = client.post(
+        f"/api/v1/tasks/{step(view, 'probe_review')}/complete",
+        json={"data": {"outcome": "approve"}},
+        headers=login("zhang.wei"),
+    )
     assert done.status_code == 200
     with parks.read() as session:
         row = session.get_one(Instance, view["id"])
         assert (row.receipt_day, row.end_day, row.promise_day) == (None, None, None)
-    paid = client.post(f"/api/v1/instances/{view['id']}/messages/payment_received",
-                       json={"payload": {}}, headers=login("zhao.min"))
+    paid = client.post(
+        f"/api/v1/instances/{view['id']}/messages/payment_received",
+        json={"payload": {}},
+        headers=login("zhao.min"),
+    )
     assert paid.json["status"] == "completed"
     with parks.read() as session:
         row = session.get_one(Instance, view["id"])
-        assert {"receipt_day": row.receipt_day, "end_day": row.end_day,
-                "promise_day": row.promise_day} == expected_days(parks)[row.id]
+        assert {
+            "receipt_day": row.receipt_day,
+            "end_day": row.end_day,
+            "promise_day": row.promise_day,
+        } == expected_days(parks)[row.id]
         assert row.receipt_day is not None and row.end_day is not None
-        groups = session.scalars(select(HumanTask.group_name).where(
-            HumanTask.instance_id == row.id)).all()
+        groups = session.scalars(
+            select(HumanTask.group_name).where(HumanTask.instance_id == row.id)
+        ).all()
         assert groups == ["政策审核组"]
-        created, completed = session.execute(select(
-            HumanTask.created_day, HumanTask.completed_day).where(
-            HumanTask.instance_id == row.id)).one()
+        created, completed = session.execute(
+            select(HumanTask.created_day, HumanTask.completed_day).where(
+                HumanTask.instance_id == row.id
+            )
+        ).one()
         assert created is not None and completed is not None
         # and when its application was received, as the task was made
-        assert session.scalars(select(HumanTask.received_at).where(
-            HumanTask.instance_id == row.id)).all() == [row.started_at]
+        assert session.scalars(
+            select(HumanTask.received_at).where(HumanTask.instance_id == row.id)
+        ).all() == [row.started_at]

@@ -30,9 +30,22 @@ JSON_TYPE = sa.JSON(none_as_null=True).with_variant(
     postgresql.JSONB(none_as_null=True), "postgresql"
 )
 TIMESTAMP = sa.DateTime(timezone=True)
-OLD_KINDS = ("task_waiting", "returned", "due_soon", "overdue", "escalated", "completed",
-             "transferred", "delegated", "delegation_resolved", "signers_added", "urged", "cc",
-             "withdrawn", "reminded")
+OLD_KINDS = (
+    "task_waiting",
+    "returned",
+    "due_soon",
+    "overdue",
+    "escalated",
+    "completed",
+    "transferred",
+    "delegated",
+    "delegation_resolved",
+    "signers_added",
+    "urged",
+    "cc",
+    "withdrawn",
+    "reminded",
+)
 NEW_KINDS = (*OLD_KINDS, "rating_invited", "rectification_opened", "rectified")
 
 # a moment's local day in its park, shifted as webapp.services.stats counts: at or after the
@@ -68,7 +81,7 @@ UPDATE human_tasks SET received_at = (
 BACKFILL_GROUPS = {
     "postgresql": "UPDATE human_tasks SET group_name = COALESCE(lane, candidate_groups->>0)",
     "sqlite": "UPDATE human_tasks SET group_name = COALESCE(lane, "
-              "json_extract(candidate_groups, '$[0]'))",
+    "json_extract(candidate_groups, '$[0]'))",
 }
 
 
@@ -124,7 +137,9 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(
             ["instance_id"], ["instances.id"], name=op.f("fk_rectifications_instance_id_instances")
         ),
-        sa.ForeignKeyConstraint(["park_id"], ["parks.id"], name=op.f("fk_rectifications_park_id_parks")),
+        sa.ForeignKeyConstraint(
+            ["park_id"], ["parks.id"], name=op.f("fk_rectifications_park_id_parks")
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_rectifications")),
         sa.UniqueConstraint("instance_id", name=op.f("uq_rectifications_instance_id")),
     )
