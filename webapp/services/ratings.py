@@ -20,7 +20,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -218,7 +218,12 @@ def _open_rectification(
 ) -> Rectification:
     park = instance.park
     settings = settings_of(park)
-    due = add_working_days(now, settings[RECTIFICATION_DAYS], park_calendar(park, session))
+    calendar = park_calendar(park, session)
+    # by the end of the N-th working day on, as the park's promises are
+    day = add_working_days(now, settings[RECTIFICATION_DAYS], calendar).astimezone(
+        calendar.timezone
+    )
+    due = datetime.combine(day.date(), calendar.day_ends, calendar.timezone).astimezone(UTC)
     found = Rectification(
         park_id=park.id,
         instance_id=instance.id,

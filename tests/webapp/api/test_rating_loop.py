@@ -4,8 +4,9 @@ figures count the rating as rectified; an unrated application is invited to rate
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import time_machine
 from flask.testing import FlaskClient
@@ -77,9 +78,10 @@ def test_a_bad_grade_is_rectified_followed_up_and_counted(
     assert [(r["id"], r["status"], r["overdue"], r["group"]) for r in listed] == [
         (rectification_id, "open", False, None)
     ]
-    # five working days: opened today, due at the same hour a working week on
-    due = listed[0]["due_at"]
-    assert due > listed[0]["opened_at"]
+    # five working days: due by the end of the working day (17:30 in the park) a working week on
+    due = datetime.fromisoformat(listed[0]["due_at"]).astimezone(ZoneInfo("Asia/Shanghai"))
+    opened = datetime.fromisoformat(listed[0]["opened_at"]).astimezone(ZoneInfo("Asia/Shanghai"))
+    assert due.time() == time(17, 30) and timedelta(days=5) <= due - opened < timedelta(days=15)
     Worker(parks, worker_id="test-worker").run_until_idle()
     assert [n["kind"] for n in told(client, login, "admin")] == ["rectification_opened"]
 
