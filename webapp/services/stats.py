@@ -299,43 +299,43 @@ def park_stats(session: Session, scope: Scope, filters: Filters, now: datetime) 
     promised = and_(completed, Instance.promised_at.is_not(None))
     is_open = Instance.status.in_(OPEN_STATUSES)
 
-    def count_if(condition: ColumnElement[bool]) -> Any:
-        return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
-
-    totals = session.execute(
-        select(
-            func.count(),
-            count_if(completed),
-            count_if(promised),
-            count_if(and_(promised, Instance.ended_at <= Instance.promised_at)),
-            count_if(and_(is_open, Instance.promised_at < now)),
-        ).where(*where)
-    ).one()
-    applications, done, with_promise, on_time, overdue_open = (int(v) for v in totals)
-
-    # spans per local day: s/e the application's own, q/p its promise
+    # One pass over the population: how many applications there are of each combination of
+    # the days a completed one was received, ended and promised by (empty for one not
+    # completed; a promise's day empty without a promise), whether it was on time and whether
+    # it is open past its promise. The days are stored when an application ends
+    # (webapp.services.facts); computed here only for a row that has none.
     paused = Instance.paused_seconds
-
-    # the days are stored when an application ends (webapp.services.facts); computed here
-    # only for a row that has none. One pass: how many completed applications were received,
-    # ended and promised by each combination of days (a promise's day is empty without one)
-    received = func.coalesce(Instance.receipt_day, days.receipt(Instance.started_at))
-    ended = func.coalesce(Instance.end_day, days.end(Instance.ended_at, paused))
-    promise = func.coalesce(Instance.promise_day, days.end(Instance.promised_at, paused))
+    received = case(
+        (completed, func.coalesce(Instance.receipt_day, days.receipt(Instance.started_at)))
+    )
+    ended = case((completed, func.coalesce(Instance.end_day, days.end(Instance.ended_at, paused))))
+    promise = case(
+        (completed, func.coalesce(Instance.promise_day, days.end(Instance.promised_at, paused)))
+    )
+    in_time = case((and_(promised, Instance.ended_at <= Instance.promised_at), 1), else_=0)
+    late_open = case((and_(is_open, Instance.promised_at < now), 1), else_=0)
+    applications = done = with_promise = on_time = overdue_open = 0
     spans: dict[str, dict[date, int]] = {"s": {}, "e": {}, "q": {}, "p": {}}
 
     def add(kind: str, day: Any, n: int) -> None:
         day = _as_date(day)
         spans[kind][day] = spans[kind].get(day, 0) + n
 
-    for start, end, promised_by, n in session.execute(
-        select(received, ended, promise, func.count())
-        .where(*where, completed)
-        .group_by(received, ended, promise)
+    for start, end, promised_by, timely, late, n in session.execute(
+        select(received, ended, promise, in_time, late_open, func.count())
+        .where(*where)
+        .group_by(received, ended, promise, in_time, late_open)
     ):
+        applications += n
+        on_time += n if timely else 0
+        overdue_open += n if late else 0
+        if start is None:
+            continue  # not completed
+        done += n
         add("s", start, n)
         add("e", end, n)
         if promised_by is not None:
+            with_promise += n
             add("q", start, n)
             add("p", promised_by, n)
 
