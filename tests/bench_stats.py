@@ -123,6 +123,7 @@ def backfill(db: Database) -> float:
         session.execute(text(migration.BACKFILL_GROUPS["postgresql"]))
         session.execute(text(migration.BACKFILL_DAYS))
         session.execute(text(migration.BACKFILL_TASK_DAYS))
+        session.execute(text(migration.BACKFILL_RECEIVED))
     taken = time.perf_counter() - began
     # the updated rows leave dead versions behind: cleared, and the planner's figures fresh
     with db.engine.execution_options(isolation_level="AUTOCOMMIT").connect() as connection:

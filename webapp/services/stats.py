@@ -163,8 +163,20 @@ def task_rows(session: Session, scope: Scope, filters: Filters) -> tuple[Any, li
     need its row.
     """
     found: list[Any] = task_conditions(session, scope)
-    # a task carries when its application was received (``received_at``, indexed)
-    found += _received(session, scope, replace(filters, definition_ids=None), HumanTask)
+    # a task carries when its application was received (``received_at``, indexed); one
+    # written without it is taken by its application's row
+    in_range = _received(session, scope, replace(filters, definition_ids=None), HumanTask)
+    if in_range:
+        dated = select(Instance.id).where(
+            Instance.park_id == scope.park.id,
+            *_received(session, scope, replace(filters, definition_ids=None)),
+        )
+        found.append(
+            or_(
+                and_(*in_range),
+                and_(HumanTask.received_at.is_(None), HumanTask.instance_id.in_(dated)),
+            )
+        )
     base = select().select_from(HumanTask)
     if filters.definition_ids is not None:
         base = base.join(Instance, Instance.id == HumanTask.instance_id)

@@ -104,6 +104,10 @@ def test_the_stored_days_give_the_same_figures(
                 )
         assert task_days(parks)
         assert figures(client, login) == computed
+        # tasks written without their application's time of receipt count all the same
+        with parks.write() as session:
+            session.execute(update(HumanTask).values(received_at=None))
+        assert figures(client, login) == computed
         # and the stored days are what is read: moved, the figures move
         with parks.write() as session:
             session.execute(
