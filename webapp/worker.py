@@ -34,6 +34,7 @@ from webapp.services import (
     messaging,
     notifications,
     printout,
+    ratings,
     taskrule_actions,
     taskrules,
     webhooks,
@@ -112,6 +113,7 @@ HANDLERS: Mapping[str, Handler] = {
     printout.ARCHIVE_JOB: jobs.standalone(leave_record),
     http_connector.JOB: jobs.standalone(http_connector.run_call),
     webhooks.JOB: jobs.standalone(webhooks.deliver),
+    ratings.INVITE_JOB: jobs.transactional(ratings.invite),
 }
 
 

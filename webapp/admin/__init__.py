@@ -27,6 +27,7 @@ from webapp.admin import (
     people,
     policies,
     processes,
+    rectifications,
     settings,
 )
 from webapp.admin.access import CATALOG_KEY, admin, install
@@ -36,7 +37,7 @@ __all__ = ["register_admin"]
 TRANSLATIONS = Path(__file__).parent / "translations"
 
 for _module in (processes, drafts, forms, decisions, people, calendar, settings, integrations,
-                incidents, applications, dashboard, policies, migrations):
+                incidents, applications, dashboard, policies, migrations, rectifications):
     admin.register_blueprint(_module.bp)
 install(admin)
 

@@ -25,6 +25,7 @@ def register(api: Api) -> None:
         notifications,
         policies,
         processes,
+        ratings,
         returns,
         saved_filters,
         supervision,
@@ -32,7 +33,7 @@ def register(api: Api) -> None:
     )
 
     for module in (auth, processes, instances, applicant_actions, tasks, returns, handoffs,
-                   notifications, supervision, health, external_tasks, policies,
+                   notifications, supervision, ratings, health, external_tasks, policies,
                    integrations, saved_filters, migrations, holidays):
         api.register_blueprint(module.blp)
     api.register_blueprint(external_tasks.tokens_blp)

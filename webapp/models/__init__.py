@@ -22,6 +22,7 @@ from webapp.models.jobs import JOB_STATUSES, NOTIFICATION_KINDS, Job, Notificati
 from webapp.models.limits import RateLimitCounter
 from webapp.models.modeller import ModellerDraft
 from webapp.models.policies import OFFER_STATUSES, EnterpriseProfile, Policy, PolicyOffer
+from webapp.models.rectifications import RECTIFICATION_STATUSES, Rectification
 from webapp.models.substitutes import Substitution
 from webapp.models.tasks import HANDOFF_KINDS, TASK_STATUSES, HumanTask, StepHistory
 from webapp.models.tenancy import (
@@ -62,6 +63,7 @@ __all__ = [
     "STATUS_DETAILS",
     "JOB_STATUSES",
     "NOTIFICATION_KINDS",
+    "RECTIFICATION_STATUSES",
     "ROLES",
     "SCHEDULE_SOURCES",
     "TASK_STATUSES",
@@ -91,6 +93,7 @@ __all__ = [
     "RateLimitCounter",
     "SavedFilter",
     "Rating",
+    "Rectification",
     "RefCounter",
     "ServiceToken",
     "StepHistory",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -41,6 +41,8 @@ class Instance(Base):
         one_of("result", INSTANCE_RESULTS),
         Index("ix_instances_park_status", "park_id", "status"),
         Index("ix_instances_park_result", "park_id", "result"),
+        # the supervision figures: a park's applications received in a range
+        Index("ix_instances_park_started", "park_id", "started_at"),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
@@ -65,6 +67,12 @@ class Instance(Base):
     promised_at: Mapped[datetime | None]
     # time spent waiting on the enterprise (corrections) does not count against the promise
     paused_seconds: Mapped[int] = mapped_column(default=0)
+    # the local days the supervision figures count working days between (webapp.services.
+    # stats), written when the application ends: the day it was received, the day it ended
+    # and the day its promise ran out (both less the paused time); empty while open
+    receipt_day: Mapped[date | None]
+    end_day: Mapped[date | None]
+    promise_day: Mapped[date | None]
 
     park: Mapped[Park] = relationship()
     definition: Mapped[ProcessDefinition] = relationship()
@@ -155,3 +163,5 @@ class Rating(Base):
     comment: Mapped[str | None] = mapped_column(Text)
     rated_by: Mapped[str | None] = mapped_column(ForeignKey("users.id"))
     rated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # the online dimensions of 好差评 (webapp.services.ratings.DIMENSIONS), each graded 1–5
+    dimensions: Mapped[dict[str, Any] | None] = mapped_column(JSONType)

@@ -16,7 +16,10 @@ NOTIFICATION_KINDS = ("task_waiting", "returned", "due_soon", "overdue", "escala
                       "transferred", "delegated", "delegation_resolved", "signers_added",
                       "urged", "cc", "withdrawn", "reminded",
                       # 免申即享: a policy found the enterprise
-                      "policy_offer")
+                      "policy_offer",
+                      # the 好差评 loop (issue 22): the invitation to rate, a rectification
+                      # opened for the park, and its outcome told to the enterprise
+                      "rating_invited", "rectification_opened", "rectified")
 
 
 class Job(Base):

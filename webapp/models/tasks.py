@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, ForeignKey, Index, String, and_, or_, text
@@ -30,6 +30,19 @@ def is_due_soon(status: str, due_at: datetime | None, follow_up_at: datetime | N
     """Whether an open task is due soon at ``now``: past its follow-up time, not yet overdue."""
     return (status == "open" and not is_overdue(status, due_at, now)
             and follow_up_at is not None and follow_up_at <= now)
+
+
+def group_of(lane: str | None, candidate_groups: list[str] | None) -> str | None:
+    """The group a task counts under: its lane, else its first candidate group."""
+    if lane is not None:
+        return lane
+    return candidate_groups[0] if candidate_groups else None
+
+
+def task_group_of(context: Any) -> str | None:
+    """``group_name``'s default: from the row's lane and candidate groups."""
+    values = context.get_current_parameters()
+    return group_of(values.get("lane"), values.get("candidate_groups"))
 
 
 class HumanTask(Base):
@@ -69,6 +82,10 @@ class HumanTask(Base):
         Index("ix_human_tasks_instance_status", "instance_id", "status"),
         # the extra rows (委派, 加签) of a task
         Index("ix_human_tasks_parent", "parent_id"),
+        # the supervision figures per group (and a reviewer's groups)
+        Index("ix_human_tasks_park_group", "park_id", "group_name"),
+        # the supervision figures: the steps of the applications received in a range
+        Index("ix_human_tasks_park_received", "park_id", "received_at"),
     )
 
     # the engine's task id, so that completing needs no lookup table
@@ -98,6 +115,16 @@ class HumanTask(Base):
     handoff: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
     # the user this task reached first, when their substitute (委托) holds it instead
     on_behalf_of: Mapped[str | None] = mapped_column(String(64))
+    # the group the supervision figures count the task under: its lane, else its first
+    # candidate group (filled from those when not given)
+    group_name: Mapped[str | None] = mapped_column(String(255), default=task_group_of)
+    # the local days the figures count its working days between (as webapp.services.stats
+    # computes them), written for its application's completed tasks when the application ends
+    created_day: Mapped[date | None]
+    completed_day: Mapped[date | None]
+    # when its application was received (the instance's started_at, copied when the task is
+    # made), so the figures find a range's steps without the applications' rows
+    received_at: Mapped[datetime | None]
 
     instance: Mapped[Instance] = relationship()
 

@@ -43,7 +43,7 @@ from webapp.pages.forms_render import (
     raw_from_request,
 )
 from webapp.pages.guide import guide_of, overview
-from webapp.pages.ratings import GRADE_LABELS, rating_context
+from webapp.pages.ratings import DIMENSION_LABELS, GRADE_LABELS, rating_context
 from webapp.services import copies, prediction, queries, taskforms
 from webapp.services.applications import start_application
 from webapp.services.attachments import attachments_of, link_pending, pending_of
@@ -191,12 +191,23 @@ def rate(instance_id: str) -> Response | tuple[str, int]:
     grade = int(raw["grade"]) if raw["grade"].isdigit() else 0
     if grade not in GRADE_LABELS:
         errors["grade"] = [_("Choose one of the five grades.")]
+    # the online dimensions: each may be graded (and is then one of the five grades)
+    dimensions: dict[str, int] = {}
+    for name in DIMENSION_LABELS:
+        given = raw[f"dimension-{name}"] = request.form.get(f"dimension-{name}", "")
+        if not given:
+            continue
+        if given.isdigit() and int(given) in GRADE_LABELS:
+            dimensions[name] = int(given)
+        else:
+            errors[f"dimension-{name}"] = [_("Choose one of the five grades.")]
     if len(raw["comment"]) > MAX_COMMENT:
         errors["comment"] = [_("Enter at most %(count)d characters.", count=MAX_COMMENT)]
     if not errors:
         try:
             rate_application(store.database, instance_id=instance_id, grade=grade,
-                             comment=raw["comment"], actor=where.viewer.username)
+                             comment=raw["comment"], actor=where.viewer.username,
+                             dimensions=dimensions)
         except Invalid:
             errors = {"grade": [_("The rating was not accepted.")]}
     if errors:

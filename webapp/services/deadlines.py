@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 from engine import Snapshot, StepRecord, WorkCalendar, add_working_days
 from engine.calendars import subtract_working_days
 from webapp.models import HumanTask, Instance, Job, Park
-from webapp.services import jobs, notifications, webhooks
+from webapp.services import jobs, notifications, ratings, webhooks
 from webapp.services.calendars import park_calendar
 from webapp.services.engines import version_of
 from webapp.services.jobs import JobContext
@@ -103,6 +103,9 @@ def sync(session: Session, instance: Instance, park: Park, snapshot: Snapshot,
     if snapshot.status == "completed":
         queued.append(notifications.event_job(
             "completed", instance, key=f"completed:{instance.id}", now=now))
+        if changes.get("result", instance.result) != "withdrawn":
+            # 好差评: invited to rate some days on, unless rated by then
+            queued.append(ratings.invitation_job(instance, park, now))
     return queued
 
 

@@ -587,6 +587,7 @@ def _extra_row(
         parent_id=task.id,
         handoff_kind=kind,
         on_behalf_of=for_user,
+        received_at=task.received_at,
     )
     session.add(row)
     session.flush()

@@ -75,6 +75,8 @@ def render(
 ) -> tuple[str, str]:
     """Title and body of a notification, naming the application and the task: in Chinese,
     or in English with ``locale`` ``en``."""
+    if kind in RATING_KINDS:
+        return _rating_text(kind, instance, details, locale)
     if locale == "en":
         return _render_en(kind, instance, task, details)
     ref = instance.reference
@@ -245,6 +247,57 @@ def _render_en(
     raise ValueError(f"unknown notification kind {kind!r}")
 
 
+# the 好差评 loop (webapp.services.ratings): the invitation and the outcome go to the
+# enterprise, a new rectification to the people its details name
+RATING_KINDS = ("rating_invited", "rectification_opened", "rectified")
+
+
+def _rating_text(kind: str, instance: Instance, details: Mapping[str, Any],
+                 locale: str | None) -> tuple[str, str]:
+    ref, procedure = instance.reference, instance.definition.name
+    if locale == "en":
+        return _rating_text_en(kind, instance, details)
+    if kind == "rating_invited":
+        return (f"请评价：{procedure}（{ref}）",
+                f"您的{procedure}（{ref}） 已办结。请对本次服务进行评价（好差评），"
+                "包括办事效率、便捷度、服务态度和规范性。")
+    if kind == "rectification_opened":
+        due = details.get("due_at")
+        park = instance.park
+        limit = (due_text(datetime.fromisoformat(due), ZoneInfo(park.timezone),
+                          day_end_of(park), ZH) if due else "")
+        by_when = f"，整改期限 {limit}" if limit else ""
+        return (f"差评整改：{procedure}（{ref}）",
+                f"企业对{procedure}（{ref}） 给出了差评，已生成整改任务{by_when}。")
+    measures = details.get("measures") or ""
+    said = f"\n整改措施：{measures}" if measures else ""
+    return (f"整改结果：{procedure}（{ref}）",
+            f"园区已对您就{procedure}（{ref}） 的评价完成整改和回访，感谢您的监督。{said}")
+
+
+def _rating_text_en(kind: str, instance: Instance,
+                    details: Mapping[str, Any]) -> tuple[str, str]:
+    ref, procedure = instance.reference, instance.definition.name
+    if kind == "rating_invited":
+        return (f"Please rate: {procedure} ({ref})",
+                f"Your {procedure} ({ref}) is finished. Please rate the service: its "
+                "efficiency, convenience, attitude and standards.")
+    if kind == "rectification_opened":
+        due = details.get("due_at")
+        park = instance.park
+        limit = (due_text(datetime.fromisoformat(due), ZoneInfo(park.timezone),
+                          day_end_of(park), "en") if due else "")
+        by_when = f", to be rectified by {limit}" if limit else ""
+        return (f"Bad rating to rectify: {procedure} ({ref})",
+                f"The enterprise rated {procedure} ({ref}) badly: a rectification is "
+                f"open{by_when}.")
+    measures = details.get("measures") or ""
+    said = f"\nMeasures taken: {measures}" if measures else ""
+    return (f"Rectified: {procedure} ({ref})",
+            f"The park has rectified and followed up your rating of {procedure} ({ref}). "
+            f"Thank you for your feedback.{said}")
+
+
 # the applicant's and the readers' actions: told to the people the event's details name
 ACTION_KINDS = ("urged", "cc", "withdrawn")
 
@@ -409,11 +462,11 @@ def announce(ctx: JobContext, session: Session, job: Job, now: datetime) -> None
     if job.task_id and (task is None or task.status != "open"):
         return None  # the task was done before anyone needed telling
     park = instance.park
-    if kind == "completed" or (
+    if kind in ("completed", "rectified") or (
         kind == "returned" and not (job.payload.get("details") or {}).get("from")
     ):
         people = applicants(session, instance)
-    elif kind in ACTION_KINDS:
+    elif kind in (*ACTION_KINDS, "rectification_opened"):
         people = named_users(session, (job.payload.get("details") or {}).get("usernames") or ())
     elif task is not None:
         people = holders(session, park, task)
@@ -626,6 +679,7 @@ def _check_robot_answer(url: str, answer: bytes) -> None:
 
 __all__ = [
     "ACTION_KINDS",
+    "RATING_KINDS",
     "DeliveryFailed",
     "announce",
     "applicants",

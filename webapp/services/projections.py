@@ -14,15 +14,18 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from engine import OpenTask, Snapshot, StepRecord, TimerWait
 from webapp.models import HumanTask, Instance, Job, MessageWait, Park, StepHistory
+from webapp.models.tasks import group_of
 from webapp.services import (
     copies,
     deadlines,
     external_tasks,
+    facts,
     jobs,
     printout,
     substitutes,
     webhooks,
 )
+from webapp.services.calendars import park_calendar
 from webapp.services.engines import version_of
 from webapp.services.loading import held_task
 from webapp.services.taskrules import rule_jobs
@@ -88,6 +91,14 @@ def _write(session: Session, instance: Instance, park: Park, snapshot: Snapshot,
         opened=None if known_tasks is None else [row.id for row in new_rows],
         closed=None if known_tasks is None else closed)
     # after deadlines.sync: it settles the new tasks' follow-up times
+    if "ended_at" in changes:
+        # the days the supervision figures count, fixed now that it ended
+        calendar = park_calendar(park, session)
+        changes.update(facts.ended_days(
+            {key: changes.get(key, getattr(instance, key))
+             for key in ("started_at", "ended_at", "promised_at", "paused_seconds")},
+            calendar))
+        facts.date_tasks(session, instance, park, calendar)
     if new_rows:
         _INSERT_TASK.run_many(session.connection(), [_task_values(row) for row in new_rows])
     # the messages the step threw go out with it, or not at all
@@ -197,7 +208,8 @@ _CLOSE_TASK = Prepared(
             completed_by=bindparam("completed_by"), outcome=bindparam("outcome")))
 _INSTANCES: Table = Instance.__table__  # type: ignore[assignment]
 _INSTANCE_COLUMNS = ("state", "status", "error", "correlations", "data_summary", "waits",
-                     "ended_at", "paused_seconds", "promised_at", "result")
+                     "ended_at", "paused_seconds", "promised_at", "result", "receipt_day",
+                     "end_day", "promise_day")
 _UPDATE_INSTANCE = Prepared(
     update(_INSTANCES)
     .where(_INSTANCES.c.id == bindparam("instance_id"),
@@ -269,9 +281,11 @@ def _new_task(instance: Instance, task: OpenTask, now: datetime) -> HumanTask:
         id=task.task_id, instance_id=instance.id, park_id=instance.park_id,
         element_id=task.element_id, name=task.name, lane=task.lane,
         candidate_groups=list(task.candidate_groups), candidate_users=list(task.candidate_users),
+        group_name=group_of(task.lane, list(task.candidate_groups)),
         assignee=task.assignee, form_key=task.form_key,
         priority=task.priority if task.priority is not None else 50,
         created_at=now, due_at=task.due_at, follow_up_at=task.follow_up_at, status="open",
+        received_at=instance.started_at,
     )
 
 

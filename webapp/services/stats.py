@@ -33,13 +33,12 @@ working days before that day, less the same over the start days.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import (
     Date,
-    Integer,
     and_,
     case,
     cast,
@@ -49,7 +48,7 @@ from sqlalchemy import (
     literal,
     or_,
     select,
-    union_all,
+    text,
 )
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql import ColumnElement
@@ -138,16 +137,8 @@ def local_midnight(day: date, calendar: WorkCalendar) -> datetime:
 
 def population(session: Session, scope: Scope, filters: Filters) -> list[ColumnElement[bool]]:
     """The conditions on ``Instance`` selecting the applications that count."""
-    calendar = park_calendar(scope.park, session)
     found: list[ColumnElement[bool]] = [Instance.park_id == scope.park.id]
-    if filters.date_from is not None:
-        found.append(Instance.started_at >= local_midnight(filters.date_from, calendar))
-    if filters.date_to is not None:
-        found.append(
-            Instance.started_at < local_midnight(filters.date_to + timedelta(days=1), calendar)
-        )
-    if filters.definition_ids is not None:
-        found.append(Instance.definition_id.in_(filters.definition_ids))
+    found += _received(session, scope, filters)
     if scope.groups is not None:
         step = aliased(HumanTask)
         found.append(
@@ -162,13 +153,59 @@ def population(session: Session, scope: Scope, filters: Filters) -> list[ColumnE
     return found
 
 
+def task_rows(session: Session, scope: Scope, filters: Filters) -> tuple[Any, list[Any]]:
+    """The steps that count: a select from ``HumanTask`` (joined with ``Instance`` when the
+    filters name days or a procedure) and its conditions.
+
+    The same steps as ``task_conditions`` with ``population``, read more cheaply: a step in
+    the reviewer's groups makes its own application one with a step there, and every step of
+    the park belongs to an application of the park, so only the filters of the application
+    need its row.
+    """
+    found: list[Any] = task_conditions(session, scope)
+    # a task carries when its application was received (``received_at``, indexed); one
+    # written without it is taken by its application's row
+    in_range = _received(session, scope, replace(filters, definition_ids=None), HumanTask)
+    if in_range:
+        dated = select(Instance.id).where(
+            Instance.park_id == scope.park.id,
+            *_received(session, scope, replace(filters, definition_ids=None)),
+        )
+        found.append(
+            or_(
+                and_(*in_range),
+                and_(HumanTask.received_at.is_(None), HumanTask.instance_id.in_(dated)),
+            )
+        )
+    base = select().select_from(HumanTask)
+    if filters.definition_ids is not None:
+        base = base.join(Instance, Instance.id == HumanTask.instance_id)
+        found += [Instance.park_id == scope.park.id, *_received(session, scope, filters)]
+    return base, found
+
+
+def _received(
+    session: Session, scope: Scope, filters: Filters, table: Any = Instance
+) -> list[ColumnElement[bool]]:
+    """The conditions of the filters on ``Instance``: days of receipt, the procedure (on
+    ``HumanTask``: its application's days of receipt)."""
+    calendar = park_calendar(scope.park, session)
+    moment = table.started_at if table is Instance else table.received_at
+    found: list[ColumnElement[bool]] = []
+    if filters.date_from is not None:
+        found.append(moment >= local_midnight(filters.date_from, calendar))
+    if filters.date_to is not None:
+        found.append(moment < local_midnight(filters.date_to + timedelta(days=1), calendar))
+    if filters.definition_ids is not None:
+        found.append(Instance.definition_id.in_(filters.definition_ids))
+    return found
+
+
 def task_group(session: Session, task: Any = HumanTask) -> ColumnElement[str]:
-    """A task's group in SQL: its lane, else its first candidate group."""
-    if _dialect(session) == "postgresql":
-        first = task.candidate_groups.op("->>")(literal(0, Integer))
-    else:
-        first = func.json_extract(task.candidate_groups, "$[0]")
-    return func.coalesce(task.lane, first)
+    """A task's group in SQL: its lane, else its first candidate group (as stored in its
+    indexed ``group_name``)."""
+    found: ColumnElement[str] = task.group_name
+    return found
 
 
 def task_conditions(session: Session, scope: Scope) -> list[ColumnElement[bool]]:
@@ -262,6 +299,10 @@ def _rate(part: int, whole: int) -> float | None:
 def park_stats(session: Session, scope: Scope, filters: Filters, now: datetime) -> dict[str, Any]:
     """The supervision figures of the population (see the module's docstring)."""
     calendar = park_calendar(scope.park, session)
+    if _dialect(session) == "postgresql":
+        # a handful of aggregates over many rows: compiling them (JIT) costs more than it
+        # saves, so not in this transaction
+        session.execute(text("SET LOCAL jit = off"))
     days = Days(session, scope.park, calendar)
     where = population(session, scope, filters)
     completed = and_(
@@ -270,45 +311,49 @@ def park_stats(session: Session, scope: Scope, filters: Filters, now: datetime) 
     promised = and_(completed, Instance.promised_at.is_not(None))
     is_open = Instance.status.in_(OPEN_STATUSES)
 
-    def count_if(condition: ColumnElement[bool]) -> Any:
-        return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
-
-    totals = session.execute(
-        select(
-            func.count(),
-            count_if(completed),
-            count_if(promised),
-            count_if(and_(promised, Instance.ended_at <= Instance.promised_at)),
-            count_if(and_(is_open, Instance.promised_at < now)),
-        ).where(*where)
-    ).one()
-    applications, done, with_promise, on_time, overdue_open = (int(v) for v in totals)
-
-    # spans per local day: s/e the application's own, q/p its promise
+    # One pass over the population: how many applications there are of each combination of
+    # the days a completed one was received, ended and promised by (empty for one not
+    # completed; a promise's day empty without a promise), whether it was on time and whether
+    # it is open past its promise. The days are stored when an application ends
+    # (webapp.services.facts); computed here only for a row that has none.
     paused = Instance.paused_seconds
-
-    def per_day(kind: str, day: ColumnElement[date], condition: ColumnElement[bool]) -> Any:
-        return (
-            select(literal(kind).label("kind"), day.label("day"), func.count().label("n"))
-            .where(*where, condition)
-            .group_by(day)
-        )
-
-    rows = session.execute(
-        union_all(
-            per_day("s", days.receipt(Instance.started_at), completed),
-            per_day("e", days.end(Instance.ended_at, paused), completed),
-            per_day("q", days.receipt(Instance.started_at), promised),
-            per_day("p", days.end(Instance.promised_at, paused), promised),
-        )
-    ).all()
+    received = case(
+        (completed, func.coalesce(Instance.receipt_day, days.receipt(Instance.started_at)))
+    )
+    ended = case((completed, func.coalesce(Instance.end_day, days.end(Instance.ended_at, paused))))
+    promise = case(
+        (completed, func.coalesce(Instance.promise_day, days.end(Instance.promised_at, paused)))
+    )
+    in_time = case((and_(promised, Instance.ended_at <= Instance.promised_at), 1), else_=0)
+    late_open = case((and_(is_open, Instance.promised_at < now), 1), else_=0)
+    applications = done = with_promise = on_time = overdue_open = 0
     spans: dict[str, dict[date, int]] = {"s": {}, "e": {}, "q": {}, "p": {}}
-    for kind, day, n in rows:
-        spans[kind][_as_date(day)] = int(n)
 
-    steps = _steps(session, scope, where, days, now)
-    groups = _groups(session, scope, where, now)
-    ratings = _ratings(session, where)
+    def add(kind: str, day: Any, n: int) -> None:
+        day = _as_date(day)
+        spans[kind][day] = spans[kind].get(day, 0) + n
+
+    for start, end, promised_by, timely, late, n in session.execute(
+        select(received, ended, promise, in_time, late_open, func.count())
+        .where(*where)
+        .group_by(received, ended, promise, in_time, late_open)
+    ):
+        applications += n
+        on_time += n if timely else 0
+        overdue_open += n if late else 0
+        if start is None:
+            continue  # not completed
+        done += n
+        add("s", start, n)
+        add("e", end, n)
+        if promised_by is not None:
+            with_promise += n
+            add("q", start, n)
+            add("p", promised_by, n)
+
+    steps = _steps(session, scope, filters, days, now)
+    groups = _groups(session, scope, filters, now)
+    ratings = _ratings(session, scope, filters, where)
     every_day = [d for found in spans.values() for d in found]
     every_day += steps.pop("days")
     counted = WorkingDays(calendar, every_day)
@@ -330,10 +375,9 @@ def park_stats(session: Session, scope: Scope, filters: Filters, now: datetime) 
 
 
 def _steps(
-    session: Session, scope: Scope, where: list[ColumnElement[bool]], days: Days, now: datetime
+    session: Session, scope: Scope, filters: Filters, days: Days, now: datetime
 ) -> dict[str, Any]:
-    tasks = [*task_conditions(session, scope), *where]
-    joined = select().select_from(HumanTask).join(Instance, Instance.id == HumanTask.instance_id)
+    joined, tasks = task_rows(session, scope, filters)
     done = HumanTask.status == "completed"
     overdue = or_(
         and_(HumanTask.status == "open", HumanTask.due_at < now),
@@ -343,10 +387,18 @@ def _steps(
     def count_if(condition: ColumnElement[bool]) -> Any:
         return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
 
+    # one pass: each step's figures by the days its completed tasks started and ended (the
+    # days stored when the application ended, computed for a task without them); the open
+    # ones with no days
+    start = case((done, func.coalesce(HumanTask.created_day, days.receipt(HumanTask.created_at))))
+    end = case((done, func.coalesce(HumanTask.completed_day, days.end(HumanTask.completed_at))))
     found: dict[str, dict[str, Any]] = {}
-    for element_id, name, opened, late, completed, first in session.execute(
+    every_day = []
+    for element_id, started, ended, name, opened, late, completed, first in session.execute(
         joined.add_columns(
             HumanTask.element_id,
+            start,
+            end,
             func.max(HumanTask.name),
             count_if(HumanTask.status == "open"),
             count_if(overdue),
@@ -354,49 +406,38 @@ def _steps(
             func.min(HumanTask.created_at),
         )
         .where(*tasks)
-        .group_by(HumanTask.element_id)
+        .group_by(HumanTask.element_id, start, end)
     ):
-        found[element_id] = {
-            "element_id": element_id,
-            "name": name,
-            "avg_working_days": None,
-            "overdue": int(late),
-            "open": int(opened),
-            "completed": int(completed),
-            "first": first,
-            "starts": {},
-            "ends": {},
-        }
-
-    def per_day(kind: str, day: ColumnElement[date]) -> Any:
-        return (
-            joined.add_columns(
-                literal(kind).label("kind"),
-                HumanTask.element_id,
-                day.label("day"),
-                func.count().label("n"),
-            )
-            .where(*tasks, done)
-            .group_by(HumanTask.element_id, day)
+        step = found.setdefault(
+            element_id,
+            {
+                "element_id": element_id,
+                "name": name,
+                "avg_working_days": None,
+                "overdue": 0,
+                "open": 0,
+                "completed": 0,
+                "first": first,
+                "starts": {},
+                "ends": {},
+            },
         )
-
-    every_day = []
-    for kind, element_id, day, n in session.execute(
-        union_all(
-            per_day("s", days.receipt(HumanTask.created_at)),
-            per_day("e", days.end(HumanTask.completed_at)),
-        )
-    ).all():
-        day = _as_date(day)
-        found[element_id]["starts" if kind == "s" else "ends"][day] = int(n)
-        every_day.append(day)
+        step["name"] = max(step["name"], name)
+        step["first"] = min(step["first"], first)
+        step["overdue"] += int(late)
+        step["open"] += int(opened)
+        step["completed"] += int(completed)
+        if started is not None and ended is not None:
+            for kind, day in (("starts", _as_date(started)), ("ends", _as_date(ended))):
+                step[kind][day] = step[kind].get(day, 0) + int(completed)
+                every_day.append(day)
     # in the order the steps first came up
     ordered = sorted(found.values(), key=lambda step: (step.pop("first"), step["element_id"]))
     return {"steps": ordered, "days": every_day}
 
 
 def _groups(
-    session: Session, scope: Scope, where: list[ColumnElement[bool]], now: datetime
+    session: Session, scope: Scope, filters: Filters, now: datetime
 ) -> list[dict[str, Any]]:
     group = task_group(session)
     done = HumanTask.status == "completed"
@@ -405,19 +446,17 @@ def _groups(
     def count_if(condition: ColumnElement[bool]) -> Any:
         return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
 
+    base, tasks = task_rows(session, scope, filters)
     rows = session.execute(
-        select(
+        base.add_columns(
             group,
             count_if(done),
             count_if(dated),
             count_if(and_(dated, HumanTask.completed_at <= HumanTask.due_at)),
             count_if(and_(HumanTask.status == "open", HumanTask.due_at < now)),
         )
-        .select_from(HumanTask)
-        .join(Instance, Instance.id == HumanTask.instance_id)
         .where(
-            *task_conditions(session, scope),
-            *where,
+            *tasks,
             group.is_not(None),
             group.not_in(applicant_lanes(scope.park)),
         )
@@ -444,7 +483,9 @@ def _groups(
     return found
 
 
-def _ratings(session: Session, where: list[ColumnElement[bool]]) -> dict[str, Any]:
+def _ratings(
+    session: Session, scope: Scope, filters: Filters, where: list[ColumnElement[bool]]
+) -> dict[str, Any]:
     bad = Rating.grade <= BAD_UP_TO
     rectified = exists(
         select(literal(1)).where(
@@ -465,8 +506,7 @@ def _ratings(session: Session, where: list[ColumnElement[bool]]) -> dict[str, An
                 count_if(and_(bad, rectified)),
             )
             .select_from(Rating)
-            .join(Instance, Instance.id == Rating.instance_id)
-            .where(*where)
+            .where(*_rated(scope, filters, where))
         ).one()
     )
     return {
@@ -475,6 +515,19 @@ def _ratings(session: Session, where: list[ColumnElement[bool]]) -> dict[str, An
         "bad": bad_count,
         "bad_rectified": bad_rectified,
     }
+
+
+def _rated(scope: Scope, filters: Filters, where: list[ColumnElement[bool]]) -> list[Any]:
+    """Which ratings count: those of the park, unless the population needs more than that
+    (a range, a procedure, a reviewer's groups), then those of its applications."""
+    if (
+        scope.groups is None
+        and filters.date_from is None
+        and filters.date_to is None
+        and filters.definition_ids is None
+    ):
+        return [Rating.park_id == scope.park.id]
+    return [Rating.instance_id.in_(select(Instance.id).where(*where))]
 
 
 __all__ = [
@@ -486,4 +539,5 @@ __all__ = [
     "scope_for",
     "task_conditions",
     "task_group",
+    "task_rows",
 ]

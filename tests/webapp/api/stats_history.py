@@ -216,6 +216,7 @@ def build_history(db: Database, park_slug: str = "demo") -> dict[str, str]:
                     completed_at=completed,
                     completed_by=by,
                     status="completed" if completed else "open",
+                    received_at=APPLICATIONS[app][1],
                 )
             )
         for app, grade in RATINGS.items():

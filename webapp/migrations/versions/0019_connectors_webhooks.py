@@ -4,7 +4,7 @@
 tasks and jobs tables: it needs no table of its own.)
 
 Revision ID: 0019
-Revises: 0016
+Revises: 0017
 Create Date: 2026-12-06
 """
 
@@ -15,7 +15,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = "0019"
-down_revision: str | None = "0016"
+down_revision: str | None = "0017"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -28,6 +28,8 @@ OLD_KINDS = (
     "task_waiting", "returned", "due_soon", "overdue", "escalated", "completed",
     "transferred", "delegated", "delegation_resolved", "signers_added", "urged", "cc",
     "withdrawn", "reminded",
+    # the 好差评 loop's (0017)
+    "rating_invited", "rectification_opened", "rectified",
 )
 NEW_KINDS = (*OLD_KINDS, "policy_offer")
 
