@@ -188,7 +188,9 @@ def main() -> None:
     print("\n== ratios to raw SpiffWorkflow in memory ==")
     for name, figures in results.items():
         print(f"{name}: a stored step costs {figures['p50'] / raw:.1f}× an in-memory step")
-    for extra in ("tests.bench_timers", "tests.bench_http", "tests.bench_inbox"):
+    # the park's figures over a year of 100,000 applications last (PostgreSQL only)
+    for extra in ("tests.bench_timers", "tests.bench_http", "tests.bench_inbox",
+                  "tests.bench_stats"):
         _run_extra(extra)
 
 
