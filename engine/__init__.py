@@ -16,6 +16,7 @@ from .connectors import (
     parse_config,
 )
 from .copies import CopyTarget, cc_targets
+from .decision_files import called_decisions, decision_name, decision_probe
 from .definitions import (
     ProcessVersion,
     SpecCache,
@@ -132,7 +133,10 @@ __all__ = [
     "WorkCalendar",
     "add_working_days",
     "content_hash",
+    "called_decisions",
     "decision_ids",
+    "decision_name",
+    "decision_probe",
     "diff_versions",
     "end_of_working_days",
     "is_generated_form",

@@ -37,12 +37,12 @@ Mapping_ = fields.Dict(
 
 
 class MigrateRequestSchema(Schema):
-    version = fields.Integer(required=True, validate=validate.Range(min=1))
+    version = fields.Integer(required=True, validate=validate.Range(min=1, max=2**31 - 1))
     mapping = Mapping_
 
 
 class BulkMigrateRequestSchema(Schema):
-    version = fields.Integer(required=True, validate=validate.Range(min=1))
+    version = fields.Integer(required=True, validate=validate.Range(min=1, max=2**31 - 1))
     mapping = Mapping_
     instance_ids = fields.List(
         fields.String(validate=validate.Length(min=1, max=64)),

@@ -17,13 +17,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
-from xml.sax.saxutils import quoteattr
 
-from lxml import etree
 from sqlalchemy import select
 from sqlalchemy.orm import Session, undefer
 
-from engine import InvalidProcess, Problem, decision_ids, prepare_deployment
+from engine import (
+    InvalidProcess,
+    Problem,
+    called_decisions,
+    decision_ids,
+    decision_name,
+    decision_probe,
+    prepare_deployment,
+)
 from webapp.models import Park, ProcessDefinition
 from webapp.services import audit
 from webapp.services.admin_processes import deploy_diagram, park_decisions, saved_decisions
@@ -33,8 +39,6 @@ from webapp.services.processes import Deployed
 DECISIONS_SETTING = "decisions"
 DMN_FILE = "decision.dmn"
 PROBE_FILE = "probe.bpmn"
-BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
-CAMUNDA_NS = "http://camunda.org/schema/1.0/bpmn"
 BLANK = """<?xml version="1.0" encoding="UTF-8"?>
 <definitions xmlns="https://www.omg.org/spec/DMN/20191111/MODEL/" \
 xmlns:dmndi="https://www.omg.org/spec/DMN/20191111/DMNDI/" \
@@ -89,15 +93,7 @@ class ParkDecision:
 
 
 def _name_of(content: str, fallback: str) -> str:
-    try:
-        root = etree.fromstring(
-            content.encode("utf-8"), etree.XMLParser(resolve_entities=False, no_network=True)
-        )
-    except etree.XMLSyntaxError:
-        return fallback
-    for element in root.iter("{*}decision"):
-        return str(element.get("name") or fallback)
-    return fallback
+    return decision_name(content.encode("utf-8"), fallback)
 
 
 def _ids(content: str) -> tuple[str, ...]:
@@ -120,17 +116,7 @@ def _definitions(session: Session, park: Park) -> list[ProcessDefinition]:
 
 def _called(bpmn_xml: str) -> set[str]:
     """The decisions a diagram's business rule tasks call."""
-    try:
-        root = etree.fromstring(
-            bpmn_xml.encode("utf-8"), etree.XMLParser(resolve_entities=False, no_network=True)
-        )
-    except etree.XMLSyntaxError:
-        return set()
-    return {
-        str(task.get(f"{{{CAMUNDA_NS}}}decisionRef"))
-        for task in root.iter(f"{{{BPMN_NS}}}businessRuleTask")
-        if task.get(f"{{{CAMUNDA_NS}}}decisionRef")
-    }
+    return called_decisions(bpmn_xml.encode("utf-8"))
 
 
 def park_decision_list(session: Session, park: Park) -> list[ParkDecision]:
@@ -205,17 +191,7 @@ def blank_decision(suffix: str, name: str) -> str:
 
 def _probe(ids: tuple[str, ...]) -> bytes:
     """A procedure calling each decision, so the engine checks the table as it would run."""
-    tasks = "".join(
-        f'<bpmn:businessRuleTask id="call_{i}" camunda:decisionRef={quoteattr(d)} />'
-        for i, d in enumerate(ids)
-    )
-    return (
-        f'<bpmn:definitions xmlns:bpmn="{BPMN_NS}" xmlns:camunda="{CAMUNDA_NS}" '
-        'id="probe" targetNamespace="urn:parkflow:probe">'
-        '<bpmn:process id="pf_decision_probe" isExecutable="true">'
-        f'<bpmn:startEvent id="probe_start" />{tasks}</bpmn:process>'
-        "</bpmn:definitions>"
-    ).encode()
+    return decision_probe(ids)
 
 
 def check_decision(session: Session, park: Park, dmn_xml: str) -> list[Problem]:
