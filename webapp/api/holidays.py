@@ -119,5 +119,8 @@ def remove_schedule(park: str, year: int) -> None:
     viewer = current_viewer()
     with store.database.write() as session:
         found = park_for(session, viewer, park, roles=ADMIN)
-        if not holidays.remove(session, found, year, actor=viewer.username):
+        # a year the schedules cannot hold has none (and must not reach the database)
+        if not 2000 <= year <= 2100 or not holidays.remove(
+            session, found, year, actor=viewer.username
+        ):
             raise NotFound(f"schedule of {year}")
