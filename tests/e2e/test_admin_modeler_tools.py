@@ -290,5 +290,21 @@ def test_the_properties_panel_speaks_chinese_and_offers_what_parkflow_runs(
       .businessObject.extensionElements.values[0].values
       .find((p) => p.name === "service").value""")
     assert service == "record_time"
+    # the implementation is a registered service or an external task, nothing Java
+    implementation = panel.locator('[data-group-id="group-CamundaPlatform__Implementation"]')
+    implementation.locator(".bio-properties-panel-group-header").click()
+    kinds = implementation.get_by_label("实现")
+    expect(kinds.locator("option")).to_have_text(
+        ["已登记的服务", "外部任务（由执行程序按主题拉取）"])
+    kinds.select_option("external")
+    topic = implementation.get_by_label("主题")
+    topic.fill("tax_check")
+    topic.press("Tab")
+    chosen = tab.evaluate("""() => { const task = window.Parkflow.modeler
+      .get("elementRegistry").get("stamp").businessObject;
+      return [task.get("camunda:type"), task.get("camunda:topic")]; }""")
+    assert chosen == ["external", "tax_check"]
+    for java in ("Java 类", "表达式", "委托表达式", "连接器"):
+        expect(implementation.get_by_text(java, exact=True)).to_have_count(0)
     screenshot(tab, "zh-modeler-service")
     tab.close()

@@ -59,6 +59,9 @@ export const ZH = {
   "External task": "外部任务",
   Service: "服务",
   "Registered service": "已登记的服务",
+  "A registered service": "已登记的服务",
+  "External task (a worker fetches its topic)": "外部任务（由执行程序按主题拉取）",
+  Topic: "主题",
   "What the task calls; an external task (its worker fetches a topic) names none":
     "任务调用的服务；外部任务（由执行程序按主题拉取）不选",
   None: "无",

@@ -35,6 +35,19 @@ ParkflowGroups.prototype.getGroups = function getGroups(element) {
     const kept = groups.filter((group) => !HIDDEN.has(group.id));
     if (is(element, "bpmn:ServiceTask") || is(element, "bpmn:SendTask")) {
       const at = kept.findIndex((group) => group.id === "CamundaPlatform__Implementation");
+      if (at >= 0) {
+        // Java classes, expressions, delegate expressions and connectors never run here:
+        // the implementation is a registered service (the group below) or an external task
+        const implementation = kept[at];
+        kept[at] = {
+          ...implementation,
+          entries: [
+            { id: "parkflowImplementation", element, component: ImplementationEntry,
+              isEdited: isSelectEntryEdited },
+            ...implementation.entries.filter((entry) => entry.id === "externalTopic"),
+          ],
+        };
+      }
       kept.splice(at < 0 ? kept.length : at, 0, {
         id: "parkflowService",
         label: this.translate("Service"),
@@ -62,6 +75,29 @@ function ServiceEntry({ element, id }) {
       const names = current && !services.includes(current) ? [...services, current] : services;
       return [{ value: "", label: translate("None") }, ...names.map((name) => ({ value: name, label: name }))];
     },
+  });
+}
+
+function ImplementationEntry({ element, id }) {
+  const translate = useService("translate");
+  const modeling = useService("modeling");
+  const task = element.businessObject;
+  return h(SelectEntry, {
+    element,
+    id,
+    label: translate("Implementation"),
+    getValue: () => (task.get("camunda:type") === "external" ? "external" : ""),
+    setValue: (value) => {
+      const gone = { "camunda:class": undefined, "camunda:expression": undefined,
+        "camunda:delegateExpression": undefined, "camunda:resultVariable": undefined };
+      modeling.updateProperties(element, value === "external"
+        ? { ...gone, "camunda:type": "external", "camunda:topic": task.get("camunda:topic") || "" }
+        : { ...gone, "camunda:type": undefined, "camunda:topic": undefined });
+    },
+    getOptions: () => [
+      { value: "", label: translate("A registered service") },
+      { value: "external", label: translate("External task (a worker fetches its topic)") },
+    ],
   });
 }
 
