@@ -78,17 +78,14 @@ def _page(key: str | None, errors: Errors, raw: Mapping[str, Any], *,
           editing: bool = False) -> str:
     with store.database.read() as session:
         park = current_park(session)
-        chosen: Policy | None = None
+        listed = policies.policies_of(session, park)
+        chosen: Policy | None = next((p for p in listed if p.key == key), None)
         matches: list[Any] = []
         if key is not None and not editing:
-            chosen = policies.get_policy(session, park, key)
+            chosen = policies.get_policy(session, park, key)  # NotFound for an unknown key
             matches = policies.offers_of_policy(session, chosen)
-        elif key is not None:
-            chosen = next((p for p in policies.policies_of(session, park) if p.key == key), None)
-        counts = {p.id: _counts(policies.offers_of_policy(session, p))
-                  for p in policies.policies_of(session, park)}
         return render_template(
-            "admin/policies.html", policies=policies.policies_of(session, park), counts=counts,
+            "admin/policies.html", policies=listed, counts=policies.offer_counts(session, park),
             chosen=chosen, matches=matches, errors=errors,
             form_errors=errors.get(FORM_ERRORS, []), raw=raw,
             procedures=sorted(_procedures(session, park.id).items()))
@@ -100,10 +97,3 @@ def _procedures(session: Session, park_id: str) -> dict[str, str]:
                            .where(ProcessDefinition.park_id == park_id)
                            .order_by(ProcessDefinition.version))
     return {key: name for key, name in rows}
-
-
-def _counts(offers: list[Any]) -> dict[str, int]:
-    found: dict[str, int] = {}
-    for offer, _enterprise in offers:
-        found[offer.status] = found.get(offer.status, 0) + 1
-    return found

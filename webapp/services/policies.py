@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from engine import InvalidProcess
@@ -274,6 +274,18 @@ def offers_of_policy(session: Session, policy: Policy) -> list[tuple[PolicyOffer
     return [(offer, enterprise) for offer, enterprise in session.execute(
         select(PolicyOffer, Enterprise).join(Enterprise, Enterprise.id == PolicyOffer.enterprise_id)
         .where(PolicyOffer.policy_id == policy.id).order_by(Enterprise.name))]
+
+
+def offer_counts(session: Session, park: Park) -> dict[str, dict[str, int]]:
+    """policy id -> offer status -> how many, over the park's policies, in one query."""
+    found: dict[str, dict[str, int]] = {}
+    rows = session.execute(
+        select(PolicyOffer.policy_id, PolicyOffer.status, func.count())
+        .where(PolicyOffer.park_id == park.id)
+        .group_by(PolicyOffer.policy_id, PolicyOffer.status))
+    for policy_id, status, count in rows:
+        found.setdefault(policy_id, {})[status] = count
+    return found
 
 
 def _active_policies(session: Session, park: Park) -> list[Policy]:

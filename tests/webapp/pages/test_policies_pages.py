@@ -63,6 +63,9 @@ def test_an_offer_reaches_the_enterprise_and_opens_its_application_prefilled(
     listed = text_of(admin.get("/admin/policies/rd-award"))
     assert 'data-enterprise="星河科技有限公司" data-status="offered"' in listed
     assert "蓝海新材料" not in listed
+    row = listed[listed.index('data-policy="rd-award"'):]
+    # waiting, applied, declined
+    assert re.findall(r"<td>(\d+)</td>", row[:row.index("</tr>")]) == ["1", "0", "0"]
 
     declined = enterprise.post(f"/policies/offers/{offer_id}/decline", {})
     assert declined.status_code == 302
