@@ -24,7 +24,8 @@ from __future__ import annotations
 import re
 import urllib.error
 import urllib.request
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -38,12 +39,13 @@ from engine import (
     EngineError,
     ErrorNotCaught,
     HttpRequest,
+    Snapshot,
     build_request,
     map_response,
     parse_config,
 )
 from webapp.db import lock_instance
-from webapp.models import ExternalTask, Job, Park
+from webapp.models import ExternalTask, Instance, Job, Park
 from webapp.services import audit, jobs
 from webapp.services.engines import engine_for, version_of
 from webapp.services.errors import Invalid
@@ -370,18 +372,51 @@ def _failed(
     return later
 
 
-def _complete(
-    ctx: JobContext, attempt: Attempt, variables: Mapping[str, Any], status: int, now: datetime
-) -> None:
-    from webapp.services.projections import write_snapshot  # projections queues these jobs
-
+@contextmanager
+def _open_task(
+    ctx: JobContext, attempt: Attempt
+) -> Iterator[tuple[Session, Instance, ExternalTask] | None]:
+    """The attempt's application locked and its task row, in a write transaction; None when
+    the task is no longer open (completed, cancelled or moved on meanwhile)."""
     with ctx.db.write() as session:
         instance = lock_instance(session, attempt.instance_id)
         row = session.get(
             ExternalTask, attempt.task_id, with_for_update=True, populate_existing=True
         )
-        if row is None or row.status != "open":
+        yield (session, instance, row) if row is not None and row.status == "open" else None
+
+
+def _record(
+    session: Session,
+    instance: Instance,
+    row: ExternalTask,
+    snapshot: Snapshot,
+    now: datetime,
+    action: str,
+    **details: Any,
+) -> None:
+    """Write the step the engine took and audit the call's outcome."""
+    from webapp.services.projections import write_snapshot  # projections queues these jobs
+
+    write_snapshot(session, instance, instance.park, snapshot, actor=None, now=now)
+    audit.append(
+        session,
+        park_id=row.park_id,
+        actor=None,
+        action=action,
+        instance_id=row.instance_id,
+        at=now,
+        details={"task_id": row.id, "element_id": row.element_id, "name": row.name, **details},
+    )
+
+
+def _complete(
+    ctx: JobContext, attempt: Attempt, variables: Mapping[str, Any], status: int, now: datetime
+) -> None:
+    with _open_task(ctx, attempt) as held:
+        if held is None:
             return
+        session, instance, row = held
         row.status, row.completed_at, row.lock_expires_at = "completed", now, None
         session.flush()
         version, engine = version_of(instance.definition), engine_for(instance.park)
@@ -392,37 +427,18 @@ def _complete(
         except EngineError as exc:
             # variables the process refuses: the call is made, but the task cannot go on
             raise CallFailedAfterCall(str(exc)) from exc
-        write_snapshot(session, instance, instance.park, snapshot, actor=None, now=now)
-        audit.append(
-            session,
-            park_id=row.park_id,
-            actor=None,
-            action="connector.http_called",
-            instance_id=row.instance_id,
-            at=now,
-            details={
-                "task_id": row.id,
-                "element_id": row.element_id,
-                "name": row.name,
-                "status": status,
-                "variables": sorted(variables),
-            },
-        )
+        _record(session, instance, row, snapshot, now, "connector.http_called",
+                status=status, variables=sorted(variables))
 
 
 def _throw(
     ctx: JobContext, attempt: Attempt, code: str, failure: CallFailed, now: datetime
 ) -> bool:
     """Throw the task's errorCode at it; False when no error event catches it."""
-    from webapp.services.projections import write_snapshot
-
-    with ctx.db.write() as session:
-        instance = lock_instance(session, attempt.instance_id)
-        row = session.get(
-            ExternalTask, attempt.task_id, with_for_update=True, populate_existing=True
-        )
-        if row is None or row.status != "open":
+    with _open_task(ctx, attempt) as held:
+        if held is None:
             return True  # gone meanwhile: nothing left to fail
+        session, instance, row = held
         version, engine = version_of(instance.definition), engine_for(instance.park)
         try:
             snapshot = engine.throw_external_error(
@@ -433,22 +449,8 @@ def _throw(
         row.status, row.completed_at, row.lock_expires_at = "bpmn_error", now, None
         row.error = f"{code}: {failure.reason}"[:ERROR_TEXT]
         session.flush()
-        write_snapshot(session, instance, instance.park, snapshot, actor=None, now=now)
-        audit.append(
-            session,
-            park_id=row.park_id,
-            actor=None,
-            action="connector.http_refused",
-            instance_id=row.instance_id,
-            at=now,
-            details={
-                "task_id": row.id,
-                "element_id": row.element_id,
-                "name": row.name,
-                "status": failure.status,
-                "code": code,
-            },
-        )
+        _record(session, instance, row, snapshot, now, "connector.http_refused",
+                status=failure.status, code=code)
     return True
 
 
